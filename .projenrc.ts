@@ -1,0 +1,115 @@
+import { awscdk, javascript, JsonFile } from 'projen';
+
+// aws-cdk-lib stays at 2.257.0 for development: integ-runner 2.197.x rejects the cloud-assembly
+// schema of newer versions (see ../shared/TOOLCHAIN.md). Users get any 2.x from 2.257.0 on.
+const CDK_VERSION = '2.257.0';
+const SDK_VERSION = '^3.1169.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-account-management',
+  description: 'AWS CDK constructs that declare the settings of AWS accounts in code: alternate contacts, primary contact, account name and opt-in Regions, for the deploying account or any member account of an AWS Organization.',
+  author: 'cdk-account-management contributors',
+  authorAddress: 'maintainers@example.com',
+  repositoryUrl: 'https://github.com/cdk-account-management/cdk-account-management.git',
+  keywords: ['cdk', 'aws-cdk', 'awscdk', 'account', 'alternate-contact', 'organizations', 'region-opt-in'],
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+
+  cdkVersion: CDK_VERSION,
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+
+  // Every jsii target is declared so that jsii checks the API against their rules; only the
+  // JavaScript package is built here (the others need PyPI, Maven Central, dotnet and go).
+  publishToPypi: { distName: 'cdk-account-management', module: 'cdk_account_management' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdk_account_management',
+    mavenGroupId: 'io.github.cdk-account-management',
+    mavenArtifactId: 'cdk-account-management',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkAccountManagement', packageId: 'CdkAccountManagement' },
+  publishToGo: { moduleName: 'github.com/cdk-account-management/cdk-account-management-go' },
+
+  github: false,
+  release: false,
+  lambdaAutoDiscover: false,
+
+  devDeps: [
+    `@aws-sdk/client-account@${SDK_VERSION}`,
+    `@aws-sdk/client-cloudformation@${SDK_VERSION}`,
+    '@smithy/core',
+    '@types/aws-lambda',
+    'aws-sdk-client-mock@4.1.0',
+    'aws-sdk-client-mock-jest@4.1.0',
+    'cdk-nag@3.0.2',
+    '@aws-cdk/integ-runner@2.197.10',
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    'esbuild',
+  ],
+
+  eslintOptions: { dirs: ['src'], devdirs: ['lambda', 'test', 'examples', 'benchmarks'] },
+  tsconfigDev: { include: ['../lambda/**/*.ts', '../examples/**/*.ts', '../benchmarks/**/*.ts'] },
+  jestOptions: {
+    // .ci/run reads the results file to print its summary line.
+    extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
+    jestConfig: {
+      testPathIgnorePatterns: ['/node_modules/', '\\.snapshot/', '/cdk\\.out/'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+    },
+  },
+  gitignore: ['cdk.out', '*.snapshot/**/asset.*', '/test/**/cdk.integ.out.*', '/examples/cdk.out'],
+});
+
+// Node 20 is what these machines have: keep jsii's and the SDK's end-of-life banners out of the output.
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+project.tasks.addEnvironment('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
+
+// The custom-resource handlers live under lambda/ and are bundled, with @aws-sdk/* inside the bundle,
+// so that the Lambda runtime's own SDK version never matters. Bundles go to assets/ (shipped, not committed).
+for (const entrypoint of ['lambda/settings/index.ts']) {
+  project.bundler.addBundle(entrypoint, {
+    platform: 'node',
+    target: 'node22',
+    externals: [],
+    minify: true,
+    sourcemap: false,
+  });
+}
+
+// The handlers are type-checked (and linted) as their own project: they are not part of the jsii build.
+new JsonFile(project, 'lambda/tsconfig.json', {
+  obj: {
+    extends: '../tsconfig.json',
+    compilerOptions: { rootDir: '.', noEmit: true },
+    include: ['**/*.ts'],
+  },
+});
+
+// Tests synthesize stacks whose Lambda code is the bundles: build them first. integ-runner then checks
+// the committed snapshots offline.
+project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+project.testTask.exec('integ-runner --directory test --language typescript --app "ts-node -P test/tsconfig.json {filePath}" --parallel-regions us-east-1');
+project.addTask('integ:update', {
+  description: 'Rewrite the integ snapshots without deploying',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'integ-runner --directory test --language typescript --app "ts-node -P test/tsconfig.json {filePath}" --parallel-regions us-east-1 --update-on-failed --dry-run' },
+  ],
+});
+
+// Only the JavaScript package is built on these machines; package-all stays for a release machine.
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+
+// The main job: synthesize the example baseline app and print what it declares.
+project.addTask('example', {
+  description: 'Synthesize the example org baseline app and print what it declares',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'ts-node -P test/tsconfig.json examples/baseline-app.ts' },
+  ],
+});
+
+project.synth();

@@ -1,0 +1,34 @@
+import { AccountClient } from '@aws-sdk/client-account';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+
+/** Attempts per call, the first included: enough to ride out a burst of throttling. */
+export const MAX_ATTEMPTS = 8;
+const BASE_DELAY_MS = 250;
+const MAX_DELAY_MS = 20_000;
+
+/**
+ * Full-jitter exponential backoff: a random delay up to 250 ms, 500 ms, 1 s, … 20 s. Seven retries wait
+ * about 16 s on average and 32 s at the most, well within the handler's timeout.
+ */
+export function backoffDelay(attempt: number): number {
+  return Math.floor(Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
+}
+
+/*
+ * One client per module, made on first use and kept across invocations (connection reuse). The SDK
+ * retries throttling (429, TooManyRequestsException) and 5xx with the strategy above; the endpoint
+ * honours AWS_ENDPOINT_URL_ACCOUNT / AWS_ENDPOINT_URL_CLOUDFORMATION.
+ */
+let account: AccountClient | undefined;
+let cloudFormation: CloudFormationClient | undefined;
+
+export function accountClient(): AccountClient {
+  account ??= new AccountClient({ retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS, backoffDelay) });
+  return account;
+}
+
+export function cloudFormationClient(): CloudFormationClient {
+  cloudFormation ??= new CloudFormationClient({ retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS, backoffDelay) });
+  return cloudFormation;
+}

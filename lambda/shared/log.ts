@@ -1,0 +1,18 @@
+/**
+ * The only fields a handler may log. Contact values (names, e-mails, phones, addresses) have no field
+ * here, so they cannot reach a log line by accident; a setting is named by its kind and type only.
+ */
+export interface LogFields {
+  readonly requestType?: string;
+  readonly setting: string;
+  readonly accountId: string;
+  readonly operation?: string;
+  readonly outcome: string;
+  readonly physicalResourceId?: string;
+  readonly error?: string;
+  readonly status?: string;
+}
+
+export function log(fields: LogFields): void {
+  console.info(JSON.stringify(fields));
+}

@@ -1,0 +1,107 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { AccountApiPolicy, AccountGrant } from './private/account-api-policy';
+import { createHandlerFunction, FRAMEWORK_LOG_LEVEL } from './private/handler-function';
+
+/**
+ * Properties of the per-stack provider behind the contact and account-name constructs.
+ */
+export interface AccountSettingsProviderProps {
+  /**
+   * How long the handler's and the provider framework's logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The custom-resource provider behind `AlternateContact`, `PrimaryContact` and `AccountName`: one per
+ * stack, however many settings the stack declares, and without a waiter, since each of these settings
+ * is written by one synchronous API call.
+ *
+ * Its handler role may call only the actions the stack's settings need, on the accounts they target.
+ * Call `getOrCreate` with properties before declaring the first setting to choose the log retention.
+ */
+export class AccountSettingsProvider extends Construct {
+  /**
+   * The stack's provider, created on first use.
+   *
+   * @param scope any construct of the stack
+   * @param props applies only when the provider is created by this call; passing them after the stack's
+   * first setting is declared is an error
+   */
+  public static getOrCreate(scope: Construct, props?: AccountSettingsProviderProps): AccountSettingsProvider {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(AccountSettingsProvider.ID) as AccountSettingsProvider | undefined;
+    if (existing && props) {
+      throw new Error(`AccountSettingsProvider.getOrCreate(): the provider of stack ${stack.node.path} already exists; pass its props before the stack declares its first setting`);
+    }
+    return existing ?? new AccountSettingsProvider(stack, AccountSettingsProvider.ID, props);
+  }
+
+  private static readonly ID = 'AccountSettingsProvider';
+
+  /** The service token for the custom resources. */
+  public readonly serviceToken: string;
+
+  /** The handler that calls the Account Management API. */
+  public readonly handler: lambda.IFunction;
+
+  private readonly policy: AccountApiPolicy;
+  private deleteGuardGranted = false;
+
+  private constructor(scope: Construct, id: string, props: AccountSettingsProviderProps = {}) {
+    super(scope, id);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const handler = createHandlerFunction(this, 'Handler', {
+      bundle: 'settings',
+      handler: 'handler',
+      description: 'cdk-account-management: alternate contacts, primary contact and account name',
+      timeout: Duration.minutes(5),
+      logRetention,
+    });
+    this.policy = new AccountApiPolicy(this, 'AccountApiPolicy', handler.role!);
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: handler,
+      frameworkLambdaLoggingLevel: FRAMEWORK_LOG_LEVEL,
+      logGroup: new logs.LogGroup(this, 'FrameworkLogs', { retention: logRetention }),
+    });
+    this.handler = handler;
+    this.serviceToken = provider.serviceToken;
+  }
+
+  /**
+   * Lets the handler make the calls one setting needs.
+   * @internal
+   */
+  public _grant(grant: AccountGrant): void {
+    this.policy.grant(grant);
+  }
+
+  /**
+   * Lets the handler read the stack's resources, so that a Delete can tell whether another resource of
+   * the stack now declares the same setting (a renamed construct) and leave the setting in place.
+   * @internal
+   */
+  public _grantDeleteGuard(): void {
+    if (this.deleteGuardGranted) return;
+    this.deleteGuardGranted = true;
+    this.handler.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['cloudformation:ListStackResources'],
+      resources: [Stack.of(this).stackId],
+    }));
+  }
+
+  /**
+   * The custom resources must not run before the handler's permissions exist.
+   * @internal
+   */
+  public get _policyDependency(): Construct {
+    return this.policy;
+  }
+}

@@ -1,0 +1,4 @@
+export * from './account-settings-provider';
+export * from './alternate-contact';
+export * from './primary-contact';
+export * from './account-name';

@@ -1,0 +1,164 @@
+import { CustomResource } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { AccountSettingsProvider } from './account-settings-provider';
+import { claimSetting } from './private/setting-claims';
+import {
+  validateAccountId,
+  validateCountryCode,
+  validateLength,
+  validatePrimaryContactPhone,
+  validateStateOrRegion,
+} from './validation';
+
+/**
+ * Properties of a `PrimaryContact`: the account's contact information (PutContactInformation).
+ */
+export interface PrimaryContactProps {
+  /**
+   * The full name of the primary contact, 1-50 characters.
+   */
+  readonly fullName: string;
+
+  /**
+   * The first line of the address, 1-60 characters.
+   */
+  readonly addressLine1: string;
+
+  /**
+   * The second line of the address, 1-60 characters.
+   *
+   * @default - none
+   */
+  readonly addressLine2?: string;
+
+  /**
+   * The third line of the address, 1-60 characters.
+   *
+   * @default - none
+   */
+  readonly addressLine3?: string;
+
+  /**
+   * The city, 1-50 characters.
+   */
+  readonly city: string;
+
+  /**
+   * The company name, 1-50 characters.
+   *
+   * @default - none
+   */
+  readonly companyName?: string;
+
+  /**
+   * The ISO-3166 two-letter country code, in capitals (e.g. `US`).
+   */
+  readonly countryCode: string;
+
+  /**
+   * The district or county, 1-50 characters.
+   *
+   * @default - none
+   */
+  readonly districtOrCounty?: string;
+
+  /**
+   * The phone number, 1-20 characters: a `+` and the country code, then digits, spaces and `-()`
+   * (e.g. `+1 206-555-0100`).
+   */
+  readonly phoneNumber: string;
+
+  /**
+   * The postal code, 1-20 characters.
+   */
+  readonly postalCode: string;
+
+  /**
+   * The state or region, 1-50 characters; required when `countryCode` is US, CA, GB, DE, JP, IN or BR.
+   *
+   * @default - none
+   */
+  readonly stateOrRegion?: string;
+
+  /**
+   * The website URL, 1-256 characters.
+   *
+   * @default - none
+   */
+  readonly websiteUrl?: string;
+
+  /**
+   * The 12-digit id of the account whose primary contact this is (organizations mode).
+   *
+   * @default - the account the stack deploys to (standalone mode)
+   */
+  readonly accountId?: string;
+}
+
+/**
+ * The primary contact information of an AWS account.
+ *
+ * Creating or updating the resource writes the contact information (PutContactInformation). An account
+ * always has a primary contact and the API cannot delete it: removing the resource leaves the contact
+ * information as it was last written.
+ *
+ * @example
+ * new PrimaryContact(this, 'PrimaryContact', {
+ *   fullName: 'Cloud Platform Team',
+ *   companyName: 'Example Corp',
+ *   addressLine1: '410 Terry Ave N',
+ *   city: 'Seattle',
+ *   stateOrRegion: 'WA',
+ *   postalCode: '98109',
+ *   countryCode: 'US',
+ *   phoneNumber: '+1 206-555-0100',
+ * });
+ */
+export class PrimaryContact extends Construct {
+  /** The account id the contact belongs to, as resolved by the handler. */
+  public readonly attrAccountId: string;
+
+  constructor(scope: Construct, id: string, props: PrimaryContactProps) {
+    super(scope, id);
+    validateAccountId('accountId', props.accountId);
+    validateLength('fullName', props.fullName, 1, 50);
+    validateLength('addressLine1', props.addressLine1, 1, 60);
+    validateLength('addressLine2', props.addressLine2, 1, 60);
+    validateLength('addressLine3', props.addressLine3, 1, 60);
+    validateLength('city', props.city, 1, 50);
+    validateLength('companyName', props.companyName, 1, 50);
+    validateCountryCode('countryCode', props.countryCode);
+    validateLength('districtOrCounty', props.districtOrCounty, 1, 50);
+    validatePrimaryContactPhone('phoneNumber', props.phoneNumber);
+    validateLength('postalCode', props.postalCode, 1, 20);
+    validateStateOrRegion(props.countryCode, props.stateOrRegion);
+    validateLength('websiteUrl', props.websiteUrl, 1, 256);
+    claimSetting(this, 'primary contact', props.accountId);
+
+    const provider = AccountSettingsProvider.getOrCreate(this);
+    provider._grant({ accountId: props.accountId, actions: ['account:PutContactInformation'] });
+
+    const resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::AccountPrimaryContact',
+      properties: {
+        Setting: 'PrimaryContact',
+        AccountId: props.accountId,
+        FullName: props.fullName,
+        AddressLine1: props.addressLine1,
+        AddressLine2: props.addressLine2,
+        AddressLine3: props.addressLine3,
+        City: props.city,
+        CompanyName: props.companyName,
+        CountryCode: props.countryCode,
+        DistrictOrCounty: props.districtOrCounty,
+        PhoneNumber: props.phoneNumber,
+        PostalCode: props.postalCode,
+        StateOrRegion: props.stateOrRegion,
+        WebsiteUrl: props.websiteUrl,
+      },
+    });
+    resource.node.addDependency(provider._policyDependency);
+    this.attrAccountId = resource.getAttString('AccountId');
+  }
+}

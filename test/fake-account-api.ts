@@ -1,0 +1,516 @@
+import * as http from 'http';
+import { AddressInfo } from 'net';
+
+/*
+ * A local HTTP fake of the AWS Account Management API (REST-JSON, as @aws-sdk/client-account speaks
+ * it) and of CloudFormation's ListStackResources (awsQuery), faithful to the reference guide where the
+ * handlers depend on it: the data types' constraints (ValidationException with its fieldList), the
+ * standalone and organizations contexts (AccessDeniedException for a management account naming itself,
+ * for a non-member, or without trusted access), ResourceNotFoundException for a missing contact,
+ * asynchronous Region transitions with the 6-per-account and 20-per-organization limits, the rate
+ * quotas, and injectable faults (429, 5xx).
+ *
+ * Point a client at it with AWS_ENDPOINT_URL_ACCOUNT / AWS_ENDPOINT_URL_CLOUDFORMATION = `endpoint`.
+ */
+
+export type AlternateContactType = 'BILLING' | 'OPERATIONS' | 'SECURITY';
+export type RegionOptStatus = 'ENABLED' | 'ENABLING' | 'DISABLING' | 'DISABLED' | 'ENABLED_BY_DEFAULT';
+
+export interface AlternateContact {
+  Name: string;
+  Title: string;
+  EmailAddress: string;
+  PhoneNumber: string;
+}
+
+export type ContactInformation = Record<string, string>;
+
+interface RegionState {
+  status: RegionOptStatus;
+  /** When an ENABLING/DISABLING transition ends (clock ms). */
+  until?: number;
+}
+
+export interface FakeAccount {
+  readonly id: string;
+  name: string;
+  readonly alternateContacts: Map<AlternateContactType, AlternateContact>;
+  contactInformation?: ContactInformation;
+  readonly regions: Map<string, RegionState>;
+}
+
+/** One request the fake answered. */
+export interface CallRecord {
+  readonly operation: string;
+  readonly caller: string;
+  /** The account the call targeted (the caller's own account in standalone context). */
+  readonly target?: string;
+  readonly accountIdParameter?: string;
+  readonly status: number;
+  readonly errorType?: string;
+  readonly at: number;
+}
+
+export interface Fault {
+  /** Only this operation (e.g. 'PutAlternateContact'); every operation when omitted. */
+  readonly operation?: string;
+  /** 429 (TooManyRequestsException), 500 (InternalServerException) or 503 (ServiceUnavailable). */
+  readonly status: 429 | 500 | 503;
+  /** How many requests in a row get the fault. */
+  readonly count: number;
+}
+
+export interface RateQuota {
+  /** Requests per second, per caller account. */
+  readonly rate: number;
+  readonly burst: number;
+}
+
+/** The reference's Quotas table. */
+export const REFERENCE_RATE_QUOTAS: Record<string, RateQuota> = {
+  DeleteAlternateContact: { rate: 1, burst: 6 },
+  DisableRegion: { rate: 1, burst: 1 },
+  EnableRegion: { rate: 1, burst: 1 },
+  GetAlternateContact: { rate: 10, burst: 15 },
+  GetContactInformation: { rate: 10, burst: 15 },
+  GetRegionOptStatus: { rate: 5, burst: 5 },
+  ListRegions: { rate: 5, burst: 5 },
+  PutAlternateContact: { rate: 5, burst: 8 },
+  PutContactInformation: { rate: 5, burst: 8 },
+};
+
+export interface FakeAccountApiOptions {
+  /** The organization's management account. @default '111111111111' */
+  readonly managementAccountId?: string;
+  /** Member accounts besides the management account. @default [] */
+  readonly memberAccountIds?: string[];
+  /** A standalone account outside the organization. @default none */
+  readonly standaloneAccountIds?: string[];
+  /** Trusted access for account.amazonaws.com. @default true */
+  readonly trustedAccess?: boolean;
+  /** The Account Management delegated administrator. @default none */
+  readonly delegatedAdminAccountId?: string;
+  /** How long an ENABLING or DISABLING transition takes. @default 0 */
+  readonly regionTransitionMs?: number;
+  /** Rate quotas to enforce per caller account and operation. @default none */
+  readonly rateQuotas?: Record<string, RateQuota>;
+}
+
+/** Regions enabled by default (introduced before March 20, 2019). */
+export const DEFAULT_REGIONS = [
+  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ap-south-1', 'ap-northeast-1', 'ap-northeast-2',
+  'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ca-central-1', 'eu-central-1', 'eu-west-1',
+  'eu-west-2', 'eu-west-3', 'eu-north-1', 'sa-east-1',
+];
+/** Opt-in Regions, disabled by default. */
+export const OPT_IN_REGIONS = [
+  'af-south-1', 'ap-east-1', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5',
+  'ap-southeast-7', 'ca-west-1', 'eu-south-1', 'eu-south-2', 'eu-central-2', 'il-central-1',
+  'me-south-1', 'me-central-1', 'mx-central-1',
+];
+
+const MAX_TRANSITIONS_PER_ACCOUNT = 6;
+const MAX_TRANSITIONS_PER_ORGANIZATION = 20;
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+    readonly fieldList?: Array<{ name: string; message: string }>,
+  ) {
+    super(message);
+  }
+}
+
+function validationError(field: string, constraint: string): ApiError {
+  return new ApiError(400, 'ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: ${constraint}`,
+    [{ name: field, message: constraint }]);
+}
+
+interface StringConstraint {
+  readonly required?: boolean;
+  readonly min?: number;
+  readonly max: number;
+  readonly pattern?: RegExp;
+}
+
+function checkString(body: Record<string, unknown>, field: string, opts: StringConstraint): string | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) {
+    if (opts.required) throw validationError(field, 'Member must not be null');
+    return undefined;
+  }
+  if (typeof value !== 'string') throw validationError(field, 'Member must be a string');
+  if (value.length < (opts.min ?? 1) || value.length > opts.max) {
+    throw validationError(field, `Member must have length between ${opts.min ?? 1} and ${opts.max}`);
+  }
+  if (opts.pattern && !opts.pattern.test(value)) throw validationError(field, `Member must satisfy regular expression pattern: ${opts.pattern.source}`);
+  return value;
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const EMAIL = /^[\s]*[\w+=.#|!&-]+@[\w.-]+\.[\w]+[\s]*$/;
+const ALTERNATE_PHONE = /^[\s0-9()+-]+$/;
+const PRIMARY_PHONE = /^[+][\s0-9()-]+$/;
+const ACCOUNT_NAME = /^[ -;=?-~]+$/;
+const CONTACT_TYPES: AlternateContactType[] = ['BILLING', 'OPERATIONS', 'SECURITY'];
+
+/** A CloudFormation stack resource, as ListStackResources reports it. */
+export interface StackResource {
+  LogicalResourceId: string;
+  PhysicalResourceId: string;
+  ResourceType: string;
+  ResourceStatus: string;
+}
+
+export class FakeAccountApi {
+  public static async start(options: FakeAccountApiOptions = {}): Promise<FakeAccountApi> {
+    const fake = new FakeAccountApi(options);
+    await new Promise<void>(resolve => fake.server.listen(0, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  public readonly managementAccountId: string;
+  public readonly accounts = new Map<string, FakeAccount>();
+  /** Accounts of the organization (the management account included). */
+  public readonly members = new Set<string>();
+  public trustedAccess: boolean;
+  public delegatedAdminAccountId?: string;
+  /** The account whose credentials call the API. */
+  public callerAccountId: string;
+  public regionTransitionMs: number;
+  public rateQuotas: Record<string, RateQuota>;
+  /** The clock the fake uses for transitions and quotas; tests may replace it. */
+  public clock: () => number;
+  public readonly calls: CallRecord[] = [];
+  /** CloudFormation stacks, by stack id, for ListStackResources. */
+  public readonly stacks = new Map<string, StackResource[]>();
+
+  private readonly server: http.Server;
+  private faults: Array<Fault & { remaining: number }> = [];
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  private constructor(options: FakeAccountApiOptions) {
+    this.clock = () => Date.now();
+    this.managementAccountId = options.managementAccountId ?? '111111111111';
+    this.callerAccountId = this.managementAccountId;
+    this.trustedAccess = options.trustedAccess ?? true;
+    this.delegatedAdminAccountId = options.delegatedAdminAccountId;
+    this.regionTransitionMs = options.regionTransitionMs ?? 0;
+    this.rateQuotas = options.rateQuotas ?? {};
+    for (const id of [this.managementAccountId, ...(options.memberAccountIds ?? [])]) {
+      this.addAccount(id);
+      this.members.add(id);
+    }
+    for (const id of options.standaloneAccountIds ?? []) this.addAccount(id);
+    this.server = http.createServer((req, res) => this.serve(req, res));
+    this.server.keepAliveTimeout = 1000;
+  }
+
+  public get endpoint(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  public addAccount(id: string, options: { member?: boolean } = {}): FakeAccount {
+    const account: FakeAccount = {
+      id,
+      name: `account-${id}`,
+      alternateContacts: new Map(),
+      regions: new Map([
+        ...DEFAULT_REGIONS.map(r => [r, { status: 'ENABLED_BY_DEFAULT' }] as const),
+        ...OPT_IN_REGIONS.map(r => [r, { status: 'DISABLED' }] as const),
+      ]),
+    };
+    this.accounts.set(id, account);
+    if (options.member) this.members.add(id);
+    return account;
+  }
+
+  public account(id: string): FakeAccount {
+    const account = this.accounts.get(id);
+    if (!account) throw new Error(`no account ${id} in the fake`);
+    return account;
+  }
+
+  /** The Region's status now, after any transition that has ended. */
+  public regionStatus(accountId: string, region: string): RegionOptStatus | undefined {
+    const state = this.account(accountId).regions.get(region);
+    if (!state) return undefined;
+    this.settle(state);
+    return state.status;
+  }
+
+  /** Starts a transition as if someone had called Enable/DisableRegion by hand. */
+  public setRegionStatus(accountId: string, region: string, status: RegionOptStatus, untilMs?: number): void {
+    this.account(accountId).regions.set(region, { status, until: untilMs === undefined ? undefined : this.clock() + untilMs });
+  }
+
+  public injectFault(fault: Fault): void {
+    this.faults.push({ ...fault, remaining: fault.count });
+  }
+
+  public clearCalls(): void {
+    this.calls.length = 0;
+  }
+
+  /** The calls of one operation. */
+  public callsOf(operation: string): CallRecord[] {
+    return this.calls.filter(call => call.operation === operation);
+  }
+
+  public async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>(resolve => this.server.close(() => resolve()));
+  }
+
+  private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', chunk => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      if (req.url === '/' || (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+        this.serveCloudFormation(raw, res);
+      } else {
+        this.serveAccount((req.url ?? '/').replace(/^\//, '').split('?')[0], raw, res);
+      }
+    });
+  }
+
+  private serveAccount(route: string, raw: string, res: http.ServerResponse): void {
+    const operation = route.charAt(0).toUpperCase() + route.slice(1);
+    const caller = this.callerAccountId;
+    let body: Record<string, unknown> = {};
+    let target: string | undefined;
+    const accountIdParameter = (() => {
+      try {
+        body = raw ? JSON.parse(raw) : {};
+      } catch {
+        body = {};
+      }
+      return typeof body.AccountId === 'string' ? body.AccountId : undefined;
+    })();
+    const respond = (status: number, payload?: unknown, errorType?: string) => {
+      this.calls.push({ operation, caller, target, accountIdParameter, status, errorType, at: this.clock() });
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'x-amzn-requestid': `req-${this.calls.length}` };
+      if (errorType) headers['x-amzn-errortype'] = errorType;
+      res.writeHead(status, headers);
+      res.end(payload === undefined ? '' : JSON.stringify(payload));
+    };
+    try {
+      this.applyFaultsAndQuotas(operation, caller);
+      target = this.resolveTarget(operation, caller, body);
+      respond(200, this.dispatch(operation, this.account(target), body));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      const payload: Record<string, unknown> = { message: error.message };
+      if (error.fieldList) {
+        payload.fieldList = error.fieldList;
+        payload.reason = 'fieldValidationFailed';
+      }
+      respond(error.status, payload, error.type);
+    }
+  }
+
+  private applyFaultsAndQuotas(operation: string, caller: string): void {
+    const fault = this.faults.find(f => f.remaining > 0 && (f.operation === undefined || f.operation === operation));
+    if (fault) {
+      fault.remaining--;
+      this.faults = this.faults.filter(f => f.remaining > 0);
+      if (fault.status === 429) throw new ApiError(429, 'TooManyRequestsException', 'Rate exceeded');
+      if (fault.status === 503) throw new ApiError(503, 'ServiceUnavailable', 'Service unavailable');
+      throw new ApiError(500, 'InternalServerException', 'Internal failure');
+    }
+    const quota = this.rateQuotas[operation];
+    if (!quota) return;
+    const key = `${caller}/${operation}`;
+    const now = this.clock();
+    const bucket = this.buckets.get(key) ?? { tokens: quota.burst, at: now };
+    bucket.tokens = Math.min(quota.burst, bucket.tokens + ((now - bucket.at) / 1000) * quota.rate);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens < 1) throw new ApiError(429, 'TooManyRequestsException', 'Rate exceeded');
+    bucket.tokens -= 1;
+  }
+
+  /** Standalone context without AccountId; organizations context with it, from the management account or the delegated admin. */
+  private resolveTarget(operation: string, caller: string, body: Record<string, unknown>): string {
+    const accountId = checkString(body, 'AccountId', { max: 12, min: 12, pattern: ACCOUNT_ID });
+    if (!this.accounts.has(caller)) throw new ApiError(403, 'AccessDeniedException', `Account ${caller} is not known`);
+    if (accountId === undefined) return caller;
+    const isAdmin = caller === this.managementAccountId || caller === this.delegatedAdminAccountId;
+    if (!this.members.has(caller) || !isAdmin) {
+      throw new ApiError(403, 'AccessDeniedException', `User: arn:aws:sts::${caller}:assumed-role/handler is not authorized to perform: account:${operation} on resource: arn:aws:account::${this.managementAccountId}:account/o-exampleorgid/${accountId}`);
+    }
+    if (!this.trustedAccess) {
+      throw new ApiError(403, 'AccessDeniedException', 'The request failed because your organization does not have trusted access enabled for account.amazonaws.com');
+    }
+    if (accountId === this.managementAccountId && caller === this.managementAccountId) {
+      throw new ApiError(403, 'AccessDeniedException', 'The management account can\'t specify its own AccountId; call the operation in standalone context');
+    }
+    if (!this.members.has(accountId)) {
+      throw new ApiError(403, 'AccessDeniedException', `Account ${accountId} is not a member of the organization`);
+    }
+    return accountId;
+  }
+
+  private dispatch(operation: string, account: FakeAccount, body: Record<string, unknown>): unknown {
+    switch (operation) {
+      case 'PutAlternateContact': {
+        const type = this.contactType(body);
+        account.alternateContacts.set(type, {
+          Name: checkString(body, 'Name', { required: true, max: 64 })!,
+          Title: checkString(body, 'Title', { required: true, max: 50 })!,
+          EmailAddress: checkString(body, 'EmailAddress', { required: true, max: 254, pattern: EMAIL })!,
+          PhoneNumber: checkString(body, 'PhoneNumber', { required: true, max: 25, pattern: ALTERNATE_PHONE })!,
+        });
+        return undefined;
+      }
+      case 'GetAlternateContact': {
+        const type = this.contactType(body);
+        const contact = account.alternateContacts.get(type);
+        if (!contact) throw new ApiError(404, 'ResourceNotFoundException', 'No contact of the specified type is associated with the account');
+        return { AlternateContact: { ...contact, AlternateContactType: type } };
+      }
+      case 'DeleteAlternateContact': {
+        const type = this.contactType(body);
+        if (!account.alternateContacts.delete(type)) {
+          throw new ApiError(404, 'ResourceNotFoundException', 'No contact of the specified type is associated with the account');
+        }
+        return undefined;
+      }
+      case 'PutContactInformation':
+        account.contactInformation = this.contactInformation(body.ContactInformation);
+        return undefined;
+      case 'GetContactInformation':
+        if (!account.contactInformation) throw new ApiError(404, 'ResourceNotFoundException', 'No contact information');
+        return { ContactInformation: account.contactInformation };
+      case 'PutAccountName':
+        account.name = checkString(body, 'AccountName', { required: true, max: 50, pattern: ACCOUNT_NAME })!;
+        return undefined;
+      case 'GetAccountInformation':
+        return { AccountId: account.id, AccountName: account.name, AccountCreatedDate: '2020-01-01T00:00:00Z' };
+      case 'GetRegionOptStatus': {
+        const region = this.region(account, body);
+        return { RegionName: region.name, RegionOptStatus: region.state.status };
+      }
+      case 'ListRegions':
+        return {
+          Regions: [...account.regions.entries()].map(([name, state]) => {
+            this.settle(state);
+            return { RegionName: name, RegionOptStatus: state.status };
+          }),
+        };
+      case 'EnableRegion':
+      case 'DisableRegion':
+        this.transition(account, body, operation === 'EnableRegion');
+        return undefined;
+      default:
+        throw new ApiError(404, 'UnknownOperationException', `Unknown operation ${operation}`);
+    }
+  }
+
+  private contactType(body: Record<string, unknown>): AlternateContactType {
+    const type = body.AlternateContactType as AlternateContactType;
+    if (!CONTACT_TYPES.includes(type)) throw validationError('AlternateContactType', `Member must satisfy enum value set: [${CONTACT_TYPES.join(', ')}]`);
+    return type;
+  }
+
+  private contactInformation(value: unknown): ContactInformation {
+    if (typeof value !== 'object' || value === null) throw validationError('ContactInformation', 'Member must not be null');
+    const body = value as Record<string, unknown>;
+    const info: ContactInformation = {};
+    const fields: Array<[string, StringConstraint]> = [
+      ['FullName', { required: true, max: 50 }],
+      ['AddressLine1', { required: true, max: 60 }],
+      ['AddressLine2', { max: 60 }],
+      ['AddressLine3', { max: 60 }],
+      ['City', { required: true, max: 50 }],
+      ['CompanyName', { max: 50 }],
+      ['CountryCode', { required: true, min: 2, max: 2 }],
+      ['DistrictOrCounty', { max: 50 }],
+      ['PhoneNumber', { required: true, max: 20, pattern: PRIMARY_PHONE }],
+      ['PostalCode', { required: true, max: 20 }],
+      ['StateOrRegion', { max: 50 }],
+      ['WebsiteUrl', { max: 256 }],
+    ];
+    for (const [field, opts] of fields) {
+      const v = checkString(body, field, opts);
+      if (v !== undefined) info[field] = v;
+    }
+    if (['US', 'CA', 'GB', 'DE', 'JP', 'IN', 'BR'].includes(info.CountryCode) && info.StateOrRegion === undefined) {
+      throw validationError('StateOrRegion', 'Member is required for this CountryCode');
+    }
+    return info;
+  }
+
+  private region(account: FakeAccount, body: Record<string, unknown>): { name: string; state: RegionState } {
+    const name = checkString(body, 'RegionName', { required: true, max: 50 })!;
+    const state = account.regions.get(name);
+    if (!state) throw validationError('RegionName', `${name} is not a valid Region`);
+    this.settle(state);
+    return { name, state };
+  }
+
+  private settle(state: RegionState): void {
+    if (state.until !== undefined && this.clock() >= state.until) {
+      state.status = state.status === 'ENABLING' ? 'ENABLED' : state.status === 'DISABLING' ? 'DISABLED' : state.status;
+      state.until = undefined;
+    }
+  }
+
+  private inProgress(accounts: Iterable<FakeAccount>): number {
+    let count = 0;
+    for (const account of accounts) {
+      for (const state of account.regions.values()) {
+        this.settle(state);
+        if (state.status === 'ENABLING' || state.status === 'DISABLING') count++;
+      }
+    }
+    return count;
+  }
+
+  private transition(account: FakeAccount, body: Record<string, unknown>, enable: boolean): void {
+    const { name, state } = this.region(account, body);
+    if (state.status === 'ENABLED_BY_DEFAULT') {
+      throw validationError('RegionName', `${name} is enabled by default and cannot be ${enable ? 'enabled' : 'disabled'}`);
+    }
+    if (state.status === (enable ? 'ENABLED' : 'DISABLED')) return;
+    if (state.status === 'ENABLING' || state.status === 'DISABLING') {
+      throw new ApiError(409, 'ConflictException', `Region ${name} is currently in status ${state.status}; you cannot ${enable ? 'enable' : 'disable'} it until that completes`);
+    }
+    if (this.inProgress([account]) >= MAX_TRANSITIONS_PER_ACCOUNT) {
+      throw new ApiError(429, 'TooManyRequestsException', `Account ${account.id} has ${MAX_TRANSITIONS_PER_ACCOUNT} Region opt requests in progress`);
+    }
+    const organization = [...this.members].map(id => this.accounts.get(id)!).filter(Boolean);
+    if (this.members.has(account.id) && this.inProgress(organization) >= MAX_TRANSITIONS_PER_ORGANIZATION) {
+      throw new ApiError(429, 'TooManyRequestsException', `The organization has ${MAX_TRANSITIONS_PER_ORGANIZATION} Region opt requests in progress`);
+    }
+    state.status = enable ? 'ENABLING' : 'DISABLING';
+    state.until = this.clock() + this.regionTransitionMs;
+  }
+
+  private serveCloudFormation(raw: string, res: http.ServerResponse): void {
+    const params = new URLSearchParams(raw);
+    const action = params.get('Action') ?? '';
+    const record = (status: number, errorType?: string) =>
+      this.calls.push({ operation: `cloudformation:${action}`, caller: this.callerAccountId, status, errorType, at: this.clock() });
+    const stack = this.stacks.get(params.get('StackName') ?? '');
+    if (action !== 'ListStackResources' || !stack) {
+      const code = action !== 'ListStackResources' ? 'InvalidAction' : 'ValidationError';
+      record(400, code);
+      res.writeHead(400, { 'content-type': 'text/xml' });
+      res.end(`<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>Stack does not exist</Message></Error><RequestId>r</RequestId></ErrorResponse>`);
+      return;
+    }
+    // Pages of 100, as the service returns them.
+    const start = Number(params.get('NextToken') ?? '0');
+    const page = stack.slice(start, start + 100);
+    const next = start + 100 < stack.length ? `<NextToken>${start + 100}</NextToken>` : '';
+    const members = page.map(r => `<member><LogicalResourceId>${r.LogicalResourceId}</LogicalResourceId><PhysicalResourceId>${r.PhysicalResourceId}</PhysicalResourceId>`
+      + `<ResourceType>${r.ResourceType}</ResourceType><ResourceStatus>${r.ResourceStatus}</ResourceStatus><LastUpdatedTimestamp>2026-01-01T00:00:00Z</LastUpdatedTimestamp></member>`).join('');
+    record(200);
+    res.writeHead(200, { 'content-type': 'text/xml' });
+    res.end(`<ListStackResourcesResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><ListStackResourcesResult><StackResourceSummaries>${members}</StackResourceSummaries>${next}</ListStackResourcesResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></ListStackResourcesResponse>`);
+  }
+}
