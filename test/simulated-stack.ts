@@ -1,0 +1,149 @@
+import { CfnResource, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { IConstruct } from 'constructs';
+import { FakeAccountApi, StackResource } from './fake-account-api';
+
+/** ResourceProperties as CloudFormation delivers them: strings, without the ServiceToken. */
+export type Properties = Record<string, string>;
+
+/** The ResourceProperties that a construct's custom resource will receive, read from the synthesized template. */
+export function propertiesOf(construct: IConstruct): Properties {
+  const cfn = construct.node.findAll().find((c): c is CfnResource => CfnResource.isCfnResource(c) && c.cfnResourceType.startsWith('Custom::'));
+  if (!cfn) throw new Error(`${construct.node.path} has no custom resource`);
+  const stack = Stack.of(construct);
+  const template = Template.fromStack(stack).toJSON();
+  const { ServiceToken, ...properties } = template.Resources[stack.getLogicalId(cfn)].Properties;
+  void ServiceToken;
+  return properties;
+}
+
+type Handler = (event: CloudFormationCustomResourceEvent, context: { invokedFunctionArn: string }) => Promise<{ PhysicalResourceId?: string }>;
+
+interface Resource {
+  physicalId: string;
+  properties: Properties;
+  status: string;
+  type: string;
+}
+
+/**
+ * Plays CloudFormation's part for custom resources handled by `handler`: Create, Update (with the
+ * Delete of the old physical resource when an Update replaces it), Delete, the create-then-delete of a
+ * renamed resource, and the Delete that follows a failed Create. ListStackResources on the fake shows
+ * the stack as CloudFormation would during each step.
+ */
+export class SimulatedStack {
+  public readonly stackId: string;
+  private readonly resources = new Map<string, Resource>();
+  private readonly summaries: StackResource[] = [];
+  private requests = 0;
+
+  constructor(private readonly fake: FakeAccountApi, private readonly handler: Handler, private readonly ownAccount: string) {
+    this.stackId = `arn:aws:cloudformation:us-east-1:${ownAccount}:stack/baseline/${Math.random().toString(16).slice(2)}`;
+    fake.stacks.set(this.stackId, this.summaries);
+  }
+
+  public physicalId(logicalId: string): string | undefined {
+    return this.resources.get(logicalId)?.physicalId;
+  }
+
+  public async create(logicalId: string, properties: Properties, type = 'Custom::Setting'): Promise<string> {
+    const requestId = this.nextRequestId();
+    this.setStatus(logicalId, { physicalId: '', properties, status: 'CREATE_IN_PROGRESS', type });
+    try {
+      const response = await this.invoke({ RequestType: 'Create', ResourceProperties: properties, LogicalResourceId: logicalId, RequestId: requestId });
+      this.setStatus(logicalId, { physicalId: response.PhysicalResourceId!, properties, status: 'CREATE_COMPLETE', type });
+      return response.PhysicalResourceId!;
+    } catch (error) {
+      // The Provider framework reports a failed Create with the request id as physical id.
+      this.setStatus(logicalId, { physicalId: requestId, properties, status: 'CREATE_FAILED', type });
+      throw error;
+    }
+  }
+
+  public async update(logicalId: string, properties: Properties): Promise<string> {
+    const old = this.get(logicalId);
+    const response = await this.invoke({
+      RequestType: 'Update',
+      ResourceProperties: properties,
+      OldResourceProperties: old.properties,
+      PhysicalResourceId: old.physicalId,
+      LogicalResourceId: logicalId,
+    });
+    const physicalId = response.PhysicalResourceId!;
+    this.setStatus(logicalId, { ...old, physicalId, properties, status: 'UPDATE_COMPLETE' });
+    if (physicalId !== old.physicalId) {
+      // UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: the replaced physical resource is deleted with its old properties.
+      await this.invoke({ RequestType: 'Delete', ResourceProperties: old.properties, PhysicalResourceId: old.physicalId, LogicalResourceId: logicalId });
+    }
+    return physicalId;
+  }
+
+  public async delete(logicalId: string): Promise<void> {
+    const resource = this.get(logicalId);
+    this.setStatus(logicalId, { ...resource, status: 'DELETE_IN_PROGRESS' });
+    await this.invoke({ RequestType: 'Delete', ResourceProperties: resource.properties, PhysicalResourceId: resource.physicalId, LogicalResourceId: logicalId });
+    this.resources.delete(logicalId);
+    this.summaries.splice(this.summaries.findIndex(s => s.LogicalResourceId === logicalId), 1);
+  }
+
+  /** A renamed construct: CloudFormation creates the new logical resource, then deletes the old one. */
+  public async rename(oldLogicalId: string, newLogicalId: string): Promise<void> {
+    const old = this.get(oldLogicalId);
+    await this.create(newLogicalId, old.properties, old.type);
+    await this.delete(oldLogicalId);
+  }
+
+  private get(logicalId: string): Resource {
+    const resource = this.resources.get(logicalId);
+    if (!resource) throw new Error(`no resource ${logicalId}`);
+    return resource;
+  }
+
+  private setStatus(logicalId: string, resource: Resource): void {
+    this.resources.set(logicalId, resource);
+    const summary: StackResource = {
+      LogicalResourceId: logicalId,
+      PhysicalResourceId: resource.physicalId,
+      ResourceType: resource.type,
+      ResourceStatus: resource.status,
+    };
+    const index = this.summaries.findIndex(s => s.LogicalResourceId === logicalId);
+    if (index >= 0) this.summaries[index] = summary;
+    else this.summaries.push(summary);
+  }
+
+  private nextRequestId(): string {
+    return `request-${++this.requests}`;
+  }
+
+  private invoke(event: Partial<CloudFormationCustomResourceEvent> & Record<string, unknown>): Promise<{ PhysicalResourceId?: string }> {
+    const full = {
+      ServiceToken: 'arn:aws:lambda:us-east-1:000000000000:function:framework',
+      ResponseURL: '...',
+      StackId: this.stackId,
+      RequestId: this.nextRequestId(),
+      ResourceType: 'Custom::Setting',
+      ...event,
+    } as unknown as CloudFormationCustomResourceEvent;
+    return this.handler(full, { invokedFunctionArn: `arn:aws:lambda:us-east-1:${this.ownAccount}:function:handler` });
+  }
+}
+
+/** Everything written to the console while `fn` runs, and what `fn` returned or threw. */
+export async function captureConsole<T>(fn: () => Promise<T>): Promise<{ output: string; result?: T; error?: unknown }> {
+  const lines: string[] = [];
+  const methods = ['log', 'info', 'warn', 'error', 'debug'] as const;
+  const spies = methods.map(m => jest.spyOn(console, m).mockImplementation((...args: unknown[]) => {
+    lines.push(args.map(a => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+  }));
+  try {
+    const result = await fn();
+    return { output: lines.join('\n'), result };
+  } catch (error) {
+    return { output: lines.join('\n'), error };
+  } finally {
+    spies.forEach(s => s.mockRestore());
+  }
+}
