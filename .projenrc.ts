@@ -59,7 +59,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
     },
   },
-  gitignore: ['cdk.out', '*.snapshot/**/asset.*', '/test/**/cdk.integ.out.*', '/examples/cdk.out'],
+  gitignore: ['/cdk.out', '**/*.snapshot/asset.*', '/test/**/cdk.integ.out.*', '/examples/cdk.out'],
 });
 
 // Node 20 is what these machines have: keep jsii's and the SDK's end-of-life banners out of the output.
