@@ -68,7 +68,7 @@ project.tasks.addEnvironment('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
 
 // The custom-resource handlers live under lambda/ and are bundled, with @aws-sdk/* inside the bundle,
 // so that the Lambda runtime's own SDK version never matters. Bundles go to assets/ (shipped, not committed).
-for (const entrypoint of ['lambda/settings/index.ts']) {
+for (const entrypoint of ['lambda/settings/index.ts', 'lambda/region/index.ts']) {
   project.bundler.addBundle(entrypoint, {
     platform: 'node',
     target: 'node22',
@@ -78,18 +78,24 @@ for (const entrypoint of ['lambda/settings/index.ts']) {
   });
 }
 
-// The handlers are type-checked (and linted) as their own project: they are not part of the jsii build.
-new JsonFile(project, 'lambda/tsconfig.json', {
-  obj: {
-    extends: '../tsconfig.json',
-    compilerOptions: { rootDir: '.', noEmit: true },
-    include: ['**/*.ts'],
-  },
-});
+// The handlers, the example app and the benchmarks are type-checked (and linted) as their own projects: they are not
+// part of the jsii build.
+for (const dir of ['lambda', 'examples', 'benchmarks']) {
+  new JsonFile(project, `${dir}/tsconfig.json`, {
+    obj: {
+      extends: '../tsconfig.json',
+      compilerOptions: { rootDir: '..', noEmit: true },
+      include: ['**/*.ts'],
+    },
+  });
+}
 
 // Tests synthesize stacks whose Lambda code is the bundles: build them first. integ-runner then checks
 // the committed snapshots offline.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+// ts-jest runs with isolatedModules (no type check): check the handlers and the tests here.
+project.testTask.exec('tsc --noEmit -p lambda/tsconfig.json');
+project.testTask.exec('tsc --noEmit -p test/tsconfig.json');
 project.testTask.exec('integ-runner --directory test --language typescript --app "ts-node -P test/tsconfig.json {filePath}" --parallel-regions us-east-1');
 project.addTask('integ:update', {
   description: 'Rewrite the integ snapshots without deploying',
@@ -109,6 +115,15 @@ project.addTask('example', {
   steps: [
     { spawn: 'bundle' },
     { exec: 'ts-node -P test/tsconfig.json examples/baseline-app.ts' },
+  ],
+});
+
+// Benchmarks: figures printed side by side, and written to docs/PERFORMANCE.md (never timed tests).
+project.addTask('bench', {
+  description: 'Run the benchmarks and write docs/PERFORMANCE.md',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'ts-node -P test/tsconfig.json benchmarks/run.ts', receiveArgs: true },
   ],
 });
 

@@ -32,8 +32,8 @@ export class AccountSettingsProvider extends Construct {
    * The stack's provider, created on first use.
    *
    * @param scope any construct of the stack
-   * @param props applies only when the provider is created by this call; passing them after the stack's
-   * first setting is declared is an error
+   * @param props applies only when the provider is created by this call; passing them when the stack
+   * already has its provider (made by an earlier call or by the first setting declared) is an error
    */
   public static getOrCreate(scope: Construct, props?: AccountSettingsProviderProps): AccountSettingsProvider {
     const stack = Stack.of(scope);

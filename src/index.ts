@@ -2,3 +2,5 @@ export * from './account-settings-provider';
 export * from './alternate-contact';
 export * from './primary-contact';
 export * from './account-name';
+export * from './region-opt-in-provider';
+export * from './region-opt-in';

@@ -3,7 +3,7 @@ import { AddressInfo } from 'net';
 
 /*
  * A local HTTP fake of the AWS Account Management API (REST-JSON, as @aws-sdk/client-account speaks
- * it) and of CloudFormation's ListStackResources (awsQuery), faithful to the reference guide where the
+ * it) and of CloudFormation's ListStackResources and DescribeStacks (awsQuery), faithful to the reference guide where the
  * handlers depend on it: the data types' constraints (ValidationException with its fieldList), the
  * standalone and organizations contexts (AccessDeniedException for a management account naming itself,
  * for a non-member, or without trusted access), ResourceNotFoundException for a missing contact,
@@ -184,8 +184,12 @@ export class FakeAccountApi {
   /** The clock the fake uses for transitions and quotas; tests may replace it. */
   public clock: () => number;
   public readonly calls: CallRecord[] = [];
+  /** Every Region transition started, with the time it ends. */
+  public readonly transitions: Array<{ accountId: string; regionName: string; status: RegionOptStatus; endsAt: number }> = [];
   /** CloudFormation stacks, by stack id, for ListStackResources. */
   public readonly stacks = new Map<string, StackResource[]>();
+  /** CloudFormation stack statuses, by stack id, for DescribeStacks. */
+  public readonly stackStatuses = new Map<string, string>();
 
   private readonly server: http.Server;
   private faults: Array<Fault & { remaining: number }> = [];
@@ -217,9 +221,9 @@ export class FakeAccountApi {
       id,
       name: `account-${id}`,
       alternateContacts: new Map(),
-      regions: new Map([
-        ...DEFAULT_REGIONS.map(r => [r, { status: 'ENABLED_BY_DEFAULT' }] as const),
-        ...OPT_IN_REGIONS.map(r => [r, { status: 'DISABLED' }] as const),
+      regions: new Map<string, RegionState>([
+        ...DEFAULT_REGIONS.map((r): [string, RegionState] => [r, { status: 'ENABLED_BY_DEFAULT' }]),
+        ...OPT_IN_REGIONS.map((r): [string, RegionState] => [r, { status: 'DISABLED' }]),
       ]),
     };
     this.accounts.set(id, account);
@@ -252,6 +256,7 @@ export class FakeAccountApi {
 
   public clearCalls(): void {
     this.calls.length = 0;
+    this.transitions.length = 0;
   }
 
   /** The calls of one operation. */
@@ -488,6 +493,7 @@ export class FakeAccountApi {
     }
     state.status = enable ? 'ENABLING' : 'DISABLING';
     state.until = this.clock() + this.regionTransitionMs;
+    this.transitions.push({ accountId: account.id, regionName: name, status: enable ? 'ENABLED' : 'DISABLED', endsAt: state.until });
   }
 
   private serveCloudFormation(raw: string, res: http.ServerResponse): void {
@@ -495,7 +501,16 @@ export class FakeAccountApi {
     const action = params.get('Action') ?? '';
     const record = (status: number, errorType?: string) =>
       this.calls.push({ operation: `cloudformation:${action}`, caller: this.callerAccountId, status, errorType, at: this.clock() });
-    const stack = this.stacks.get(params.get('StackName') ?? '');
+    const stackId = params.get('StackName') ?? '';
+    const stack = this.stacks.get(stackId);
+    if (action === 'DescribeStacks' && stack) {
+      record(200);
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end('<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member>'
+        + `<StackId>${stackId}</StackId><StackName>baseline</StackName><StackStatus>${this.stackStatuses.get(stackId) ?? 'UPDATE_IN_PROGRESS'}</StackStatus>`
+        + '<CreationTime>2026-01-01T00:00:00Z</CreationTime></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeStacksResponse>');
+      return;
+    }
     if (action !== 'ListStackResources' || !stack) {
       const code = action !== 'ListStackResources' ? 'InvalidAction' : 'ValidationError';
       record(400, code);

@@ -9,7 +9,7 @@ import {
   ResourceNotFoundException,
   TooManyRequestsException,
 } from '@aws-sdk/client-account';
-import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, ListStackResourcesCommand, ResourceStatus, StackResourceSummary } from '@aws-sdk/client-cloudformation';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -61,8 +61,12 @@ describe('create and update', () => {
     const response = await handler(event('Create', { ...CONTACT, AccountId: MEMBER }), context);
 
     expect(account).toHaveReceivedCommandWith(PutAlternateContactCommand, {
-      AccountId: MEMBER, AlternateContactType: 'SECURITY', Name: 'Security Team', Title: 'Security',
-      EmailAddress: 'security@example.com', PhoneNumber: '+1 206-555-0100',
+      AccountId: MEMBER,
+      AlternateContactType: 'SECURITY',
+      Name: 'Security Team',
+      Title: 'Security',
+      EmailAddress: 'security@example.com',
+      PhoneNumber: '+1 206-555-0100',
     });
     expect(response).toEqual({ PhysicalResourceId: `${MEMBER}/alternate-contact/SECURITY`, Data: { AccountId: MEMBER } });
   });
@@ -81,8 +85,14 @@ describe('create and update', () => {
   test('the primary contact is written with its optional fields left out', async () => {
     account.on(PutContactInformationCommand).resolves({});
     await handler(event('Create', {
-      Setting: 'PrimaryContact', AccountId: MEMBER, FullName: 'Ops', AddressLine1: '1 Main St', City: 'Paris',
-      CountryCode: 'FR', PhoneNumber: '+33 1 23 45 67 89', PostalCode: '75001',
+      Setting: 'PrimaryContact',
+      AccountId: MEMBER,
+      FullName: 'Ops',
+      AddressLine1: '1 Main St',
+      City: 'Paris',
+      CountryCode: 'FR',
+      PhoneNumber: '+33 1 23 45 67 89',
+      PostalCode: '75001',
     }), context);
 
     expect(account).toHaveReceivedCommandWith(PutContactInformationCommand, {
@@ -186,6 +196,6 @@ test('the account is read from the function ARN', () => {
   expect(() => ownAccountId('not-an-arn')).toThrow('Cannot read the account id from the function ARN "not-an-arn"');
 });
 
-function summary(logicalId: string, physicalId: string, status: string) {
-  return { LogicalResourceId: logicalId, PhysicalResourceId: physicalId, ResourceStatus: status, ResourceType: 'Custom::AccountAlternateContact', LastUpdatedTimestamp: new Date() };
+function summary(logicalId: string, physicalId: string, status: string): StackResourceSummary {
+  return { LogicalResourceId: logicalId, PhysicalResourceId: physicalId, ResourceStatus: status as ResourceStatus, ResourceType: 'Custom::AccountAlternateContact', LastUpdatedTimestamp: new Date() };
 }

@@ -32,6 +32,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
+  jest.spyOn(console, 'info').mockImplementation(() => undefined); // the handlers' log lines
   fake.callerAccountId = MANAGEMENT;
   fake.trustedAccess = true;
   fake.clearCalls();
@@ -264,8 +265,14 @@ describe('primary contact and account name', () => {
     const stack = simulatedStack();
     await stack.create('Primary', primary({ accountId: MEMBER_A }));
     expect(fake.account(MEMBER_A).contactInformation).toEqual({
-      FullName: 'Cloud Platform Team', CompanyName: 'Example Corp', AddressLine1: '410 Terry Ave N', City: 'Seattle',
-      StateOrRegion: 'WA', PostalCode: '98109', CountryCode: 'US', PhoneNumber: '+1 206-555-0100',
+      FullName: 'Cloud Platform Team',
+      CompanyName: 'Example Corp',
+      AddressLine1: '410 Terry Ave N',
+      City: 'Seattle',
+      StateOrRegion: 'WA',
+      PostalCode: '98109',
+      CountryCode: 'US',
+      PhoneNumber: '+1 206-555-0100',
     });
 
     await stack.update('Primary', primary({ accountId: MEMBER_A, city: 'Bellevue', postalCode: '98004' }));

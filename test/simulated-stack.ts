@@ -18,7 +18,25 @@ export function propertiesOf(construct: IConstruct): Properties {
   return properties;
 }
 
-type Handler = (event: CloudFormationCustomResourceEvent, context: { invokedFunctionArn: string }) => Promise<{ PhysicalResourceId?: string }>;
+type Context = { invokedFunctionArn: string };
+type Handler = (event: CloudFormationCustomResourceEvent, context: Context) =>
+Promise<{ PhysicalResourceId?: string; Data?: object }>;
+type IsCompleteHandler = (event: any, context: Context) => Promise<{ IsComplete: boolean; Data?: object }>;
+
+/** The Provider framework's waiter, played with a short poll interval. */
+export interface Waiter {
+  readonly isComplete: IsCompleteHandler;
+  /** Milliseconds between two isComplete calls. */
+  readonly pollMs: number;
+}
+
+/** What a request ended with: the physical id and the resource's attributes (onEvent's and isComplete's Data). */
+export interface Outcome {
+  readonly PhysicalResourceId?: string;
+  readonly Data: Record<string, string>;
+  /** How many times isComplete was called. */
+  readonly polls: number;
+}
 
 interface Resource {
   physicalId: string;
@@ -39,9 +57,27 @@ export class SimulatedStack {
   private readonly summaries: StackResource[] = [];
   private requests = 0;
 
-  constructor(private readonly fake: FakeAccountApi, private readonly handler: Handler, private readonly ownAccount: string) {
+  /** The outcome of the last request, with its attributes. */
+  public lastOutcome?: Outcome;
+
+  constructor(
+    private readonly fake: FakeAccountApi,
+    private readonly handler: Handler,
+    private readonly ownAccount: string,
+    private readonly waiter?: Waiter,
+  ) {
     this.stackId = `arn:aws:cloudformation:us-east-1:${ownAccount}:stack/baseline/${Math.random().toString(16).slice(2)}`;
     fake.stacks.set(this.stackId, this.summaries);
+  }
+
+  /** An Update sent by CloudFormation while it rolls the stack back. */
+  public async rollback(logicalId: string, properties: Properties): Promise<string> {
+    this.fake.stackStatuses.set(this.stackId, 'UPDATE_ROLLBACK_IN_PROGRESS');
+    try {
+      return await this.update(logicalId, properties);
+    } finally {
+      this.fake.stackStatuses.delete(this.stackId);
+    }
   }
 
   public physicalId(logicalId: string): string | undefined {
@@ -118,7 +154,7 @@ export class SimulatedStack {
     return `request-${++this.requests}`;
   }
 
-  private invoke(event: Partial<CloudFormationCustomResourceEvent> & Record<string, unknown>): Promise<{ PhysicalResourceId?: string }> {
+  private async invoke(event: Record<string, unknown>): Promise<{ PhysicalResourceId?: string }> {
     const full = {
       ServiceToken: 'arn:aws:lambda:us-east-1:000000000000:function:framework',
       ResponseURL: '...',
@@ -127,7 +163,25 @@ export class SimulatedStack {
       ResourceType: 'Custom::Setting',
       ...event,
     } as unknown as CloudFormationCustomResourceEvent;
-    return this.handler(full, { invokedFunctionArn: `arn:aws:lambda:us-east-1:${this.ownAccount}:function:handler` });
+    const context = { invokedFunctionArn: `arn:aws:lambda:us-east-1:${this.ownAccount}:function:handler` };
+    const response = await this.handler(full, context);
+    let data: Record<string, string> = { ...response.Data };
+    let polls = 0;
+    if (this.waiter) {
+      // The framework calls isComplete at once, then every interval, with onEvent's response merged in.
+      const request = { ...full, PhysicalResourceId: response.PhysicalResourceId ?? (full as any).PhysicalResourceId, Data: data };
+      for (;;) {
+        polls++;
+        const result = await this.waiter.isComplete(request, context);
+        if (result.IsComplete) {
+          data = { ...data, ...result.Data };
+          break;
+        }
+        await new Promise(resolve => setTimeout(resolve, this.waiter!.pollMs));
+      }
+    }
+    this.lastOutcome = { PhysicalResourceId: response.PhysicalResourceId, Data: data, polls };
+    return response;
   }
 }
 

@@ -20,12 +20,17 @@ export function backoffDelay(attempt: number): number {
  * retries throttling (429, TooManyRequestsException) and 5xx with the strategy above; the endpoint
  * honours AWS_ENDPOINT_URL_ACCOUNT / AWS_ENDPOINT_URL_CLOUDFORMATION.
  */
-let account: AccountClient | undefined;
+const accountClients = new Map<number, AccountClient>();
 let cloudFormation: CloudFormationClient | undefined;
 
-export function accountClient(): AccountClient {
-  account ??= new AccountClient({ retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS, backoffDelay) });
-  return account;
+/** The Account Management client that makes up to `maxAttempts` attempts per call. */
+export function accountClient(maxAttempts = MAX_ATTEMPTS): AccountClient {
+  let client = accountClients.get(maxAttempts);
+  if (!client) {
+    client = new AccountClient({ retryStrategy: new ConfiguredRetryStrategy(maxAttempts, backoffDelay) });
+    accountClients.set(maxAttempts, client);
+  }
+  return client;
 }
 
 export function cloudFormationClient(): CloudFormationClient {

@@ -1,0 +1,233 @@
+import { CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import { Construct } from 'constructs';
+import { claimSetting } from './private/setting-claims';
+import { RegionOptInProvider } from './region-opt-in-provider';
+import { validateAccountId, validateRegionName, validateRemovalPolicy } from './validation';
+
+/**
+ * The opt-in status of a Region, as GetRegionOptStatus and the "Region Opt-In Status Change" events
+ * report it.
+ */
+export enum RegionOptStatus {
+  /** The Region is enabled. */
+  ENABLED = 'ENABLED',
+  /** The Region is being enabled. */
+  ENABLING = 'ENABLING',
+  /** The Region is being disabled. */
+  DISABLING = 'DISABLING',
+  /** The Region is disabled. */
+  DISABLED = 'DISABLED',
+  /** The Region is enabled by default (introduced before March 20, 2019) and cannot be disabled. */
+  ENABLED_BY_DEFAULT = 'ENABLED_BY_DEFAULT',
+}
+
+/**
+ * Regions introduced before March 20, 2019: enabled by default in every account, and impossible to
+ * enable or disable.
+ */
+export const REGIONS_ENABLED_BY_DEFAULT: string[] = [
+  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
+  'ap-south-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2',
+  'ca-central-1', 'eu-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-north-1', 'sa-east-1',
+];
+
+const DEFAULT_TIMEOUT = Duration.minutes(55);
+const MAX_TIMEOUT = Duration.minutes(55);
+
+/**
+ * Properties of a `RegionOptIn`.
+ */
+export interface RegionOptInProps {
+  /**
+   * The Region code, e.g. `af-south-1`.
+   */
+  readonly regionName: string;
+
+  /**
+   * Whether the Region is enabled (opted in) or disabled (opted out).
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * The 12-digit id of the account whose Region this is (organizations mode).
+   *
+   * @default - the account the stack deploys to (standalone mode)
+   */
+  readonly accountId?: string;
+
+  /**
+   * Whether the resource completes only when the transition has ended (the status is ENABLED or
+   * DISABLED), or as soon as it has started (ENABLING or DISABLING).
+   *
+   * @default true
+   */
+  readonly waitForCompletion?: boolean;
+
+  /**
+   * How often the status is read while a transition is in progress; the deploy notices the end of a
+   * transition at most this long after it happens. 10 seconds to 5 minutes.
+   *
+   * Most transitions take a few minutes: 30 seconds adds little to that, and costs one
+   * GetRegionOptStatus call (quota: 5 per second) and one Lambda invocation per poll.
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly pollInterval?: Duration;
+
+  /**
+   * How long to wait for the transition before the resource fails with a message that it is still
+   * in progress. The next deploy then waits for the same transition again; it does not request it
+   * again. At most 55 minutes: CloudFormation waits at most one hour for a custom resource, and the
+   * handler needs the rest to report in time.
+   *
+   * @default Duration.minutes(55)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * What happens to the Region when this resource is removed from the stack or replaced by one for
+   * another account or Region: RETAIN leaves it as it is, DESTROY disables it (and waits for that,
+   * if `waitForCompletion`).
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Properties of a rule for "Region Opt-In Status Change" events.
+ */
+export interface RegionOptInStatusChangeRuleProps {
+  /**
+   * Only these statuses.
+   *
+   * @default - every status
+   */
+  readonly statuses?: RegionOptStatus[];
+
+  /**
+   * Only these Regions.
+   *
+   * @default - every Region
+   */
+  readonly regionNames?: string[];
+
+  /**
+   * Only these accounts.
+   *
+   * @default - every account
+   */
+  readonly accountIds?: string[];
+
+  /**
+   * Where the events go.
+   *
+   * @default - none; add them with `rule.addTarget()`
+   */
+  readonly targets?: events.IRuleTarget[];
+
+  /**
+   * The rule's description.
+   *
+   * @default - a description naming what the rule matches
+   */
+  readonly description?: string;
+}
+
+/**
+ * Whether an opt-in Region is enabled in an AWS account.
+ *
+ * The handler reads the Region's status first and calls EnableRegion or DisableRegion only when the
+ * status differs from what is declared. The deploy then waits, polling every `pollInterval`, until the
+ * transition has ended (minutes for most accounts, sometimes hours): ENABLING is waited on, never
+ * requested again; a Region that is DISABLING is waited on until DISABLED and then enabled. When
+ * the account or the organization already has as many transitions in progress as the service allows
+ * (6 and 20), the request is made again at a later poll instead of failing.
+ *
+ * @example
+ * new RegionOptIn(this, 'CapeTown', { regionName: 'af-south-1' });
+ */
+export class RegionOptIn extends Construct {
+  /**
+   * A rule for the "Region Opt-In Status Change" events that the service sends to the calling
+   * account's default event bus in us-east-1 when a transition starts and when it ends.
+   */
+  public static onStatusChange(scope: Construct, id: string, props: RegionOptInStatusChangeRuleProps = {}): events.Rule {
+    const detail: Record<string, string[]> = {};
+    if (props.statuses?.length) detail.status = props.statuses;
+    if (props.regionNames?.length) detail.regionName = props.regionNames;
+    if (props.accountIds?.length) detail.accountId = props.accountIds;
+    return new events.Rule(scope, id, {
+      description: props.description ?? 'Region Opt-In Status Change events from AWS Account Management',
+      eventPattern: {
+        source: ['aws.account'],
+        detailType: ['Region Opt-In Status Change'],
+        detail: Object.keys(detail).length > 0 ? detail : undefined,
+      },
+      targets: props.targets,
+    });
+  }
+
+  /**
+   * The Region's status when the resource completed: ENABLED, DISABLED or ENABLED_BY_DEFAULT, or
+   * ENABLING / DISABLING when `waitForCompletion` is false.
+   */
+  public readonly attrOptStatus: string;
+
+  /** The Region code. */
+  public readonly regionName: string;
+
+  constructor(scope: Construct, id: string, props: RegionOptInProps) {
+    super(scope, id);
+    const enabled = props.enabled ?? true;
+    const timeout = props.timeout ?? DEFAULT_TIMEOUT;
+    validateAccountId('accountId', props.accountId);
+    validateRegionName('regionName', props.regionName);
+    validateRemovalPolicy('removalPolicy', props.removalPolicy);
+    validateTimeout(timeout);
+    if (!enabled && !Token.isUnresolved(props.regionName) && REGIONS_ENABLED_BY_DEFAULT.includes(props.regionName)) {
+      throw new Error(`\`regionName\` "${props.regionName}" is enabled by default and cannot be disabled (\`enabled: false\`); only opt-in Regions (introduced after March 20, 2019) can be`);
+    }
+    claimSetting(this, `Region ${props.regionName}`, props.accountId);
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const provider = RegionOptInProvider.getOrCreate(this, { pollInterval: props.pollInterval });
+    provider._grant({
+      accountId: props.accountId,
+      actions: [
+        'account:GetRegionOptStatus',
+        ...(enabled ? ['account:EnableRegion'] : []),
+        ...(!enabled || removalPolicy === RemovalPolicy.DESTROY ? ['account:DisableRegion'] : []),
+      ],
+      conditionKey: 'account:TargetRegion',
+      conditionValue: props.regionName,
+    });
+    provider._grantStackRead();
+
+    const resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::AccountRegionOptIn',
+      removalPolicy,
+      properties: {
+        AccountId: props.accountId,
+        RegionName: props.regionName,
+        Enabled: String(enabled),
+        WaitForCompletion: String(props.waitForCompletion ?? true),
+        TimeoutSeconds: String(timeout.toSeconds()),
+      },
+    });
+    resource.node.addDependency(provider._policyDependency);
+    this.regionName = props.regionName;
+    this.attrOptStatus = resource.getAttString('OptStatus');
+  }
+}
+
+function validateTimeout(timeout: Duration): void {
+  if (Token.isUnresolved(timeout.toSeconds())) return;
+  if (timeout.toSeconds() < 60 || timeout.toSeconds() > MAX_TIMEOUT.toSeconds()) {
+    throw new Error(`\`timeout\` must be between 1 minute and 55 minutes (CloudFormation waits at most one hour for a custom resource), got ${timeout.toHumanString()}`);
+  }
+}

@@ -1,0 +1,634 @@
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import {
+  AccountName,
+  AccountSettingsProvider,
+  AlternateContact,
+  AlternateContactProps,
+  AlternateContactType,
+  PrimaryContact,
+  PrimaryContactProps,
+} from '../src';
+
+const STACK_ACCOUNT = '111111111111';
+const MEMBER_ACCOUNT = '222222222222';
+const ENV = { account: STACK_ACCOUNT, region: 'us-east-1' };
+
+const SECURITY_CONTACT: AlternateContactProps = {
+  type: AlternateContactType.SECURITY,
+  name: 'Security Team',
+  title: 'Security Operations Lead',
+  emailAddress: 'security@example.com',
+  phoneNumber: '+1 206-555-0100',
+};
+
+const BILLING_CONTACT: AlternateContactProps = {
+  type: AlternateContactType.BILLING,
+  name: 'Finance Department',
+  title: 'Accounts Payable Manager',
+  emailAddress: 'billing@example.com',
+  phoneNumber: '+1 206-555-0111',
+};
+
+const PRIMARY_CONTACT: PrimaryContactProps = {
+  fullName: 'Cloud Platform Team',
+  companyName: 'Example Corp',
+  addressLine1: '410 Terry Ave N',
+  addressLine2: 'Floor 12, Suite 1200',
+  city: 'Seattle',
+  stateOrRegion: 'WA',
+  postalCode: '98109',
+  countryCode: 'US',
+  phoneNumber: '+1 206-555-0199',
+  websiteUrl: 'https://cloud-platform.example.com',
+};
+
+const ALL_TYPES = [AlternateContactType.BILLING, AlternateContactType.OPERATIONS, AlternateContactType.SECURITY];
+const ALTERNATE_CONTACT_ACTIONS = ['account:DeleteAlternateContact', 'account:PutAlternateContact'];
+const CUSTOM_RESOURCE_TYPES = ['Custom::AccountAlternateContact', 'Custom::AccountPrimaryContact', 'Custom::AccountName'];
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Helpers
+
+interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource?: unknown;
+  readonly NotResource?: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** The ARN the handler's calls without AccountId are authorized against (the deploying account). */
+function standaloneArn(account?: string): unknown {
+  return account === undefined
+    ? { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':account::', { Ref: 'AWS::AccountId' }, ':account']] }
+    : { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:account::${account}:account`]] };
+}
+
+/** The ARN the handler's calls with AccountId (organizations mode) are authorized against. */
+function memberArn(account: string): unknown {
+  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:account::*:account/o-*/${account}`]] };
+}
+
+function asArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** The logical id of the one resource of `type` whose properties match `props`. */
+function logicalIdOf(template: Template, type: string, props: Record<string, unknown> = {}): string {
+  const found = Object.keys(template.findResources(type, { Properties: props }));
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+/** The statements of the handler's Account Management policies (managed policies, parts of one). */
+function accountApiStatements(template: Template): Statement[] {
+  const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
+  expect(policies.length).toBeGreaterThanOrEqual(1);
+  return policies.flatMap(policy => policy.Properties.PolicyDocument.Statement);
+}
+
+/** Every statement of every IAM policy in the template (policies and roles' inline policies). */
+function allStatements(template: Template): Statement[] {
+  const statements: Statement[] = [];
+  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
+    for (const policy of Object.values(template.findResources(type))) {
+      statements.push(...policy.Properties.PolicyDocument.Statement);
+    }
+  }
+  for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+    for (const inline of role.Properties.Policies ?? []) statements.push(...inline.PolicyDocument.Statement);
+  }
+  return statements;
+}
+
+/** The statements that allow any of `actions`. */
+function statementsWithActions(statements: Statement[], actions: string[]): Statement[] {
+  return statements.filter((s) => asArray(s.Action).some((a) => actions.includes(a)));
+}
+
+/** Expects `statement` to allow the alternate-contact actions for exactly `types` on exactly `resources`. */
+function expectAlternateContactStatement(statement: Statement, types: string[], resources: unknown[]): void {
+  expect(statement.Effect).toBe('Allow');
+  expect([...asArray(statement.Action)].sort()).toEqual(ALTERNATE_CONTACT_ACTIONS);
+  expect(statement.Condition).toEqual({
+    'ForAnyValue:StringEquals': { 'account:AlternateContactTypes': [...types].sort() },
+  });
+  expectSameMembers(asArray(statement.Resource), resources);
+}
+
+function expectSameMembers(actual: unknown[], expected: unknown[]): void {
+  expect(actual).toHaveLength(expected.length);
+  expect(actual).toEqual(expect.arrayContaining(expected));
+}
+
+/** The alternate-contact statement whose condition lists exactly `types`. */
+function alternateContactStatement(statements: Statement[], types: string[]): Statement {
+  const sorted = [...types].sort();
+  const found = statementsWithActions(statements, ALTERNATE_CONTACT_ACTIONS).filter((s) =>
+    JSON.stringify(s.Condition?.['ForAnyValue:StringEquals']?.['account:AlternateContactTypes']) === JSON.stringify(sorted));
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+function newStack(): Stack {
+  return new Stack(new App(), 'Stack', { env: ENV });
+}
+
+/** A stack whose account and Region are known only at deploy time. */
+function newEnvironmentAgnosticStack(): Stack {
+  return new Stack(new App(), 'Stack');
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+
+describe('the per-stack provider', () => {
+  /** 33 accounts with all three contact types and one with SECURITY only: 100 contacts in 34 accounts. */
+  function stackWith100Contacts(): { stack: Stack; accounts: string[] } {
+    const stack = newStack();
+    const accounts = Array.from({ length: 34 }, (_, i) => `2000000000${String(i).padStart(2, '0')}`);
+    let count = 0;
+    accounts.forEach((accountId, i) => {
+      const types = i < 33 ? ALL_TYPES : [AlternateContactType.SECURITY];
+      for (const type of types) {
+        new AlternateContact(stack, `${accountId}${type}`, { ...SECURITY_CONTACT, type, accountId });
+        count++;
+      }
+    });
+    expect(count).toBe(100);
+    return { stack, accounts };
+  }
+
+  test('100 alternate contacts in 34 accounts share one handler and one provider framework function', () => {
+    const { stack } = stackWith100Contacts();
+    const template = Template.fromStack(stack);
+
+    template.resourceCountIs('Custom::AccountAlternateContact', 100);
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.resourceCountIs('AWS::IAM::Role', 2);
+    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    expect(Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } })))
+      .toHaveLength(1);
+  });
+
+  test('the handler runs Node.js 22 on arm64 and logs JSON', () => {
+    const template = Template.fromStack(stackWith100Contacts().stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+    });
+  });
+
+  test('the provider framework function logs only FATAL, so that it never logs ResourceProperties', () => {
+    const template = Template.fromStack(stackWith100Contacts().stack);
+    const framework = template.findResources('AWS::Lambda::Function', {
+      Properties: { Handler: Match.not('index.handler') },
+    });
+    expect(Object.keys(framework)).toHaveLength(1);
+    expect(Object.values(framework)[0].Properties.LoggingConfig).toEqual(expect.objectContaining({
+      ApplicationLogLevel: 'FATAL',
+      LogFormat: 'JSON',
+    }));
+  });
+
+  test('the statement for the alternate contacts of 100 contacts names each account once', () => {
+    const { stack, accounts } = stackWith100Contacts();
+    const statements = accountApiStatements(Template.fromStack(stack));
+    expect(statements).toHaveLength(2);
+    expectAlternateContactStatement(alternateContactStatement(statements, ALL_TYPES), ALL_TYPES,
+      accounts.slice(0, 33).map(memberArn));
+    expectAlternateContactStatement(alternateContactStatement(statements, ['SECURITY']), ['SECURITY'],
+      [memberArn(accounts[33])]);
+  });
+
+  test('both log groups keep logs for a year by default', () => {
+    const stack = newStack();
+    new AlternateContact(stack, 'Security', SECURITY_CONTACT);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  });
+
+  test('both log groups follow the logRetention given to getOrCreate, and each function logs into one of them', () => {
+    const stack = newStack();
+    AccountSettingsProvider.getOrCreate(stack, { logRetention: RetentionDays.ONE_MONTH });
+    new AlternateContact(stack, 'Security', SECURITY_CONTACT);
+    new AccountName(stack, 'Name', { accountName: 'workload-prod' });
+    const template = Template.fromStack(stack);
+
+    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    const logGroups = Object.keys(template.findResources('AWS::Logs::LogGroup'));
+    const functionLogGroups = Object.values(template.findResources('AWS::Lambda::Function'))
+      .map((fn) => fn.Properties.LoggingConfig.LogGroup.Ref);
+    expect([...functionLogGroups].sort()).toEqual([...logGroups].sort());
+  });
+
+  test('getOrCreate returns the existing provider of the stack', () => {
+    const stack = newStack();
+    const contact = new AlternateContact(stack, 'Security', SECURITY_CONTACT);
+    expect(AccountSettingsProvider.getOrCreate(contact)).toBe(AccountSettingsProvider.getOrCreate(stack));
+  });
+
+  test('getOrCreate with props after the stack declares a setting is an error', () => {
+    const stack = newStack();
+    new AlternateContact(stack, 'Security', SECURITY_CONTACT);
+    expect(() => AccountSettingsProvider.getOrCreate(stack, { logRetention: RetentionDays.ONE_MONTH }))
+      .toThrow(new Error('AccountSettingsProvider.getOrCreate(): the provider of stack Stack already exists; pass its props before the stack declares its first setting'));
+  });
+});
+
+describe('the custom resources', () => {
+  function stackWithAllSettings(): Template {
+    const stack = newStack();
+    new AlternateContact(stack, 'Security', SECURITY_CONTACT);
+    new AlternateContact(stack, 'MemberBilling', { ...BILLING_CONTACT, accountId: MEMBER_ACCOUNT, removalPolicy: RemovalPolicy.RETAIN });
+    new PrimaryContact(stack, 'PrimaryContact', { ...PRIMARY_CONTACT, accountId: MEMBER_ACCOUNT });
+    new AccountName(stack, 'Name', { accountName: 'workload-prod' });
+    return Template.fromStack(stack);
+  }
+
+  function serviceToken(template: Template): unknown {
+    const framework = logicalIdOf(template, 'AWS::Lambda::Function', { Handler: Match.not('index.handler') });
+    return { 'Fn::GetAtt': [framework, 'Arn'] };
+  }
+
+  test('an alternate contact is a Custom::AccountAlternateContact with its properties, deleted on removal by default', () => {
+    const template = stackWithAllSettings();
+    template.hasResource('Custom::AccountAlternateContact', {
+      Properties: {
+        ServiceToken: serviceToken(template),
+        Setting: 'AlternateContact',
+        AccountId: Match.absent(),
+        AlternateContactType: 'SECURITY',
+        Name: 'Security Team',
+        Title: 'Security Operations Lead',
+        EmailAddress: 'security@example.com',
+        PhoneNumber: '+1 206-555-0100',
+      },
+      DeletionPolicy: 'Delete',
+      UpdateReplacePolicy: 'Delete',
+    });
+  });
+
+  test('an alternate contact with RemovalPolicy.RETAIN is retained', () => {
+    const template = stackWithAllSettings();
+    template.hasResource('Custom::AccountAlternateContact', {
+      Properties: {
+        ServiceToken: serviceToken(template),
+        Setting: 'AlternateContact',
+        AccountId: MEMBER_ACCOUNT,
+        AlternateContactType: 'BILLING',
+        Name: 'Finance Department',
+        Title: 'Accounts Payable Manager',
+        EmailAddress: 'billing@example.com',
+        PhoneNumber: '+1 206-555-0111',
+      },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('a primary contact is a Custom::AccountPrimaryContact with every ContactInformation field', () => {
+    const template = stackWithAllSettings();
+    template.resourceCountIs('Custom::AccountPrimaryContact', 1);
+    template.hasResourceProperties('Custom::AccountPrimaryContact', {
+      ServiceToken: serviceToken(template),
+      Setting: 'PrimaryContact',
+      AccountId: MEMBER_ACCOUNT,
+      FullName: 'Cloud Platform Team',
+      CompanyName: 'Example Corp',
+      AddressLine1: '410 Terry Ave N',
+      AddressLine2: 'Floor 12, Suite 1200',
+      AddressLine3: Match.absent(),
+      City: 'Seattle',
+      StateOrRegion: 'WA',
+      PostalCode: '98109',
+      CountryCode: 'US',
+      DistrictOrCounty: Match.absent(),
+      PhoneNumber: '+1 206-555-0199',
+      WebsiteUrl: 'https://cloud-platform.example.com',
+    });
+  });
+
+  test('an account name is a Custom::AccountName for the deploying account when accountId is omitted', () => {
+    const template = stackWithAllSettings();
+    template.resourceCountIs('Custom::AccountName', 1);
+    template.hasResourceProperties('Custom::AccountName', {
+      ServiceToken: serviceToken(template),
+      Setting: 'AccountName',
+      AccountId: Match.absent(),
+      AccountName: 'workload-prod',
+    });
+  });
+
+  test('every custom resource waits for the handler\'s Account Management policy', () => {
+    const template = stackWithAllSettings();
+    const policy = logicalIdOf(template, 'AWS::IAM::ManagedPolicy');
+    let count = 0;
+    for (const type of CUSTOM_RESOURCE_TYPES) {
+      for (const resource of Object.values(template.findResources(type))) {
+        expect(resource.DependsOn).toEqual(expect.arrayContaining([policy]));
+        count++;
+      }
+    }
+    expect(count).toBe(4);
+  });
+});
+
+describe('the Account Management policy', () => {
+  test('a standalone contact is allowed only on the deploying account\'s ARN, for its own type', () => {
+    const stack = newStack();
+    new AlternateContact(stack, 'Security', SECURITY_CONTACT);
+    const statements = accountApiStatements(Template.fromStack(stack));
+    expect(statements).toHaveLength(1);
+    expectAlternateContactStatement(statements[0], ['SECURITY'], [standaloneArn()]);
+  });
+
+  test('a member account\'s contact is allowed only on that account\'s organizations ARN', () => {
+    const stack = newStack();
+    new AlternateContact(stack, 'MemberSecurity', { ...SECURITY_CONTACT, accountId: MEMBER_ACCOUNT });
+    const statements = accountApiStatements(Template.fromStack(stack));
+    expect(statements).toHaveLength(1);
+    expectAlternateContactStatement(statements[0], ['SECURITY'], [memberArn(MEMBER_ACCOUNT)]);
+  });
+
+  test('an accountId equal to the stack\'s account is allowed only on the standalone ARN', () => {
+    const stack = newStack();
+    new AlternateContact(stack, 'Security', { ...SECURITY_CONTACT, accountId: STACK_ACCOUNT });
+    const statements = accountApiStatements(Template.fromStack(stack));
+    expect(statements).toHaveLength(1);
+    expectAlternateContactStatement(statements[0], ['SECURITY'], [standaloneArn(STACK_ACCOUNT)]);
+  });
+
+  test('in an environment-agnostic stack an accountId is allowed on both its organizations ARN and the standalone ARN', () => {
+    const stack = newEnvironmentAgnosticStack();
+    new AlternateContact(stack, 'MemberSecurity', { ...SECURITY_CONTACT, accountId: MEMBER_ACCOUNT });
+    const statements = accountApiStatements(Template.fromStack(stack));
+    expect(statements).toHaveLength(1);
+    expectAlternateContactStatement(statements[0], ['SECURITY'], [memberArn(MEMBER_ACCOUNT), standaloneArn()]);
+  });
+
+  test('accounts that declare the same contact types share a statement; one with only SECURITY has its own', () => {
+    const stack = newStack();
+    // Declared in different orders: the statement depends on the set of types, not on the order.
+    for (const type of [AlternateContactType.SECURITY, AlternateContactType.BILLING]) {
+      new AlternateContact(stack, `A${type}`, { ...SECURITY_CONTACT, type, accountId: '222222222222' });
+    }
+    for (const type of [AlternateContactType.BILLING, AlternateContactType.SECURITY]) {
+      new AlternateContact(stack, `B${type}`, { ...SECURITY_CONTACT, type, accountId: '333333333333' });
+    }
+    new AlternateContact(stack, 'CSECURITY', { ...SECURITY_CONTACT, accountId: '444444444444' });
+    const statements = accountApiStatements(Template.fromStack(stack));
+
+    expect(statements).toHaveLength(2);
+    expectAlternateContactStatement(alternateContactStatement(statements, ['BILLING', 'SECURITY']), ['BILLING', 'SECURITY'],
+      [memberArn('222222222222'), memberArn('333333333333')]);
+    expectAlternateContactStatement(alternateContactStatement(statements, ['SECURITY']), ['SECURITY'],
+      [memberArn('444444444444')]);
+  });
+
+  test('PutContactInformation and PutAccountName are allowed without a condition on the declared accounts only', () => {
+    const stack = newStack();
+    new PrimaryContact(stack, 'PrimaryContact', PRIMARY_CONTACT);
+    new PrimaryContact(stack, 'MemberPrimaryContact', { ...PRIMARY_CONTACT, accountId: MEMBER_ACCOUNT });
+    new AccountName(stack, 'MemberName', { accountName: 'workload-prod', accountId: MEMBER_ACCOUNT });
+    const statements = accountApiStatements(Template.fromStack(stack));
+
+    const contactInformation = statementsWithActions(statements, ['account:PutContactInformation']);
+    const accountName = statementsWithActions(statements, ['account:PutAccountName']);
+    expect(statements).toHaveLength(2);
+    expect(contactInformation).toHaveLength(1);
+    expect(accountName).toHaveLength(1);
+    expect(contactInformation[0]).toEqual({ Effect: 'Allow', Action: 'account:PutContactInformation', Resource: expect.anything() });
+    expectSameMembers(asArray(contactInformation[0].Resource), [standaloneArn(), memberArn(MEMBER_ACCOUNT)]);
+    expect(accountName[0]).toEqual({ Effect: 'Allow', Action: 'account:PutAccountName', Resource: memberArn(MEMBER_ACCOUNT) });
+  });
+
+  test('no statement allows an account action on every resource', () => {
+    const stack = newEnvironmentAgnosticStack();
+    for (const type of ALL_TYPES) {
+      new AlternateContact(stack, `Standalone${type}`, { ...SECURITY_CONTACT, type });
+      new AlternateContact(stack, `Member${type}`, { ...SECURITY_CONTACT, type, accountId: MEMBER_ACCOUNT });
+    }
+    new PrimaryContact(stack, 'PrimaryContact', PRIMARY_CONTACT);
+    new AccountName(stack, 'MemberName', { accountName: 'workload-prod', accountId: MEMBER_ACCOUNT });
+    const statements = allStatements(Template.fromStack(stack));
+
+    const accountStatements = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('account:')));
+    expect(accountStatements.length).toBeGreaterThan(0);
+    for (const statement of accountStatements) {
+      expect(statement.NotResource).toBeUndefined();
+      expect(asArray(statement.Action)).not.toContain('account:*');
+      expect(asArray(statement.Action)).not.toContain('*');
+      expect(asArray(statement.Resource)).not.toContain('*');
+      expect(asArray(statement.Resource).length).toBeGreaterThan(0);
+    }
+    // Every account action is in the Account Management policy.
+    expect(accountStatements).toHaveLength(accountApiStatements(Template.fromStack(stack)).length);
+  });
+
+  test('cloudformation:ListStackResources is allowed once, on the stack itself, when the stack has alternate contacts', () => {
+    const stack = newStack();
+    new AlternateContact(stack, 'Security', SECURITY_CONTACT);
+    new AlternateContact(stack, 'MemberSecurity', { ...SECURITY_CONTACT, accountId: MEMBER_ACCOUNT });
+    const cloudformation = allStatements(Template.fromStack(stack))
+      .filter((s) => asArray(s.Action).some((a) => a.startsWith('cloudformation:')));
+    expect(cloudformation).toEqual([
+      { Effect: 'Allow', Action: 'cloudformation:ListStackResources', Resource: { Ref: 'AWS::StackId' } },
+    ]);
+  });
+
+  test('a stack without alternate contacts is not allowed to list its resources', () => {
+    const stack = newStack();
+    new PrimaryContact(stack, 'PrimaryContact', PRIMARY_CONTACT);
+    new AccountName(stack, 'Name', { accountName: 'workload-prod' });
+    const cloudformation = allStatements(Template.fromStack(stack))
+      .filter((s) => asArray(s.Action).some((a) => a.startsWith('cloudformation:')));
+    expect(cloudformation).toEqual([]);
+  });
+});
+
+describe('cdk-nag AwsSolutions checks', () => {
+  interface Acknowledged {
+    /** The rule id, e.g. AwsSolutions-IAM5. */
+    readonly rule: string;
+    /** The finding in brackets after the rule id (e.g. the resource of an IAM5 finding); '' for none. */
+    readonly finding: string | RegExp;
+    /** A part of the construct path of the resource the finding is about. */
+    readonly path: string;
+    readonly reason: string;
+  }
+
+  const ACKNOWLEDGED: Acknowledged[] = [
+    {
+      rule: 'AwsSolutions-IAM4',
+      finding: 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+      path: 'Stack/AccountSettingsProvider/Handler/ServiceRole/Resource',
+      reason: 'AWSLambdaBasicExecutionRole only lets the handler create and write to its own CloudWatch log streams',
+    },
+    {
+      rule: 'AwsSolutions-IAM4',
+      finding: 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+      path: 'Stack/AccountSettingsProvider/Provider/framework-onEvent/ServiceRole/Resource',
+      reason: 'the Provider framework gives its function AWSLambdaBasicExecutionRole, which only lets it write its own logs',
+    },
+    {
+      rule: 'AwsSolutions-IAM5',
+      finding: `Resource::arn:<AWS::Partition>:account::*:account/o-*/${MEMBER_ACCOUNT}`,
+      path: 'Stack/AccountSettingsProvider/AccountApiPolicy/Part1',
+      reason: 'organizations-mode calls are authorized against account::<management account>:account/o-<org>/<member>; '
+        + 'the management account and organization ids are unknown at synth, the ARN is pinned to the member account '
+        + 'id and the contact actions are narrowed by account:AlternateContactTypes',
+    },
+    {
+      rule: 'AwsSolutions-IAM5',
+      finding: /^Resource::<AccountSettingsProviderHandler[0-9A-F]{8}\.Arn>:\*$/,
+      path: 'Stack/AccountSettingsProvider/Provider/framework-onEvent/ServiceRole/DefaultPolicy/Resource',
+      reason: 'the Provider framework may invoke any version or alias (<fn arn>:*) of the stack\'s own handler, nothing else',
+    },
+    {
+      rule: 'AwsSolutions-L1',
+      finding: '',
+      path: 'Stack/AccountSettingsProvider/Handler/Resource',
+      reason: 'the design fixes Node.js 22 for the handler (bundled with esbuild for node22)',
+    },
+    {
+      rule: 'AwsSolutions-L1',
+      finding: '',
+      path: 'Stack/AccountSettingsProvider/Provider/framework-onEvent/Resource',
+      reason: 'the Provider framework function\'s runtime is chosen by aws-cdk-lib and cannot be set through Provider',
+    },
+  ];
+
+  interface Finding {
+    readonly rule: string;
+    readonly finding: string;
+    readonly path: string;
+  }
+
+  function nagFindings(stack: Stack): Finding[] {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    const findings: Finding[] = [];
+    for (const violation of report.violations) {
+      const [, rule, finding] = /^([^[]+)(?:\[(.*)\])?$/.exec(violation.ruleName)!;
+      for (const resource of violation.violatingResources) {
+        findings.push({ rule, finding: finding ?? '', path: resource.constructPath ?? '' });
+      }
+    }
+    return findings;
+  }
+
+  function matches(entry: Acknowledged, finding: Finding): boolean {
+    const findingMatches = typeof entry.finding === 'string'
+      ? finding.finding === entry.finding
+      : entry.finding.test(finding.finding);
+    return entry.rule === finding.rule && findingMatches && finding.path.includes(entry.path);
+  }
+
+  function stackWithEverySetting(): Stack {
+    const stack = newStack();
+    new AlternateContact(stack, 'Security', SECURITY_CONTACT);
+    new AlternateContact(stack, 'MemberSecurity', { ...SECURITY_CONTACT, accountId: MEMBER_ACCOUNT });
+    new AlternateContact(stack, 'MemberBilling', { ...BILLING_CONTACT, accountId: MEMBER_ACCOUNT });
+    new PrimaryContact(stack, 'PrimaryContact', PRIMARY_CONTACT);
+    new PrimaryContact(stack, 'MemberPrimaryContact', { ...PRIMARY_CONTACT, accountId: MEMBER_ACCOUNT });
+    new AccountName(stack, 'Name', { accountName: 'management' });
+    new AccountName(stack, 'MemberName', { accountName: 'workload-prod', accountId: MEMBER_ACCOUNT });
+    return stack;
+  }
+
+  test('every acknowledged finding has a reason', () => {
+    for (const entry of ACKNOWLEDGED) expect(entry.reason.length).toBeGreaterThan(20);
+  });
+
+  test('every finding on a stack with all three constructs, standalone and for a member account, is acknowledged', () => {
+    const unacknowledged = nagFindings(stackWithEverySetting())
+      .filter((finding) => !ACKNOWLEDGED.some((entry) => matches(entry, finding)));
+    expect(unacknowledged).toEqual([]);
+  });
+
+  test('every acknowledged finding still occurs, so no acknowledgement is stale', () => {
+    const findings = nagFindings(stackWithEverySetting());
+    const stale = ACKNOWLEDGED.filter((entry) => !findings.some((finding) => matches(entry, finding)));
+    expect(stale).toEqual([]);
+  });
+});
+
+describe('contact values in the template', () => {
+  const CONTACT_VALUES = [
+    SECURITY_CONTACT.name, SECURITY_CONTACT.title, SECURITY_CONTACT.emailAddress, SECURITY_CONTACT.phoneNumber,
+    BILLING_CONTACT.name, BILLING_CONTACT.title, BILLING_CONTACT.emailAddress, BILLING_CONTACT.phoneNumber,
+    PRIMARY_CONTACT.fullName, PRIMARY_CONTACT.companyName!, PRIMARY_CONTACT.addressLine1, PRIMARY_CONTACT.addressLine2!,
+    PRIMARY_CONTACT.phoneNumber, PRIMARY_CONTACT.websiteUrl!,
+  ];
+
+  function template(): Record<string, any> {
+    const stack = newStack();
+    new AlternateContact(stack, 'Security', SECURITY_CONTACT);
+    new AlternateContact(stack, 'MemberBilling', { ...BILLING_CONTACT, accountId: MEMBER_ACCOUNT });
+    new PrimaryContact(stack, 'PrimaryContact', PRIMARY_CONTACT);
+    return Template.fromStack(stack).toJSON();
+  }
+
+  test('appear in the custom resources\' properties', () => {
+    const json = template();
+    const customResourceProperties = JSON.stringify(Object.values<any>(json.Resources)
+      .filter((resource) => CUSTOM_RESOURCE_TYPES.includes(resource.Type))
+      .map((resource) => resource.Properties));
+    for (const value of CONTACT_VALUES) expect(customResourceProperties).toContain(JSON.stringify(value).slice(1, -1));
+  });
+
+  test('appear nowhere else: not in function environments, descriptions, policies, outputs or metadata', () => {
+    const json = template();
+    const rest = {
+      ...json,
+      Resources: Object.fromEntries(Object.entries<any>(json.Resources).map(([id, resource]) =>
+        [id, CUSTOM_RESOURCE_TYPES.includes(resource.Type) ? { ...resource, Properties: undefined } : resource])),
+    };
+    const text = JSON.stringify(rest);
+    const leaked = CONTACT_VALUES.filter((value) => text.includes(JSON.stringify(value).slice(1, -1)));
+    expect(leaked).toEqual([]);
+  });
+});
+
+describe('policy size', () => {
+  /** The size IAM counts: the document as JSON, with the partition resolved. */
+  function resolvedSizes(template: Template): number[] {
+    return Object.values(template.findResources('AWS::IAM::ManagedPolicy')).map(policy =>
+      JSON.stringify(policy.Properties.PolicyDocument)
+        .replace(/\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},"([^"]*)"\]\]\}/g, '"arn:aws$1"').length);
+  }
+
+  test.each([
+    ['a SECURITY contact for 300 member accounts', 300, [AlternateContactType.SECURITY], false],
+    ['all three contacts and the primary contact for 98 member accounts', 98, Object.values(AlternateContactType), true],
+  ])('%s keeps every policy within the 6,144 characters of a managed policy', (_, accounts, types, primary) => {
+    const stack = new Stack(new App(), 'Stack', { env: { account: '111111111111', region: 'us-east-1' } });
+    for (let i = 0; i < accounts; i++) {
+      const accountId = String(200000000000 + i);
+      for (const type of types) {
+        new AlternateContact(stack, `${accountId}-${type}`, { accountId, type, name: 'n', title: 't', emailAddress: 'a@example.com', phoneNumber: '1' });
+      }
+      if (primary) {
+        new PrimaryContact(stack, `${accountId}-primary`, {
+          accountId, fullName: 'n', addressLine1: 'a', city: 'c', countryCode: 'FR', phoneNumber: '+33 1', postalCode: '75001',
+        });
+      }
+    }
+    const template = Template.fromStack(stack);
+    const sizes = resolvedSizes(template);
+
+    expect(sizes.length).toBeGreaterThan(1);
+    expect(sizes.length).toBeLessThanOrEqual(9);
+    for (const size of sizes) expect(size).toBeLessThan(6144);
+    // Every account is still listed, once per statement that applies to it.
+    const listed = accountApiStatements(template).flatMap(s => asArray(s.Resource)).map(r => JSON.stringify(r));
+    expect(new Set(listed).size).toBe(accounts);
+  });
+});
