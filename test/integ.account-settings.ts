@@ -1,10 +1,10 @@
 /*
- * Integration app: the deploying account's contacts plus a member account's, as a platform team
- * would declare them. integ-runner checks its synthesized template against the committed snapshot.
+ * Integration app: the deploying account's contacts plus a member account's, and a member account's
+ * opt-in Region, as a platform team would declare them. integ-runner checks its synthesized template against the committed snapshot.
  */
 import { IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { AccountName, AlternateContact, AlternateContactType, PrimaryContact } from '../src';
+import { AccountName, AlternateContact, AlternateContactType, PrimaryContact, RegionOptIn } from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'AccountSettingsInteg');
@@ -36,5 +36,6 @@ new PrimaryContact(stack, 'Primary', {
   phoneNumber: '+1 206-555-0100',
 });
 new AccountName(stack, 'MemberName', { accountId: '222222222222', accountName: 'workload-prod' });
+new RegionOptIn(stack, 'MemberCapeTown', { accountId: '222222222222', regionName: 'af-south-1' });
 
 new IntegTest(app, 'AccountSettings', { testCases: [stack] });
