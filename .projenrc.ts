@@ -39,6 +39,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   devDeps: [
     `@aws-sdk/client-account@${SDK_VERSION}`,
     `@aws-sdk/client-cloudformation@${SDK_VERSION}`,
+    `@aws-sdk/client-organizations@${SDK_VERSION}`,
+    `@aws-sdk/client-ssm@${SDK_VERSION}`,
     '@smithy/core',
     '@types/aws-lambda',
     'aws-sdk-client-mock@4.1.0',
@@ -68,7 +70,7 @@ project.tasks.addEnvironment('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
 
 // The custom-resource handlers live under lambda/ and are bundled, with @aws-sdk/* inside the bundle,
 // so that the Lambda runtime's own SDK version never matters. Bundles go to assets/ (shipped, not committed).
-for (const entrypoint of ['lambda/settings/index.ts', 'lambda/region/index.ts']) {
+for (const entrypoint of ['lambda/settings/index.ts', 'lambda/region/index.ts', 'lambda/organization/index.ts']) {
   project.bundler.addBundle(entrypoint, {
     platform: 'node',
     target: 'node22',

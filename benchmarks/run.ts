@@ -6,8 +6,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { coldStartBenchmark } from './cold-start';
+import { organizationScaleBenchmark } from './organization-scale';
 import { regionWaiterBenchmark } from './region-waiter';
 import { Section } from './stats';
+import { synthBenchmark } from './synth';
 
 async function main(): Promise<void> {
   process.env.AWS_REGION = 'us-east-1';
@@ -15,7 +18,10 @@ async function main(): Promise<void> {
   process.env.AWS_SECRET_ACCESS_KEY = 'fake';
   const only = process.argv.slice(2);
   const benchmarks: Array<[string, () => Promise<Section>]> = [
+    ['synth', synthBenchmark],
+    ['cold-start', coldStartBenchmark],
     ['region', regionWaiterBenchmark],
+    ['organization', organizationScaleBenchmark],
   ];
   const sections: Section[] = [];
   for (const [name, run] of benchmarks) {

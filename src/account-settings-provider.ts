@@ -1,11 +1,10 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { AccountApiPolicy, AccountGrant } from './private/account-api-policy';
-import { createHandlerFunction, FRAMEWORK_LOG_LEVEL } from './private/handler-function';
+import { createHandlerFunction, FRAMEWORK_LOG_LEVEL, grantRemoval } from './private/handler-function';
 
 /**
  * Properties of the per-stack provider behind the contact and account-name constructs.
@@ -53,7 +52,6 @@ export class AccountSettingsProvider extends Construct {
   public readonly handler: lambda.IFunction;
 
   private readonly policy: AccountApiPolicy;
-  private deleteGuardGranted = false;
 
   private constructor(scope: Construct, id: string, props: AccountSettingsProviderProps = {}) {
     super(scope, id);
@@ -66,6 +64,7 @@ export class AccountSettingsProvider extends Construct {
       logRetention,
     });
     this.policy = new AccountApiPolicy(this, 'AccountApiPolicy', handler.role!);
+    grantRemoval(handler.role!, ['account:DeleteAlternateContact']);
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: handler,
       frameworkLambdaLoggingLevel: FRAMEWORK_LOG_LEVEL,
@@ -81,20 +80,6 @@ export class AccountSettingsProvider extends Construct {
    */
   public _grant(grant: AccountGrant): void {
     this.policy.grant(grant);
-  }
-
-  /**
-   * Lets the handler read the stack's resources, so that a Delete can tell whether another resource of
-   * the stack now declares the same setting (a renamed construct) and leave the setting in place.
-   * @internal
-   */
-  public _grantDeleteGuard(): void {
-    if (this.deleteGuardGranted) return;
-    this.deleteGuardGranted = true;
-    this.handler.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['cloudformation:ListStackResources'],
-      resources: [Stack.of(this).stackId],
-    }));
   }
 
   /**

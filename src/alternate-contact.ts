@@ -2,13 +2,7 @@ import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccountSettingsProvider } from './account-settings-provider';
 import { claimSetting } from './private/setting-claims';
-import {
-  validateAccountId,
-  validateAlternateContactPhone,
-  validateEmailAddress,
-  validateLength,
-  validateRemovalPolicy,
-} from './validation';
+import { validateAccountId, validateAlternateContactDetails, validateRemovalPolicy } from './validation';
 
 /**
  * The kinds of alternate contact an AWS account has, one of each at most.
@@ -23,14 +17,9 @@ export enum AlternateContactType {
 }
 
 /**
- * Properties of an `AlternateContact`.
+ * Who an alternate contact is: the values PutAlternateContact writes.
  */
-export interface AlternateContactProps {
-  /**
-   * Which of the account's alternate contacts this is.
-   */
-  readonly type: AlternateContactType;
-
+export interface AlternateContactDetails {
   /**
    * The contact's name, 1-64 characters.
    */
@@ -50,6 +39,16 @@ export interface AlternateContactProps {
    * The contact's phone number, 1-25 characters: digits, spaces and `+-()`.
    */
   readonly phoneNumber: string;
+}
+
+/**
+ * Properties of an `AlternateContact`.
+ */
+export interface AlternateContactProps extends AlternateContactDetails {
+  /**
+   * Which of the account's alternate contacts this is.
+   */
+  readonly type: AlternateContactType;
 
   /**
    * The 12-digit id of the account whose contact this is. Set it to manage a member account of your
@@ -92,10 +91,7 @@ export class AlternateContact extends Construct {
   constructor(scope: Construct, id: string, props: AlternateContactProps) {
     super(scope, id);
     validateAccountId('accountId', props.accountId);
-    validateLength('name', props.name, 1, 64);
-    validateLength('title', props.title, 1, 50);
-    validateEmailAddress('emailAddress', props.emailAddress);
-    validateAlternateContactPhone('phoneNumber', props.phoneNumber);
+    validateAlternateContactDetails(props);
     validateRemovalPolicy('removalPolicy', props.removalPolicy);
     if (!Object.values(AlternateContactType).includes(props.type)) {
       throw new Error(`\`type\` must be one of ${Object.values(AlternateContactType).join(', ')}, got "${props.type}"`);
@@ -105,11 +101,10 @@ export class AlternateContact extends Construct {
     const provider = AccountSettingsProvider.getOrCreate(this);
     provider._grant({
       accountId: props.accountId,
-      actions: ['account:PutAlternateContact', 'account:DeleteAlternateContact'],
+      actions: ['account:PutAlternateContact'],
       conditionKey: 'account:AlternateContactTypes',
       conditionValue: props.type,
     });
-    provider._grantDeleteGuard();
 
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,

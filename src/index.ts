@@ -4,3 +4,5 @@ export * from './primary-contact';
 export * from './account-name';
 export * from './region-opt-in-provider';
 export * from './region-opt-in';
+export * from './account-baseline';
+export * from './organization-baseline';

@@ -11,9 +11,9 @@ import {
 } from './validation';
 
 /**
- * Properties of a `PrimaryContact`: the account's contact information (PutContactInformation).
+ * An account's primary contact information: the values PutContactInformation writes.
  */
-export interface PrimaryContactProps {
+export interface PrimaryContactDetails {
   /**
    * The full name of the primary contact, 1-50 characters.
    */
@@ -87,6 +87,12 @@ export interface PrimaryContactProps {
    */
   readonly websiteUrl?: string;
 
+}
+
+/**
+ * Properties of a `PrimaryContact`.
+ */
+export interface PrimaryContactProps extends PrimaryContactDetails {
   /**
    * The 12-digit id of the account whose primary contact this is (organizations mode).
    *

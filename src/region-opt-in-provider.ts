@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { AccountApiPolicy, AccountGrant } from './private/account-api-policy';
-import { createHandlerFunction, FRAMEWORK_LOG_LEVEL } from './private/handler-function';
+import { createHandlerFunction, FRAMEWORK_LOG_LEVEL, grantRemoval } from './private/handler-function';
 
 /**
  * Properties of a `RegionOptInProvider`.
@@ -75,7 +75,6 @@ export class RegionOptInProvider extends Construct {
 
   private readonly policy: AccountApiPolicy;
   private readonly role: iam.IRole;
-  private deleteGuardGranted = false;
 
   private constructor(scope: Construct, id: string, pollInterval: Duration, logRetention: logs.RetentionDays) {
     super(scope, id);
@@ -85,6 +84,8 @@ export class RegionOptInProvider extends Construct {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
     });
     this.policy = new AccountApiPolicy(this, 'AccountApiPolicy', this.role);
+    grantRemoval(this.role, ['account:GetRegionOptStatus', 'account:DisableRegion'],
+      ['cloudformation:ListStackResources', 'cloudformation:DescribeStacks']);
     const handler = (name: string, exported: string, description: string) => createHandlerFunction(this, name, {
       bundle: 'region',
       handler: exported,
@@ -99,7 +100,8 @@ export class RegionOptInProvider extends Construct {
       onEventHandler: this.onEventHandler,
       isCompleteHandler: this.isCompleteHandler,
       queryInterval: pollInterval,
-      totalTimeout: FRAMEWORK_TIMEOUT,
+      // The largest multiple of the interval within the hour (the framework counts attempts).
+      totalTimeout: Duration.seconds(Math.floor(FRAMEWORK_TIMEOUT.toSeconds() / pollInterval.toSeconds()) * pollInterval.toSeconds()),
       frameworkLambdaLoggingLevel: FRAMEWORK_LOG_LEVEL,
       logGroup: new logs.LogGroup(this, 'FrameworkLogs', { retention: logRetention }),
     });
@@ -115,20 +117,6 @@ export class RegionOptInProvider extends Construct {
   }
 
   /**
-   * Lets the handlers read the stack: its resources (a Delete leaves a Region that another resource now
-   * declares) and its status (a rollback does not wait for a transition).
-   * @internal
-   */
-  public _grantStackRead(): void {
-    if (this.deleteGuardGranted) return;
-    this.deleteGuardGranted = true;
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['cloudformation:ListStackResources', 'cloudformation:DescribeStacks'],
-      resources: [Stack.of(this).stackId],
-    }));
-  }
-
-  /**
    * The custom resources must not run before the handlers' permissions exist.
    * @internal
    */
@@ -138,7 +126,9 @@ export class RegionOptInProvider extends Construct {
 }
 
 function validatePollInterval(pollInterval: Duration): void {
-  if (Token.isUnresolved(pollInterval.toSeconds())) return;
+  if (Token.isUnresolved(pollInterval.toSeconds())) {
+    throw new Error('`pollInterval` must be known at synth time (it is written into the waiter state machine), got a token');
+  }
   const seconds = pollInterval.toSeconds();
   if (seconds < MIN_POLL_INTERVAL.toSeconds() || seconds > MAX_POLL_INTERVAL.toSeconds()) {
     throw new Error(`\`pollInterval\` must be between 10 seconds and 5 minutes, got ${pollInterval.toHumanString()}`);

@@ -1,6 +1,7 @@
 import { CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
+import { warnUnlessUsEast1 } from './private/events';
 import { claimSetting } from './private/setting-claims';
 import { RegionOptInProvider } from './region-opt-in-provider';
 import { validateAccountId, validateRegionName, validateRemovalPolicy } from './validation';
@@ -160,7 +161,7 @@ export class RegionOptIn extends Construct {
     if (props.statuses?.length) detail.status = props.statuses;
     if (props.regionNames?.length) detail.regionName = props.regionNames;
     if (props.accountIds?.length) detail.accountId = props.accountIds;
-    return new events.Rule(scope, id, {
+    const rule = new events.Rule(scope, id, {
       description: props.description ?? 'Region Opt-In Status Change events from AWS Account Management',
       eventPattern: {
         source: ['aws.account'],
@@ -169,6 +170,9 @@ export class RegionOptIn extends Construct {
       },
       targets: props.targets,
     });
+    warnUnlessUsEast1(rule, 'cdk-account-management:region-opt-in-events',
+      'Region Opt-In Status Change events arrive only in us-east-1; a rule in %REGION% never matches');
+    return rule;
   }
 
   /**
@@ -191,21 +195,20 @@ export class RegionOptIn extends Construct {
     if (!enabled && !Token.isUnresolved(props.regionName) && REGIONS_ENABLED_BY_DEFAULT.includes(props.regionName)) {
       throw new Error(`\`regionName\` "${props.regionName}" is enabled by default and cannot be disabled (\`enabled: false\`); only opt-in Regions (introduced after March 20, 2019) can be`);
     }
-    claimSetting(this, `Region ${props.regionName}`, props.accountId);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const provider = RegionOptInProvider.getOrCreate(this, { pollInterval: props.pollInterval });
+    if (!Token.isUnresolved(props.regionName)) claimSetting(this, `Region ${props.regionName}`, props.accountId);
     provider._grant({
       accountId: props.accountId,
       actions: [
         'account:GetRegionOptStatus',
         ...(enabled ? ['account:EnableRegion'] : []),
-        ...(!enabled || removalPolicy === RemovalPolicy.DESTROY ? ['account:DisableRegion'] : []),
+        ...(enabled ? [] : ['account:DisableRegion']),
       ],
       conditionKey: 'account:TargetRegion',
       conditionValue: props.regionName,
     });
-    provider._grantStackRead();
 
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,

@@ -88,3 +88,13 @@ export function validateRemovalPolicy(property: string, policy: RemovalPolicy | 
   if (policy === undefined || policy === RemovalPolicy.DESTROY || policy === RemovalPolicy.RETAIN) return;
   throw new Error(`\`${property}\` must be RemovalPolicy.DESTROY or RemovalPolicy.RETAIN, got ${policy}`);
 }
+
+/** The fields of an alternate contact; `prefix` names where they sit (e.g. "alternateContacts.security."). */
+export function validateAlternateContactDetails(details: {
+  readonly name: string; readonly title: string; readonly emailAddress: string; readonly phoneNumber: string;
+}, prefix = ''): void {
+  validateLength(`${prefix}name`, details.name, 1, 64);
+  validateLength(`${prefix}title`, details.title, 1, 50);
+  validateEmailAddress(`${prefix}emailAddress`, details.emailAddress);
+  validateAlternateContactPhone(`${prefix}phoneNumber`, details.phoneNumber);
+}

@@ -46,7 +46,10 @@ const PRIMARY_CONTACT: PrimaryContactProps = {
 };
 
 const ALL_TYPES = [AlternateContactType.BILLING, AlternateContactType.OPERATIONS, AlternateContactType.SECURITY];
-const ALTERNATE_CONTACT_ACTIONS = ['account:DeleteAlternateContact', 'account:PutAlternateContact'];
+/** What the Account Management policy grants per contact; removal is granted by the handler role's DefaultPolicy. */
+const ALTERNATE_CONTACT_ACTIONS = ['account:PutAlternateContact'];
+/** The removal actions of the contacts provider: granted on every account, whatever the stack declares. */
+const REMOVAL_ACTIONS = ['account:DeleteAlternateContact'];
 const CUSTOM_RESOURCE_TYPES = ['Custom::AccountAlternateContact', 'Custom::AccountPrimaryContact', 'Custom::AccountName'];
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -72,6 +75,23 @@ function memberArn(account: string): unknown {
   return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:account::*:account/o-*/${account}`]] };
 }
 
+/** Every member account of any organization: the one wildcard account ARN, for the removal actions only. */
+const ANY_MEMBER_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':account::*:account/o-*/*']] };
+
+/** The removal statement: the removal actions on the deploying account and every member account, without a condition. */
+const REMOVAL_STATEMENT: Statement = {
+  Effect: 'Allow',
+  Action: 'account:DeleteAlternateContact',
+  Resource: [standaloneArn(), ANY_MEMBER_ARN],
+};
+
+/** The stack-read statement: the handler may list its own stack's resources, nothing else. */
+const STACK_READ_STATEMENT: Statement = {
+  Effect: 'Allow',
+  Action: 'cloudformation:ListStackResources',
+  Resource: { Ref: 'AWS::StackId' },
+};
+
 function asArray<T>(value: T | T[] | undefined): T[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
@@ -89,6 +109,15 @@ function accountApiStatements(template: Template): Statement[] {
   const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
   expect(policies.length).toBeGreaterThanOrEqual(1);
   return policies.flatMap(policy => policy.Properties.PolicyDocument.Statement);
+}
+
+/** The statements of the DefaultPolicy (AWS::IAM::Policy) of the role the handler runs as, which must exist once. */
+function handlerDefaultPolicyStatements(template: Template): Statement[] {
+  const handler = logicalIdOf(template, 'AWS::Lambda::Function', { Handler: 'index.handler' });
+  const role = template.toJSON().Resources[handler].Properties.Role['Fn::GetAtt'][0];
+  const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }));
+  expect(policies).toHaveLength(1);
+  return policies[0].Properties.PolicyDocument.Statement;
 }
 
 /** Every statement of every IAM policy in the template (policies and roles' inline policies). */
@@ -418,7 +447,8 @@ describe('the Account Management policy', () => {
     }
     new PrimaryContact(stack, 'PrimaryContact', PRIMARY_CONTACT);
     new AccountName(stack, 'MemberName', { accountName: 'workload-prod', accountId: MEMBER_ACCOUNT });
-    const statements = allStatements(Template.fromStack(stack));
+    const template = Template.fromStack(stack);
+    const statements = allStatements(template);
 
     const accountStatements = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('account:')));
     expect(accountStatements.length).toBeGreaterThan(0);
@@ -429,28 +459,73 @@ describe('the Account Management policy', () => {
       expect(asArray(statement.Resource)).not.toContain('*');
       expect(asArray(statement.Resource).length).toBeGreaterThan(0);
     }
-    // Every account action is in the Account Management policy.
-    expect(accountStatements).toHaveLength(accountApiStatements(Template.fromStack(stack)).length);
+    // Every account action is in the Account Management policy, except the removal statement: one, in the handler
+    // role's DefaultPolicy.
+    expect(accountStatements).toHaveLength(accountApiStatements(template).length + 1);
+    expect(handlerDefaultPolicyStatements(template).filter((s) => asArray(s.Action).some((a) => a.startsWith('account:'))))
+      .toEqual([REMOVAL_STATEMENT]);
   });
 
-  test('cloudformation:ListStackResources is allowed once, on the stack itself, when the stack has alternate contacts', () => {
+  test('only the removal statement names every member account (o-*/*), and it allows only the removal actions', () => {
+    const stack = newEnvironmentAgnosticStack();
+    for (const type of ALL_TYPES) {
+      new AlternateContact(stack, `Standalone${type}`, { ...SECURITY_CONTACT, type });
+      new AlternateContact(stack, `Member${type}`, { ...SECURITY_CONTACT, type, accountId: MEMBER_ACCOUNT });
+    }
+    new PrimaryContact(stack, 'MemberPrimaryContact', { ...PRIMARY_CONTACT, accountId: MEMBER_ACCOUNT });
+    new AccountName(stack, 'MemberName', { accountName: 'workload-prod', accountId: MEMBER_ACCOUNT });
+    const withAnyMember = allStatements(Template.fromStack(stack))
+      .filter((s) => asArray(s.Resource).some((r) => JSON.stringify(r) === JSON.stringify(ANY_MEMBER_ARN)));
+
+    expect(withAnyMember).toEqual([REMOVAL_STATEMENT]);
+    expect(asArray(withAnyMember[0].Action)).toEqual(REMOVAL_ACTIONS);
+    expectSameMembers(asArray(withAnyMember[0].Resource), [standaloneArn(), ANY_MEMBER_ARN]);
+    expect(withAnyMember[0].Condition).toBeUndefined();
+  });
+
+  test('no Account Management policy statement allows the removal actions: a declared contact only gets PutAlternateContact', () => {
+    const stack = newStack();
+    new AlternateContact(stack, 'Security', SECURITY_CONTACT);
+    new AlternateContact(stack, 'MemberBilling', { ...BILLING_CONTACT, accountId: MEMBER_ACCOUNT });
+    const statements = accountApiStatements(Template.fromStack(stack));
+    expect(statements).toHaveLength(2);
+    expect(statementsWithActions(statements, REMOVAL_ACTIONS)).toEqual([]);
+    expect(statements.map((s) => s.Action)).toEqual(['account:PutAlternateContact', 'account:PutAlternateContact']);
+  });
+
+  test.each<[string, (stack: Stack) => void]>([
+    ['only the provider', (stack) => { AccountSettingsProvider.getOrCreate(stack); }],
+    ['no alternate contact', (stack) => {
+      new PrimaryContact(stack, 'PrimaryContact', PRIMARY_CONTACT);
+      new AccountName(stack, 'Name', { accountName: 'workload-prod' });
+    }],
+    ['only retained alternate contacts', (stack) => {
+      new AlternateContact(stack, 'Security', { ...SECURITY_CONTACT, removalPolicy: RemovalPolicy.RETAIN });
+      new AlternateContact(stack, 'MemberBilling', { ...BILLING_CONTACT, accountId: MEMBER_ACCOUNT, removalPolicy: RemovalPolicy.RETAIN });
+    }],
+    ['standalone and member alternate contacts', (stack) => {
+      new AlternateContact(stack, 'Security', SECURITY_CONTACT);
+      new AlternateContact(stack, 'MemberSecurity', { ...SECURITY_CONTACT, accountId: MEMBER_ACCOUNT });
+      new AlternateContact(stack, 'MemberBilling', { ...BILLING_CONTACT, accountId: MEMBER_ACCOUNT });
+    }],
+  ])('with %s the handler role\'s DefaultPolicy is exactly the removal statement and ListStackResources on the stack', (_, declare) => {
+    for (const stack of [newStack(), newEnvironmentAgnosticStack()]) {
+      declare(stack);
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::IAM::Policy', 2); // the handler role's and the provider framework role's
+      expect(handlerDefaultPolicyStatements(template)).toEqual([REMOVAL_STATEMENT, STACK_READ_STATEMENT]);
+    }
+  });
+
+  test('cloudformation:ListStackResources is allowed once, on the stack itself, and no other cloudformation action is', () => {
     const stack = newStack();
     new AlternateContact(stack, 'Security', SECURITY_CONTACT);
     new AlternateContact(stack, 'MemberSecurity', { ...SECURITY_CONTACT, accountId: MEMBER_ACCOUNT });
-    const cloudformation = allStatements(Template.fromStack(stack))
-      .filter((s) => asArray(s.Action).some((a) => a.startsWith('cloudformation:')));
-    expect(cloudformation).toEqual([
-      { Effect: 'Allow', Action: 'cloudformation:ListStackResources', Resource: { Ref: 'AWS::StackId' } },
-    ]);
-  });
-
-  test('a stack without alternate contacts is not allowed to list its resources', () => {
-    const stack = newStack();
     new PrimaryContact(stack, 'PrimaryContact', PRIMARY_CONTACT);
     new AccountName(stack, 'Name', { accountName: 'workload-prod' });
     const cloudformation = allStatements(Template.fromStack(stack))
       .filter((s) => asArray(s.Action).some((a) => a.startsWith('cloudformation:')));
-    expect(cloudformation).toEqual([]);
+    expect(cloudformation).toEqual([STACK_READ_STATEMENT]);
   });
 });
 
@@ -491,6 +566,14 @@ describe('cdk-nag AwsSolutions checks', () => {
       finding: /^Resource::<AccountSettingsProviderHandler[0-9A-F]{8}\.Arn>:\*$/,
       path: 'Stack/AccountSettingsProvider/Provider/framework-onEvent/ServiceRole/DefaultPolicy/Resource',
       reason: 'the Provider framework may invoke any version or alias (<fn arn>:*) of the stack\'s own handler, nothing else',
+    },
+    {
+      rule: 'AwsSolutions-IAM5',
+      finding: 'Resource::arn:<AWS::Partition>:account::*:account/o-*/*',
+      path: 'Stack/AccountSettingsProvider/Handler/ServiceRole/DefaultPolicy/Resource',
+      reason: 'removal runs in CloudFormation\'s cleanup phase, after the policies were updated to the new declarations, '
+        + 'so it cannot be narrowed to the declared accounts (the grant would be gone when the Delete runs); the '
+        + 'statement allows only the removal action account:DeleteAlternateContact',
     },
     {
       rule: 'AwsSolutions-L1',

@@ -11,6 +11,10 @@ import { AddressInfo } from 'net';
  * quotas, and injectable faults (429, 5xx).
  *
  * Point a client at it with AWS_ENDPOINT_URL_ACCOUNT / AWS_ENDPOINT_URL_CLOUDFORMATION = `endpoint`.
+ *
+ * It also fakes the read side of AWS Organizations (awsJson1_1: ListAccounts, ListAccountsForParent,
+ * ListChildren, ListParents, DescribeAccount) over the organization's members, a root and nested
+ * organizational units; point a client at it with AWS_ENDPOINT_URL_ORGANIZATIONS = `endpoint`.
  */
 
 export type AlternateContactType = 'BILLING' | 'OPERATIONS' | 'SECURITY';
@@ -156,6 +160,30 @@ const PRIMARY_PHONE = /^[+][\s0-9()-]+$/;
 const ACCOUNT_NAME = /^[ -;=?-~]+$/;
 const CONTACT_TYPES: AlternateContactType[] = ['BILLING', 'OPERATIONS', 'SECURITY'];
 
+/** An account's status in AWS Organizations. */
+export type OrganizationsAccountStatus = 'ACTIVE' | 'SUSPENDED';
+
+/** The x-amz-target prefix of the Organizations API (awsJson1_1). */
+const ORGANIZATIONS_TARGET_PREFIX = 'AWSOrganizationsV20161128.';
+const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+const PARENT_ID = /^(?:r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
+const CHILD_ID = /^(?:\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
+/** The page size of the List* operations: their default and their maximum MaxResults. */
+const ORGANIZATIONS_MAX_RESULTS = 20;
+/** 2020-01-01T00:00:00Z, in the epoch seconds awsJson1_1 uses for timestamps. */
+const JOINED_TIMESTAMP = 1577836800;
+
+/** An Organizations error: HTTP 400 with `{"__type", "message"}` and any extra members (Reason). */
+class OrganizationsApiError extends ApiError {
+  constructor(type: string, message: string, readonly members: Record<string, string> = {}) {
+    super(400, type, message);
+  }
+}
+
+function organizationsInputError(reason: string, message: string): OrganizationsApiError {
+  return new OrganizationsApiError('InvalidInputException', message, { Reason: reason });
+}
+
 /** A CloudFormation stack resource, as ListStackResources reports it. */
 export interface StackResource {
   LogicalResourceId: string;
@@ -188,8 +216,18 @@ export class FakeAccountApi {
   public readonly transitions: Array<{ accountId: string; regionName: string; status: RegionOptStatus; endsAt: number }> = [];
   /** CloudFormation stacks, by stack id, for ListStackResources. */
   public readonly stacks = new Map<string, StackResource[]>();
+  /** SSM parameters (name → value), for GetParameter and PutParameter; create them before use. */
+  public readonly parameters = new Map<string, string>();
   /** CloudFormation stack statuses, by stack id, for DescribeStacks. */
   public readonly stackStatuses = new Map<string, string>();
+  /** The organization's root: the parent of every member and OU not placed elsewhere. */
+  public readonly rootId = 'r-root0';
+  /** Organizational units, by id, with their parent's id. */
+  private readonly organizationalUnits = new Map<string, string>();
+  /** Members placed under an OU (moveAccount); the others are under the root. */
+  private readonly accountParents = new Map<string, string>();
+  /** Members' Organizations status; ACTIVE unless set. */
+  private readonly accountStatuses = new Map<string, OrganizationsAccountStatus>();
 
   private readonly server: http.Server;
   private faults: Array<Fault & { remaining: number }> = [];
@@ -250,6 +288,28 @@ export class FakeAccountApi {
     this.account(accountId).regions.set(region, { status, until: untilMs === undefined ? undefined : this.clock() + untilMs });
   }
 
+  /** Creates an organizational unit (id like 'ou-root0-abcd1234') under the root or another OU. */
+  public addOrganizationalUnit(id: string, parentId: string = this.rootId): string {
+    if (!OU_ID.test(id)) throw new Error(`${id} is not an organizational unit id (${OU_ID.source})`);
+    if (this.organizationalUnits.has(id)) throw new Error(`organizational unit ${id} already exists in the fake`);
+    if (!this.parentExists(parentId)) throw new Error(`no parent ${parentId} in the fake`);
+    this.organizationalUnits.set(id, parentId);
+    return id;
+  }
+
+  /** Moves a member account under the root or an OU. */
+  public moveAccount(accountId: string, parentId: string): void {
+    if (!this.members.has(accountId)) throw new Error(`account ${accountId} is not a member of the fake's organization`);
+    if (!this.parentExists(parentId)) throw new Error(`no parent ${parentId} in the fake`);
+    this.accountParents.set(accountId, parentId);
+  }
+
+  /** Sets a member account's Organizations status (ACTIVE by default). */
+  public setAccountStatus(accountId: string, status: OrganizationsAccountStatus): void {
+    if (!this.members.has(accountId)) throw new Error(`account ${accountId} is not a member of the fake's organization`);
+    this.accountStatuses.set(accountId, status);
+  }
+
   public injectFault(fault: Fault): void {
     this.faults.push({ ...fault, remaining: fault.count });
   }
@@ -274,7 +334,12 @@ export class FakeAccountApi {
     req.on('data', chunk => chunks.push(chunk));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      if (req.url === '/' || (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      const amzTarget = req.headers['x-amz-target'];
+      if (typeof amzTarget === 'string' && amzTarget.startsWith('AmazonSSM.')) {
+        this.serveParameters(amzTarget.slice('AmazonSSM.'.length), raw, res);
+      } else if (typeof amzTarget === 'string' && amzTarget.startsWith(ORGANIZATIONS_TARGET_PREFIX)) {
+        this.serveOrganizations(amzTarget.slice(ORGANIZATIONS_TARGET_PREFIX.length), raw, res);
+      } else if (req.url === '/' || (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
         this.serveCloudFormation(raw, res);
       } else {
         this.serveAccount((req.url ?? '/').replace(/^\//, '').split('?')[0], raw, res);
@@ -494,6 +559,163 @@ export class FakeAccountApi {
     state.status = enable ? 'ENABLING' : 'DISABLING';
     state.until = this.clock() + this.regionTransitionMs;
     this.transitions.push({ accountId: account.id, regionName: name, status: enable ? 'ENABLED' : 'DISABLED', endsAt: state.until });
+  }
+
+  /** SSM Parameter Store's GetParameter and PutParameter (awsJson1_1), over `parameters`. */
+  private serveParameters(operation: string, raw: string, res: http.ServerResponse): void {
+    const body = JSON.parse(raw || '{}') as { Name?: string; Value?: string };
+    const name = String(body.Name);
+    const reply = (status: number, payload: unknown, errorType?: string) => {
+      this.calls.push({ operation: `ssm:${operation}`, caller: this.callerAccountId, status, errorType, at: this.clock() });
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify(payload));
+    };
+    if (operation === 'GetParameter' && this.parameters.has(name)) {
+      reply(200, { Parameter: { Name: name, Type: 'String', Value: this.parameters.get(name), Version: 1 } });
+    } else if (operation === 'PutParameter' && this.parameters.has(name) && typeof body.Value === 'string' && body.Value.length <= 4096) {
+      this.parameters.set(name, body.Value);
+      reply(200, { Version: 2, Tier: 'Standard' });
+    } else if (operation === 'PutParameter' && this.parameters.has(name)) {
+      reply(400, { __type: 'ParameterMaxVersionLimitExceeded', message: 'Value longer than 4096 characters' }, 'ValidationException');
+    } else {
+      reply(400, { __type: 'ParameterNotFound', message: `Parameter ${name} not found` }, 'ParameterNotFound');
+    }
+  }
+
+  private serveOrganizations(operation: string, raw: string, res: http.ServerResponse): void {
+    const caller = this.callerAccountId;
+    let body: Record<string, unknown> = {};
+    let parseError = false;
+    try {
+      const parsed: unknown = raw ? JSON.parse(raw) : {};
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
+      else parseError = true;
+    } catch {
+      parseError = true;
+    }
+    const accountIdParameter = typeof body.AccountId === 'string' ? body.AccountId : undefined;
+    const respond = (status: number, payload: unknown, errorType?: string) => {
+      this.calls.push({ operation: `organizations:${operation}`, caller, accountIdParameter, status, errorType, at: this.clock() });
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `req-${this.calls.length}` });
+      res.end(JSON.stringify(payload));
+    };
+    try {
+      if (parseError) throw new OrganizationsApiError('SerializationException', 'The request body is not a JSON object');
+      this.applyFaultsAndQuotas(operation, caller);
+      const isAdmin = caller === this.managementAccountId || caller === this.delegatedAdminAccountId;
+      if (!this.members.has(caller) || !isAdmin) {
+        throw new OrganizationsApiError('AccessDeniedException', `You don't have permissions to access this resource. (User: arn:aws:sts::${caller}:assumed-role/handler is not authorized to perform: organizations:${operation})`);
+      }
+      respond(200, this.dispatchOrganizations(operation, body));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      // Faults keep their status (429, 5xx) under the names Organizations uses; the rest are 400s.
+      const type = error.type === 'InternalServerException' ? 'ServiceException' : error.type;
+      const members = error instanceof OrganizationsApiError ? error.members : {};
+      const payload = { __type: type, message: error.message, Message: error.message, ...members };
+      respond(error instanceof OrganizationsApiError ? 400 : error.status, payload, type);
+    }
+  }
+
+  private dispatchOrganizations(operation: string, body: Record<string, unknown>): unknown {
+    switch (operation) {
+      case 'ListAccounts':
+        return this.organizationsPage(operation, '', body, [...this.members], 'Accounts', id => this.organizationsAccount(id));
+      case 'ListAccountsForParent': {
+        const parentId = this.organizationsParent(body);
+        const accounts = [...this.members].filter(id => this.parentOf(id) === parentId);
+        return this.organizationsPage(operation, parentId, body, accounts, 'Accounts', id => this.organizationsAccount(id));
+      }
+      case 'ListChildren': {
+        const parentId = this.organizationsParent(body);
+        const childType = this.organizationsString(body, 'ChildType', /^(ORGANIZATIONAL_UNIT|ACCOUNT)$/, 'INVALID_ENUM');
+        const children = childType === 'ACCOUNT'
+          ? [...this.members].filter(id => this.parentOf(id) === parentId)
+          : [...this.organizationalUnits].filter(([, parent]) => parent === parentId).map(([id]) => id);
+        return this.organizationsPage(operation, `${parentId}/${childType}`, body, children, 'Children', id => ({ Id: id, Type: childType }));
+      }
+      case 'ListParents': {
+        const childId = this.organizationsString(body, 'ChildId', CHILD_ID, 'INVALID_PATTERN');
+        if (!this.members.has(childId) && !this.organizationalUnits.has(childId)) {
+          throw new OrganizationsApiError('ChildNotFoundException', `We can't find an organizational unit (OU) or AWS account with the ChildId ${childId} that you specified.`);
+        }
+        const parentId = this.parentOf(childId);
+        return this.organizationsPage(operation, childId, body, [parentId], 'Parents',
+          id => ({ Id: id, Type: id === this.rootId ? 'ROOT' : 'ORGANIZATIONAL_UNIT' }));
+      }
+      case 'DescribeAccount': {
+        const accountId = this.organizationsString(body, 'AccountId', ACCOUNT_ID, 'INVALID_PATTERN');
+        if (!this.members.has(accountId)) {
+          throw new OrganizationsApiError('AccountNotFoundException', `We can't find an AWS account with the AccountId ${accountId} that you specified, or the account whose credentials you used to make this request isn't a member of an organization.`);
+        }
+        return { Account: this.organizationsAccount(accountId) };
+      }
+      default:
+        throw new OrganizationsApiError('UnknownOperationException', `Unknown operation ${operation}`);
+    }
+  }
+
+  /** One page of a List* result, with a NextToken bound to the operation and its parameters. */
+  private organizationsPage<T>(
+    operation: string, scope: string, body: Record<string, unknown>, items: T[], key: string, render: (item: T) => unknown,
+  ): unknown {
+    const maxResults = body.MaxResults ?? ORGANIZATIONS_MAX_RESULTS;
+    if (typeof maxResults !== 'number' || !Number.isInteger(maxResults)) {
+      throw new OrganizationsApiError('SerializationException', 'MaxResults must be an integer');
+    }
+    if (maxResults < 1) throw organizationsInputError('MIN_VALUE_EXCEEDED', 'MaxResults must be at least 1');
+    if (maxResults > ORGANIZATIONS_MAX_RESULTS) throw organizationsInputError('MAX_VALUE_EXCEEDED', `MaxResults must be at most ${ORGANIZATIONS_MAX_RESULTS}`);
+    let start = 0;
+    if (body.NextToken !== undefined && body.NextToken !== null) {
+      const token = typeof body.NextToken === 'string' ? Buffer.from(body.NextToken, 'base64url').toString('utf8') : '';
+      const match = /^(.*)#(\d+)$/.exec(token);
+      if (!match || match[1] !== `${operation}:${scope}` || Number(match[2]) > items.length) {
+        throw organizationsInputError('INVALID_NEXT_TOKEN', 'The NextToken is not valid for this request');
+      }
+      start = Number(match[2]);
+    }
+    const end = start + maxResults;
+    const page: Record<string, unknown> = { [key]: items.slice(start, end).map(render) };
+    if (end < items.length) page.NextToken = Buffer.from(`${operation}:${scope}#${end}`, 'utf8').toString('base64url');
+    return page;
+  }
+
+  private organizationsString(body: Record<string, unknown>, field: string, pattern: RegExp, reason: string): string {
+    const value = body[field];
+    if (value === undefined || value === null) throw organizationsInputError('INPUT_REQUIRED', `${field} is required`);
+    if (typeof value !== 'string' || !pattern.test(value)) throw organizationsInputError(reason, `${field} is not valid: it must match ${pattern.source}`);
+    return value;
+  }
+
+  private organizationsParent(body: Record<string, unknown>): string {
+    const parentId = this.organizationsString(body, 'ParentId', PARENT_ID, 'INVALID_PATTERN');
+    if (!this.parentExists(parentId)) {
+      throw new OrganizationsApiError('ParentNotFoundException', `We can't find a root or OU with the ParentId ${parentId} that you specified.`);
+    }
+    return parentId;
+  }
+
+  private organizationsAccount(id: string): Record<string, unknown> {
+    const status = this.accountStatuses.get(id) ?? 'ACTIVE';
+    return {
+      Id: id,
+      Arn: `arn:aws:organizations::${this.managementAccountId}:account/o-exampleorgid/${id}`,
+      Email: `account-${id}@example.com`,
+      Name: this.accounts.get(id)?.name ?? `account-${id}`,
+      Status: status,
+      State: status,
+      JoinedMethod: 'CREATED',
+      JoinedTimestamp: JOINED_TIMESTAMP,
+    };
+  }
+
+  private parentExists(id: string): boolean {
+    return id === this.rootId || this.organizationalUnits.has(id);
+  }
+
+  /** The parent of a member account or an OU. */
+  private parentOf(childId: string): string {
+    return this.organizationalUnits.get(childId) ?? this.accountParents.get(childId) ?? this.rootId;
   }
 
   private serveCloudFormation(raw: string, res: http.ServerResponse): void {

@@ -18,7 +18,7 @@ export function propertiesOf(construct: IConstruct): Properties {
   return properties;
 }
 
-type Context = { invokedFunctionArn: string };
+type Context = { invokedFunctionArn: string; getRemainingTimeInMillis: () => number };
 type Handler = (event: CloudFormationCustomResourceEvent, context: Context) =>
 Promise<{ PhysicalResourceId?: string; Data?: object }>;
 type IsCompleteHandler = (event: any, context: Context) => Promise<{ IsComplete: boolean; Data?: object }>;
@@ -59,6 +59,8 @@ export class SimulatedStack {
 
   /** The outcome of the last request, with its attributes. */
   public lastOutcome?: Outcome;
+  /** What each handler invocation is told of its remaining time. */
+  public remainingTimeMs = 15 * 60_000;
 
   constructor(
     private readonly fake: FakeAccountApi,
@@ -163,7 +165,10 @@ export class SimulatedStack {
       ResourceType: 'Custom::Setting',
       ...event,
     } as unknown as CloudFormationCustomResourceEvent;
-    const context = { invokedFunctionArn: `arn:aws:lambda:us-east-1:${this.ownAccount}:function:handler` };
+    const context = {
+      invokedFunctionArn: `arn:aws:lambda:us-east-1:${this.ownAccount}:function:handler`,
+      getRemainingTimeInMillis: () => this.remainingTimeMs,
+    };
     const response = await this.handler(full, context);
     let data: Record<string, string> = { ...response.Data };
     let polls = 0;

@@ -1,6 +1,5 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { parseSetting, Setting, SettingProperties } from './settings';
-import { otherClaimant } from '../shared/delete-guard';
 import { errorName, failure } from '../shared/errors';
 import { log } from '../shared/log';
 import { ownAccountId, resolveTarget, Target } from '../shared/target';
@@ -57,6 +56,9 @@ async function remove(event: CloudFormationCustomResourceEvent & { RequestType: 
     log({ ...fields, outcome: 'left in place (the API cannot delete it)' });
     return response;
   }
+  // Required only here: evaluating the CloudFormation client it brings would cost every cold start.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { otherClaimant }: typeof import('../shared/delete-guard') = require('../shared/delete-guard');
   const claimant = await otherClaimant(event);
   if (claimant) {
     log({ ...fields, outcome: `left in place (now declared by ${claimant})` });

@@ -1,5 +1,6 @@
 import { AccountClient } from '@aws-sdk/client-account';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 
 /** Attempts per call, the first included: enough to ride out a burst of throttling. */
@@ -22,6 +23,7 @@ export function backoffDelay(attempt: number): number {
  */
 const accountClients = new Map<number, AccountClient>();
 let cloudFormation: CloudFormationClient | undefined;
+let organizations: OrganizationsClient | undefined;
 
 /** The Account Management client that makes up to `maxAttempts` attempts per call. */
 export function accountClient(maxAttempts = MAX_ATTEMPTS): AccountClient {
@@ -36,4 +38,10 @@ export function accountClient(maxAttempts = MAX_ATTEMPTS): AccountClient {
 export function cloudFormationClient(): CloudFormationClient {
   cloudFormation ??= new CloudFormationClient({ retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS, backoffDelay) });
   return cloudFormation;
+}
+
+/** The AWS Organizations client (AWS_ENDPOINT_URL_ORGANIZATIONS honoured), with the same retries. */
+export function organizationsClient(): OrganizationsClient {
+  organizations ??= new OrganizationsClient({ retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS, backoffDelay) });
+  return organizations;
 }

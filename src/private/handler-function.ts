@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -41,3 +41,27 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
  * contact values) at INFO; FATAL keeps them silent whatever default an aws-cdk-lib version picks.
  */
 export const FRAMEWORK_LOG_LEVEL = lambda.ApplicationLogLevel.FATAL;
+
+/**
+ * What a handler needs to remove settings: `actions` on every member account and on the deploying
+ * account, and reading its own stack.
+ *
+ * Removal permissions cannot follow the declared accounts as the other grants do: CloudFormation
+ * updates the policies before it deletes removed or replaced resources (in the cleanup phase), so a
+ * grant that followed the declarations would be gone when the Delete that needs it runs, and the
+ * setting would silently stay. The stack read lets a Delete tell a renamed construct from a removed one
+ * (and a Region handler tell a rollback).
+ */
+export function grantRemoval(role: iam.IRole, actions: string[], stackActions: string[] = ['cloudformation:ListStackResources']): void {
+  const stack = Stack.of(role);
+  if (actions.length > 0) {
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions,
+      resources: [
+        `arn:${Aws.PARTITION}:account::${Aws.ACCOUNT_ID}:account`,
+        `arn:${Aws.PARTITION}:account::*:account/o-*/*`,
+      ],
+    }));
+  }
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: stackActions, resources: [stack.stackId] }));
+}

@@ -1,0 +1,191 @@
+import { createHash } from 'crypto';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { Action, Baseline, runAccount, runPass } from './engine';
+import { otherClaimant } from '../shared/delete-guard';
+import { log } from '../shared/log';
+import { isTargeted, resolveTargets, TargetSpec } from '../shared/organizations';
+import { RateLimiter } from '../shared/rate-limiter';
+import { ownAccountId } from '../shared/target';
+
+/*
+ * Handlers of OrganizationBaseline: onEvent and isComplete for the custom resource (the work is done in
+ * isComplete passes, each within its invocation's time, resuming where the last one stopped), onAccountEvent
+ * for accounts that join the organization, and onSchedule for the periodic reconciliation.
+ */
+
+type LambdaContext = Pick<Context, 'invokedFunctionArn' | 'getRemainingTimeInMillis'>;
+
+/** A pass leaves this much of its invocation for saving progress and answering. */
+const RESERVE_MS = 30_000;
+/** …and runs at most this long, so that the waiter's next poll comes soon after. */
+const MAX_PASS_MS = 10 * 60_000;
+/** Failed accounts kept in the progress record (all are logged). */
+const MAX_FAILURES_KEPT = 100;
+
+/** The ResourceProperties, parsed in one place. */
+interface BaselineRequest {
+  readonly targets: TargetSpec;
+  readonly baseline: Baseline;
+  readonly removeOnDelete: boolean;
+  readonly progressParameter: string;
+}
+
+interface Progress {
+  /** The request (or scheduled run) this progress belongs to. */
+  readonly run: string;
+  /** The last account done; the next pass starts after it. */
+  readonly cursor?: string;
+  readonly applied: number;
+  readonly unchanged: number;
+  readonly pending: number;
+  readonly failed: Array<{ readonly accountId: string; readonly reason: string }>;
+  readonly failedCount: number;
+}
+
+export interface IsCompleteResponse {
+  readonly IsComplete: boolean;
+  readonly Data?: Record<string, string>;
+}
+
+function parseRequest(properties: Record<string, unknown>): BaselineRequest {
+  const json = (name: string) => {
+    try {
+      return JSON.parse(String(properties[name]));
+    } catch {
+      throw new Error(`Resource property ${name} must be JSON`);
+    }
+  };
+  if (properties.RemoveOnDelete !== 'true' && properties.RemoveOnDelete !== 'false') {
+    throw new Error(`RemoveOnDelete must be "true" or "false", got "${String(properties.RemoveOnDelete)}"`);
+  }
+  return {
+    targets: json('Targets'),
+    baseline: json('Baseline'),
+    removeOnDelete: properties.RemoveOnDelete === 'true',
+    progressParameter: String(properties.ProgressParameter),
+  };
+}
+
+/** The physical id names the targets, so a renamed construct keeps it and a Delete can tell. */
+function physicalId(ownAccount: string, request: BaselineRequest): string {
+  const digest = createHash('sha256').update(JSON.stringify(request.targets)).digest('hex').slice(0, 16);
+  return `${ownAccount}/organization-baseline/${digest}`;
+}
+
+export async function onEvent(event: CloudFormationCustomResourceEvent, context: LambdaContext): Promise<{ PhysicalResourceId: string; Data: { Action: Action | 'none' } }> {
+  const request = parseRequest(event.ResourceProperties);
+  const own = ownAccountId(context.invokedFunctionArn);
+  if (event.RequestType !== 'Delete') {
+    return { PhysicalResourceId: physicalId(own, request), Data: { Action: 'apply' } };
+  }
+  let action: Action | 'none' = request.removeOnDelete ? 'remove' : 'none';
+  if (action === 'remove' && await otherClaimant(event)) action = 'none';
+  log({ requestType: 'Delete', setting: 'organization baseline', accountId: own, outcome: action === 'none' ? 'settings left in place' : 'removing the alternate contacts' });
+  return { PhysicalResourceId: event.PhysicalResourceId, Data: { Action: action } };
+}
+
+export async function isComplete(event: CloudFormationCustomResourceEvent & { Data: { Action: Action | 'none' } }, context: LambdaContext): Promise<IsCompleteResponse> {
+  if (event.Data.Action === 'none') return { IsComplete: true };
+  const request = parseRequest(event.ResourceProperties);
+  const progress = await runResumable(request, event.Data.Action, `${event.RequestId}/${event.Data.Action}`, context);
+  if (!progress) return { IsComplete: false };
+  if (progress.failedCount > 0) throw new Error(failureSummary(progress));
+  return {
+    IsComplete: true,
+    Data: {
+      Applied: String(progress.applied),
+      Unchanged: String(progress.unchanged),
+      Failed: '0',
+      RegionsPending: String(progress.pending),
+    },
+  };
+}
+
+/** An account joined the organization: apply the baseline to it if the targets cover it. */
+export async function onAccountEvent(event: { accountId: string; targets: TargetSpec; baseline: Baseline }, context: LambdaContext): Promise<void> {
+  const own = ownAccountId(context.invokedFunctionArn);
+  if (!/^\d{12}$/.test(String(event.accountId)) || !(await isTargeted(event.targets, event.accountId))) {
+    log({ setting: 'organization baseline', accountId: String(event.accountId), outcome: 'not targeted by the baseline' });
+    return;
+  }
+  const result = await runAccount(event.accountId, event.baseline, 'apply', own, new RateLimiter());
+  // Thrown, EventBridge's asynchronous invocation retries: a new account's settings may not be ready yet.
+  if (result.outcome === 'failed') throw new Error(result.reason);
+}
+
+/** The scheduled reconciliation: the same pass as a deploy, resumed by the next run if it does not finish. */
+export interface ScheduleEvent {
+  readonly targets: TargetSpec;
+  readonly baseline: Baseline;
+  readonly progressParameter: string;
+}
+
+export async function onSchedule(event: ScheduleEvent, context: LambdaContext): Promise<void> {
+  const request = { targets: event.targets, baseline: event.baseline, removeOnDelete: false, progressParameter: event.progressParameter };
+  const progress = await runResumable(request, 'apply', 'schedule', context);
+  if (progress) log({ setting: 'organization baseline', accountId: ownAccountId(context.invokedFunctionArn), operation: 'reconcile', outcome: summary(progress) });
+}
+
+/**
+ * One pass of `run`, from where the last pass of the same run stopped. Returns the progress when the
+ * run has finished (and starts the next run afresh), undefined when more passes are needed.
+ */
+async function runResumable(request: BaselineRequest, action: Action, run: string, context: LambdaContext): Promise<Progress | undefined> {
+  const own = ownAccountId(context.invokedFunctionArn);
+  const saved = await loadProgress(request.progressParameter);
+  let progress: Progress = saved?.run === run ? saved : { run, applied: 0, unchanged: 0, pending: 0, failed: [], failedCount: 0 };
+  const accounts = (await resolveTargets(request.targets)).filter(id => progress.cursor === undefined || id > progress.cursor);
+  const deadline = Date.now() + Math.min(MAX_PASS_MS, context.getRemainingTimeInMillis() - RESERVE_MS);
+  const pass = await runPass(accounts, request.baseline, action, own, deadline);
+  for (const { accountId, result } of pass.done) {
+    progress = {
+      ...progress,
+      cursor: accountId,
+      applied: progress.applied + (result.outcome === 'applied' ? 1 : 0),
+      unchanged: progress.unchanged + (result.outcome === 'unchanged' ? 1 : 0),
+      pending: progress.pending + (result.outcome === 'pending' ? 1 : 0),
+      failed: result.outcome === 'failed' && progress.failed.length < MAX_FAILURES_KEPT
+        ? [...progress.failed, { accountId, reason: result.reason }]
+        : progress.failed,
+      failedCount: progress.failedCount + (result.outcome === 'failed' ? 1 : 0),
+    };
+  }
+  log({ setting: 'organization baseline', accountId: own, operation: action, outcome: `${pass.finished ? 'finished' : 'paused'}: ${summary(progress)}` });
+  // A finished run leaves a record that no run continues, so the next one starts from the beginning.
+  await saveProgress(request.progressParameter, pass.finished ? { ...progress, run: `${run}/finished` } : progress);
+  return pass.finished ? progress : undefined;
+}
+
+function summary(progress: Progress): string {
+  return `${progress.applied} applied, ${progress.unchanged} unchanged, ${progress.pending} with Regions pending, ${progress.failedCount} failed`;
+}
+
+function failureSummary(progress: Progress): string {
+  const reasons = progress.failed.slice(0, 3).map(f => `${f.accountId}: ${f.reason}`).join(' | ');
+  const ids = progress.failed.map(f => f.accountId).join(', ');
+  const more = progress.failedCount > progress.failed.length ? ` and ${progress.failedCount - progress.failed.length} more` : '';
+  return `The organization baseline failed for ${progress.failedCount} account(s) after every other account was done `
+    + `(${summary(progress)}): ${ids}${more}. ${reasons}`;
+}
+
+let ssm: SSMClient | undefined;
+
+async function loadProgress(name: string): Promise<Progress | undefined> {
+  ssm ??= new SSMClient({});
+  const value = (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+  try {
+    const parsed = JSON.parse(value ?? '{}');
+    return typeof parsed.run === 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function saveProgress(name: string, progress: Progress): Promise<void> {
+  ssm ??= new SSMClient({});
+  // A parameter holds 4 KB: keep the record within it by trimming the kept failures' reasons.
+  let record = { ...progress };
+  while (JSON.stringify(record).length > 4000 && record.failed.length > 0) record = { ...record, failed: record.failed.slice(0, -1) };
+  await ssm.send(new PutParameterCommand({ Name: name, Value: JSON.stringify(record), Overwrite: true, Type: 'String' }));
+}

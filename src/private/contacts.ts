@@ -1,0 +1,13 @@
+import type { AlternateContacts } from '../account-baseline';
+import { AlternateContactDetails, AlternateContactType } from '../alternate-contact';
+
+/** The declared alternate contacts, by type. */
+export function alternateContactsByType(contacts: AlternateContacts | undefined): Array<[AlternateContactType, AlternateContactDetails]> {
+  const byType: Array<[AlternateContactType, AlternateContactDetails | undefined]> = [
+    [AlternateContactType.BILLING, contacts?.billing],
+    [AlternateContactType.OPERATIONS, contacts?.operations],
+    [AlternateContactType.SECURITY, contacts?.security],
+  ];
+  return byType.filter((entry): entry is [AlternateContactType, AlternateContactDetails] => entry[1] !== undefined);
+}
+
