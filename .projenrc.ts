@@ -107,6 +107,11 @@ project.addTask('integ:update', {
   ],
 });
 
+// The README's and the API docs' examples must compile (rosetta/default.ts-fixture wraps them in a Stack).
+project.postCompileTask.exec('jsii-rosetta extract --compile --fail --strict');
+project.gitignore.addPatterns('.jsii.tabl.json');
+project.npmignore?.addPatterns('/rosetta/', '/examples/', '/benchmarks/', '/docs/', '/lambda/', '/.ci/');
+
 // Only the JavaScript package is built on these machines; package-all stays for a release machine.
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);

@@ -92,6 +92,8 @@ export interface AccountBaselineProps {
  * there). Every setting is optional.
  *
  * @example
+ * import { AccountBaseline } from 'cdk-account-management';
+ *
  * new AccountBaseline(this, 'Prod', {
  *   accountId: '222222222222',
  *   accountName: 'workload-prod',

@@ -28,6 +28,8 @@ export interface AccountNameProps {
  * removing the resource leaves the name as it was last written.
  *
  * @example
+ * import { AccountName } from 'cdk-account-management';
+ *
  * new AccountName(this, 'Name', { accountId: '111111111111', accountName: 'workload-prod' });
  */
 export class AccountName extends Construct {

@@ -76,6 +76,8 @@ export interface AlternateContactProps extends AlternateContactDetails {
  * deletes the contact unless `removalPolicy` is RETAIN. Renaming the construct keeps the contact.
  *
  * @example
+ * import { AlternateContact, AlternateContactType } from 'cdk-account-management';
+ *
  * new AlternateContact(this, 'Security', {
  *   type: AlternateContactType.SECURITY,
  *   name: 'Security Team',

@@ -129,6 +129,8 @@ const MAX_EVENT_INPUT = 8000;
  * account is handled in standalone mode.
  *
  * @example
+ * import { OrganizationBaseline } from 'cdk-account-management';
+ *
  * new OrganizationBaseline(this, 'Baseline', {
  *   allAccounts: true,
  *   excludeAccountIds: ['999999999999'],

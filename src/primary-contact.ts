@@ -109,6 +109,8 @@ export interface PrimaryContactProps extends PrimaryContactDetails {
  * information as it was last written.
  *
  * @example
+ * import { PrimaryContact } from 'cdk-account-management';
+ *
  * new PrimaryContact(this, 'PrimaryContact', {
  *   fullName: 'Cloud Platform Team',
  *   companyName: 'Example Corp',

@@ -149,6 +149,8 @@ export interface RegionOptInStatusChangeRuleProps {
  * (6 and 20), the request is made again at a later poll instead of failing.
  *
  * @example
+ * import { RegionOptIn } from 'cdk-account-management';
+ *
  * new RegionOptIn(this, 'CapeTown', { regionName: 'af-south-1' });
  */
 export class RegionOptIn extends Construct {
