@@ -17,10 +17,11 @@ const SCALE = 20;
 const PROGRESS = '/bench/progress';
 const CONTACT = { name: 'Security Operations', title: 'SOC', emailAddress: 'soc@example.com', phoneNumber: '+1 206-555-0103' };
 
-export async function organizationScaleBenchmark(): Promise<Section> {
+export async function organizationScaleBenchmark(fake: FakeAccountApi): Promise<Section> {
+  fake.rateQuotas = Object.fromEntries(Object.entries(REFERENCE_RATE_QUOTAS)
+    .map(([op, q]): [string, RateQuota] => [op, { rate: q.rate * SCALE, burst: q.burst * SCALE }]));
+  process.env.CDK_ACCOUNT_MANAGEMENT_RATE_SCALE = String(SCALE);
   const rows: Array<Array<string | number>> = [];
-  // One fake for every run: the handlers keep their clients (and so the endpoint) across invocations.
-  const fake = await startFake(Array.from({ length: 1000 }, (_, i) => String(200000000000 + i)));
   try {
     for (const n of [100, 1000]) {
       const accounts = Array.from({ length: n }, (_, i) => String(200000000000 + i));
@@ -30,7 +31,8 @@ export async function organizationScaleBenchmark(): Promise<Section> {
       rows.push([n, 'naive fan-out (all puts at once, SDK defaults)', ...await runNaive(fake, accounts)]);
     }
   } finally {
-    await fake.close();
+    fake.rateQuotas = {};
+    delete process.env.CDK_ACCOUNT_MANAGEMENT_RATE_SCALE;
   }
   return {
     title: 'Organization scale: 3 alternate contacts on 100 and 1,000 accounts',
@@ -42,18 +44,6 @@ export async function organizationScaleBenchmark(): Promise<Section> {
     body: table(['accounts', 'how', 'wall time (s, measured)', 'wall time at real quotas (min)', 'quota-bound minimum (min)', 'ratio',
       'calls', 'throttled (429)', 'settings not written'], rows),
   };
-}
-
-async function startFake(accounts: string[]): Promise<FakeAccountApi> {
-  const quotas: Record<string, RateQuota> = Object.fromEntries(Object.entries(REFERENCE_RATE_QUOTAS)
-    .map(([op, q]) => [op, { rate: q.rate * SCALE, burst: q.burst * SCALE }]));
-  const fake = await FakeAccountApi.start({ memberAccountIds: accounts, rateQuotas: quotas });
-  fake.parameters.set(PROGRESS, '{}');
-  process.env.AWS_ENDPOINT_URL_ACCOUNT = fake.endpoint;
-  process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = fake.endpoint;
-  process.env.AWS_ENDPOINT_URL_SSM = fake.endpoint;
-  process.env.CDK_ACCOUNT_MANAGEMENT_RATE_SCALE = String(SCALE);
-  return fake;
 }
 
 function minimumSeconds(accounts: number): number {

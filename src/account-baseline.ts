@@ -5,6 +5,7 @@ import { AlternateContact, AlternateContactDetails } from './alternate-contact';
 import { PrimaryContact, PrimaryContactDetails } from './primary-contact';
 import { alternateContactsByType } from './private/contacts';
 import { RegionOptIn } from './region-opt-in';
+import { validateAlternateContactDetails } from './validation';
 
 /**
  * The three alternate contacts of an account; each is optional.
@@ -120,6 +121,7 @@ export class AccountBaseline extends Construct {
     super(scope, id);
     const accountId = props.accountId;
     for (const [type, details] of alternateContactsByType(props.alternateContacts)) {
+      validateAlternateContactDetails(details, `alternateContacts.${type.toLowerCase()}.`);
       this.alternateContacts.push(new AlternateContact(this, `AlternateContact${type}`, {
         ...details, type, accountId, removalPolicy: props.alternateContactRemovalPolicy,
       }));

@@ -1,4 +1,4 @@
-import { Aws, CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CustomResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -89,9 +89,10 @@ export interface OrganizationBaselineProps {
   readonly overrides?: AccountOverride[];
 
   /**
-   * Apply the baseline to accounts when they join the organization (AWS Organizations CreateAccount
-   * results, accepted invitations, AWS Control Tower account factory), from EventBridge rules. The
-   * stack must be deployed in us-east-1, where these events arrive.
+   * Apply the baseline to accounts when they are created in the organization (AWS Organizations
+   * CreateAccount results, AWS Control Tower account factory), from EventBridge rules. The stack must be
+   * deployed in us-east-1, where these events arrive. Invited accounts are not covered: their
+   * acceptance is logged in the invited account; `reconcileSchedule` covers them.
    *
    * @default false
    */
@@ -115,6 +116,8 @@ export interface OrganizationBaselineProps {
 
 /** EventBridge rule targets take at most 8,192 characters of input. */
 const MAX_EVENT_INPUT = 8000;
+/** Account ARNs the handler role's inline policy lists one by one (about 46 characters each). */
+const MAX_LISTED_ARNS = 60;
 
 /**
  * One declaration of alternate contacts and opt-in Regions for many accounts of an organization:
@@ -162,6 +165,9 @@ export class OrganizationBaseline extends Construct {
     const overrides: Record<string, Record<string, unknown>> = {};
     for (const override of props.overrides ?? []) {
       validateAccountId('overrides.accountId', override.accountId);
+      if (override.accountId in overrides) {
+        throw new Error(`\`overrides\` holds account ${override.accountId} twice; declare one override per account`);
+      }
       const byType = alternateContactsByType(override.alternateContacts);
       byType.forEach(([type, details]) => validateAlternateContactDetails(details, `overrides[${override.accountId}].alternateContacts.${type.toLowerCase()}.`));
       overrides[override.accountId] = Object.fromEntries(byType.map(([type, d]) => [type, render(d)]));
@@ -176,15 +182,14 @@ export class OrganizationBaseline extends Construct {
       ...(props.overrides ?? []).flatMap(o => alternateContactsByType(o.alternateContacts).map(([type]) => type)),
     ]);
 
+    if (declaredTypes.size === 0 && (props.enabledRegions ?? []).length === 0) {
+      throw new Error('An OrganizationBaseline needs something to apply: `alternateContacts`, `overrides` or `enabledRegions`');
+    }
+
     const stack = Stack.of(this);
     const provider = OrganizationBaselineProvider.getOrCreate(this);
-    const progress = new ssm.StringParameter(this, 'Progress', {
-      description: 'cdk-account-management: where the organization baseline\'s last pass stopped (no contact values)',
-      stringValue: '{}',
-    });
-    progress.grantRead(provider.role);
-    progress.grantWrite(provider.role);
-    provider.grant(targetSpec, [...declaredTypes], props.enabledRegions ?? [], props.removeAlternateContactsOnDelete ?? false);
+    const progress = progressParameter(this, 'Progress', 'where the organization baseline\'s last pass stopped');
+    provider.grant(targetSpec, [...declaredTypes], props.enabledRegions ?? []);
 
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
@@ -202,13 +207,14 @@ export class OrganizationBaseline extends Construct {
     this.attrUnchanged = resource.getAttString('Unchanged');
     this.attrRegionsPending = resource.getAttString('RegionsPending');
 
-    const input = (extra: Record<string, unknown>) => {
-      const value = { ...extra, targets: targetSpec, baseline };
-      const size = JSON.stringify(value).length;
-      if (!Token.isUnresolved(JSON.stringify(value)) && size > MAX_EVENT_INPUT) {
+    /** The rule input; `known` stands for `extra` as it will be delivered, to measure it at synth. */
+    const input = (extra: Record<string, unknown>, known: Record<string, unknown>) => {
+      const delivered = JSON.stringify({ ...known, targets: targetSpec, baseline });
+      const size = delivered.length;
+      if (!Token.isUnresolved(delivered) && size > MAX_EVENT_INPUT) {
         throw new Error(`The baseline is ${size} characters as an EventBridge input, more than the ${MAX_EVENT_INPUT} allowed for coverNewAccounts and reconcileSchedule; declare fewer overrides`);
       }
-      return events.RuleTargetInput.fromObject(value);
+      return events.RuleTargetInput.fromObject({ ...extra, targets: targetSpec, baseline });
     };
     if (props.coverNewAccounts) {
       warnUnlessUsEast1(this, 'cdk-account-management:new-account-events',
@@ -221,36 +227,52 @@ export class OrganizationBaseline extends Construct {
             detail: { eventName: [eventName], ...(state ? { serviceEventDetails: state } : {}) },
           },
           targets: [new targets.LambdaFunction(provider.accountEventFunction, {
-            event: input({ accountId: events.EventField.fromPath(path) }),
+            event: input({ accountId: events.EventField.fromPath(path) }, { accountId: '123456789012' }),
             retryAttempts: 4,
           })],
         });
       }
     }
     if (props.reconcileSchedule) {
-      const reconcileProgress = new ssm.StringParameter(this, 'ReconcileProgress', {
-        description: 'cdk-account-management: where the scheduled reconciliation\'s last pass stopped (no contact values)',
-        stringValue: '{}',
-      });
-      reconcileProgress.grantRead(provider.role);
-      reconcileProgress.grantWrite(provider.role);
+      const reconcileProgress = progressParameter(this, 'ReconcileProgress', 'where the scheduled reconciliation\'s last pass stopped');
       new events.Rule(this, 'Reconcile', {
         description: 'cdk-account-management: re-apply the organization baseline',
         schedule: props.reconcileSchedule,
-        targets: [new targets.LambdaFunction(provider.scheduleFunction, { event: input({ progressParameter: reconcileProgress.parameterName }) })],
+        targets: [new targets.LambdaFunction(provider.scheduleFunction, {
+          event: input({ progressParameter: reconcileProgress.parameterName }, { progressParameter: parameterNameOf(this, 'ReconcileProgress') }),
+        })],
       });
     }
   }
 }
 
-/** The events of an account joining: rule id, source, eventName, path of the account id, success filter. */
+/**
+ * The events of an account being created: rule id, source, eventName, path of the account id, success
+ * filter. An accepted invitation is logged in the invited account, not in the management account:
+ * invited accounts are covered by the scheduled reconciliation.
+ */
 const NEW_ACCOUNT_EVENTS: Array<[string, string, string, string, Record<string, unknown> | undefined]> = [
   ['CreateAccountRule', 'aws.organizations', 'CreateAccountResult', '$.detail.serviceEventDetails.createAccountStatus.accountId',
     { createAccountStatus: { state: ['SUCCEEDED'] } }],
-  ['AcceptHandshakeRule', 'aws.organizations', 'AcceptHandshake', '$.detail.recipientAccountId', undefined],
   ['ControlTowerRule', 'aws.controltower', 'CreateManagedAccount', '$.detail.serviceEventDetails.createManagedAccountStatus.account.accountId',
     { createManagedAccountStatus: { state: ['SUCCEEDED'] } }],
 ];
+
+/** SSM parameters live under this prefix, so that the handler's grant outlives any one baseline. */
+const PARAMETER_PREFIX = 'cdk-account-management';
+
+/** Unique per stack name and construct, so that two deployments of one app (other stack names) do not clash. */
+function parameterNameOf(scope: Construct, id: string): string {
+  return `/${PARAMETER_PREFIX}/${Stack.of(scope).stackName}/${Names.uniqueResourceName(scope, { maxLength: 120 })}/${id}`;
+}
+
+function progressParameter(scope: Construct, id: string, what: string): ssm.StringParameter {
+  return new ssm.StringParameter(scope, id, {
+    parameterName: parameterNameOf(scope, id),
+    description: `cdk-account-management: ${what} (no contact values)`,
+    stringValue: '{}',
+  });
+}
 
 function render(details: { name: string; title: string; emailAddress: string; phoneNumber: string }) {
   return { Name: details.name, Title: details.title, EmailAddress: details.emailAddress, PhoneNumber: details.phoneNumber };
@@ -296,7 +318,7 @@ class OrganizationBaselineProvider extends Construct {
   public readonly accountEventFunction: lambda.Function;
   public readonly scheduleFunction: lambda.Function;
   public readonly policy: iam.Policy;
-  private organizationsGranted = false;
+  private listedArns = 0;
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -305,6 +327,21 @@ class OrganizationBaselineProvider extends Construct {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
     });
     this.policy = new iam.Policy(this, 'AccountApiPolicy', { roles: [this.role] });
+    // What a removal or a pass of any baseline of the stack needs, granted for as long as the provider
+    // exists: CloudFormation updates the policies before the Delete of a removed baseline runs.
+    grantRemoval(this.role, ['account:DeleteAlternateContact']);
+    const stack = Stack.of(this);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+      resources: [`arn:${Aws.PARTITION}:ssm:${stack.region}:${stack.account}:parameter/${PARAMETER_PREFIX}/*`],
+    }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      // Organizations reads: ListAccounts takes no resource, and the others' ARNs name the management
+      // account and the organization, unknown at synth.
+      actions: ['organizations:ListAccounts', 'organizations:ListAccountsForParent', 'organizations:ListChildren',
+        'organizations:ListParents', 'organizations:DescribeAccount'],
+      resources: ['*'],
+    }));
     const fn = (name: string, exported: string, description: string) => createHandlerFunction(this, name, {
       bundle: 'organization',
       handler: exported,
@@ -328,12 +365,21 @@ class OrganizationBaselineProvider extends Construct {
     this.serviceToken = provider.serviceToken;
   }
 
-  /** What one baseline needs: its contact types and Regions, on its accounts (or all members when resolved at deploy). */
-  public grant(spec: TargetSpec, types: string[], regions: string[], remove: boolean): void {
-    const resolvedAtDeploy = spec.allAccounts || spec.organizationalUnitIds.length > 0;
-    const resources = resolvedAtDeploy
-      ? [`arn:${Aws.PARTITION}:account::${Aws.ACCOUNT_ID}:account`, `arn:${Aws.PARTITION}:account::*:account/o-*/*`]
-      : [`arn:${Aws.PARTITION}:account::${Aws.ACCOUNT_ID}:account`, ...spec.accountIds.map(id => `arn:${Aws.PARTITION}:account::*:account/o-*/${id}`)];
+  /**
+   * What one baseline needs: its contact types and Regions on its accounts. Explicit accounts are
+   * listed one by one up to MAX_LISTED_ARNS per stack (IAM allows 10,240 characters of inline policy
+   * per role); beyond, and for accounts resolved at deploy time, every member account, still narrowed
+   * by the contact-type and Region conditions.
+   */
+  public grant(spec: TargetSpec, types: string[], regions: string[]): void {
+    const statements = (types.length > 0 ? 1 : 0) + (regions.length > 0 ? 1 : 0);
+    const listed = spec.accountIds.length * statements;
+    const anyMember = spec.allAccounts || spec.organizationalUnitIds.length > 0 || this.listedArns + listed > MAX_LISTED_ARNS;
+    if (!anyMember) this.listedArns += listed;
+    const resources = [
+      `arn:${Aws.PARTITION}:account::${Aws.ACCOUNT_ID}:account`,
+      ...(anyMember ? [`arn:${Aws.PARTITION}:account::*:account/o-*/*`] : spec.accountIds.map(id => `arn:${Aws.PARTITION}:account::*:account/o-*/${id}`)),
+    ];
     if (types.length > 0) {
       this.policy.addStatements(new iam.PolicyStatement({
         actions: ['account:GetAlternateContact', 'account:PutAlternateContact'],
@@ -346,15 +392,6 @@ class OrganizationBaselineProvider extends Construct {
         actions: ['account:GetRegionOptStatus', 'account:EnableRegion'],
         resources,
         conditions: { 'ForAnyValue:StringEquals': { 'account:TargetRegion': regions } },
-      }));
-    }
-    if (remove) grantRemoval(this.role, ['account:DeleteAlternateContact']);
-    else grantRemoval(this.role, [], ['cloudformation:ListStackResources']);
-    if (resolvedAtDeploy && !this.organizationsGranted) {
-      this.organizationsGranted = true;
-      this.policy.addStatements(new iam.PolicyStatement({
-        actions: ['organizations:ListAccounts', 'organizations:ListAccountsForParent', 'organizations:ListChildren', 'organizations:ListParents', 'organizations:DescribeAccount'],
-        resources: ['*'],
       }));
     }
   }

@@ -254,6 +254,17 @@ export class FakeAccountApi {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /**
+   * Points this process's AWS SDK clients at the fake, with a Region and made-up credentials. Handlers
+   * keep their clients across invocations: call it before their first call, once per process.
+   */
+  public useForSdkClients(): void {
+    for (const service of ['ACCOUNT', 'CLOUDFORMATION', 'ORGANIZATIONS', 'SSM']) process.env[`AWS_ENDPOINT_URL_${service}`] = this.endpoint;
+    process.env.AWS_REGION = 'us-east-1';
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDFAKE';
+    process.env.AWS_SECRET_ACCESS_KEY = 'fake';
+  }
+
   public addAccount(id: string, options: { member?: boolean } = {}): FakeAccount {
     const account: FakeAccount = {
       id,

@@ -35,16 +35,8 @@ beforeAll(async () => {
   MEMBERS.slice(0, 10).forEach(id => fake.moveAccount(id, PROD_OU));
   MEMBERS.slice(10, 15).forEach(id => fake.moveAccount(id, TEAM_OU));
   MEMBERS.slice(15, 25).forEach(id => fake.moveAccount(id, DEV_OU));
-  for (const [name, value] of Object.entries({
-    AWS_ENDPOINT_URL_ACCOUNT: fake.endpoint,
-    AWS_ENDPOINT_URL_CLOUDFORMATION: fake.endpoint,
-    AWS_ENDPOINT_URL_ORGANIZATIONS: fake.endpoint,
-    AWS_ENDPOINT_URL_SSM: fake.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIDFAKE',
-    AWS_SECRET_ACCESS_KEY: 'fake',
-    CDK_ACCOUNT_MANAGEMENT_RATE_SCALE: String(SCALE),
-  })) process.env[name] = value;
+  fake.useForSdkClients();
+  process.env.CDK_ACCOUNT_MANAGEMENT_RATE_SCALE = String(SCALE);
 });
 
 afterAll(async () => {
@@ -203,6 +195,16 @@ test('removing the baseline leaves the contacts, unless asked to remove them', a
   await stack.create('Removed', baseline({ accountIds: MEMBERS.slice(0, 3), removeAlternateContactsOnDelete: true }));
   await stack.delete('Removed');
   for (const id of MEMBERS.slice(0, 3)) expect(contactsOf(id).size).toBe(0);
+});
+
+test('with removal on delete, a rename or a change of targets removes nothing', async () => {
+  const stack = simulatedStack();
+  await stack.create('Baseline', baseline({ accountIds: MEMBERS.slice(0, 3), removeAlternateContactsOnDelete: true }));
+  await stack.update('Baseline', baseline({ accountIds: MEMBERS.slice(0, 4), removeAlternateContactsOnDelete: true }));
+  await stack.rename('Baseline', 'Renamed');
+
+  for (const id of MEMBERS.slice(0, 4)) expect(contactsOf(id).size).toBe(3);
+  expect(fake.callsOf('DeleteAlternateContact')).toHaveLength(0);
 });
 
 test('no contact value reaches a log line', async () => {

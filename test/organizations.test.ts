@@ -46,10 +46,7 @@ beforeAll(async () => {
   for (const id of [...EU_ACCOUNTS, SUSPENDED]) fake.moveAccount(id, WEB_EU);
   fake.moveAccount(SIBLING, SANDBOX);
   fake.setAccountStatus(SUSPENDED, 'SUSPENDED');
-  process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = fake.endpoint;
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID = 'AKIDFAKE';
-  process.env.AWS_SECRET_ACCESS_KEY = 'fake';
+  fake.useForSdkClients();
 });
 
 afterAll(async () => {

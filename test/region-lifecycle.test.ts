@@ -21,11 +21,7 @@ let fake: FakeAccountApi;
 
 beforeAll(async () => {
   fake = await FakeAccountApi.start({ managementAccountId: MANAGEMENT, memberAccountIds: [MEMBER, OTHER_MEMBER], regionTransitionMs: TRANSITION_MS });
-  process.env.AWS_ENDPOINT_URL_ACCOUNT = fake.endpoint;
-  process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = fake.endpoint;
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID = 'AKIDFAKE';
-  process.env.AWS_SECRET_ACCESS_KEY = 'fake';
+  fake.useForSdkClients();
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { Action, Baseline, runAccount, runPass } from './engine';
-import { otherClaimant } from '../shared/delete-guard';
+import { stillDeclared } from '../shared/delete-guard';
 import { log } from '../shared/log';
 import { isTargeted, resolveTargets, TargetSpec } from '../shared/organizations';
 import { RateLimiter } from '../shared/rate-limiter';
@@ -20,6 +20,7 @@ type LambdaContext = Pick<Context, 'invokedFunctionArn' | 'getRemainingTimeInMil
 const RESERVE_MS = 30_000;
 /** …and runs at most this long, so that the waiter's next poll comes soon after. */
 const MAX_PASS_MS = 10 * 60_000;
+const MIN_PASS_MS = 100;
 /** Failed accounts kept in the progress record (all are logged). */
 const MAX_FAILURES_KEPT = 100;
 
@@ -80,7 +81,8 @@ export async function onEvent(event: CloudFormationCustomResourceEvent, context:
     return { PhysicalResourceId: physicalId(own, request), Data: { Action: 'apply' } };
   }
   let action: Action | 'none' = request.removeOnDelete ? 'remove' : 'none';
-  if (action === 'remove' && await otherClaimant(event)) action = 'none';
+  // A renamed baseline, or one whose targets changed (a new physical id), still declares its contacts.
+  if (action === 'remove' && await stillDeclared(event)) action = 'none';
   log({ requestType: 'Delete', setting: 'organization baseline', accountId: own, outcome: action === 'none' ? 'settings left in place' : 'removing the alternate contacts' });
   return { PhysicalResourceId: event.PhysicalResourceId, Data: { Action: action } };
 }
@@ -136,7 +138,8 @@ async function runResumable(request: BaselineRequest, action: Action, run: strin
   const saved = await loadProgress(request.progressParameter);
   let progress: Progress = saved?.run === run ? saved : { run, applied: 0, unchanged: 0, pending: 0, failed: [], failedCount: 0 };
   const accounts = (await resolveTargets(request.targets)).filter(id => progress.cursor === undefined || id > progress.cursor);
-  const deadline = Date.now() + Math.min(MAX_PASS_MS, context.getRemainingTimeInMillis() - RESERVE_MS);
+  // Never less than a moment, so that every pass starts some accounts and the run moves on.
+  const deadline = Date.now() + Math.max(MIN_PASS_MS, Math.min(MAX_PASS_MS, context.getRemainingTimeInMillis() - RESERVE_MS));
   const pass = await runPass(accounts, request.baseline, action, own, deadline);
   for (const { accountId, result } of pass.done) {
     progress = {

@@ -6,7 +6,8 @@ import {
 } from '@aws-sdk/client-account';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { accountClient, cloudFormationClient } from '../shared/clients';
+import { accountClient } from '../shared/clients';
+import { cloudFormationClient } from '../shared/cloudformation';
 import { otherClaimant } from '../shared/delete-guard';
 import { errorName, failure } from '../shared/errors';
 import { log } from '../shared/log';

@@ -1,6 +1,4 @@
 import { AccountClient } from '@aws-sdk/client-account';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 
 /** Attempts per call, the first included: enough to ride out a burst of throttling. */
@@ -19,29 +17,22 @@ export function backoffDelay(attempt: number): number {
 /*
  * One client per module, made on first use and kept across invocations (connection reuse). The SDK
  * retries throttling (429, TooManyRequestsException) and 5xx with the strategy above; the endpoint
- * honours AWS_ENDPOINT_URL_ACCOUNT / AWS_ENDPOINT_URL_CLOUDFORMATION.
+ * honours AWS_ENDPOINT_URL_ACCOUNT (and AWS_ENDPOINT_URL_<SERVICE> for the other clients, each made in
+ * the module that needs it).
  */
 const accountClients = new Map<number, AccountClient>();
-let cloudFormation: CloudFormationClient | undefined;
-let organizations: OrganizationsClient | undefined;
 
 /** The Account Management client that makes up to `maxAttempts` attempts per call. */
 export function accountClient(maxAttempts = MAX_ATTEMPTS): AccountClient {
   let client = accountClients.get(maxAttempts);
   if (!client) {
-    client = new AccountClient({ retryStrategy: new ConfiguredRetryStrategy(maxAttempts, backoffDelay) });
+    client = new AccountClient({ retryStrategy: retryStrategy(maxAttempts) });
     accountClients.set(maxAttempts, client);
   }
   return client;
 }
 
-export function cloudFormationClient(): CloudFormationClient {
-  cloudFormation ??= new CloudFormationClient({ retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS, backoffDelay) });
-  return cloudFormation;
-}
-
-/** The AWS Organizations client (AWS_ENDPOINT_URL_ORGANIZATIONS honoured), with the same retries. */
-export function organizationsClient(): OrganizationsClient {
-  organizations ??= new OrganizationsClient({ retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS, backoffDelay) });
-  return organizations;
+/** The retry strategy of every client: MAX_ATTEMPTS attempts with full-jitter backoff. */
+export function retryStrategy(maxAttempts = MAX_ATTEMPTS): ConfiguredRetryStrategy {
+  return new ConfiguredRetryStrategy(maxAttempts, backoffDelay);
 }

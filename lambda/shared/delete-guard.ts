@@ -1,5 +1,5 @@
 import { paginateListStackResources } from '@aws-sdk/client-cloudformation';
-import { cloudFormationClient } from './clients';
+import { cloudFormationClient } from './cloudformation';
 
 /** What a Delete event tells about the resource being deleted. */
 export interface DeletedResource {
@@ -17,15 +17,32 @@ export interface DeletedResource {
  * what the stack declares. The same holds when two constructs swap their targets in one update.
  */
 export async function otherClaimant(event: DeletedResource): Promise<string | undefined> {
-  const pages = paginateListStackResources({ client: cloudFormationClient() }, { StackName: event.StackId });
-  for await (const page of pages) {
-    for (const resource of page.StackResourceSummaries ?? []) {
-      if (resource.LogicalResourceId === event.LogicalResourceId) continue;
-      if (resource.PhysicalResourceId !== event.PhysicalResourceId) continue;
-      const status = resource.ResourceStatus ?? '';
-      if (status.startsWith('DELETE_') || status === 'CREATE_FAILED') continue;
+  for await (const resource of liveResources(event.StackId)) {
+    if (resource.LogicalResourceId !== event.LogicalResourceId && resource.PhysicalResourceId === event.PhysicalResourceId) {
       return resource.LogicalResourceId;
     }
   }
   return undefined;
+}
+
+/**
+ * Whether the deleted resource's declaration lives on: another resource has its physical id (renamed),
+ * or its own logical id lives on with a new physical id (replaced by an update). For settings whose
+ * physical id is not their target (an organization baseline), either means "still declared".
+ */
+export async function stillDeclared(event: DeletedResource): Promise<boolean> {
+  for await (const resource of liveResources(event.StackId)) {
+    const sameLogical = resource.LogicalResourceId === event.LogicalResourceId;
+    if (sameLogical !== (resource.PhysicalResourceId === event.PhysicalResourceId)) return true;
+  }
+  return false;
+}
+
+async function* liveResources(stackId: string) {
+  for await (const page of paginateListStackResources({ client: cloudFormationClient() }, { StackName: stackId })) {
+    for (const resource of page.StackResourceSummaries ?? []) {
+      const status = resource.ResourceStatus ?? '';
+      if (!status.startsWith('DELETE_') && status !== 'CREATE_FAILED') yield resource;
+    }
+  }
 }

@@ -5,8 +5,16 @@ import {
   paginateListChildren,
   paginateListParents,
   DescribeAccountCommand,
+  OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { MAX_ATTEMPTS, organizationsClient } from './clients';
+import { MAX_ATTEMPTS, retryStrategy } from './clients';
+
+let client: OrganizationsClient | undefined;
+
+function organizationsClient(): OrganizationsClient {
+  client ??= new OrganizationsClient({ retryStrategy: retryStrategy() });
+  return client;
+}
 
 /** Which accounts a setting applies to. */
 export interface TargetSpec {
