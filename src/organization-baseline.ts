@@ -261,9 +261,12 @@ const NEW_ACCOUNT_EVENTS: Array<[string, string, string, string, Record<string, 
 /** SSM parameters live under this prefix, so that the handler's grant outlives any one baseline. */
 const PARAMETER_PREFIX = 'cdk-account-management';
 
-/** Unique per stack name and construct, so that two deployments of one app (other stack names) do not clash. */
+/**
+ * Unique per construct and top-level stack name (the unique name starts with it), so that two
+ * deployments of one app under other stack names do not clash; concrete in nested stacks too.
+ */
 function parameterNameOf(scope: Construct, id: string): string {
-  return `/${PARAMETER_PREFIX}/${Stack.of(scope).stackName}/${Names.uniqueResourceName(scope, { maxLength: 120 })}/${id}`;
+  return `/${PARAMETER_PREFIX}/${Names.uniqueResourceName(scope, { maxLength: 120 })}/${id}`;
 }
 
 function progressParameter(scope: Construct, id: string, what: string): ssm.StringParameter {

@@ -1,7 +1,6 @@
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   AccountName,
   AccountSettingsProvider,
@@ -11,6 +10,7 @@ import {
   PrimaryContact,
   PrimaryContactProps,
 } from '../src';
+import { Acknowledged, nagFindings, stale, unacknowledged } from './nag';
 
 const STACK_ACCOUNT = '111111111111';
 const MEMBER_ACCOUNT = '222222222222';
@@ -530,15 +530,6 @@ describe('the Account Management policy', () => {
 });
 
 describe('cdk-nag AwsSolutions checks', () => {
-  interface Acknowledged {
-    /** The rule id, e.g. AwsSolutions-IAM5. */
-    readonly rule: string;
-    /** The finding in brackets after the rule id (e.g. the resource of an IAM5 finding); '' for none. */
-    readonly finding: string | RegExp;
-    /** A part of the construct path of the resource the finding is about. */
-    readonly path: string;
-    readonly reason: string;
-  }
 
   const ACKNOWLEDGED: Acknowledged[] = [
     {
@@ -589,30 +580,6 @@ describe('cdk-nag AwsSolutions checks', () => {
     },
   ];
 
-  interface Finding {
-    readonly rule: string;
-    readonly finding: string;
-    readonly path: string;
-  }
-
-  function nagFindings(stack: Stack): Finding[] {
-    const report = new AwsSolutionsChecks().validateScope(stack);
-    const findings: Finding[] = [];
-    for (const violation of report.violations) {
-      const [, rule, finding] = /^([^[]+)(?:\[(.*)\])?$/.exec(violation.ruleName)!;
-      for (const resource of violation.violatingResources) {
-        findings.push({ rule, finding: finding ?? '', path: resource.constructPath ?? '' });
-      }
-    }
-    return findings;
-  }
-
-  function matches(entry: Acknowledged, finding: Finding): boolean {
-    const findingMatches = typeof entry.finding === 'string'
-      ? finding.finding === entry.finding
-      : entry.finding.test(finding.finding);
-    return entry.rule === finding.rule && findingMatches && finding.path.includes(entry.path);
-  }
 
   function stackWithEverySetting(): Stack {
     const stack = newStack();
@@ -631,15 +598,12 @@ describe('cdk-nag AwsSolutions checks', () => {
   });
 
   test('every finding on a stack with all three constructs, standalone and for a member account, is acknowledged', () => {
-    const unacknowledged = nagFindings(stackWithEverySetting())
-      .filter((finding) => !ACKNOWLEDGED.some((entry) => matches(entry, finding)));
-    expect(unacknowledged).toEqual([]);
+    expect(unacknowledged(nagFindings(stackWithEverySetting()), ACKNOWLEDGED)).toEqual([]);
   });
 
   test('every acknowledged finding still occurs, so no acknowledgement is stale', () => {
     const findings = nagFindings(stackWithEverySetting());
-    const stale = ACKNOWLEDGED.filter((entry) => !findings.some((finding) => matches(entry, finding)));
-    expect(stale).toEqual([]);
+    expect(stale(findings, ACKNOWLEDGED)).toEqual([]);
   });
 });
 

@@ -3,7 +3,6 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct, IConstruct } from 'constructs';
 import {
   REGIONS_ENABLED_BY_DEFAULT,
@@ -12,6 +11,7 @@ import {
   RegionOptInProvider,
   RegionOptStatus,
 } from '../src';
+import { Acknowledged, nagFindings, stale, unacknowledged } from './nag';
 
 const STACK_ACCOUNT = '111111111111';
 const MEMBER_A = '222222222222';
@@ -867,15 +867,6 @@ describe('RegionOptIn.onStatusChange', () => {
 });
 
 describe('cdk-nag AwsSolutions checks', () => {
-  interface Acknowledged {
-    /** The rule id, e.g. AwsSolutions-IAM5. */
-    readonly rule: string;
-    /** The finding in brackets after the rule id (e.g. the resource of an IAM5 finding); '' for none. */
-    readonly finding: string | RegExp;
-    /** The construct path of the resource the finding is about (a string matches it exactly). */
-    readonly path: string | RegExp;
-    readonly reason: string;
-  }
 
   const FRAMEWORK_FUNCTION = 'framework-(onEvent|isComplete|onTimeout)';
 
@@ -951,31 +942,6 @@ describe('cdk-nag AwsSolutions checks', () => {
     },
   ];
 
-  interface Finding {
-    readonly rule: string;
-    readonly finding: string;
-    readonly path: string;
-  }
-
-  function nagFindings(stack: Stack): Finding[] {
-    const report = new AwsSolutionsChecks().validateScope(stack);
-    const findings: Finding[] = [];
-    for (const violation of report.violations) {
-      const [, rule, finding] = /^([^[]+)(?:\[(.*)\])?$/.exec(violation.ruleName)!;
-      for (const resource of violation.violatingResources) {
-        findings.push({ rule, finding: finding ?? '', path: resource.constructPath ?? '' });
-      }
-    }
-    return findings;
-  }
-
-  function matchesText(expected: string | RegExp, actual: string): boolean {
-    return typeof expected === 'string' ? actual === expected : expected.test(actual);
-  }
-
-  function matches(entry: Acknowledged, finding: Finding): boolean {
-    return entry.rule === finding.rule && matchesText(entry.finding, finding.finding) && matchesText(entry.path, finding.path);
-  }
 
   function stackWithRegions(): Stack {
     const stack = newStack();
@@ -992,13 +958,11 @@ describe('cdk-nag AwsSolutions checks', () => {
   test('every finding on a stack with standalone and member-account Regions, one with DESTROY, is acknowledged', () => {
     const findings = nagFindings(stackWithRegions());
     expect(findings.length).toBeGreaterThan(0);
-    const unacknowledged = findings.filter((finding) => !ACKNOWLEDGED.some((entry) => matches(entry, finding)));
-    expect(unacknowledged).toEqual([]);
+    expect(unacknowledged(findings, ACKNOWLEDGED)).toEqual([]);
   });
 
   test('every acknowledged finding still occurs, so no acknowledgement is stale', () => {
     const findings = nagFindings(stackWithRegions());
-    const stale = ACKNOWLEDGED.filter((entry) => !findings.some((finding) => matches(entry, finding)));
-    expect(stale).toEqual([]);
+    expect(stale(findings, ACKNOWLEDGED)).toEqual([]);
   });
 });

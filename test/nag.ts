@@ -1,0 +1,58 @@
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { IConstruct } from 'constructs';
+
+/*
+ * cdk-nag's AwsSolutions pack for the construct tests: each test file keeps a table of the findings it
+ * acknowledges, each with its reason, and checks both ways that every finding is acknowledged and
+ * that every acknowledgment still matches a finding (none is stale).
+ */
+
+/** One acknowledged finding. */
+export interface Acknowledged {
+  /** The rule id, e.g. AwsSolutions-IAM5. */
+  readonly rule: string;
+  /** The finding in brackets after the rule id (e.g. the resource of an IAM5 finding); '' for none. */
+  readonly finding: string | RegExp;
+  /** The construct path of the resource the finding is about (a string matches it exactly). */
+  readonly path: string | RegExp;
+  /** Why the finding is accepted. */
+  readonly reason: string;
+}
+
+/** One finding of a rule on one resource. */
+export interface Finding {
+  readonly rule: string;
+  readonly finding: string;
+  readonly path: string;
+}
+
+/** Every AwsSolutions finding in `scope`, one per rule, finding and resource. */
+export function nagFindings(scope: IConstruct): Finding[] {
+  const report = new AwsSolutionsChecks().validateScope(scope);
+  const findings: Finding[] = [];
+  for (const violation of report.violations) {
+    const [, rule, finding] = /^([^[]+)(?:\[(.*)\])?$/.exec(violation.ruleName)!;
+    for (const resource of violation.violatingResources) {
+      findings.push({ rule, finding: finding ?? '', path: resource.constructPath ?? '' });
+    }
+  }
+  return findings;
+}
+
+function matchesText(expected: string | RegExp, actual: string): boolean {
+  return typeof expected === 'string' ? actual === expected : expected.test(actual);
+}
+
+export function matches(entry: Acknowledged, finding: Finding): boolean {
+  return entry.rule === finding.rule && matchesText(entry.finding, finding.finding) && matchesText(entry.path, finding.path);
+}
+
+/** The findings that no entry of `table` acknowledges. */
+export function unacknowledged(findings: Finding[], table: Acknowledged[]): Finding[] {
+  return findings.filter(finding => !table.some(entry => matches(entry, finding)));
+}
+
+/** The entries of `table` that match no finding. */
+export function stale(findings: Finding[], table: Acknowledged[]): Acknowledged[] {
+  return table.filter(entry => !findings.some(finding => matches(entry, finding)));
+}
