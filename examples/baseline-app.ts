@@ -77,7 +77,7 @@ rows.forEach(r => console.log(line(r)));
 
 const count = (type: string) => resources.filter(([, r]) => r.Type === type).length;
 const statements = resources
-  .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
+  .filter(([, r]) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
   .reduce((n, [, r]) => n + r.Properties.PolicyDocument.Statement.length, 0);
 console.log(`\n${resources.length} resources in all: ${count('AWS::Lambda::Function')} Lambda functions, ${count('AWS::IAM::Role')} IAM roles, `
   + `${statements} IAM policy statements.`);
