@@ -84,8 +84,7 @@ export class RegionOptInProvider extends Construct {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
     });
     this.policy = new AccountApiPolicy(this, 'AccountApiPolicy', this.role);
-    grantRemoval(this.role, ['account:GetRegionOptStatus', 'account:DisableRegion'],
-      ['cloudformation:ListStackResources', 'cloudformation:DescribeStacks']);
+    grantRemoval(this.role, ['account:GetRegionOptStatus', 'account:DisableRegion']);
     const handler = (name: string, exported: string, description: string) => createHandlerFunction(this, name, {
       bundle: 'region',
       handler: exported,

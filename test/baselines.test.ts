@@ -137,7 +137,9 @@ const ANY_MEMBER_ARN = memberArn('*');
 
 /** What the handler role is granted whenever the stack has an OrganizationBaseline, whatever its props. */
 const REMOVAL_STATEMENT: Statement = { Effect: 'Allow', Action: 'account:DeleteAlternateContact', Resource: [STANDALONE_ARN, ANY_MEMBER_ARN] };
-const STACK_READ_STATEMENT: Statement = { Effect: 'Allow', Action: 'cloudformation:ListStackResources', Resource: { Ref: 'AWS::StackId' } };
+const STACK_READ_STATEMENT: Statement = {
+  Effect: 'Allow', Action: ['cloudformation:ListStackResources', 'cloudformation:DescribeStacks'], Resource: { Ref: 'AWS::StackId' },
+};
 const ORGANIZATIONS_STATEMENT: Statement = { Effect: 'Allow', Action: ORGANIZATIONS_ACTIONS, Resource: '*' };
 /** Reads and writes of every parameter under /cdk-account-management/ of the us-east-1 stack's account and Region. */
 const SSM_STATEMENT: Statement = {

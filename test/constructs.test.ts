@@ -85,10 +85,10 @@ const REMOVAL_STATEMENT: Statement = {
   Resource: [standaloneArn(), ANY_MEMBER_ARN],
 };
 
-/** The stack-read statement: the handler may list its own stack's resources, nothing else. */
+/** The stack-read statement: the handler may list its own stack's resources and read its status, nothing else. */
 const STACK_READ_STATEMENT: Statement = {
   Effect: 'Allow',
-  Action: 'cloudformation:ListStackResources',
+  Action: ['cloudformation:ListStackResources', 'cloudformation:DescribeStacks'],
   Resource: { Ref: 'AWS::StackId' },
 };
 
@@ -508,7 +508,7 @@ describe('the Account Management policy', () => {
       new AlternateContact(stack, 'MemberSecurity', { ...SECURITY_CONTACT, accountId: MEMBER_ACCOUNT });
       new AlternateContact(stack, 'MemberBilling', { ...BILLING_CONTACT, accountId: MEMBER_ACCOUNT });
     }],
-  ])('with %s the handler role\'s DefaultPolicy is exactly the removal statement and ListStackResources on the stack', (_, declare) => {
+  ])('with %s the handler role\'s DefaultPolicy is exactly the removal statement and the stack read', (_, declare) => {
     for (const stack of [newStack(), newEnvironmentAgnosticStack()]) {
       declare(stack);
       const template = Template.fromStack(stack);
@@ -517,7 +517,7 @@ describe('the Account Management policy', () => {
     }
   });
 
-  test('cloudformation:ListStackResources is allowed once, on the stack itself, and no other cloudformation action is', () => {
+  test('cloudformation:ListStackResources and DescribeStacks are allowed once, on the stack itself, and no other cloudformation action is', () => {
     const stack = newStack();
     new AlternateContact(stack, 'Security', SECURITY_CONTACT);
     new AlternateContact(stack, 'MemberSecurity', { ...SECURITY_CONTACT, accountId: MEMBER_ACCOUNT });

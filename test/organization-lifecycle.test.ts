@@ -207,6 +207,21 @@ test('with removal on delete, a rename or a change of targets removes nothing', 
   expect(fake.callsOf('DeleteAlternateContact')).toHaveLength(0);
 });
 
+test('a rollback that meets a failing account completes, and a rolled-back Create removes nothing', async () => {
+  const stack = simulatedStack();
+  const outsider = '999999999998';
+  fake.addAccount(outsider);
+  await stack.create('Baseline', baseline({ accountIds: MEMBERS.slice(0, 3), removeAlternateContactsOnDelete: true }));
+
+  await stack.during('UPDATE_ROLLBACK_IN_PROGRESS', () =>
+    stack.update('Baseline', baseline({ accountIds: [...MEMBERS.slice(0, 3), outsider], removeAlternateContactsOnDelete: true })));
+  expect(stack.lastOutcome?.Data).toMatchObject({ Failed: '1', Rollback: 'true' });
+
+  await stack.during('ROLLBACK_IN_PROGRESS', () => stack.delete('Baseline'));
+  for (const id of MEMBERS.slice(0, 3)) expect(contactsOf(id).size).toBe(3);
+  expect(fake.callsOf('DeleteAlternateContact')).toHaveLength(0);
+});
+
 test('no contact value reaches a log line', async () => {
   const { output, error } = await captureConsole(async () => {
     const stack = simulatedStack();

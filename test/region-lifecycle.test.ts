@@ -237,6 +237,27 @@ describe('delete, replacement and rollback', () => {
     expect(fake.regionStatus(MEMBER, 'af-south-1')).toBe('DISABLED');
   });
 
+  test('a rollback that meets a transition in progress completes at once, leaving it to the next deploy', async () => {
+    const stack = simulatedStack();
+    fake.regionTransitionMs = 60_000;
+    await stack.create('Region', region({ enabled: false }));
+    await stack.update('Region', region({ enabled: true, waitForCompletion: false }));
+    expect(fake.regionStatus(MEMBER, 'af-south-1')).toBe('ENABLING');
+
+    await stack.rollback('Region', region({ enabled: false }));
+    expect(stack.lastOutcome).toMatchObject({ Data: { OptStatus: 'ENABLING', Rollback: 'true' }, polls: 1 });
+    expect(fake.callsOf('DisableRegion')).toHaveLength(0);
+  });
+
+  test('a rolled-back Create with DESTROY leaves the Region enabled', async () => {
+    const stack = simulatedStack();
+    await stack.create('Region', region({ removalPolicy: RemovalPolicy.DESTROY }));
+    await stack.during('ROLLBACK_IN_PROGRESS', () => stack.delete('Region'));
+
+    expect(fake.regionStatus(MEMBER, 'af-south-1')).toBe('ENABLED');
+    expect(fake.callsOf('DisableRegion')).toHaveLength(0);
+  });
+
   test('a rollback requests the old state without waiting for it', async () => {
     const stack = simulatedStack();
     await stack.create('Region', region({ enabled: false }));

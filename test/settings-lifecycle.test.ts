@@ -111,18 +111,32 @@ describe('alternate contact lifecycle', () => {
     expect(fake.account(MEMBER_B).alternateContacts.get('SECURITY')?.Name).toBe('First');
   });
 
-  test('a rollback restores the old value and the old account', async () => {
+  test('a rollback restores the old value and the old account, and deletes nothing', async () => {
     const stack = simulatedStack();
     const v1 = contact({ accountId: MEMBER_A, name: 'Before' });
     await stack.create('Security', v1);
 
     // The update succeeds, another resource of the stack fails, CloudFormation rolls back with the old properties.
     await stack.update('Security', contact({ accountId: MEMBER_B, name: 'After' }));
-    await stack.update('Security', v1);
+    await stack.rollback('Security', v1);
 
     expect(fake.account(MEMBER_A).alternateContacts.get('SECURITY')?.Name).toBe('Before');
-    expect(fake.account(MEMBER_B).alternateContacts.has('SECURITY')).toBe(false);
     expect(stack.physicalId('Security')).toBe(`${MEMBER_A}/alternate-contact/SECURITY`);
+    // The rollback's cleanup leaves MEMBER_B's contact: it may have been there before the failed deploy.
+    // (The one delete is the forward update's cleanup of MEMBER_A, which the rollback then wrote again.)
+    expect(fake.account(MEMBER_B).alternateContacts.get('SECURITY')?.Name).toBe('After');
+    expect(fake.callsOf('DeleteAlternateContact').map(c => c.target)).toEqual([MEMBER_A]);
+  });
+
+  test('a rolled-back Create leaves a contact that was there before the stack declared it', async () => {
+    const stack = simulatedStack();
+    fake.account(MEMBER_A).alternateContacts.set('SECURITY', { Name: 'By hand', Title: 't', EmailAddress: 'hand@example.com', PhoneNumber: '1' });
+    await stack.create('Security', contact({ accountId: MEMBER_A }));
+
+    // Another resource fails: CloudFormation deletes what the Create made.
+    await stack.during('ROLLBACK_IN_PROGRESS', () => stack.delete('Security'));
+    expect(fake.account(MEMBER_A).alternateContacts.get('SECURITY')?.Name).toBe('Security Team');
+    expect(fake.callsOf('DeleteAlternateContact')).toHaveLength(0);
   });
 
   test('the Delete that follows a failed Create neither fails nor deletes a contact set by hand', async () => {

@@ -72,11 +72,16 @@ export class SimulatedStack {
     fake.stacks.set(this.stackId, this.summaries);
   }
 
-  /** An Update sent by CloudFormation while it rolls the stack back. */
+  /** An Update sent by CloudFormation while it rolls the stack back (and the cleanup Delete it may bring). */
   public async rollback(logicalId: string, properties: Properties): Promise<string> {
-    this.fake.stackStatuses.set(this.stackId, 'UPDATE_ROLLBACK_IN_PROGRESS');
+    return this.during('UPDATE_ROLLBACK_IN_PROGRESS', () => this.update(logicalId, properties));
+  }
+
+  /** Runs `fn` while DescribeStacks reports the stack in `status`. */
+  public async during<T>(status: string, fn: () => Promise<T>): Promise<T> {
+    this.fake.stackStatuses.set(this.stackId, status);
     try {
-      return await this.update(logicalId, properties);
+      return await fn();
     } finally {
       this.fake.stackStatuses.delete(this.stackId);
     }
@@ -113,7 +118,9 @@ export class SimulatedStack {
     this.setStatus(logicalId, { ...old, physicalId, properties, status: 'UPDATE_COMPLETE' });
     if (physicalId !== old.physicalId) {
       // UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: the replaced physical resource is deleted with its old properties.
+      const outcome = this.lastOutcome;
       await this.invoke({ RequestType: 'Delete', ResourceProperties: old.properties, PhysicalResourceId: old.physicalId, LogicalResourceId: logicalId });
+      this.lastOutcome = outcome; // the Update's outcome, not the cleanup's
     }
     return physicalId;
   }

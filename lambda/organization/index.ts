@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { Action, Baseline, runAccount, runPass } from './engine';
-import { stillDeclared } from '../shared/delete-guard';
+import { isRollingBack, stillDeclared } from '../shared/delete-guard';
 import { log } from '../shared/log';
 import { isTargeted, resolveTargets, TargetSpec } from '../shared/organizations';
 import { RateLimiter } from '../shared/rate-limiter';
@@ -74,31 +74,41 @@ function physicalId(ownAccount: string, request: BaselineRequest): string {
   return `${ownAccount}/organization-baseline/${digest}`;
 }
 
-export async function onEvent(event: CloudFormationCustomResourceEvent, context: LambdaContext): Promise<{ PhysicalResourceId: string; Data: { Action: Action | 'none' } }> {
-  const request = parseRequest(event.ResourceProperties);
-  const own = ownAccountId(context.invokedFunctionArn);
-  if (event.RequestType !== 'Delete') {
-    return { PhysicalResourceId: physicalId(own, request), Data: { Action: 'apply' } };
-  }
-  let action: Action | 'none' = request.removeOnDelete ? 'remove' : 'none';
-  // A renamed baseline, or one whose targets changed (a new physical id), still declares its contacts.
-  if (action === 'remove' && await stillDeclared(event)) action = 'none';
-  log({ requestType: 'Delete', setting: 'organization baseline', accountId: own, outcome: action === 'none' ? 'settings left in place' : 'removing the alternate contacts' });
-  return { PhysicalResourceId: event.PhysicalResourceId, Data: { Action: action } };
+/** Carried from onEvent to every isComplete call. */
+interface RunState {
+  readonly Action: Action | 'none';
+  /** A rollback's failures are logged, not thrown: failing again would leave the stack in *_ROLLBACK_FAILED. */
+  readonly Rollback: 'true' | 'false';
 }
 
-export async function isComplete(event: CloudFormationCustomResourceEvent & { Data: { Action: Action | 'none' } }, context: LambdaContext): Promise<IsCompleteResponse> {
+export async function onEvent(event: CloudFormationCustomResourceEvent, context: LambdaContext): Promise<{ PhysicalResourceId: string; Data: RunState }> {
+  const request = parseRequest(event.ResourceProperties);
+  const own = ownAccountId(context.invokedFunctionArn);
+  const rollback = await isRollingBack(event.StackId);
+  const Rollback = rollback ? 'true' : 'false';
+  if (event.RequestType !== 'Delete') {
+    return { PhysicalResourceId: physicalId(own, request), Data: { Action: 'apply', Rollback } };
+  }
+  let action: Action | 'none' = request.removeOnDelete ? 'remove' : 'none';
+  // Not when undoing a failed deploy (the contacts may have been there before), nor when the baseline
+  // lives on (renamed, or replaced by a change of targets).
+  if (action === 'remove' && (rollback || await stillDeclared(event))) action = 'none';
+  log({ requestType: 'Delete', setting: 'organization baseline', accountId: own, outcome: action === 'none' ? 'settings left in place' : 'removing the alternate contacts' });
+  return { PhysicalResourceId: event.PhysicalResourceId, Data: { Action: action, Rollback } };
+}
+
+export async function isComplete(event: CloudFormationCustomResourceEvent & { Data: RunState }, context: LambdaContext): Promise<IsCompleteResponse> {
   if (event.Data.Action === 'none') return { IsComplete: true };
   const request = parseRequest(event.ResourceProperties);
   const progress = await runResumable(request, event.Data.Action, `${event.RequestId}/${event.Data.Action}`, context);
   if (!progress) return { IsComplete: false };
-  if (progress.failedCount > 0) throw new Error(failureSummary(progress));
+  if (progress.failedCount > 0 && event.Data.Rollback !== 'true') throw new Error(failureSummary(progress));
   return {
     IsComplete: true,
     Data: {
       Applied: String(progress.applied),
       Unchanged: String(progress.unchanged),
-      Failed: '0',
+      Failed: String(progress.failedCount),
       RegionsPending: String(progress.pending),
     },
   };

@@ -4,10 +4,9 @@ import {
   GetRegionOptStatusCommand,
   RegionOptStatus,
 } from '@aws-sdk/client-account';
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { accountClient } from '../shared/clients';
-import { cloudFormationClient } from '../shared/cloudformation';
+import { isRollingBack } from '../shared/cloudformation';
 import { otherClaimant } from '../shared/delete-guard';
 import { errorName, failure } from '../shared/errors';
 import { log } from '../shared/log';
@@ -44,6 +43,8 @@ interface WaitState {
   /** When to give up waiting, in epoch milliseconds. */
   readonly Deadline: string;
   readonly WaitForCompletion: 'true' | 'false';
+  /** A rollback asks for the old state as far as the service allows now, and never waits or times out. */
+  readonly Rollback: 'true' | 'false';
 }
 
 export interface OnEventResponse {
@@ -82,10 +83,11 @@ export async function onEvent(event: CloudFormationCustomResourceEvent, context:
   const request = parseRequest(event.ResourceProperties);
   const target = resolveTarget(request.accountId, ownAccountId(context.invokedFunctionArn));
   const physicalResourceId = `${target.accountId}/region/${request.regionName}`;
-  let goal = await goalOf(event, request, physicalResourceId);
   // A rollback restores the old state as far as the service allows now, but never waits for it: a
   // rollback that times out would leave the stack in UPDATE_ROLLBACK_FAILED.
-  const wait = request.waitForCompletion && !(event.RequestType === 'Update' && await isRollingBack(event.StackId));
+  const rollback = await isRollingBack(event.StackId);
+  let goal = await goalOf(event, request, physicalResourceId, rollback);
+  const wait = request.waitForCompletion && !rollback;
   if (goal !== 'NONE') {
     const status = await step(goal, request.regionName, target);
     if (goal === 'DISABLED' && status === 'ENABLED_BY_DEFAULT') {
@@ -96,7 +98,12 @@ export async function onEvent(event: CloudFormationCustomResourceEvent, context:
   }
   return {
     PhysicalResourceId: event.RequestType === 'Delete' ? event.PhysicalResourceId : physicalResourceId,
-    Data: { Goal: goal, Deadline: String(Date.now() + request.timeoutSeconds * 1000), WaitForCompletion: wait ? 'true' : 'false' },
+    Data: {
+      Goal: goal,
+      Deadline: String(Date.now() + request.timeoutSeconds * 1000),
+      WaitForCompletion: wait ? 'true' : 'false',
+      Rollback: rollback ? 'true' : 'false',
+    },
   };
 }
 
@@ -113,6 +120,10 @@ export async function isComplete(event: IsCompleteEvent, context: Pick<Context, 
     ? status === 'ENABLED' || status === 'ENABLED_BY_DEFAULT' || (!wait && status === 'ENABLING')
     : status === 'DISABLED' || (!wait && status === 'DISABLING');
   const fields = { requestType: event.RequestType, setting: `Region ${request.regionName}`, accountId: target.accountId, status };
+  if (!done && event.Data.Rollback === 'true') {
+    log({ ...fields, outcome: 'left as it is by the rollback; the next deploy resumes the transition' });
+    return { IsComplete: true, Data: { OptStatus: status ?? 'UNKNOWN' } };
+  }
   if (done) {
     log({ ...fields, outcome: 'complete' });
     return { IsComplete: true, Data: { OptStatus: status! } };
@@ -125,10 +136,11 @@ export async function isComplete(event: IsCompleteEvent, context: Pick<Context, 
   return { IsComplete: false };
 }
 
-async function goalOf(event: CloudFormationCustomResourceEvent, request: RegionRequest, physicalResourceId: string): Promise<Goal> {
+async function goalOf(event: CloudFormationCustomResourceEvent, request: RegionRequest, physicalResourceId: string, rollback: boolean): Promise<Goal> {
   if (event.RequestType !== 'Delete') return request.enabled ? 'ENABLED' : 'DISABLED';
-  // Delete comes only with RemovalPolicy.DESTROY (RETAIN keeps CloudFormation from sending it).
-  if (event.PhysicalResourceId !== physicalResourceId) return 'NONE';
+  // Delete comes only with RemovalPolicy.DESTROY (RETAIN keeps CloudFormation from sending it). One that
+  // undoes a failed deploy leaves the Region: it may have been enabled before the stack declared it.
+  if (event.PhysicalResourceId !== physicalResourceId || rollback) return 'NONE';
   const claimant = await otherClaimant(event);
   if (claimant) {
     log({ requestType: 'Delete', setting: `Region ${request.regionName}`, accountId: physicalResourceId.split('/')[0], outcome: `left as it is (now declared by ${claimant})` });
@@ -178,15 +190,6 @@ function isTransient(error: unknown): boolean {
   const name = errorName(error);
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode ?? 0;
   return name === 'TooManyRequestsException' || name === 'ThrottlingException' || name === 'ConflictException' || status >= 500;
-}
-
-async function isRollingBack(stackId: string): Promise<boolean> {
-  try {
-    const stacks = await cloudFormationClient().send(new DescribeStacksCommand({ StackName: stackId }));
-    return (stacks.Stacks?.[0]?.StackStatus ?? '').endsWith('ROLLBACK_IN_PROGRESS');
-  } catch {
-    return false; // Not knowing only means waiting as for any update.
-  }
 }
 
 function enabledByDefault(regionName: string, target: Target): Error {

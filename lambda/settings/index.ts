@@ -58,7 +58,12 @@ async function remove(event: CloudFormationCustomResourceEvent & { RequestType: 
   }
   // Required only here: evaluating the CloudFormation client it brings would cost every cold start.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { otherClaimant }: typeof import('../shared/delete-guard') = require('../shared/delete-guard');
+  const { otherClaimant, isRollingBack }: typeof import('../shared/delete-guard') = require('../shared/delete-guard');
+  if (await isRollingBack(event.StackId)) {
+    // Undoing a failed deploy: the contact may have been there before the stack declared it.
+    log({ ...fields, outcome: 'left in place (the deploy that wrote it is being rolled back)' });
+    return response;
+  }
   const claimant = await otherClaimant(event);
   if (claimant) {
     log({ ...fields, outcome: `left in place (now declared by ${claimant})` });

@@ -1,6 +1,8 @@
 import { paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import { cloudFormationClient } from './cloudformation';
 
+export { isRollingBack } from './cloudformation';
+
 /** What a Delete event tells about the resource being deleted. */
 export interface DeletedResource {
   readonly StackId: string;

@@ -49,10 +49,10 @@ export const FRAMEWORK_LOG_LEVEL = lambda.ApplicationLogLevel.FATAL;
  * Removal permissions cannot follow the declared accounts as the other grants do: CloudFormation
  * updates the policies before it deletes removed or replaced resources (in the cleanup phase), so a
  * grant that followed the declarations would be gone when the Delete that needs it runs, and the
- * setting would silently stay. The stack read lets a Delete tell a renamed construct from a removed one
- * (and a Region handler tell a rollback).
+ * setting would silently stay. The stack read lets a Delete tell a renamed construct from a removed one,
+ * and a rollback (which leaves settings in place and never waits) from a deploy.
  */
-export function grantRemoval(role: iam.IRole, actions: string[], stackActions: string[] = ['cloudformation:ListStackResources']): void {
+export function grantRemoval(role: iam.IRole, actions: string[]): void {
   const stack = Stack.of(role);
   if (actions.length > 0) {
     role.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -63,5 +63,8 @@ export function grantRemoval(role: iam.IRole, actions: string[], stackActions: s
       ],
     }));
   }
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: stackActions, resources: [stack.stackId] }));
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['cloudformation:ListStackResources', 'cloudformation:DescribeStacks'],
+    resources: [stack.stackId],
+  }));
 }
