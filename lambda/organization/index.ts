@@ -81,7 +81,9 @@ interface RunState {
   readonly Rollback: 'true' | 'false';
 }
 
-export async function onEvent(event: CloudFormationCustomResourceEvent, context: LambdaContext): Promise<{ PhysicalResourceId: string; Data: RunState }> {
+export async function onEvent(
+  event: CloudFormationCustomResourceEvent, context: LambdaContext,
+): Promise<{ PhysicalResourceId: string; Data: RunState }> {
   const request = parseRequest(event.ResourceProperties);
   const own = ownAccountId(context.invokedFunctionArn);
   const rollback = await isRollingBack(event.StackId);

@@ -136,7 +136,9 @@ export async function isComplete(event: IsCompleteEvent, context: Pick<Context, 
   return { IsComplete: false };
 }
 
-async function goalOf(event: CloudFormationCustomResourceEvent, request: RegionRequest, physicalResourceId: string, rollback: boolean): Promise<Goal> {
+async function goalOf(
+  event: CloudFormationCustomResourceEvent, request: RegionRequest, physicalResourceId: string, rollback: boolean,
+): Promise<Goal> {
   if (event.RequestType !== 'Delete') return request.enabled ? 'ENABLED' : 'DISABLED';
   // Delete comes only with RemovalPolicy.DESTROY (RETAIN keeps CloudFormation from sending it). One that
   // undoes a failed deploy leaves the Region: it may have been enabled before the stack declared it.
