@@ -5,7 +5,7 @@ import { AlternateContact, AlternateContactDetails } from './alternate-contact';
 import { PrimaryContact, PrimaryContactDetails } from './primary-contact';
 import { alternateContactsByType } from './private/contacts';
 import { RegionOptIn } from './region-opt-in';
-import { validateAlternateContactDetails } from './validation';
+import { validateAlternateContactDetails, validatePrimaryContactDetails, validateRegionName } from './validation';
 
 /**
  * The three alternate contacts of an account; each is optional.
@@ -127,16 +127,35 @@ export class AccountBaseline extends Construct {
       }));
     }
     if (props.primaryContact) {
+      validatePrimaryContactDetails(props.primaryContact, 'primaryContact.');
       this.primaryContact = new PrimaryContact(this, 'PrimaryContact', { ...props.primaryContact, accountId });
     }
     if (props.accountName !== undefined) {
       this.accountName = new AccountName(this, 'AccountName', { accountName: props.accountName, accountId });
     }
+    validateRegionLists(props.enabledRegions ?? [], props.disabledRegions ?? []);
     for (const [regions, enabled] of [[props.enabledRegions ?? [], true], [props.disabledRegions ?? [], false]] as const) {
       for (const regionName of regions) {
         const regionId = Token.isUnresolved(regionName) ? `Region${this.regions.length}` : `Region-${regionName}`;
         this.regions.push(new RegionOptIn(this, regionId, { regionName, enabled, accountId }));
       }
+    }
+  }
+}
+
+/** Each Region once, in one list: a Region cannot be both enabled and disabled. */
+function validateRegionLists(enabledRegions: string[], disabledRegions: string[]): void {
+  enabledRegions.forEach(region => validateRegionName('enabledRegions', region));
+  disabledRegions.forEach(region => validateRegionName('disabledRegions', region));
+  const seen = new Map<string, string>();
+  for (const [property, regions] of [['enabledRegions', enabledRegions], ['disabledRegions', disabledRegions]] as const) {
+    for (const region of regions) {
+      if (Token.isUnresolved(region)) continue;
+      const earlier = seen.get(region);
+      if (earlier) {
+        throw new Error(`\`${property}\` holds "${region}", which \`${earlier}\` already holds; list each Region once, in one of the two`);
+      }
+      seen.set(region, property);
     }
   }
 }

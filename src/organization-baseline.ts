@@ -12,6 +12,7 @@ import { AlternateContactType } from './alternate-contact';
 import { alternateContactsByType } from './private/contacts';
 import { warnUnlessUsEast1 } from './private/events';
 import { createHandlerFunction, FRAMEWORK_LOG_LEVEL, grantRemoval } from './private/handler-function';
+import { claimSetting } from './private/setting-claims';
 import { validateAccountId, validateAlternateContactDetails, validateRegionName } from './validation';
 
 /**
@@ -182,6 +183,13 @@ export class OrganizationBaseline extends Construct {
       ...(props.overrides ?? []).flatMap(o => alternateContactsByType(o.alternateContacts).map(([type]) => type)),
     ]);
 
+    // Explicit accounts are known at synth: the same setting declared elsewhere in the app is an error.
+    for (const accountId of targetSpec.accountIds) {
+      if (Token.isUnresolved(accountId) || targetSpec.excludeAccountIds.includes(accountId)) continue;
+      const overridden = alternateContactsByType(props.overrides?.find(o => o.accountId === accountId)?.alternateContacts).map(([type]) => type);
+      for (const type of new Set([...contacts.map(([t]) => t), ...overridden])) claimSetting(this, `${type.toLowerCase()} alternate contact`, accountId);
+      for (const region of props.enabledRegions ?? []) claimSetting(this, `Region ${region}`, accountId);
+    }
     if (declaredTypes.size === 0 && (props.enabledRegions ?? []).length === 0) {
       throw new Error('An OrganizationBaseline needs something to apply: `alternateContacts`, `overrides` or `enabledRegions`');
     }

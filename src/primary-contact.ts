@@ -2,13 +2,7 @@ import { CustomResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccountSettingsProvider } from './account-settings-provider';
 import { claimSetting } from './private/setting-claims';
-import {
-  validateAccountId,
-  validateCountryCode,
-  validateLength,
-  validatePrimaryContactPhone,
-  validateStateOrRegion,
-} from './validation';
+import { validateAccountId, validatePrimaryContactDetails } from './validation';
 
 /**
  * An account's primary contact information: the values PutContactInformation writes.
@@ -129,18 +123,7 @@ export class PrimaryContact extends Construct {
   constructor(scope: Construct, id: string, props: PrimaryContactProps) {
     super(scope, id);
     validateAccountId('accountId', props.accountId);
-    validateLength('fullName', props.fullName, 1, 50);
-    validateLength('addressLine1', props.addressLine1, 1, 60);
-    validateLength('addressLine2', props.addressLine2, 1, 60);
-    validateLength('addressLine3', props.addressLine3, 1, 60);
-    validateLength('city', props.city, 1, 50);
-    validateLength('companyName', props.companyName, 1, 50);
-    validateCountryCode('countryCode', props.countryCode);
-    validateLength('districtOrCounty', props.districtOrCounty, 1, 50);
-    validatePrimaryContactPhone('phoneNumber', props.phoneNumber);
-    validateLength('postalCode', props.postalCode, 1, 20);
-    validateStateOrRegion(props.countryCode, props.stateOrRegion);
-    validateLength('websiteUrl', props.websiteUrl, 1, 256);
+    validatePrimaryContactDetails(props);
     claimSetting(this, 'primary contact', props.accountId);
 
     const provider = AccountSettingsProvider.getOrCreate(this);

@@ -66,11 +66,12 @@ export function validateCountryCode(property: string, countryCode: string | unde
   validatePattern(property, countryCode, COUNTRY_CODE, 'an ISO-3166 two-letter country code in capitals (e.g. "US")');
 }
 
-export function validateStateOrRegion(countryCode: string | undefined, stateOrRegion: string | undefined): void {
-  validateLength('stateOrRegion', stateOrRegion, 1, 50);
+export function validateStateOrRegion(countryCode: string | undefined, stateOrRegion: string | undefined, prefix = ''): void {
+  validateLength(`${prefix}stateOrRegion`, stateOrRegion, 1, 50);
   if (isUnresolved(countryCode) || stateOrRegion !== undefined) return;
   if (COUNTRIES_REQUIRING_STATE.includes(countryCode)) {
-    throw new Error(`\`stateOrRegion\` is required when \`countryCode\` is one of ${COUNTRIES_REQUIRING_STATE.join(', ')}, got countryCode "${countryCode}" and no stateOrRegion`);
+    throw new Error(`\`${prefix}stateOrRegion\` is required when \`${prefix}countryCode\` is one of ${COUNTRIES_REQUIRING_STATE.join(', ')}, `
+      + `got countryCode "${countryCode}" and no stateOrRegion`);
   }
 }
 
@@ -97,4 +98,33 @@ export function validateAlternateContactDetails(details: {
   validateLength(`${prefix}title`, details.title, 1, 50);
   validateEmailAddress(`${prefix}emailAddress`, details.emailAddress);
   validateAlternateContactPhone(`${prefix}phoneNumber`, details.phoneNumber);
+}
+
+/** The fields of a primary contact; `prefix` names where they sit (e.g. "primaryContact."). */
+export function validatePrimaryContactDetails(details: {
+  readonly fullName: string;
+  readonly addressLine1: string;
+  readonly addressLine2?: string;
+  readonly addressLine3?: string;
+  readonly city: string;
+  readonly companyName?: string;
+  readonly countryCode: string;
+  readonly districtOrCounty?: string;
+  readonly phoneNumber: string;
+  readonly postalCode: string;
+  readonly stateOrRegion?: string;
+  readonly websiteUrl?: string;
+}, prefix = ''): void {
+  validateLength(`${prefix}fullName`, details.fullName, 1, 50);
+  validateLength(`${prefix}addressLine1`, details.addressLine1, 1, 60);
+  validateLength(`${prefix}addressLine2`, details.addressLine2, 1, 60);
+  validateLength(`${prefix}addressLine3`, details.addressLine3, 1, 60);
+  validateLength(`${prefix}city`, details.city, 1, 50);
+  validateLength(`${prefix}companyName`, details.companyName, 1, 50);
+  validateCountryCode(`${prefix}countryCode`, details.countryCode);
+  validateLength(`${prefix}districtOrCounty`, details.districtOrCounty, 1, 50);
+  validatePrimaryContactPhone(`${prefix}phoneNumber`, details.phoneNumber);
+  validateLength(`${prefix}postalCode`, details.postalCode, 1, 20);
+  validateStateOrRegion(details.countryCode, details.stateOrRegion, prefix);
+  validateLength(`${prefix}websiteUrl`, details.websiteUrl, 1, 256);
 }

@@ -5,10 +5,13 @@ import { Construct, IConstruct } from 'constructs';
 import {
   AccountBaseline,
   AccountBaselineProps,
+  AlternateContact,
   AlternateContactDetails,
+  AlternateContactType,
   OrganizationBaseline,
   OrganizationBaselineProps,
   PrimaryContactDetails,
+  RegionOptIn,
 } from '../src';
 import { Acknowledged, nagFindings, stale, unacknowledged } from './nag';
 
@@ -1690,4 +1693,33 @@ test('an OrganizationBaseline in a nested stack synthesizes, its parameter named
   const names = resourcesOf(Template.fromStack(nested), 'AWS::SSM::Parameter').map(([, p]) => String(p.Name));
   expect(names).toEqual([parameterName(baseline, 'Progress')]);
   expect(names[0].startsWith('/cdk-account-management/StackNested')).toBe(true);
+});
+
+describe('declarations that meet', () => {
+  test('AccountBaseline names the primary contact field and the Region list in its messages', () => {
+    expectExactError(() => new AccountBaseline(newStack(), 'Baseline', {
+      primaryContact: { fullName: 'x', addressLine1: 'a', city: 'c', countryCode: 'US', phoneNumber: '+1 206', postalCode: '98109' },
+    }), '`primaryContact.stateOrRegion` is required when `primaryContact.countryCode` is one of US, CA, GB, DE, JP, IN, BR, '
+      + 'got countryCode "US" and no stateOrRegion');
+    expectExactError(() => new AccountBaseline(newStack(), 'Baseline', { enabledRegions: ['af-south-1'], disabledRegions: ['af-south-1'] }),
+      '`disabledRegions` holds "af-south-1", which `enabledRegions` already holds; list each Region once, in one of the two');
+    expectExactError(() => new AccountBaseline(newStack(), 'Baseline', { enabledRegions: ['af-south-1', 'af-south-1'] }),
+      '`enabledRegions` holds "af-south-1", which `enabledRegions` already holds; list each Region once, in one of the two');
+    expectExactError(() => new AccountBaseline(newStack(), 'Baseline', { enabledRegions: ['mars'] }),
+      '`enabledRegions` must be a Region code such as "af-south-1", got "mars"');
+  });
+
+  test('an OrganizationBaseline and a single-setting construct that set the same setting of an explicit account are an error', () => {
+    const stack = newStack();
+    new OrganizationBaseline(stack, 'Baseline', { accountIds: [MEMBER_A], alternateContacts: { security: SECURITY }, enabledRegions: ['af-south-1'] });
+    expectExactError(() => new AlternateContact(stack, 'Security', { ...SECURITY, type: AlternateContactType.SECURITY, accountId: MEMBER_A }),
+      `The security alternate contact of account ${MEMBER_A} is already declared by Stack/Baseline; declare each setting of an account once (Stack/Security declares it again)`);
+    expectExactError(() => new RegionOptIn(stack, 'CapeTown', { regionName: 'af-south-1', accountId: MEMBER_A }),
+      `The Region af-south-1 of account ${MEMBER_A} is already declared by Stack/Baseline; declare each setting of an account once (Stack/CapeTown declares it again)`);
+    // Another type, an excluded account, and accounts resolved at deploy time are not compared.
+    new AlternateContact(stack, 'Billing', { ...SECURITY, type: AlternateContactType.BILLING, accountId: MEMBER_A });
+    new OrganizationBaseline(stack, 'Excluding', { accountIds: [MEMBER_B], excludeAccountIds: [MEMBER_B], alternateContacts: { operations: OPERATIONS } });
+    new AlternateContact(stack, 'Operations', { ...OPERATIONS, type: AlternateContactType.OPERATIONS, accountId: MEMBER_B });
+    new OrganizationBaseline(stack, 'Everyone', { allAccounts: true, alternateContacts: { security: SECURITY } });
+  });
 });

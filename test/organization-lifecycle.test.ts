@@ -222,6 +222,17 @@ test('a rollback that meets a failing account completes, and a rolled-back Creat
   expect(fake.callsOf('DeleteAlternateContact')).toHaveLength(0);
 });
 
+test('two baselines of the same targets that declare different contacts are not taken for a rename', async () => {
+  const stack = simulatedStack();
+  const targets = { accountIds: MEMBERS.slice(0, 2), removeAlternateContactsOnDelete: true };
+  await stack.create('Security', baseline({ ...targets, alternateContacts: { security: SECURITY } }));
+  await stack.create('Billing', baseline({ ...targets, alternateContacts: { billing: BILLING } }));
+  expect(stack.physicalId('Security')).not.toBe(stack.physicalId('Billing'));
+
+  await stack.delete('Billing');
+  for (const id of MEMBERS.slice(0, 2)) expect([...contactsOf(id).keys()]).toEqual(['SECURITY']);
+});
+
 test('no contact value reaches a log line', async () => {
   const { output, error } = await captureConsole(async () => {
     const stack = simulatedStack();

@@ -7,7 +7,7 @@ import {
   PutAlternateContactCommand,
 } from '@aws-sdk/client-account';
 import { accountClient } from '../shared/clients';
-import { errorName, failure } from '../shared/errors';
+import { errorName, failure, isTransient } from '../shared/errors';
 import { log } from '../shared/log';
 import { RateLimiter } from '../shared/rate-limiter';
 import { resolveTarget, Target } from '../shared/target';
@@ -156,7 +156,7 @@ async function enableRegion(target: Target, regionName: string, limiter: RateLim
     await accountClient(3).send(new EnableRegionCommand({ AccountId: target.accountIdParameter, RegionName: regionName }));
     return 'requested';
   } catch (error) {
-    if (errorName(error) === 'TooManyRequestsException' || errorName(error) === 'ConflictException') return 'pending';
+    if (isTransient(error)) return 'pending';
     throw failure('EnableRegion', setting, target, error);
   }
 }

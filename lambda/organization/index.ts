@@ -68,9 +68,16 @@ function parseRequest(properties: Record<string, unknown>): BaselineRequest {
   };
 }
 
-/** The physical id names the targets, so a renamed construct keeps it and a Delete can tell. */
+/**
+ * The physical id names the targets and what is declared for them (contact types, Regions), not the
+ * values: a renamed construct keeps it, a Delete can tell, and two baselines of the same targets that
+ * declare different settings do not take each other for a rename.
+ */
 function physicalId(ownAccount: string, request: BaselineRequest): string {
-  const digest = createHash('sha256').update(JSON.stringify(request.targets)).digest('hex').slice(0, 16);
+  const { alternateContacts, overrides, enabledRegions } = request.baseline;
+  const types = new Set([...Object.keys(alternateContacts), ...Object.values(overrides).flatMap(o => Object.keys(o))]);
+  const declared = { targets: request.targets, types: [...types].sort(), regions: [...enabledRegions].sort() };
+  const digest = createHash('sha256').update(JSON.stringify(declared)).digest('hex').slice(0, 16);
   return `${ownAccount}/organization-baseline/${digest}`;
 }
 

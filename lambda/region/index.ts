@@ -8,7 +8,7 @@ import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { accountClient } from '../shared/clients';
 import { isRollingBack } from '../shared/cloudformation';
 import { otherClaimant } from '../shared/delete-guard';
-import { errorName, failure } from '../shared/errors';
+import { errorName, failure, isTransient } from '../shared/errors';
 import { log } from '../shared/log';
 import { ownAccountId, resolveTarget, Target } from '../shared/target';
 
@@ -182,16 +182,6 @@ async function step(goal: 'ENABLED' | 'DISABLED', regionName: string, target: Ta
   }
   log({ setting, accountId: target.accountId, operation, outcome: 'requested' });
   return goal === 'ENABLED' ? 'ENABLING' : 'DISABLING';
-}
-
-/**
- * Throttling, the in-progress limits (both TooManyRequestsException), 5xx and a ConflictException (the
- * status changed between our read and our request) pass with time; anything else is a real error.
- */
-function isTransient(error: unknown): boolean {
-  const name = errorName(error);
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode ?? 0;
-  return name === 'TooManyRequestsException' || name === 'ThrottlingException' || name === 'ConflictException' || status >= 500;
 }
 
 function enabledByDefault(regionName: string, target: Target): Error {

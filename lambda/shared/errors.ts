@@ -59,3 +59,13 @@ export function failure(operation: string, setting: string, target: Target, erro
 export function errorName(error: unknown): string | undefined {
   return (error as ServiceError | undefined)?.name;
 }
+
+/**
+ * Errors that pass with time: throttling and the Region in-progress limits (both TooManyRequestsException),
+ * 5xx, and a ConflictException (a status that changed between a read and a request).
+ */
+export function isTransient(error: unknown): boolean {
+  const name = errorName(error);
+  const status = (error as ServiceError | undefined)?.$metadata?.httpStatusCode ?? 0;
+  return name === 'TooManyRequestsException' || name === 'ThrottlingException' || name === 'ConflictException' || status >= 500;
+}

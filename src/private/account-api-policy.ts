@@ -14,31 +14,46 @@ export interface AccountGrant {
   readonly conditionValue?: string;
 }
 
+/** One grant of one account: actions, and the one condition value they are narrowed to. */
+interface Need {
+  readonly actions: string[];
+  readonly conditionKey?: string;
+  readonly conditionValue?: string;
+}
+
 interface AccountEntry {
   readonly resources: string[];
   /** The managed policy that lists this account. */
   part?: PolicyPart;
-  /** actions + condition key → the condition values needed. */
-  readonly needs: Map<string, { actions: string[]; conditionKey?: string; values: Set<string> }>;
+  /** needKey → need. */
+  readonly needs: Map<string, Need>;
 }
-
-/** ARNs one managed policy lists at the most: about 50 characters each, within its 6,144. */
-const MAX_ARNS_PER_POLICY = 100;
-/** A role attaches 10 managed policies by default; AWSLambdaBasicExecutionRole is one of them. */
-const MAX_POLICIES = 9;
 
 interface PolicyPart {
   readonly accounts: AccountEntry[];
-  arns: number;
+  /** needKey → how many of the part's accounts have it. */
+  readonly needs: Map<string, number>;
+  /** An upper bound of the rendered policy's size. */
+  chars: number;
 }
+
+/** A managed policy holds 6,144 characters; this leaves room for the estimate's error. */
+const MAX_CHARS_PER_POLICY = 5_600;
+/** What an account's ARN costs in a statement (resolved, with quotes and comma). */
+const CHARS_PER_ARN = 50;
+/** What a statement costs besides its ARNs: effect, actions, condition. */
+const CHARS_PER_STATEMENT = 260;
+/** A role attaches 10 managed policies by default; AWSLambdaBasicExecutionRole is one of them. */
+const MAX_POLICIES = 9;
 
 /**
  * The handler role's Account Management permissions, grown by each declared setting and rendered when
- * the template is written: one statement per distinct set of actions and condition values, listing the
- * ARNs of exactly the accounts that need it. Never `*` for the account.
+ * the template is written: statements that list exactly the accounts that need their actions, narrowed
+ * by the condition values those accounts need (accounts that need the same values share a statement).
+ * Never `*` for the account.
  *
- * The statements are spread over managed policies of at most 100 ARNs each (an account's statements
- * stay in one policy), so that a stack with hundreds of settings stays within IAM's size limits.
+ * The statements are spread over managed policies whose size is bounded as they grow (an account's
+ * statements stay in one policy), so that a stack with hundreds of settings stays within IAM's limits.
  */
 export class AccountApiPolicy extends Construct {
   private readonly accounts = new Map<string, AccountEntry>();
@@ -58,69 +73,92 @@ export class AccountApiPolicy extends Construct {
       this.accounts.set(accountKey, entry);
     }
     const actions = [...grant.actions].sort();
-    const needKey = `${actions.join(',')}|${grant.conditionKey ?? ''}`;
-    let need = entry.needs.get(needKey);
-    if (!need) {
-      need = { actions, conditionKey: grant.conditionKey, values: new Set() };
-      entry.needs.set(needKey, need);
-      this.place(entry, resources.length);
+    const needKey = `${actions.join(',')}|${grant.conditionKey ?? ''}|${grant.conditionValue ?? ''}`;
+    if (entry.needs.has(needKey)) return;
+    if (entry.part && entry.part.chars + cost(entry.part, entry.resources, [needKey]) > MAX_CHARS_PER_POLICY) {
+      leave(entry.part, entry);
+      entry.part = undefined;
     }
-    if (grant.conditionValue !== undefined) need.values.add(grant.conditionValue);
+    entry.needs.set(needKey, { actions, conditionKey: grant.conditionKey, conditionValue: grant.conditionValue });
+    if (entry.part) add(entry.part, entry.resources, [needKey]);
+    else this.place(entry);
   }
 
-  /** Keeps the account's ARNs, now `added` more, in a policy with room for all of them. */
-  private place(entry: AccountEntry, added: number): void {
-    if (entry.part && entry.part.arns + added <= MAX_ARNS_PER_POLICY) {
-      entry.part.arns += added;
-      return;
-    }
-    const arns = entry.resources.length * entry.needs.size;
-    if (entry.part) {
-      entry.part.accounts.splice(entry.part.accounts.indexOf(entry), 1);
-      entry.part.arns -= arns - added;
-    }
-    entry.part = this.partWithRoom(arns);
-    entry.part.accounts.push(entry);
-    entry.part.arns += arns;
-  }
-
-  /** The last policy if it has room for `arns` more ARNs, else a new one. */
-  private partWithRoom(arns: number): PolicyPart {
+  /** Puts the account into the last policy if it fits, else into a new one. */
+  private place(entry: AccountEntry): void {
+    const keys = [...entry.needs.keys()];
     const last = this.parts[this.parts.length - 1];
-    if (last && last.arns + arns <= MAX_ARNS_PER_POLICY) return last;
-    if (this.parts.length === MAX_POLICIES) {
-      throw new Error(`The settings of stack ${Stack.of(this).node.path} target more accounts than the handler role's ${MAX_POLICIES} policies can list `
-        + `(${MAX_POLICIES * MAX_ARNS_PER_POLICY} account grants); spread them over several stacks`);
+    if (last && last.chars + cost(last, entry.resources, keys) <= MAX_CHARS_PER_POLICY) {
+      entry.part = last;
+    } else {
+      if (this.parts.length === MAX_POLICIES) {
+        throw new Error(`The settings of stack ${Stack.of(this).node.path} target more accounts than the handler role's ${MAX_POLICIES} policies can list; `
+          + 'spread them over several stacks, or use an OrganizationBaseline');
+      }
+      entry.part = { accounts: [], needs: new Map(), chars: 0 };
+      this.parts.push(entry.part);
+      const part = entry.part;
+      new iam.CfnManagedPolicy(this, `Part${this.parts.length}`, {
+        description: 'cdk-account-management: the Account Management calls of the settings this stack declares',
+        roles: [this.role.roleName],
+        policyDocument: Lazy.any({ produce: () => render(part.accounts) }),
+      });
     }
-    const part: PolicyPart = { accounts: [], arns: 0 };
-    this.parts.push(part);
-    new iam.CfnManagedPolicy(this, `Part${this.parts.length}`, {
-      description: 'cdk-account-management: the Account Management calls of the settings this stack declares',
-      roles: [this.role.roleName],
-      policyDocument: Lazy.any({ produce: () => render(part.accounts) }),
-    });
-    return part;
+    entry.part.accounts.push(entry);
+    add(entry.part, entry.resources, keys);
   }
 }
 
+/** What adding `needKeys` for an account with `resources` costs `part`, at most. */
+function cost(part: PolicyPart, resources: string[], needKeys: string[]): number {
+  return needKeys.reduce((sum, key) => sum + resources.length * CHARS_PER_ARN + (part.needs.has(key) ? 0 : CHARS_PER_STATEMENT), 0);
+}
+
+function add(part: PolicyPart, resources: string[], needKeys: string[]): void {
+  part.chars += cost(part, resources, needKeys);
+  for (const key of needKeys) part.needs.set(key, (part.needs.get(key) ?? 0) + 1);
+}
+
+function leave(part: PolicyPart, entry: AccountEntry): void {
+  part.accounts.splice(part.accounts.indexOf(entry), 1);
+  for (const key of entry.needs.keys()) {
+    const count = part.needs.get(key)! - 1;
+    part.chars -= entry.resources.length * CHARS_PER_ARN + (count === 0 ? CHARS_PER_STATEMENT : 0);
+    if (count === 0) part.needs.delete(key);
+    else part.needs.set(key, count);
+  }
+}
+
+/**
+ * A statement per set of actions and condition value, listing the accounts that need it (so never more
+ * than `cost` estimated); statements of the same actions that list the same accounts are merged, so
+ * accounts that need the same contact types (or Regions) share one statement.
+ */
 function render(accounts: AccountEntry[]): iam.PolicyDocument {
-  const statements = new Map<string, iam.PolicyStatement>();
+  const byNeed = new Map<string, { need: Need; entries: AccountEntry[] }>();
   for (const entry of accounts) {
-    for (const need of entry.needs.values()) {
-      const values = [...need.values].sort();
-      const key = `${need.actions.join(',')}|${need.conditionKey ?? ''}|${values.join(',')}`;
-      let statement = statements.get(key);
-      if (!statement) {
-        statement = new iam.PolicyStatement({ actions: need.actions });
-        if (need.conditionKey && values.length > 0) {
-          statement.addCondition('ForAnyValue:StringEquals', { [need.conditionKey]: values });
-        }
-        statements.set(key, statement);
-      }
-      statement.addResources(...entry.resources);
+    for (const [key, need] of entry.needs) {
+      const group = byNeed.get(key) ?? { need, entries: [] };
+      group.entries.push(entry);
+      byNeed.set(key, group);
     }
   }
-  return new iam.PolicyDocument({ statements: [...statements.values()] });
+  const statements = new Map<string, { need: Need; entries: AccountEntry[]; values: string[] }>();
+  for (const { need, entries } of byNeed.values()) {
+    const key = `${need.actions.join(',')}|${need.conditionKey ?? ''}|${entries.map(e => e.resources.join(' ')).join(';')}`;
+    const statement = statements.get(key) ?? { need, entries, values: [] };
+    if (need.conditionValue !== undefined) statement.values.push(need.conditionValue);
+    statements.set(key, statement);
+  }
+  return new iam.PolicyDocument({
+    statements: [...statements.values()].map(({ need, entries, values }) => new iam.PolicyStatement({
+      actions: need.actions,
+      resources: entries.flatMap(entry => entry.resources),
+      conditions: need.conditionKey && values.length > 0
+        ? { 'ForAnyValue:StringEquals': { [need.conditionKey]: [...values].sort() } }
+        : undefined,
+    })),
+  });
 }
 
 /**
