@@ -23,11 +23,8 @@ export enum RegionOptStatus {
   ENABLED_BY_DEFAULT = 'ENABLED_BY_DEFAULT',
 }
 
-/**
- * Regions introduced before March 20, 2019: enabled by default in every account, and impossible to
- * enable or disable.
- */
-export const REGIONS_ENABLED_BY_DEFAULT: string[] = [
+/** Regions introduced before March 20, 2019 (see RegionOptIn.REGIONS_ENABLED_BY_DEFAULT). */
+const ENABLED_BY_DEFAULT: string[] = [
   'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
   'ap-south-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2',
   'ca-central-1', 'eu-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-north-1', 'sa-east-1',
@@ -155,6 +152,12 @@ export interface RegionOptInStatusChangeRuleProps {
  */
 export class RegionOptIn extends Construct {
   /**
+   * Regions introduced before March 20, 2019: enabled by default in every account, and impossible to
+   * enable or disable.
+   */
+  public static readonly REGIONS_ENABLED_BY_DEFAULT: string[] = [...ENABLED_BY_DEFAULT];
+
+  /**
    * A rule for the "Region Opt-In Status Change" events that the service sends to the calling
    * account's default event bus in us-east-1 when a transition starts and when it ends.
    */
@@ -194,7 +197,7 @@ export class RegionOptIn extends Construct {
     validateRegionName('regionName', props.regionName);
     validateRemovalPolicy('removalPolicy', props.removalPolicy);
     validateTimeout(timeout);
-    if (!enabled && !Token.isUnresolved(props.regionName) && REGIONS_ENABLED_BY_DEFAULT.includes(props.regionName)) {
+    if (!enabled && !Token.isUnresolved(props.regionName) && ENABLED_BY_DEFAULT.includes(props.regionName)) {
       throw new Error(`\`regionName\` "${props.regionName}" is enabled by default and cannot be disabled (\`enabled: false\`); only opt-in Regions (introduced after March 20, 2019) can be`);
     }
 

@@ -50,6 +50,8 @@ const ALL_TYPES = [AlternateContactType.BILLING, AlternateContactType.OPERATIONS
 const ALTERNATE_CONTACT_ACTIONS = ['account:PutAlternateContact'];
 /** The removal actions of the contacts provider: granted on every account, whatever the stack declares. */
 const REMOVAL_ACTIONS = ['account:DeleteAlternateContact'];
+/** The condition key that narrows PutAlternateContact to the declared contact types. */
+const CONDITION_KEY = 'account:AlternateContactTypes';
 const CUSTOM_RESOURCE_TYPES = ['Custom::AccountAlternateContact', 'Custom::AccountPrimaryContact', 'Custom::AccountName'];
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -58,6 +60,7 @@ const CUSTOM_RESOURCE_TYPES = ['Custom::AccountAlternateContact', 'Custom::Accou
 interface Statement {
   readonly Effect: string;
   readonly Action: string | string[];
+  readonly NotAction?: unknown;
   readonly Resource?: unknown;
   readonly NotResource?: unknown;
   readonly Condition?: Record<string, Record<string, unknown>>;
@@ -163,6 +166,163 @@ function alternateContactStatement(statements: Statement[], types: string[]): St
   return found[0];
 }
 
+/** In EffectivePermissions, what an action allowed without a condition is allowed for. */
+const NO_CONDITION = '(no condition)';
+
+/**
+ * What Account Management policies allow, whatever their statements: account ARN (the JSON of the resource) →
+ * action → the sorted values of the condition key the action is allowed for, or [NO_CONDITION].
+ */
+type EffectivePermissions = Record<string, Record<string, string[]>>;
+
+/**
+ * The values of `conditionKey` that `statement` is narrowed to, or [NO_CONDITION] without a condition; fails on
+ * any other condition (another operator or key, or several), which EffectivePermissions could not describe.
+ */
+function conditionValuesOf(statement: Statement, conditionKey: string): string[] {
+  if (statement.Condition === undefined) return [NO_CONDITION];
+  expect(Object.keys(statement.Condition)).toEqual(['ForAnyValue:StringEquals']);
+  const byKey = statement.Condition['ForAnyValue:StringEquals'];
+  expect(Object.keys(byKey)).toEqual([conditionKey]);
+  const values = asArray(byKey[conditionKey]);
+  expect(values.length).toBeGreaterThan(0);
+  for (const value of values) expect(typeof value).toBe('string');
+  return values as string[];
+}
+
+/** What `statements` allow, per account ARN and action; every statement must be an Allow of Action on Resource. */
+function permissionsOf(statements: Statement[], conditionKey: string): EffectivePermissions {
+  const byAccount = new Map<string, Map<string, Set<string>>>();
+  for (const statement of statements) {
+    expect(statement.Effect).toBe('Allow');
+    expect(statement.NotAction).toBeUndefined();
+    expect(statement.NotResource).toBeUndefined();
+    const values = conditionValuesOf(statement, conditionKey);
+    const resources = asArray(statement.Resource);
+    expect(resources.length).toBeGreaterThan(0);
+    for (const resource of resources) {
+      const account = JSON.stringify(resource);
+      const byAction = byAccount.get(account) ?? new Map<string, Set<string>>();
+      byAccount.set(account, byAction);
+      for (const action of asArray(statement.Action)) {
+        const allowed = byAction.get(action) ?? new Set<string>();
+        byAction.set(action, allowed);
+        for (const value of values) allowed.add(value);
+      }
+    }
+  }
+  return Object.fromEntries([...byAccount].map(([account, byAction]) =>
+    [account, Object.fromEntries([...byAction].map(([action, values]) => [action, [...values].sort()]))]));
+}
+
+/** What all the AWS::IAM::ManagedPolicy statements of `template` allow together. */
+function effectivePermissions(template: Template, conditionKey: string = CONDITION_KEY): EffectivePermissions {
+  return permissionsOf(accountApiStatements(template), conditionKey);
+}
+
+/** The EffectivePermissions of `accounts`: each ARN with the values each of its actions is allowed for. */
+function permissions(accounts: Array<[arn: unknown, actions: Record<string, string[]>]>): EffectivePermissions {
+  const result: EffectivePermissions = {};
+  for (const [arn, actions] of accounts) {
+    const account = JSON.stringify(arn);
+    if (result[account]) throw new Error(`${account} is listed twice`);
+    result[account] = Object.fromEntries(Object.entries(actions).map(([action, values]) => [action, [...new Set(values)].sort()]));
+  }
+  return result;
+}
+
+/**
+ * Expects each managed policy to be as compact as its accounts allow: each (actions, condition value) pair in one
+ * statement of the policy, so no more statements than pairs; no two statements of the same actions listing the same
+ * accounts (they would be one); accounts with the same permissions in the policy listed by the same statements. And
+ * each ARN in one policy only (an account's statements stay in one policy), which holds in a stack whose account is
+ * known, where each account has one ARN.
+ */
+function expectCompactPolicies(template: Template, conditionKey: string = CONDITION_KEY): void {
+  const problems: string[] = [];
+  const policyOf = new Map<string, string>();
+  const policies = Object.entries(template.findResources('AWS::IAM::ManagedPolicy'));
+  expect(policies.length).toBeGreaterThanOrEqual(1);
+  for (const [policy, resource] of policies) {
+    const statements: Statement[] = resource.Properties.PolicyDocument.Statement;
+    const statementsOfPair = new Map<string, number[]>();
+    const statementOfListing = new Map<string, number>();
+    const statementsOfAccount = new Map<string, number[]>();
+    statements.forEach((statement, index) => {
+      const actions = [...asArray(statement.Action)].sort().join(',');
+      for (const value of conditionValuesOf(statement, conditionKey)) {
+        const pair = `${actions} ${value}`;
+        statementsOfPair.set(pair, [...(statementsOfPair.get(pair) ?? []), index]);
+      }
+      const accounts = [...new Set(asArray(statement.Resource).map((r) => JSON.stringify(r)))].sort();
+      const listing = `${actions} on ${accounts.join(' ')}`;
+      const same = statementOfListing.get(listing);
+      if (same !== undefined) problems.push(`${policy}: statements ${same} and ${index} both allow ${listing}`);
+      statementOfListing.set(listing, index);
+      for (const account of accounts) statementsOfAccount.set(account, [...(statementsOfAccount.get(account) ?? []), index]);
+    });
+    for (const [pair, indexes] of statementsOfPair) {
+      if (indexes.length > 1) problems.push(`${policy}: statements ${indexes.join(', ')} all allow ${pair}`);
+    }
+    if (statements.length > statementsOfPair.size) {
+      problems.push(`${policy}: ${statements.length} statements for ${statementsOfPair.size} (actions, value) pairs`);
+    }
+    const firstWithPermissions = new Map<string, string>();
+    for (const [account, actions] of Object.entries(permissionsOf(statements, conditionKey))) {
+      const key = JSON.stringify(Object.entries(actions).sort());
+      const first = firstWithPermissions.get(key) ?? account;
+      firstWithPermissions.set(key, first);
+      const listedBy = JSON.stringify(statementsOfAccount.get(account));
+      const firstListedBy = JSON.stringify(statementsOfAccount.get(first));
+      if (listedBy !== firstListedBy) {
+        problems.push(`${policy}: ${account} and ${first} have the same permissions but are listed by statements ${listedBy} and ${firstListedBy}`);
+      }
+      const other = policyOf.get(account);
+      if (other !== undefined) problems.push(`${account} is listed by both ${other} and ${policy}`);
+      policyOf.set(account, policy);
+    }
+  }
+  expect(problems).toEqual([]);
+}
+
+/**
+ * `value` (a policy document) as IAM sees it: the partition, the deploying account and Fn::Join resolved.
+ */
+function resolved(value: unknown, partition: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => resolved(item, partition));
+  if (value === null || typeof value !== 'object') return value;
+  const object = value as Record<string, unknown>;
+  if ('Ref' in object) {
+    if (object.Ref === 'AWS::Partition') return partition;
+    if (object.Ref === 'AWS::AccountId') return STACK_ACCOUNT;
+    throw new Error(`cannot resolve ${JSON.stringify(object)}`);
+  }
+  if ('Fn::Join' in object) {
+    const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
+    return parts.map((part) => resolved(part, partition)).join(separator);
+  }
+  return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, resolved(item, partition)]));
+}
+
+/**
+ * The size IAM counts of each managed policy: its document as JSON without whitespace, tokens resolved, in the
+ * aws partition or in aws-us-gov (the partition with the longest name), whichever is larger.
+ */
+function resolvedSizes(template: Template): number[] {
+  return Object.values(template.findResources('AWS::IAM::ManagedPolicy')).map((policy) => Math.max(
+    ...['aws', 'aws-us-gov'].map((partition) => JSON.stringify(resolved(policy.Properties.PolicyDocument, partition)).length),
+  ));
+}
+
+/** Expects every managed policy within IAM's 6,144 characters, and at most the 9 a role can attach besides its own. */
+function expectPoliciesWithinIamLimits(template: Template): number[] {
+  const sizes = resolvedSizes(template);
+  expect(sizes.length).toBeGreaterThanOrEqual(1);
+  expect(sizes.length).toBeLessThanOrEqual(9);
+  for (const size of sizes) expect(size).toBeLessThan(6144);
+  return sizes;
+}
+
 function newStack(): Stack {
   return new Stack(new App(), 'Stack', { env: ENV });
 }
@@ -225,14 +385,32 @@ describe('the per-stack provider', () => {
     }));
   });
 
-  test('the statement for the alternate contacts of 100 contacts names each account once', () => {
+  test('the policies allow each of the 34 accounts exactly its contact types, in at most one statement per type and policy', () => {
     const { stack, accounts } = stackWith100Contacts();
-    const statements = accountApiStatements(Template.fromStack(stack));
-    expect(statements).toHaveLength(2);
-    expectAlternateContactStatement(alternateContactStatement(statements, ALL_TYPES), ALL_TYPES,
-      accounts.slice(0, 33).map(memberArn));
-    expectAlternateContactStatement(alternateContactStatement(statements, ['SECURITY']), ['SECURITY'],
-      [memberArn(accounts[33])]);
+    const template = Template.fromStack(stack);
+
+    expect(effectivePermissions(template)).toEqual(permissions(accounts.map((accountId, i) =>
+      [memberArn(accountId), { 'account:PutAlternateContact': i < 33 ? ALL_TYPES : ['SECURITY'] }])));
+    expectCompactPolicies(template);
+    const policies = Object.keys(template.findResources('AWS::IAM::ManagedPolicy')).length;
+    expect(accountApiStatements(template).length).toBeLessThanOrEqual(ALL_TYPES.length * policies);
+    expectPoliciesWithinIamLimits(template);
+  });
+
+  test('32 accounts with all three contact types, as many as one policy holds, share one statement with the three types', () => {
+    // The estimate of the policy: 32 accounts x 3 types x 50 characters + 3 (actions, type) pairs x 260 = 5,580 <= 5,600.
+    const stack = newStack();
+    const accounts = Array.from({ length: 32 }, (_, i) => String(200000000000 + i));
+    for (const accountId of accounts) {
+      for (const type of ALL_TYPES) new AlternateContact(stack, `${accountId}${type}`, { ...SECURITY_CONTACT, type, accountId });
+    }
+    const template = Template.fromStack(stack);
+
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
+    const statements = accountApiStatements(template);
+    expect(statements).toHaveLength(1);
+    expectAlternateContactStatement(alternateContactStatement(statements, ALL_TYPES), ALL_TYPES, accounts.map(memberArn));
+    expectPoliciesWithinIamLimits(template);
   });
 
   test('both log groups keep logs for a year by default', () => {
@@ -403,9 +581,9 @@ describe('the Account Management policy', () => {
     expectAlternateContactStatement(statements[0], ['SECURITY'], [memberArn(MEMBER_ACCOUNT), standaloneArn()]);
   });
 
-  test('accounts that declare the same contact types share a statement; one with only SECURITY has its own', () => {
+  test('accounts that declare the same contact types are listed by the same statements: one statement per contact type', () => {
     const stack = newStack();
-    // Declared in different orders: the statement depends on the set of types, not on the order.
+    // Declared in different orders: the statements depend on the set of types, not on the order.
     for (const type of [AlternateContactType.SECURITY, AlternateContactType.BILLING]) {
       new AlternateContact(stack, `A${type}`, { ...SECURITY_CONTACT, type, accountId: '222222222222' });
     }
@@ -413,13 +591,22 @@ describe('the Account Management policy', () => {
       new AlternateContact(stack, `B${type}`, { ...SECURITY_CONTACT, type, accountId: '333333333333' });
     }
     new AlternateContact(stack, 'CSECURITY', { ...SECURITY_CONTACT, accountId: '444444444444' });
-    const statements = accountApiStatements(Template.fromStack(stack));
+    const template = Template.fromStack(stack);
 
+    expect(effectivePermissions(template)).toEqual(permissions([
+      [memberArn('222222222222'), { 'account:PutAlternateContact': ['BILLING', 'SECURITY'] }],
+      [memberArn('333333333333'), { 'account:PutAlternateContact': ['BILLING', 'SECURITY'] }],
+      [memberArn('444444444444'), { 'account:PutAlternateContact': ['SECURITY'] }],
+    ]));
+    expectCompactPolicies(template);
+    // Two (actions, type) pairs: (PutAlternateContact, BILLING) and (PutAlternateContact, SECURITY).
+    const statements = accountApiStatements(template);
     expect(statements).toHaveLength(2);
-    expectAlternateContactStatement(alternateContactStatement(statements, ['BILLING', 'SECURITY']), ['BILLING', 'SECURITY'],
-      [memberArn('222222222222'), memberArn('333333333333')]);
-    expectAlternateContactStatement(alternateContactStatement(statements, ['SECURITY']), ['SECURITY'],
-      [memberArn('444444444444')]);
+    const listing = (account: string) => statements.flatMap((statement, index) =>
+      asArray(statement.Resource).some((r) => JSON.stringify(r) === JSON.stringify(memberArn(account))) ? [index] : []);
+    expect(listing('222222222222')).toEqual([0, 1]);
+    expect(listing('333333333333')).toEqual([0, 1]);
+    expect(listing('444444444444')).toHaveLength(1);
   });
 
   test('PutContactInformation and PutAccountName are allowed without a condition on the declared accounts only', () => {
@@ -645,11 +832,20 @@ describe('contact values in the template', () => {
 });
 
 describe('policy size', () => {
-  /** The size IAM counts: the document as JSON, with the partition resolved. */
-  function resolvedSizes(template: Template): number[] {
-    return Object.values(template.findResources('AWS::IAM::ManagedPolicy')).map(policy =>
-      JSON.stringify(policy.Properties.PolicyDocument)
-        .replace(/\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},"([^"]*)"\]\]\}/g, '"arn:aws$1"').length);
+  const CONTACT = { name: 'n', title: 't', emailAddress: 'a@example.com', phoneNumber: '1' };
+  const PRIMARY = { fullName: 'n', addressLine1: 'a', city: 'c', countryCode: 'FR', phoneNumber: '+33 1', postalCode: '75001' };
+
+  /** Expects every custom resource of the stack to wait for every managed policy. */
+  function expectEveryCustomResourceWaitsForEveryPolicy(template: Template): void {
+    const policies = Object.keys(template.findResources('AWS::IAM::ManagedPolicy'));
+    let count = 0;
+    for (const type of CUSTOM_RESOURCE_TYPES) {
+      for (const resource of Object.values(template.findResources(type))) {
+        expect(resource.DependsOn).toEqual(expect.arrayContaining(policies));
+        count++;
+      }
+    }
+    expect(count).toBeGreaterThan(0);
   }
 
   test.each([
@@ -657,25 +853,52 @@ describe('policy size', () => {
     ['all three contacts and the primary contact for 98 member accounts', 98, Object.values(AlternateContactType), true],
   ])('%s keeps every policy within the 6,144 characters of a managed policy', (_, accounts, types, primary) => {
     const stack = new Stack(new App(), 'Stack', { env: { account: '111111111111', region: 'us-east-1' } });
+    const expected: Array<[unknown, Record<string, string[]>]> = [];
     for (let i = 0; i < accounts; i++) {
       const accountId = String(200000000000 + i);
       for (const type of types) {
-        new AlternateContact(stack, `${accountId}-${type}`, { accountId, type, name: 'n', title: 't', emailAddress: 'a@example.com', phoneNumber: '1' });
+        new AlternateContact(stack, `${accountId}-${type}`, { accountId, type, ...CONTACT });
       }
       if (primary) {
-        new PrimaryContact(stack, `${accountId}-primary`, {
-          accountId, fullName: 'n', addressLine1: 'a', city: 'c', countryCode: 'FR', phoneNumber: '+33 1', postalCode: '75001',
-        });
+        new PrimaryContact(stack, `${accountId}-primary`, { accountId, ...PRIMARY });
       }
+      expected.push([memberArn(accountId), {
+        'account:PutAlternateContact': types,
+        ...(primary ? { 'account:PutContactInformation': [NO_CONDITION] } : {}),
+      }]);
     }
     const template = Template.fromStack(stack);
-    const sizes = resolvedSizes(template);
 
+    const sizes = expectPoliciesWithinIamLimits(template);
     expect(sizes.length).toBeGreaterThan(1);
-    expect(sizes.length).toBeLessThanOrEqual(9);
-    for (const size of sizes) expect(size).toBeLessThan(6144);
-    // Every account is still listed, once per statement that applies to it.
-    const listed = accountApiStatements(template).flatMap(s => asArray(s.Resource)).map(r => JSON.stringify(r));
-    expect(new Set(listed).size).toBe(accounts);
+    expect(effectivePermissions(template)).toEqual(permissions(expected));
+    expectCompactPolicies(template);
+    expectEveryCustomResourceWaitsForEveryPolicy(template);
+  });
+
+  test('40 accounts declaring different sets of contact types, and each its primary contact and name, keep every policy within 6,144 characters', () => {
+    // Before the character budget, a policy listed up to 100 account ARNs in a statement per set of types: 6,596
+    // characters in aws-us-gov (5,903 in aws).
+    const stack = new Stack(new App(), 'Stack', { env: { account: '111111111111', region: 'us-east-1' } });
+    const expected: Array<[unknown, Record<string, string[]>]> = [];
+    for (let i = 0; i < 40; i++) {
+      const accountId = String(200000000000 + i);
+      // The seven non-empty sets of contact types in turn.
+      const types = ALL_TYPES.filter((_type, bit) => Math.floor(((i % 7) + 1) / 2 ** bit) % 2 === 1);
+      for (const type of types) new AlternateContact(stack, `${accountId}-${type}`, { accountId, type, ...CONTACT });
+      new PrimaryContact(stack, `${accountId}-primary`, { accountId, ...PRIMARY });
+      new AccountName(stack, `${accountId}-name`, { accountId, accountName: `workload-${i}` });
+      expected.push([memberArn(accountId), {
+        'account:PutAlternateContact': types,
+        'account:PutContactInformation': [NO_CONDITION],
+        'account:PutAccountName': [NO_CONDITION],
+      }]);
+    }
+    const template = Template.fromStack(stack);
+
+    expectPoliciesWithinIamLimits(template);
+    expect(effectivePermissions(template)).toEqual(permissions(expected));
+    expectCompactPolicies(template);
+    expectEveryCustomResourceWaitsForEveryPolicy(template);
   });
 });

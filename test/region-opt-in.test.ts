@@ -5,7 +5,6 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import {
-  REGIONS_ENABLED_BY_DEFAULT,
   RegionOptIn,
   RegionOptInProps,
   RegionOptInProvider,
@@ -22,6 +21,8 @@ const CUSTOM_RESOURCE_TYPE = 'Custom::AccountRegionOptIn';
 const GET = 'account:GetRegionOptStatus';
 const ENABLE = 'account:EnableRegion';
 const DISABLE = 'account:DisableRegion';
+/** The condition key that narrows the Region actions to the declared Regions. */
+const CONDITION_KEY = 'account:TargetRegion';
 const REGION_MESSAGE = 'a Region code such as "af-south-1"';
 const TIMEOUT_MESSAGE = (got: string) =>
   `\`timeout\` must be between 1 minute and 55 minutes (CloudFormation waits at most one hour for a custom resource), got ${got}`;
@@ -42,6 +43,7 @@ const DUPLICATE_MESSAGE = (region: string, account: string, holder: string, agai
 interface Statement {
   readonly Effect: string;
   readonly Action: string | string[];
+  readonly NotAction?: unknown;
   readonly Resource?: unknown;
   readonly NotResource?: unknown;
   readonly Condition?: Record<string, Record<string, unknown>>;
@@ -137,6 +139,163 @@ function accountApiStatements(template: Template): Statement[] {
   const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
   expect(policies.length).toBeGreaterThanOrEqual(1);
   return policies.flatMap(policy => policy.Properties.PolicyDocument.Statement);
+}
+
+/** In EffectivePermissions, what an action allowed without a condition is allowed for. */
+const NO_CONDITION = '(no condition)';
+
+/**
+ * What Account Management policies allow, whatever their statements: account ARN (the JSON of the resource) →
+ * action → the sorted values of the condition key the action is allowed for, or [NO_CONDITION].
+ */
+type EffectivePermissions = Record<string, Record<string, string[]>>;
+
+/**
+ * The values of `conditionKey` that `statement` is narrowed to, or [NO_CONDITION] without a condition; fails on
+ * any other condition (another operator or key, or several), which EffectivePermissions could not describe.
+ */
+function conditionValuesOf(statement: Statement, conditionKey: string): string[] {
+  if (statement.Condition === undefined) return [NO_CONDITION];
+  expect(Object.keys(statement.Condition)).toEqual(['ForAnyValue:StringEquals']);
+  const byKey = statement.Condition['ForAnyValue:StringEquals'];
+  expect(Object.keys(byKey)).toEqual([conditionKey]);
+  const values = asArray(byKey[conditionKey]);
+  expect(values.length).toBeGreaterThan(0);
+  for (const value of values) expect(typeof value).toBe('string');
+  return values as string[];
+}
+
+/** What `statements` allow, per account ARN and action; every statement must be an Allow of Action on Resource. */
+function permissionsOf(statements: Statement[], conditionKey: string): EffectivePermissions {
+  const byAccount = new Map<string, Map<string, Set<string>>>();
+  for (const statement of statements) {
+    expect(statement.Effect).toBe('Allow');
+    expect(statement.NotAction).toBeUndefined();
+    expect(statement.NotResource).toBeUndefined();
+    const values = conditionValuesOf(statement, conditionKey);
+    const resources = asArray(statement.Resource);
+    expect(resources.length).toBeGreaterThan(0);
+    for (const resource of resources) {
+      const account = JSON.stringify(resource);
+      const byAction = byAccount.get(account) ?? new Map<string, Set<string>>();
+      byAccount.set(account, byAction);
+      for (const action of asArray(statement.Action)) {
+        const allowed = byAction.get(action) ?? new Set<string>();
+        byAction.set(action, allowed);
+        for (const value of values) allowed.add(value);
+      }
+    }
+  }
+  return Object.fromEntries([...byAccount].map(([account, byAction]) =>
+    [account, Object.fromEntries([...byAction].map(([action, values]) => [action, [...values].sort()]))]));
+}
+
+/** What all the AWS::IAM::ManagedPolicy statements of `template` allow together. */
+function effectivePermissions(template: Template, conditionKey: string = CONDITION_KEY): EffectivePermissions {
+  return permissionsOf(accountApiStatements(template), conditionKey);
+}
+
+/** The EffectivePermissions of `accounts`: each ARN with the values each of its actions is allowed for. */
+function permissions(accounts: Array<[arn: unknown, actions: Record<string, string[]>]>): EffectivePermissions {
+  const result: EffectivePermissions = {};
+  for (const [arn, actions] of accounts) {
+    const account = JSON.stringify(arn);
+    if (result[account]) throw new Error(`${account} is listed twice`);
+    result[account] = Object.fromEntries(Object.entries(actions).map(([action, values]) => [action, [...new Set(values)].sort()]));
+  }
+  return result;
+}
+
+/**
+ * Expects each managed policy to be as compact as its accounts allow: each (actions, condition value) pair in one
+ * statement of the policy, so no more statements than pairs; no two statements of the same actions listing the same
+ * accounts (they would be one); accounts with the same permissions in the policy listed by the same statements. And
+ * each ARN in one policy only (an account's statements stay in one policy), which holds in a stack whose account is
+ * known, where each account has one ARN.
+ */
+function expectCompactPolicies(template: Template, conditionKey: string = CONDITION_KEY): void {
+  const problems: string[] = [];
+  const policyOf = new Map<string, string>();
+  const policies = Object.entries(template.findResources('AWS::IAM::ManagedPolicy'));
+  expect(policies.length).toBeGreaterThanOrEqual(1);
+  for (const [policy, resource] of policies) {
+    const statements: Statement[] = resource.Properties.PolicyDocument.Statement;
+    const statementsOfPair = new Map<string, number[]>();
+    const statementOfListing = new Map<string, number>();
+    const statementsOfAccount = new Map<string, number[]>();
+    statements.forEach((statement, index) => {
+      const actions = [...asArray(statement.Action)].sort().join(',');
+      for (const value of conditionValuesOf(statement, conditionKey)) {
+        const pair = `${actions} ${value}`;
+        statementsOfPair.set(pair, [...(statementsOfPair.get(pair) ?? []), index]);
+      }
+      const accounts = [...new Set(asArray(statement.Resource).map((r) => JSON.stringify(r)))].sort();
+      const listing = `${actions} on ${accounts.join(' ')}`;
+      const same = statementOfListing.get(listing);
+      if (same !== undefined) problems.push(`${policy}: statements ${same} and ${index} both allow ${listing}`);
+      statementOfListing.set(listing, index);
+      for (const account of accounts) statementsOfAccount.set(account, [...(statementsOfAccount.get(account) ?? []), index]);
+    });
+    for (const [pair, indexes] of statementsOfPair) {
+      if (indexes.length > 1) problems.push(`${policy}: statements ${indexes.join(', ')} all allow ${pair}`);
+    }
+    if (statements.length > statementsOfPair.size) {
+      problems.push(`${policy}: ${statements.length} statements for ${statementsOfPair.size} (actions, value) pairs`);
+    }
+    const firstWithPermissions = new Map<string, string>();
+    for (const [account, actions] of Object.entries(permissionsOf(statements, conditionKey))) {
+      const key = JSON.stringify(Object.entries(actions).sort());
+      const first = firstWithPermissions.get(key) ?? account;
+      firstWithPermissions.set(key, first);
+      const listedBy = JSON.stringify(statementsOfAccount.get(account));
+      const firstListedBy = JSON.stringify(statementsOfAccount.get(first));
+      if (listedBy !== firstListedBy) {
+        problems.push(`${policy}: ${account} and ${first} have the same permissions but are listed by statements ${listedBy} and ${firstListedBy}`);
+      }
+      const other = policyOf.get(account);
+      if (other !== undefined) problems.push(`${account} is listed by both ${other} and ${policy}`);
+      policyOf.set(account, policy);
+    }
+  }
+  expect(problems).toEqual([]);
+}
+
+/**
+ * `value` (a policy document) as IAM sees it: the partition, the deploying account and Fn::Join resolved.
+ */
+function resolved(value: unknown, partition: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => resolved(item, partition));
+  if (value === null || typeof value !== 'object') return value;
+  const object = value as Record<string, unknown>;
+  if ('Ref' in object) {
+    if (object.Ref === 'AWS::Partition') return partition;
+    if (object.Ref === 'AWS::AccountId') return STACK_ACCOUNT;
+    throw new Error(`cannot resolve ${JSON.stringify(object)}`);
+  }
+  if ('Fn::Join' in object) {
+    const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
+    return parts.map((part) => resolved(part, partition)).join(separator);
+  }
+  return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, resolved(item, partition)]));
+}
+
+/**
+ * The size IAM counts of each managed policy: its document as JSON without whitespace, tokens resolved, in the
+ * aws partition or in aws-us-gov (the partition with the longest name), whichever is larger.
+ */
+function resolvedSizes(template: Template): number[] {
+  return Object.values(template.findResources('AWS::IAM::ManagedPolicy')).map((policy) => Math.max(
+    ...['aws', 'aws-us-gov'].map((partition) => JSON.stringify(resolved(policy.Properties.PolicyDocument, partition)).length),
+  ));
+}
+
+/** Expects every managed policy within IAM's 6,144 characters, and at most the 9 a role can attach besides its own. */
+function expectPoliciesWithinIamLimits(template: Template): number[] {
+  const sizes = resolvedSizes(template);
+  expect(sizes.length).toBeGreaterThanOrEqual(1);
+  expect(sizes.length).toBeLessThanOrEqual(9);
+  for (const size of sizes) expect(size).toBeLessThan(6144);
+  return sizes;
 }
 
 /** Every statement of every IAM policy in the template (policies and roles' inline policies). */
@@ -270,13 +429,13 @@ describe('RegionOptIn validation', () => {
     expect(() => new RegionOptIn(stack, 'Region', { regionName: 'af-south-1', ...override })).not.toThrow();
   });
 
-  test.each(REGIONS_ENABLED_BY_DEFAULT)('rejects disabling %s, a Region enabled by default', (regionName) => {
+  test.each(RegionOptIn.REGIONS_ENABLED_BY_DEFAULT)('rejects disabling %s, a Region enabled by default', (regionName) => {
     const stack = newStack();
     expectExactError(() => new RegionOptIn(stack, 'Region', { regionName, enabled: false }), ENABLED_BY_DEFAULT_MESSAGE(regionName));
   });
 
   test('the Regions enabled by default are the 17 introduced before March 20, 2019', () => {
-    expect([...REGIONS_ENABLED_BY_DEFAULT].sort()).toEqual([
+    expect([...RegionOptIn.REGIONS_ENABLED_BY_DEFAULT].sort()).toEqual([
       'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-southeast-1', 'ap-southeast-2',
       'ca-central-1', 'eu-central-1', 'eu-north-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'sa-east-1',
       'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
@@ -591,16 +750,30 @@ describe('the custom resources', () => {
     for (const resource of resources) expect([...resource.DependsOn].sort()).toEqual([...policy, ...roleDefaultPolicy, role].sort());
   });
 
-  test('with more than 100 account ARNs the grants spread over two policies and every custom resource waits for both', () => {
+  test('grants beyond one policy\'s character budget spread over two policies, each within IAM\'s limit, and every custom resource waits for both', () => {
+    // The estimate: 70 accounts x 2 Regions x 50 characters + 2 (actions, Region) pairs x 260 = 7,520 > 5,600; one
+    // policy holds (5,600 - 520) / 100 = 50 of the accounts.
     const stack = newStack();
-    for (let i = 0; i < 101; i++) new RegionOptIn(stack, `Member${i}`, { regionName: 'af-south-1', accountId: String(200000000000 + i) });
+    const accounts = Array.from({ length: 70 }, (_, i) => String(200000000000 + i));
+    const regions = ['af-south-1', 'ap-east-1'];
+    for (const accountId of accounts) {
+      for (const regionName of regions) new RegionOptIn(stack, `${accountId}-${regionName}`, { regionName, accountId });
+    }
     const template = Template.fromStack(stack);
 
     const policies = Object.keys(template.findResources('AWS::IAM::ManagedPolicy'));
     expect(policies).toHaveLength(2);
+    expectPoliciesWithinIamLimits(template);
     const resources = Object.values(template.findResources(CUSTOM_RESOURCE_TYPE));
-    expect(resources).toHaveLength(101);
+    expect(resources).toHaveLength(140);
     for (const resource of resources) expect(resource.DependsOn).toEqual(expect.arrayContaining(policies));
+    expect(effectivePermissions(template)).toEqual(permissions(accounts.map((accountId) =>
+      [memberArn(accountId), { [ENABLE]: regions, [GET]: regions }])));
+    expectCompactPolicies(template);
+    // Accounts that enable the same Regions share one statement in each policy.
+    for (const policy of Object.values(template.findResources('AWS::IAM::ManagedPolicy'))) {
+      expect(policy.Properties.PolicyDocument.Statement).toHaveLength(1);
+    }
   });
 
   test('attrOptStatus is the custom resource\'s OptStatus attribute', () => {
@@ -618,11 +791,16 @@ describe('the custom resources', () => {
 
 describe('the Account Management policy', () => {
   test('10 enabled Regions with RETAIN allow GetRegionOptStatus and EnableRegion on exactly the declared Regions and accounts', () => {
-    const statements = accountApiStatements(Template.fromStack(stackWith10Regions()));
-    expectStatements(statements, [
-      regionStatement([ENABLE, GET], STANDALONE_REGIONS, [standaloneArn()]),
-      regionStatement([ENABLE, GET], MEMBER_REGIONS, [memberArn(MEMBER_A), memberArn(MEMBER_B)]),
-    ]);
+    const template = Template.fromStack(stackWith10Regions());
+
+    expect(effectivePermissions(template)).toEqual(permissions([
+      [standaloneArn(), { [ENABLE]: STANDALONE_REGIONS, [GET]: STANDALONE_REGIONS }],
+      [memberArn(MEMBER_A), { [ENABLE]: MEMBER_REGIONS, [GET]: MEMBER_REGIONS }],
+      [memberArn(MEMBER_B), { [ENABLE]: MEMBER_REGIONS, [GET]: MEMBER_REGIONS }],
+    ]));
+    expectCompactPolicies(template);
+    // At most one statement per (actions, Region) pair: four Regions, one set of actions.
+    expect(accountApiStatements(template).length).toBeLessThanOrEqual(STANDALONE_REGIONS.length);
   });
 
   test('the Account Management policy allows DisableRegion only for Regions declared disabled, never EnableRegion with it', () => {
@@ -633,16 +811,50 @@ describe('the Account Management policy', () => {
     new RegionOptIn(stack, 'BHongKong', { regionName: 'ap-east-1', accountId: MEMBER_B, removalPolicy: RemovalPolicy.DESTROY });
     new RegionOptIn(stack, 'BTelAviv', { regionName: 'il-central-1', accountId: MEMBER_B });
     new RegionOptIn(stack, 'BMilan', { regionName: 'eu-south-1', accountId: MEMBER_B, enabled: false, removalPolicy: RemovalPolicy.DESTROY });
-    const statements = accountApiStatements(Template.fromStack(stack));
+    const template = Template.fromStack(stack);
 
     // RemovalPolicy.DESTROY adds nothing here: the removal statement of the handler role's DefaultPolicy covers it.
-    expectStatements(statements, [
-      regionStatement([ENABLE, GET], ['af-south-1'], [standaloneArn()]),
-      regionStatement([ENABLE, GET], ['ap-east-1'], [memberArn(MEMBER_A)]),
-      regionStatement([DISABLE, GET], ['me-south-1'], [memberArn(MEMBER_A)]),
-      regionStatement([ENABLE, GET], ['ap-east-1', 'il-central-1'], [memberArn(MEMBER_B)]),
-      regionStatement([DISABLE, GET], ['eu-south-1'], [memberArn(MEMBER_B)]),
-    ]);
+    expect(effectivePermissions(template)).toEqual(permissions([
+      [standaloneArn(), { [ENABLE]: ['af-south-1'], [GET]: ['af-south-1'] }],
+      [memberArn(MEMBER_A), { [ENABLE]: ['ap-east-1'], [DISABLE]: ['me-south-1'], [GET]: ['ap-east-1', 'me-south-1'] }],
+      [memberArn(MEMBER_B), {
+        [ENABLE]: ['ap-east-1', 'il-central-1'],
+        [DISABLE]: ['eu-south-1'],
+        [GET]: ['ap-east-1', 'eu-south-1', 'il-central-1'],
+      }],
+    ]));
+    expectCompactPolicies(template);
+    const statements = accountApiStatements(template);
+    // Five (actions, Region) pairs: Enable and Get of af-south-1, ap-east-1 and il-central-1; Disable and Get of
+    // me-south-1 and eu-south-1.
+    expect(statements.length).toBeLessThanOrEqual(5);
+    for (const statement of statements) {
+      expect([...asArray(statement.Action)].sort()).toEqual(asArray(statement.Action).includes(DISABLE) ? [DISABLE, GET] : [ENABLE, GET]);
+    }
+  });
+
+  test('40 accounts each enabling a different set of Regions keep every policy within IAM\'s 6,144 characters', () => {
+    // Before the character budget, the one policy of these 40 accounts had a statement per account: 9,690 characters
+    // (9,970 in aws-us-gov).
+    const stack = newStack();
+    const regions = ['af-south-1', 'ap-east-1', 'eu-south-1', 'il-central-1', 'me-central-1', 'me-south-1'];
+    const expected: Array<[unknown, Record<string, string[]>]> = [];
+    for (let i = 0; i < 40; i++) {
+      const accountId = String(200000000000 + i);
+      // The Regions of the bits of i + 1: 40 different non-empty sets.
+      const enabled = regions.filter((_region, bit) => Math.floor((i + 1) / 2 ** bit) % 2 === 1);
+      for (const regionName of enabled) new RegionOptIn(stack, `${accountId}-${regionName}`, { regionName, accountId });
+      expected.push([memberArn(accountId), { [ENABLE]: enabled, [GET]: enabled }]);
+    }
+    const template = Template.fromStack(stack);
+
+    expectPoliciesWithinIamLimits(template);
+    expect(effectivePermissions(template)).toEqual(permissions(expected));
+    expectCompactPolicies(template);
+    const policies = Object.keys(template.findResources('AWS::IAM::ManagedPolicy'));
+    for (const resource of Object.values(template.findResources(CUSTOM_RESOURCE_TYPE))) {
+      expect(resource.DependsOn).toEqual(expect.arrayContaining(policies));
+    }
   });
 
   test('RemovalPolicy.DESTROY leaves the Account Management policy as RETAIN has it', () => {
@@ -965,4 +1177,17 @@ describe('cdk-nag AwsSolutions checks', () => {
     const findings = nagFindings(stackWithRegions());
     expect(stale(findings, ACKNOWLEDGED)).toEqual([]);
   });
+});
+
+test('one account with many Regions stays in one policy instead of leaving empty ones', () => {
+  const stack = new Stack(new App(), 'Stack', { env: { account: '111111111111', region: 'us-east-1' } });
+  const regions = ['af-south-1', 'ap-east-1', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-7',
+    'ca-west-1', 'eu-south-1', 'eu-south-2', 'eu-central-2', 'il-central-1', 'me-south-1', 'me-central-1', 'mx-central-1',
+    'ap-southeast-6', 'ap-east-2', 'eu-west-4', 'us-west-3', 'sa-west-1', 'ap-northeast-4', 'eu-north-2'];
+  regions.forEach(regionName => new RegionOptIn(stack, regionName, { regionName, accountId: '222222222222' }));
+  const policies = Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy');
+  expect(Object.keys(policies)).toHaveLength(1);
+  const values = Object.values(policies)[0].Properties.PolicyDocument.Statement
+    .flatMap((s: any) => s.Condition['ForAnyValue:StringEquals']['account:TargetRegion']);
+  expect([...values].sort()).toEqual([...regions].sort());
 });

@@ -41,8 +41,8 @@ interface PolicyPart {
 const MAX_CHARS_PER_POLICY = 5_600;
 /** What an account's ARN costs in a statement (resolved, with quotes and comma). */
 const CHARS_PER_ARN = 50;
-/** What a statement costs besides its ARNs: effect, actions, condition. */
-const CHARS_PER_STATEMENT = 260;
+/** What a statement costs besides its ARNs: effect, actions, condition (about 170 for the longest). */
+const CHARS_PER_STATEMENT = 200;
 /** A role attaches 10 managed policies by default; AWSLambdaBasicExecutionRole is one of them. */
 const MAX_POLICIES = 9;
 
@@ -75,7 +75,9 @@ export class AccountApiPolicy extends Construct {
     const actions = [...grant.actions].sort();
     const needKey = `${actions.join(',')}|${grant.conditionKey ?? ''}|${grant.conditionValue ?? ''}`;
     if (entry.needs.has(needKey)) return;
-    if (entry.part && entry.part.chars + cost(entry.part, entry.resources, [needKey]) > MAX_CHARS_PER_POLICY) {
+    // An account alone in its policy stays there whatever it needs: moving it would only leave an empty policy.
+    const overBudget = entry.part && entry.part.chars + cost(entry.part, entry.resources, [needKey]) > MAX_CHARS_PER_POLICY;
+    if (entry.part && overBudget && entry.part.accounts.length > 1) {
       leave(entry.part, entry);
       entry.part = undefined;
     }
