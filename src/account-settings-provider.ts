@@ -1,10 +1,9 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { AccountApiPolicy, AccountGrant } from './private/account-api-policy';
-import { createHandlerFunction, FRAMEWORK_LOG_LEVEL, grantRemoval } from './private/handler-function';
+import { createHandlerFunction, createProvider, grantRemoval } from './private/handler-function';
 
 /**
  * Properties of the per-stack provider behind the contact and account-name constructs.
@@ -65,13 +64,8 @@ export class AccountSettingsProvider extends Construct {
     });
     this.policy = new AccountApiPolicy(this, 'AccountApiPolicy', handler.role!);
     grantRemoval(handler.role!, ['account:DeleteAlternateContact']);
-    const provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: handler,
-      frameworkLambdaLoggingLevel: FRAMEWORK_LOG_LEVEL,
-      logGroup: new logs.LogGroup(this, 'FrameworkLogs', { retention: logRetention }),
-    });
     this.handler = handler;
-    this.serviceToken = provider.serviceToken;
+    this.serviceToken = createProvider(this, { onEventHandler: handler, logRetention });
   }
 
   /**

@@ -5,13 +5,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { AlternateContacts } from './account-baseline';
 import { AlternateContactType } from './alternate-contact';
 import { alternateContactsByType } from './private/contacts';
 import { warnUnlessUsEast1 } from './private/events';
-import { createHandlerFunction, FRAMEWORK_LOG_LEVEL, grantRemoval } from './private/handler-function';
+import { createHandlerFunction, createProvider, grantRemoval } from './private/handler-function';
 import { claimSetting } from './private/setting-claims';
 import { validateAccountId, validateAlternateContactDetails, validateRegionName } from './validation';
 
@@ -108,7 +107,10 @@ export interface OrganizationBaselineProps {
   readonly reconcileSchedule?: events.Schedule;
 
   /**
-   * Delete the baseline's alternate contacts from the targeted accounts when the baseline is removed.
+   * Delete the baseline's alternate contacts from the targeted accounts when the baseline is removed
+   * (not when it is renamed, its targets change, or a deploy is rolled back). An update does not
+   * remove: accounts that leave the targets and contact types dropped from the baseline keep what
+   * they had.
    *
    * @default false - removing the baseline leaves every setting in place
    */
@@ -365,15 +367,12 @@ class OrganizationBaselineProvider extends Construct {
     this.handler = fn('IsComplete', 'isComplete', 'cdk-account-management: organization baseline passes');
     this.accountEventFunction = fn('AccountEvent', 'onAccountEvent', 'cdk-account-management: organization baseline for new accounts');
     this.scheduleFunction = fn('Reconcile', 'onSchedule', 'cdk-account-management: scheduled organization baseline');
-    const provider = new cr.Provider(this, 'Provider', {
+    this.serviceToken = createProvider(this, {
       onEventHandler: onEvent,
       isCompleteHandler: this.handler,
       queryInterval: Duration.seconds(10),
-      totalTimeout: Duration.hours(1),
-      frameworkLambdaLoggingLevel: FRAMEWORK_LOG_LEVEL,
-      logGroup: new logs.LogGroup(this, 'FrameworkLogs', { retention: logs.RetentionDays.ONE_YEAR }),
+      logRetention: logs.RetentionDays.ONE_YEAR,
     });
-    this.serviceToken = provider.serviceToken;
   }
 
   /**

@@ -2,10 +2,9 @@ import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { AccountApiPolicy, AccountGrant } from './private/account-api-policy';
-import { createHandlerFunction, FRAMEWORK_LOG_LEVEL, grantRemoval } from './private/handler-function';
+import { createHandlerFunction, createProvider, grantRemoval } from './private/handler-function';
 
 /**
  * Properties of a `RegionOptInProvider`.
@@ -27,8 +26,6 @@ export interface RegionOptInProviderProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-/** The provider framework's own limit: CloudFormation waits at most one hour for a custom resource. */
-const FRAMEWORK_TIMEOUT = Duration.hours(1);
 const DEFAULT_POLL_INTERVAL = Duration.seconds(30);
 const MIN_POLL_INTERVAL = Duration.seconds(10);
 const MAX_POLL_INTERVAL = Duration.minutes(5);
@@ -95,16 +92,12 @@ export class RegionOptInProvider extends Construct {
     });
     this.onEventHandler = handler('OnEvent', 'onEvent', 'cdk-account-management: starts Region opt-in transitions');
     this.isCompleteHandler = handler('IsComplete', 'isComplete', 'cdk-account-management: waits for Region opt-in transitions');
-    const provider = new cr.Provider(this, 'Provider', {
+    this.serviceToken = createProvider(this, {
       onEventHandler: this.onEventHandler,
       isCompleteHandler: this.isCompleteHandler,
       queryInterval: pollInterval,
-      // The largest multiple of the interval within the hour (the framework counts attempts).
-      totalTimeout: Duration.seconds(Math.floor(FRAMEWORK_TIMEOUT.toSeconds() / pollInterval.toSeconds()) * pollInterval.toSeconds()),
-      frameworkLambdaLoggingLevel: FRAMEWORK_LOG_LEVEL,
-      logGroup: new logs.LogGroup(this, 'FrameworkLogs', { retention: logRetention }),
+      logRetention,
     });
-    this.serviceToken = provider.serviceToken;
   }
 
   /**

@@ -3,6 +3,7 @@ import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 
 export interface HandlerFunctionProps {
@@ -36,11 +37,34 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
   });
 }
 
+export interface ProviderOptions {
+  readonly onEventHandler: lambda.IFunction;
+  /** With a waiter: the handler it polls, and how often. */
+  readonly isCompleteHandler?: lambda.IFunction;
+  readonly queryInterval?: Duration;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** CloudFormation waits at most one hour for a custom resource. */
+const FRAMEWORK_TIMEOUT = Duration.hours(1);
+
 /**
- * The Provider framework's own functions log every request with its ResourceProperties (which hold
- * contact values) at INFO; FATAL keeps them silent whatever default an aws-cdk-lib version picks.
+ * The Provider framework in front of the handlers, returning its service token. Its own functions log
+ * every request with its ResourceProperties (which hold contact values) at INFO: FATAL keeps them
+ * silent whatever default an aws-cdk-lib version picks. A waiter gets the largest multiple of its
+ * interval within the hour (the framework counts attempts).
  */
-export const FRAMEWORK_LOG_LEVEL = lambda.ApplicationLogLevel.FATAL;
+export function createProvider(scope: Construct, options: ProviderOptions): string {
+  const interval = options.queryInterval?.toSeconds();
+  return new cr.Provider(scope, 'Provider', {
+    onEventHandler: options.onEventHandler,
+    isCompleteHandler: options.isCompleteHandler,
+    queryInterval: options.queryInterval,
+    totalTimeout: interval ? Duration.seconds(Math.floor(FRAMEWORK_TIMEOUT.toSeconds() / interval) * interval) : undefined,
+    frameworkLambdaLoggingLevel: lambda.ApplicationLogLevel.FATAL,
+    logGroup: new logs.LogGroup(scope, 'FrameworkLogs', { retention: options.logRetention }),
+  }).serviceToken;
+}
 
 /**
  * What a handler needs to remove settings: `actions` on every member account and on the deploying
