@@ -13,6 +13,7 @@ import {
   PrimaryContactDetails,
   RegionOptIn,
 } from '../src';
+import { allStatements, ANY_MEMBER_ARN, asArray, memberArn, Statement } from './iam';
 import { Acknowledged, nagFindings, stale, unacknowledged } from './nag';
 
 /*
@@ -97,21 +98,8 @@ const ORGANIZATIONS_ACTIONS = [
 // ---------------------------------------------------------------------------------------------------------------------
 // Helpers
 
-interface Statement {
-  readonly Effect: string;
-  readonly Action: string | string[];
-  readonly Resource?: unknown;
-  readonly NotResource?: unknown;
-  readonly Condition?: Record<string, Record<string, unknown>>;
-}
-
 function newStack(region = 'us-east-1'): Stack {
   return new Stack(new App(), 'Stack', { env: { ...ENV, region } });
-}
-
-function asArray<T>(value: T | T[] | undefined): T[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
 }
 
 /** Asserts that `fn` throws an Error whose message is exactly `message` (`toThrow(string)` would accept a part of it). */
@@ -129,14 +117,6 @@ function expectSameMembers(actual: unknown[], expected: unknown[]): void {
 
 /** The ARN the handler's calls without AccountId (the deploying account, standalone context) are authorized against. */
 const STANDALONE_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':account::', { Ref: 'AWS::AccountId' }, ':account']] };
-
-/** The ARN the handler's calls with AccountId (organizations context) are authorized against. */
-function memberArn(account: string): unknown {
-  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:account::*:account/o-*/${account}`]] };
-}
-
-/** Every member account of any organization: for targets resolved at deploy time, and for removal. */
-const ANY_MEMBER_ARN = memberArn('*');
 
 /** What the handler role is granted whenever the stack has an OrganizationBaseline, whatever its props. */
 const REMOVAL_STATEMENT: Statement = { Effect: 'Allow', Action: 'account:DeleteAlternateContact', Resource: [STANDALONE_ARN, ANY_MEMBER_ARN] };
@@ -158,20 +138,6 @@ const PROVIDER_STATEMENTS = [REMOVAL_STATEMENT, STACK_READ_STATEMENT, SSM_STATEM
  */
 function parameterName(baseline: IConstruct, id: 'Progress' | 'ReconcileProgress'): string {
   return `${PARAMETER_PREFIX}${Names.uniqueResourceName(baseline, { maxLength: 120 })}/${id}`;
-}
-
-/** Every statement of every IAM policy in the template (policies, managed policies and roles' inline policies). */
-function allStatements(template: Template): Statement[] {
-  const statements: Statement[] = [];
-  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
-    for (const policy of Object.values(template.findResources(type))) {
-      statements.push(...policy.Properties.PolicyDocument.Statement);
-    }
-  }
-  for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
-    for (const inline of role.Properties.Policies ?? []) statements.push(...inline.PolicyDocument.Statement);
-  }
-  return statements;
 }
 
 /** The logical id of the L1 resource of the construct at `path` (e.g. 'OrganizationBaselineProvider/AccountApiPolicy') under `stack`. */
@@ -1624,7 +1590,6 @@ describe('cdk-nag AwsSolutions checks', () => {
         + 'isComplete handler\'s log of every pass does not show',
     },
   ];
-
 
   function stackWithOrganizationBaseline(): Stack {
     const stack = newStack();

@@ -10,6 +10,7 @@ import {
   PrimaryContact,
   PrimaryContactProps,
 } from '../src';
+import { accountApiStatements, allStatements, ANY_MEMBER_ARN, asArray, effectivePermissions, expectCompactPolicies, expectPoliciesWithinIamLimits, memberArn, NO_CONDITION, permissions, standaloneArn, Statement } from './iam';
 import { Acknowledged, nagFindings, stale, unacknowledged } from './nag';
 
 const STACK_ACCOUNT = '111111111111';
@@ -57,30 +58,6 @@ const CUSTOM_RESOURCE_TYPES = ['Custom::AccountAlternateContact', 'Custom::Accou
 // ---------------------------------------------------------------------------------------------------------------------
 // Helpers
 
-interface Statement {
-  readonly Effect: string;
-  readonly Action: string | string[];
-  readonly NotAction?: unknown;
-  readonly Resource?: unknown;
-  readonly NotResource?: unknown;
-  readonly Condition?: Record<string, Record<string, unknown>>;
-}
-
-/** The ARN the handler's calls without AccountId are authorized against (the deploying account). */
-function standaloneArn(account?: string): unknown {
-  return account === undefined
-    ? { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':account::', { Ref: 'AWS::AccountId' }, ':account']] }
-    : { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:account::${account}:account`]] };
-}
-
-/** The ARN the handler's calls with AccountId (organizations mode) are authorized against. */
-function memberArn(account: string): unknown {
-  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:account::*:account/o-*/${account}`]] };
-}
-
-/** Every member account of any organization: the one wildcard account ARN, for the removal actions only. */
-const ANY_MEMBER_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':account::*:account/o-*/*']] };
-
 /** The removal statement: the removal actions on the deploying account and every member account, without a condition. */
 const REMOVAL_STATEMENT: Statement = {
   Effect: 'Allow',
@@ -95,23 +72,11 @@ const STACK_READ_STATEMENT: Statement = {
   Resource: { Ref: 'AWS::StackId' },
 };
 
-function asArray<T>(value: T | T[] | undefined): T[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
 /** The logical id of the one resource of `type` whose properties match `props`. */
 function logicalIdOf(template: Template, type: string, props: Record<string, unknown> = {}): string {
   const found = Object.keys(template.findResources(type, { Properties: props }));
   expect(found).toHaveLength(1);
   return found[0];
-}
-
-/** The statements of the handler's Account Management policies (managed policies, parts of one). */
-function accountApiStatements(template: Template): Statement[] {
-  const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
-  expect(policies.length).toBeGreaterThanOrEqual(1);
-  return policies.flatMap(policy => policy.Properties.PolicyDocument.Statement);
 }
 
 /** The statements of the DefaultPolicy (AWS::IAM::Policy) of the role the handler runs as, which must exist once. */
@@ -121,20 +86,6 @@ function handlerDefaultPolicyStatements(template: Template): Statement[] {
   const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }));
   expect(policies).toHaveLength(1);
   return policies[0].Properties.PolicyDocument.Statement;
-}
-
-/** Every statement of every IAM policy in the template (policies and roles' inline policies). */
-function allStatements(template: Template): Statement[] {
-  const statements: Statement[] = [];
-  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
-    for (const policy of Object.values(template.findResources(type))) {
-      statements.push(...policy.Properties.PolicyDocument.Statement);
-    }
-  }
-  for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
-    for (const inline of role.Properties.Policies ?? []) statements.push(...inline.PolicyDocument.Statement);
-  }
-  return statements;
 }
 
 /** The statements that allow any of `actions`. */
@@ -164,163 +115,6 @@ function alternateContactStatement(statements: Statement[], types: string[]): St
     JSON.stringify(s.Condition?.['ForAnyValue:StringEquals']?.['account:AlternateContactTypes']) === JSON.stringify(sorted));
   expect(found).toHaveLength(1);
   return found[0];
-}
-
-/** In EffectivePermissions, what an action allowed without a condition is allowed for. */
-const NO_CONDITION = '(no condition)';
-
-/**
- * What Account Management policies allow, whatever their statements: account ARN (the JSON of the resource) →
- * action → the sorted values of the condition key the action is allowed for, or [NO_CONDITION].
- */
-type EffectivePermissions = Record<string, Record<string, string[]>>;
-
-/**
- * The values of `conditionKey` that `statement` is narrowed to, or [NO_CONDITION] without a condition; fails on
- * any other condition (another operator or key, or several), which EffectivePermissions could not describe.
- */
-function conditionValuesOf(statement: Statement, conditionKey: string): string[] {
-  if (statement.Condition === undefined) return [NO_CONDITION];
-  expect(Object.keys(statement.Condition)).toEqual(['ForAnyValue:StringEquals']);
-  const byKey = statement.Condition['ForAnyValue:StringEquals'];
-  expect(Object.keys(byKey)).toEqual([conditionKey]);
-  const values = asArray(byKey[conditionKey]);
-  expect(values.length).toBeGreaterThan(0);
-  for (const value of values) expect(typeof value).toBe('string');
-  return values as string[];
-}
-
-/** What `statements` allow, per account ARN and action; every statement must be an Allow of Action on Resource. */
-function permissionsOf(statements: Statement[], conditionKey: string): EffectivePermissions {
-  const byAccount = new Map<string, Map<string, Set<string>>>();
-  for (const statement of statements) {
-    expect(statement.Effect).toBe('Allow');
-    expect(statement.NotAction).toBeUndefined();
-    expect(statement.NotResource).toBeUndefined();
-    const values = conditionValuesOf(statement, conditionKey);
-    const resources = asArray(statement.Resource);
-    expect(resources.length).toBeGreaterThan(0);
-    for (const resource of resources) {
-      const account = JSON.stringify(resource);
-      const byAction = byAccount.get(account) ?? new Map<string, Set<string>>();
-      byAccount.set(account, byAction);
-      for (const action of asArray(statement.Action)) {
-        const allowed = byAction.get(action) ?? new Set<string>();
-        byAction.set(action, allowed);
-        for (const value of values) allowed.add(value);
-      }
-    }
-  }
-  return Object.fromEntries([...byAccount].map(([account, byAction]) =>
-    [account, Object.fromEntries([...byAction].map(([action, values]) => [action, [...values].sort()]))]));
-}
-
-/** What all the AWS::IAM::ManagedPolicy statements of `template` allow together. */
-function effectivePermissions(template: Template, conditionKey: string = CONDITION_KEY): EffectivePermissions {
-  return permissionsOf(accountApiStatements(template), conditionKey);
-}
-
-/** The EffectivePermissions of `accounts`: each ARN with the values each of its actions is allowed for. */
-function permissions(accounts: Array<[arn: unknown, actions: Record<string, string[]>]>): EffectivePermissions {
-  const result: EffectivePermissions = {};
-  for (const [arn, actions] of accounts) {
-    const account = JSON.stringify(arn);
-    if (result[account]) throw new Error(`${account} is listed twice`);
-    result[account] = Object.fromEntries(Object.entries(actions).map(([action, values]) => [action, [...new Set(values)].sort()]));
-  }
-  return result;
-}
-
-/**
- * Expects each managed policy to be as compact as its accounts allow: each (actions, condition value) pair in one
- * statement of the policy, so no more statements than pairs; no two statements of the same actions listing the same
- * accounts (they would be one); accounts with the same permissions in the policy listed by the same statements. And
- * each ARN in one policy only (an account's statements stay in one policy), which holds in a stack whose account is
- * known, where each account has one ARN.
- */
-function expectCompactPolicies(template: Template, conditionKey: string = CONDITION_KEY): void {
-  const problems: string[] = [];
-  const policyOf = new Map<string, string>();
-  const policies = Object.entries(template.findResources('AWS::IAM::ManagedPolicy'));
-  expect(policies.length).toBeGreaterThanOrEqual(1);
-  for (const [policy, resource] of policies) {
-    const statements: Statement[] = resource.Properties.PolicyDocument.Statement;
-    const statementsOfPair = new Map<string, number[]>();
-    const statementOfListing = new Map<string, number>();
-    const statementsOfAccount = new Map<string, number[]>();
-    statements.forEach((statement, index) => {
-      const actions = [...asArray(statement.Action)].sort().join(',');
-      for (const value of conditionValuesOf(statement, conditionKey)) {
-        const pair = `${actions} ${value}`;
-        statementsOfPair.set(pair, [...(statementsOfPair.get(pair) ?? []), index]);
-      }
-      const accounts = [...new Set(asArray(statement.Resource).map((r) => JSON.stringify(r)))].sort();
-      const listing = `${actions} on ${accounts.join(' ')}`;
-      const same = statementOfListing.get(listing);
-      if (same !== undefined) problems.push(`${policy}: statements ${same} and ${index} both allow ${listing}`);
-      statementOfListing.set(listing, index);
-      for (const account of accounts) statementsOfAccount.set(account, [...(statementsOfAccount.get(account) ?? []), index]);
-    });
-    for (const [pair, indexes] of statementsOfPair) {
-      if (indexes.length > 1) problems.push(`${policy}: statements ${indexes.join(', ')} all allow ${pair}`);
-    }
-    if (statements.length > statementsOfPair.size) {
-      problems.push(`${policy}: ${statements.length} statements for ${statementsOfPair.size} (actions, value) pairs`);
-    }
-    const firstWithPermissions = new Map<string, string>();
-    for (const [account, actions] of Object.entries(permissionsOf(statements, conditionKey))) {
-      const key = JSON.stringify(Object.entries(actions).sort());
-      const first = firstWithPermissions.get(key) ?? account;
-      firstWithPermissions.set(key, first);
-      const listedBy = JSON.stringify(statementsOfAccount.get(account));
-      const firstListedBy = JSON.stringify(statementsOfAccount.get(first));
-      if (listedBy !== firstListedBy) {
-        problems.push(`${policy}: ${account} and ${first} have the same permissions but are listed by statements ${listedBy} and ${firstListedBy}`);
-      }
-      const other = policyOf.get(account);
-      if (other !== undefined) problems.push(`${account} is listed by both ${other} and ${policy}`);
-      policyOf.set(account, policy);
-    }
-  }
-  expect(problems).toEqual([]);
-}
-
-/**
- * `value` (a policy document) as IAM sees it: the partition, the deploying account and Fn::Join resolved.
- */
-function resolved(value: unknown, partition: string): unknown {
-  if (Array.isArray(value)) return value.map((item) => resolved(item, partition));
-  if (value === null || typeof value !== 'object') return value;
-  const object = value as Record<string, unknown>;
-  if ('Ref' in object) {
-    if (object.Ref === 'AWS::Partition') return partition;
-    if (object.Ref === 'AWS::AccountId') return STACK_ACCOUNT;
-    throw new Error(`cannot resolve ${JSON.stringify(object)}`);
-  }
-  if ('Fn::Join' in object) {
-    const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
-    return parts.map((part) => resolved(part, partition)).join(separator);
-  }
-  return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, resolved(item, partition)]));
-}
-
-/**
- * The size IAM counts of each managed policy: its document as JSON without whitespace, tokens resolved, in the
- * aws partition or in aws-us-gov (the partition with the longest name), whichever is larger.
- */
-function resolvedSizes(template: Template): number[] {
-  return Object.values(template.findResources('AWS::IAM::ManagedPolicy')).map((policy) => Math.max(
-    ...['aws', 'aws-us-gov'].map((partition) => JSON.stringify(resolved(policy.Properties.PolicyDocument, partition)).length),
-  ));
-}
-
-/** Expects every managed policy within IAM's 6,144 characters, and at most the 9 a role can attach besides its own. */
-function expectPoliciesWithinIamLimits(template: Template): number[] {
-  const sizes = resolvedSizes(template);
-  expect(sizes.length).toBeGreaterThanOrEqual(1);
-  expect(sizes.length).toBeLessThanOrEqual(9);
-  for (const size of sizes) expect(size).toBeLessThan(6144);
-  return sizes;
 }
 
 function newStack(): Stack {
@@ -389,9 +183,9 @@ describe('the per-stack provider', () => {
     const { stack, accounts } = stackWith100Contacts();
     const template = Template.fromStack(stack);
 
-    expect(effectivePermissions(template)).toEqual(permissions(accounts.map((accountId, i) =>
+    expect(effectivePermissions(template, CONDITION_KEY)).toEqual(permissions(accounts.map((accountId, i) =>
       [memberArn(accountId), { 'account:PutAlternateContact': i < 33 ? ALL_TYPES : ['SECURITY'] }])));
-    expectCompactPolicies(template);
+    expectCompactPolicies(template, CONDITION_KEY);
     const policies = Object.keys(template.findResources('AWS::IAM::ManagedPolicy')).length;
     expect(accountApiStatements(template).length).toBeLessThanOrEqual(ALL_TYPES.length * policies);
     expectPoliciesWithinIamLimits(template);
@@ -593,12 +387,12 @@ describe('the Account Management policy', () => {
     new AlternateContact(stack, 'CSECURITY', { ...SECURITY_CONTACT, accountId: '444444444444' });
     const template = Template.fromStack(stack);
 
-    expect(effectivePermissions(template)).toEqual(permissions([
+    expect(effectivePermissions(template, CONDITION_KEY)).toEqual(permissions([
       [memberArn('222222222222'), { 'account:PutAlternateContact': ['BILLING', 'SECURITY'] }],
       [memberArn('333333333333'), { 'account:PutAlternateContact': ['BILLING', 'SECURITY'] }],
       [memberArn('444444444444'), { 'account:PutAlternateContact': ['SECURITY'] }],
     ]));
-    expectCompactPolicies(template);
+    expectCompactPolicies(template, CONDITION_KEY);
     // Two (actions, type) pairs: (PutAlternateContact, BILLING) and (PutAlternateContact, SECURITY).
     const statements = accountApiStatements(template);
     expect(statements).toHaveLength(2);
@@ -767,7 +561,6 @@ describe('cdk-nag AwsSolutions checks', () => {
     },
   ];
 
-
   function stackWithEverySetting(): Stack {
     const stack = newStack();
     new AlternateContact(stack, 'Security', SECURITY_CONTACT);
@@ -871,8 +664,8 @@ describe('policy size', () => {
 
     const sizes = expectPoliciesWithinIamLimits(template);
     expect(sizes.length).toBeGreaterThan(1);
-    expect(effectivePermissions(template)).toEqual(permissions(expected));
-    expectCompactPolicies(template);
+    expect(effectivePermissions(template, CONDITION_KEY)).toEqual(permissions(expected));
+    expectCompactPolicies(template, CONDITION_KEY);
     expectEveryCustomResourceWaitsForEveryPolicy(template);
   });
 
@@ -897,8 +690,8 @@ describe('policy size', () => {
     const template = Template.fromStack(stack);
 
     expectPoliciesWithinIamLimits(template);
-    expect(effectivePermissions(template)).toEqual(permissions(expected));
-    expectCompactPolicies(template);
+    expect(effectivePermissions(template, CONDITION_KEY)).toEqual(permissions(expected));
+    expectCompactPolicies(template, CONDITION_KEY);
     expectEveryCustomResourceWaitsForEveryPolicy(template);
   });
 });
