@@ -156,7 +156,10 @@ export class OrganizationBaseline extends Construct {
   /** Accounts with a Region that could not be requested yet (the service's in-progress limits). */
   public readonly attrRegionsPending: string;
 
-  /** The handler function shared by the deploy, the new-account and the scheduled paths. */
+  /**
+   * The function that applies the baseline during deploys (the waiter's isComplete handler); the
+   * new-account and scheduled paths run the same code in functions of their own.
+   */
   public readonly handler: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: OrganizationBaselineProps) {
