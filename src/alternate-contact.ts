@@ -1,6 +1,7 @@
 import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccountSettingsProvider } from './account-settings-provider';
+import { renderAlternateContact } from './private/contacts';
 import { claimSetting } from './private/setting-claims';
 import { validateAccountId, validateAlternateContactDetails, validateRemovalPolicy } from './validation';
 
@@ -116,10 +117,7 @@ export class AlternateContact extends Construct {
         Setting: 'AlternateContact',
         AccountId: props.accountId,
         AlternateContactType: props.type,
-        Name: props.name,
-        Title: props.title,
-        EmailAddress: props.emailAddress,
-        PhoneNumber: props.phoneNumber,
+        ...renderAlternateContact(props),
       },
     });
     resource.node.addDependency(provider._policyDependency);

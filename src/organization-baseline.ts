@@ -8,7 +8,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { AlternateContacts } from './account-baseline';
 import { AlternateContactType } from './alternate-contact';
-import { alternateContactsByType } from './private/contacts';
+import { alternateContactsByType, renderAlternateContact } from './private/contacts';
 import { warnUnlessUsEast1 } from './private/events';
 import { createHandlerFunction, createProvider, grantRemoval } from './private/handler-function';
 import { claimSetting } from './private/setting-claims';
@@ -176,10 +176,10 @@ export class OrganizationBaseline extends Construct {
       }
       const byType = alternateContactsByType(override.alternateContacts);
       byType.forEach(([type, details]) => validateAlternateContactDetails(details, `overrides[${override.accountId}].alternateContacts.${type.toLowerCase()}.`));
-      overrides[override.accountId] = Object.fromEntries(byType.map(([type, d]) => [type, render(d)]));
+      overrides[override.accountId] = Object.fromEntries(byType.map(([type, d]) => [type, renderAlternateContact(d)]));
     }
     const baseline = {
-      alternateContacts: Object.fromEntries(contacts.map(([type, d]) => [type, render(d)])),
+      alternateContacts: Object.fromEntries(contacts.map(([type, d]) => [type, renderAlternateContact(d)])),
       enabledRegions: props.enabledRegions ?? [],
       overrides,
     };
@@ -288,10 +288,6 @@ function progressParameter(scope: Construct, id: string, what: string): ssm.Stri
     description: `cdk-account-management: ${what} (no contact values)`,
     stringValue: '{}',
   });
-}
-
-function render(details: { name: string; title: string; emailAddress: string; phoneNumber: string }) {
-  return { Name: details.name, Title: details.title, EmailAddress: details.emailAddress, PhoneNumber: details.phoneNumber };
 }
 
 interface TargetSpec {

@@ -1,4 +1,6 @@
 import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import type { AlternateContactDetails } from './alternate-contact';
+import type { PrimaryContactDetails } from './primary-contact';
 
 /*
  * Synth-time checks with the Account Management API's own constraints (see the reference's data types).
@@ -91,9 +93,7 @@ export function validateRemovalPolicy(property: string, policy: RemovalPolicy | 
 }
 
 /** The fields of an alternate contact; `prefix` names where they sit (e.g. "alternateContacts.security."). */
-export function validateAlternateContactDetails(details: {
-  readonly name: string; readonly title: string; readonly emailAddress: string; readonly phoneNumber: string;
-}, prefix = ''): void {
+export function validateAlternateContactDetails(details: AlternateContactDetails, prefix = ''): void {
   validateLength(`${prefix}name`, details.name, 1, 64);
   validateLength(`${prefix}title`, details.title, 1, 50);
   validateEmailAddress(`${prefix}emailAddress`, details.emailAddress);
@@ -101,20 +101,7 @@ export function validateAlternateContactDetails(details: {
 }
 
 /** The fields of a primary contact; `prefix` names where they sit (e.g. "primaryContact."). */
-export function validatePrimaryContactDetails(details: {
-  readonly fullName: string;
-  readonly addressLine1: string;
-  readonly addressLine2?: string;
-  readonly addressLine3?: string;
-  readonly city: string;
-  readonly companyName?: string;
-  readonly countryCode: string;
-  readonly districtOrCounty?: string;
-  readonly phoneNumber: string;
-  readonly postalCode: string;
-  readonly stateOrRegion?: string;
-  readonly websiteUrl?: string;
-}, prefix = ''): void {
+export function validatePrimaryContactDetails(details: PrimaryContactDetails, prefix = ''): void {
   validateLength(`${prefix}fullName`, details.fullName, 1, 50);
   validateLength(`${prefix}addressLine1`, details.addressLine1, 1, 60);
   validateLength(`${prefix}addressLine2`, details.addressLine2, 1, 60);

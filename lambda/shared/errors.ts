@@ -1,7 +1,8 @@
 import { MAX_ATTEMPTS } from './clients';
 import { Target } from './target';
 
-interface ServiceError {
+/** What the SDK's errors carry that the handlers read. */
+export interface ServiceError {
   readonly name?: string;
   readonly message?: string;
   readonly fieldList?: Array<{ name?: string }>;
@@ -25,9 +26,9 @@ function hint(error: ServiceError, target: Target): string | undefined {
       return 'check the construct\'s properties against the API\'s constraints';
     case 'TooManyRequestsException':
     case 'ThrottlingException':
-      return `still throttled after ${MAX_ATTEMPTS} attempts; deploy again, or declare fewer settings per stack`;
+      return `${retriesExhausted(error, 'the service')}, or declare fewer settings per stack`;
     default:
-      return (error.$metadata?.httpStatusCode ?? 0) >= 500 ? `the service kept failing after ${MAX_ATTEMPTS} attempts; deploy again later` : undefined;
+      return retriesExhausted(error, 'the service');
   }
 }
 
@@ -68,4 +69,12 @@ export function isTransient(error: unknown): boolean {
   const name = errorName(error);
   const status = (error as ServiceError | undefined)?.$metadata?.httpStatusCode ?? 0;
   return name === 'TooManyRequestsException' || name === 'ThrottlingException' || name === 'ConflictException' || status >= 500;
+}
+
+/** The hint for an error the client retried in vain (throttling, 5xx), or undefined for any other. */
+export function retriesExhausted(error: ServiceError, service: string): string | undefined {
+  if (error.name === 'TooManyRequestsException' || error.name === 'ThrottlingException') {
+    return `still throttled after ${MAX_ATTEMPTS} attempts; deploy again`;
+  }
+  return (error.$metadata?.httpStatusCode ?? 0) >= 500 ? `${service} kept failing after ${MAX_ATTEMPTS} attempts; deploy again later` : undefined;
 }

@@ -7,7 +7,8 @@ import {
   DescribeAccountCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { MAX_ATTEMPTS, retryStrategy } from './clients';
+import { retryStrategy } from './clients';
+import { retriesExhausted, ServiceError } from './errors';
 
 let client: OrganizationsClient | undefined;
 
@@ -28,12 +29,6 @@ export interface TargetSpec {
   readonly excludeAccountIds?: string[];
 }
 
-interface ServiceError {
-  readonly name?: string;
-  readonly message?: string;
-  readonly $metadata?: { readonly httpStatusCode?: number };
-}
-
 const LIST_PERMISSIONS = 'organizations:ListAccounts, organizations:ListAccountsForParent, organizations:ListChildren, '
   + 'organizations:ListParents and organizations:DescribeAccount';
 
@@ -52,11 +47,8 @@ function hint(error: ServiceError): string | undefined {
       return 'check that the account is a member of this organization';
     case 'InvalidInputException':
       return 'check that organizationalUnitIds look like ou-xxxx-xxxxxxxx and account ids have 12 digits';
-    case 'TooManyRequestsException':
-    case 'ThrottlingException':
-      return `still throttled after ${MAX_ATTEMPTS} attempts; deploy again`;
     default:
-      return (error.$metadata?.httpStatusCode ?? 0) >= 500 ? `AWS Organizations kept failing after ${MAX_ATTEMPTS} attempts; deploy again later` : undefined;
+      return retriesExhausted(error, 'AWS Organizations');
   }
 }
 

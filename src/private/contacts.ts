@@ -11,3 +11,8 @@ export function alternateContactsByType(contacts: AlternateContacts | undefined)
   return byType.filter((entry): entry is [AlternateContactType, AlternateContactDetails] => entry[1] !== undefined);
 }
 
+
+/** An alternate contact's fields as PutAlternateContact (and the handlers) name them. */
+export function renderAlternateContact(details: AlternateContactDetails): Record<string, string> {
+  return { Name: details.name, Title: details.title, EmailAddress: details.emailAddress, PhoneNumber: details.phoneNumber };
+}
