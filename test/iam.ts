@@ -215,3 +215,15 @@ export function expectPoliciesWithinIamLimits(template: Template): number[] {
   for (const size of sizes) expect(size).toBeLessThan(6144);
   return sizes;
 }
+
+/** Expects no statement of `statements` to allow an account action on every resource or every action. */
+export function expectNoAccountActionOnEverything(statements: Statement[]): void {
+  expect(statements.length).toBeGreaterThan(0);
+  for (const statement of statements) {
+    expect(statement.NotResource).toBeUndefined();
+    expect(asArray(statement.Action)).not.toContain('account:*');
+    expect(asArray(statement.Action)).not.toContain('*');
+    expect(asArray(statement.Resource)).not.toContain('*');
+    expect(asArray(statement.Resource).length).toBeGreaterThan(0);
+  }
+}
