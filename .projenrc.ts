@@ -41,7 +41,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-cloudformation@${SDK_VERSION}`,
     `@aws-sdk/client-organizations@${SDK_VERSION}`,
     `@aws-sdk/client-ssm@${SDK_VERSION}`,
+    '@aws-sdk/client-sfn@^3.1164.0',
     '@smithy/core',
+    '@smithy/node-http-handler',
+    '@smithy/types',
     '@types/aws-lambda',
     'aws-sdk-client-mock@4.1.0',
     'aws-sdk-client-mock-jest@4.1.0',
@@ -49,10 +52,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-cdk/integ-runner@2.197.10',
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
     'esbuild',
+    // Runs the synthesized state machines in tests (declares Node 22; jest's setup makes it run on Node 20).
+    'aws-local-stepfunctions@3.0.0',
   ],
 
-  eslintOptions: { dirs: ['src'], devdirs: ['lambda', 'test', 'examples', 'benchmarks'] },
-  tsconfigDev: { include: ['../lambda/**/*.ts', '../examples/**/*.ts', '../benchmarks/**/*.ts'] },
+  eslintOptions: { dirs: ['src'], devdirs: ['lambda', 'local', 'test', 'examples', 'benchmarks'] },
+  tsconfigDev: { include: ['../lambda/**/*.ts', '../local/**/*.ts', '../examples/**/*.ts', '../benchmarks/**/*.ts'] },
   jestOptions: {
     // .ci/run reads the results file to print its summary line.
     extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
@@ -80,9 +85,9 @@ for (const entrypoint of ['lambda/settings/index.ts', 'lambda/region/index.ts', 
   });
 }
 
-// The handlers, the example app and the benchmarks are type-checked (and linted) as their own projects: they are not
-// part of the jsii build.
-for (const dir of ['lambda', 'examples', 'benchmarks']) {
+// The handlers, the local services, the example app and the benchmarks are type-checked (and linted) as their own
+// projects: they are not part of the jsii build.
+for (const dir of ['lambda', 'local', 'examples', 'benchmarks']) {
   new JsonFile(project, `${dir}/tsconfig.json`, {
     obj: {
       extends: '../tsconfig.json',
@@ -110,7 +115,7 @@ project.addTask('integ:update', {
 // The README's and the API docs' examples must compile (rosetta/default.ts-fixture wraps them in a Stack).
 project.postCompileTask.exec('jsii-rosetta extract --compile --fail --strict');
 project.gitignore.addPatterns('.jsii.tabl.json');
-project.npmignore?.addPatterns('/rosetta/', '/examples/', '/benchmarks/', '/docs/', '/lambda/', '/.ci/');
+project.npmignore?.addPatterns('/rosetta/', '/examples/', '/benchmarks/', '/docs/', '/lambda/', '/local/', '/.ci/');
 
 // Only the JavaScript package is built on these machines; package-all stays for a release machine.
 project.packageTask.reset();

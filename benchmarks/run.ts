@@ -1,57 +1,69 @@
 /*
  * Runs the benchmarks, prints their tables and writes them to docs/PERFORMANCE.md.
  *
- *   npx projen bench
+ *   npx projen bench                                  every benchmark; writes docs/PERFORMANCE.md
+ *   npx projen bench deploy-at-once region            only these (printed, nothing written)
+ *   BENCH_QUICK=1 npx projen bench                    small sizes and few runs, to check that they work (nothing written)
+ *
+ * Benchmarks: synth, cold-start, deploy-at-once, region, organization.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { coldStartBenchmark } from './cold-start';
+import { deployAtOnceBenchmark } from './deploy-at-once';
 import { organizationScaleBenchmark } from './organization-scale';
 import { regionWaiterBenchmark } from './region-waiter';
-import { Section } from './stats';
+import { quick, Section } from './stats';
 import { synthBenchmark } from './synth';
-import { FakeAccountApi } from '../test/fake-account-api';
 
 /** Read against the tables above; kept by hand, so it says what the tables show, not numbers of its own. */
 const WHERE_IT_LOSES = `## Where this library loses
 
-- **Cold start.** The contacts handler's bundle holds the CloudFormation client as well (for the
-  check that keeps a renamed construct's contact on Delete). It is evaluated only on a Delete, but
-  its code is parsed with the rest, so loading the bundle takes longer than loading the bare
-  @aws-sdk/client-account from node_modules; the first create itself costs the same. Code
-  splitting (an ESM bundle with a separate chunk for the Delete path) would close the gap.
-- **Small stacks.** The Provider framework adds a function of its own, so the library has two
-  Lambda functions and a few more resources than one AwsCustomResource sharing a role; at 10
-  settings that shared-role stack also synthesizes a little faster. From 100 settings on the
-  library is smaller, faster to synthesize, and the only one whose IAM policies stay within IAM's
-  limits while still naming the accounts and contact types.
+- **Cold start.** The settings function's bundle holds four SDK clients: Account Management, plus
+  CloudFormation and Organizations (for a put throttled for long, and for Deletes) and Step Functions
+  (which only the Region function uses; the client code is shared). Only the Account client is
+  evaluated as the bundle loads, but all of them are parsed, so loading the bundle takes longer than
+  loading the bare @aws-sdk/client-account from node_modules; the first create itself (the put and the
+  answer to CloudFormation) costs about the same. There is no Provider framework function in front of
+  the handler any more, whose own cold start every first request used to pay as well. Code splitting
+  (separate chunks for the clients of the Delete and waiter paths) would close the gap.
+- **Throttled calls under contention.** CloudFormation starts all of a stack's settings at once, and
+  each invocation retries its own put (full-jitter backoff capped at 5 s, an adaptive rate limiter
+  per execution environment) until it succeeds; nothing coordinates them. The stack completes, but
+  most of its PutAlternateContact calls are answered 429, and a put throttled for 15 s or more also
+  reads its resource's status from CloudFormation ("other calls"). Anything else the account does
+  with the same operation during the deploy meets that contention. AwsCustomResource makes fewer
+  calls only because each gives up after the SDK's 3 attempts, and its stack rolls back.
+  OrganizationBaseline paces its calls from one invocation and is not throttled.
+- **Small stacks.** The library's stack has one function, one role and one log group (with its
+  retention) for all its settings, and a couple of resources more than AwsCustomResource sharing one
+  role, whose function logs to a group that Lambda creates without expiry. Its template is the
+  smallest at every size, and it is the only one whose IAM policies stay within IAM's limits while
+  still naming the accounts and contact types.
 - **Settings per stack.** Like AwsCustomResource, the single-setting constructs cost one resource
   per setting, so a stack tops out near 490 settings; OrganizationBaseline is the way past it.
 `;
 
 async function main(): Promise<void> {
-  // One fake for the benchmarks that run handlers in this process: they keep their clients (and so
-  // the endpoint) across invocations.
-  const fake = await FakeAccountApi.start({ memberAccountIds: Array.from({ length: 1000 }, (_, i) => String(200000000000 + i)) });
-  fake.useForSdkClients();
   const only = process.argv.slice(2);
+  // Each benchmark starts the local services it needs (local/), and stops them.
   const benchmarks: Array<[string, () => Promise<Section>]> = [
     ['synth', synthBenchmark],
     ['cold-start', coldStartBenchmark],
-    ['region', () => regionWaiterBenchmark(fake)],
-    ['organization', () => organizationScaleBenchmark(fake)],
+    ['deploy-at-once', deployAtOnceBenchmark],
+    ['region', regionWaiterBenchmark],
+    ['organization', organizationScaleBenchmark],
   ];
+  const unknown = only.filter(name => !benchmarks.some(([known]) => known === name));
+  if (unknown.length > 0) throw new Error(`Unknown benchmark ${unknown.join(', ')}; the benchmarks are ${benchmarks.map(([name]) => name).join(', ')}`);
   const sections: Section[] = [];
-  try {
-    for (const [name, run] of benchmarks) {
-      if (only.length && !only.includes(name)) continue;
-      const section = await run();
-      console.log(`\n## ${section.title}\n\n${section.body}\n`);
-      sections.push(section);
-    }
-  } finally {
-    await fake.close();
+  for (const [name, run] of benchmarks) {
+    if (only.length && !only.includes(name)) continue;
+    const started = Date.now();
+    const section = await run();
+    console.log(`\n## ${section.title}\n\n${section.method}\n\n${section.body}\n\n(${name}: ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+    sections.push(section);
   }
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, ${os.platform()}`;
   const doc = [
@@ -62,7 +74,7 @@ async function main(): Promise<void> {
     ...sections.flatMap(s => [`## ${s.title}`, '', s.method, '', s.body, '']),
     WHERE_IT_LOSES,
   ].join('\n');
-  if (only.length === 0) {
+  if (only.length === 0 && !quick()) {
     fs.mkdirSync(path.join(__dirname, '..', 'docs'), { recursive: true });
     fs.writeFileSync(path.join(__dirname, '..', 'docs', 'PERFORMANCE.md'), doc);
     console.log('Written to docs/PERFORMANCE.md');

@@ -1,8 +1,9 @@
 /*
  * Synthesis: stacks that declare 10, 100 and 400 account settings, written with this library and with
  * what a user writes by hand today (one AwsCustomResource per setting calling the Account API). Per
- * side and size: synth time, template size, Lambda functions, IAM policy statements, the largest IAM
- * policy documents against IAM's limits, and resources against CloudFormation's 500.
+ * side and size: synth time, template size, Lambda functions, IAM roles, log groups and state machines,
+ * IAM policy statements, the largest IAM policy documents against IAM's limits, and resources against
+ * CloudFormation's 500.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -10,12 +11,12 @@ import * as path from 'path';
 import { App, Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
-import { summarize, Section, table } from './stats';
+import { machine, quick, summarize, Section, table } from './stats';
 import { AlternateContact, AlternateContactType } from '../src/alternate-contact';
 import { PrimaryContact } from '../src/primary-contact';
 
-const SIZES = [10, 100, 400];
-const RUNS = 5;
+const SIZES = quick() ? [10, 400] : [10, 100, 400];
+const RUNS = quick() ? 1 : 5;
 const MANAGEMENT = '111111111111';
 const ENV = { account: MANAGEMENT, region: 'us-east-1' };
 /** IAM's limits, in characters without whitespace. */
@@ -223,6 +224,9 @@ function policyChars(document: unknown): number {
 interface Figures {
   readonly resources: number;
   readonly functions: number;
+  readonly roles: number;
+  readonly logGroups: number;
+  readonly stateMachines: number;
   readonly statements: number;
   readonly templateBytes: number;
   /** The largest managed policy, characters. */
@@ -239,6 +243,7 @@ function figuresOf(template: any): Figures {
     const statement = document?.Statement ?? [];
     return Array.isArray(statement) ? statement.length : 1;
   };
+  const count = (type: string) => Object.values(resources).filter(r => r.Type === type).length;
   let statements = 0;
   let largestManaged = 0;
   let largestInline = 0;
@@ -265,7 +270,10 @@ function figuresOf(template: any): Figures {
   }
   return {
     resources: Object.keys(resources).length,
-    functions: Object.values(resources).filter(r => r.Type === 'AWS::Lambda::Function').length,
+    functions: count('AWS::Lambda::Function'),
+    roles: count('AWS::IAM::Role'),
+    logGroups: count('AWS::Logs::LogGroup'),
+    stateMachines: count('AWS::StepFunctions::StateMachine'),
     statements,
     templateBytes: Buffer.byteLength(JSON.stringify(template)),
     largestManaged,
@@ -313,7 +321,7 @@ export async function synthBenchmark(): Promise<Section> {
         summarize(runs[i].map(r => r.constructMs)),
         summarize(runs[i].map(r => r.synthMs)),
         `${against(f.templateBytes, TEMPLATE_LIMIT)} (file ${runs[i][0].fileBytes.toLocaleString('en-US')})`,
-        f.functions,
+        `${f.functions} / ${f.roles} / ${f.logGroups} / ${f.stateMachines}`,
         f.statements,
         f.largestManaged ? against(f.largestManaged, MANAGED_POLICY_LIMIT) : '—',
         f.largestInline ? f.largestInline.toLocaleString('en-US') : '—',
@@ -323,8 +331,6 @@ export async function synthBenchmark(): Promise<Section> {
       ]);
     });
   }
-  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node.js ${process.version}; `
-    + `1-minute load average ${loadBefore.toFixed(1)} before and ${os.loadavg()[0].toFixed(1)} after`;
   return {
     title: 'Synthesis: this library against AwsCustomResource',
     method: `One stack (env ${MANAGEMENT}/us-east-1, organizations mode) declares N settings: for member accounts 200000000000 + i, `
@@ -333,11 +339,13 @@ export async function synthBenchmark(): Promise<Section> {
       + 'create and update, DeleteAlternateContact on delete), either with its own policy (`AwsCustomResourcePolicy.fromSdkCalls` on the '
       + 'member account\'s ARN `arn:aws:account::*:account/o-*/<id>`, the documented way) or all with one `role` that has one managed '
       + 'policy listing every member account (written by someone who knows IAM\'s limits). Every side uses the CDK\'s default feature '
-      + `flags (no cdk.json). On ${machine}: one warm-up synth of 10 settings per side first (not counted), then per side and N ${RUNS} runs, `
+      + `flags (no cdk.json). On ${machine(loadBefore)}: one warm-up synth of 10 settings per side first (not counted), then per side and N ${RUNS} run${RUNS === 1 ? '' : 's'}, `
       + 'the sides taking turns within each run, each a fresh `App` in a fresh output directory (assets staged, template written); median (min-max) in ms. "declare" is constructing the '
       + 'constructs, "synth" is `app.synth()`. Template: bytes of `JSON.stringify(template)`, and of the indented file the CDK writes '
       + `(CloudFormation accepts ${TEMPLATE_LIMIT.toLocaleString('en-US')} from S3). Statements: \`Statement\` entries of AWS::IAM::Policy, `
-      + 'AWS::IAM::ManagedPolicy and roles\' inline `Policies`. Policy sizes: characters of the document without whitespace, '
+      + 'AWS::IAM::ManagedPolicy and roles\' inline `Policies`. Functions, roles, log groups and state machines: the template\'s '
+      + 'AWS::Lambda::Function, AWS::IAM::Role, AWS::Logs::LogGroup and AWS::StepFunctions::StateMachine resources (AwsCustomResource\'s '
+      + 'function declares no log group: Lambda creates /aws/lambda/<name> on first use, kept without expiry). Policy sizes: characters of the document without whitespace, '
       + 'intrinsic functions replaced by realistic values; IAM allows 6,144 per managed policy and 10,240 for all the inline policies '
       + `of one role together (every AWS::IAM::Policy attached to the role counts). CloudFormation allows ${RESOURCE_LIMIT} resources per stack. `
       + 'Bold: over a limit, so the deploy would fail.',
@@ -347,7 +355,7 @@ export async function synthBenchmark(): Promise<Section> {
       'declare (ms)',
       'synth (ms)',
       'template (bytes)',
-      'Lambda functions',
+      'Lambda functions / IAM roles / log groups / state machines',
       'IAM statements',
       'largest managed policy (chars)',
       'largest inline policy (chars)',

@@ -1,6 +1,7 @@
 import { CustomResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccountSettingsProvider } from './account-settings-provider';
+import { AccountNameProperties, RESOURCE_TYPES } from './contract';
 import { claimSetting } from './private/setting-claims';
 import { validateAccountId, validateAccountName } from './validation';
 
@@ -45,14 +46,11 @@ export class AccountName extends Construct {
     const provider = AccountSettingsProvider.getOrCreate(this);
     provider._grant({ accountId: props.accountId, actions: ['account:PutAccountName'] });
 
+    const properties: AccountNameProperties = { Setting: 'AccountName', AccountId: props.accountId, AccountName: props.accountName };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
-      resourceType: 'Custom::AccountName',
-      properties: {
-        Setting: 'AccountName',
-        AccountId: props.accountId,
-        AccountName: props.accountName,
-      },
+      resourceType: RESOURCE_TYPES.accountName,
+      properties: { ...properties },
     });
     resource.node.addDependency(provider._policyDependency);
     this.attrAccountId = resource.getAttString('AccountId');

@@ -3,14 +3,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AccountApiPolicy, AccountGrant } from './private/account-api-policy';
-import { createHandlerFunction, createProvider, grantRemoval } from './private/handler-function';
+import { createHandlerFunction, grantStackReads } from './private/handler-function';
 
 /**
  * Properties of the per-stack provider behind the contact and account-name constructs.
  */
 export interface AccountSettingsProviderProps {
   /**
-   * How long the handler's and the provider framework's logs are kept.
+   * How long the handler's logs are kept.
    *
    * @default logs.RetentionDays.ONE_YEAR
    */
@@ -18,9 +18,11 @@ export interface AccountSettingsProviderProps {
 }
 
 /**
- * The custom-resource provider behind `AlternateContact`, `PrimaryContact` and `AccountName`: one per
- * stack, however many settings the stack declares, and without a waiter, since each of these settings
- * is written by one synchronous API call.
+ * The custom-resource provider behind `AlternateContact`, `PrimaryContact` and `AccountName`: one Lambda
+ * function per stack, however many settings the stack declares. Its function is the resources' service
+ * token: CloudFormation invokes it with each request, and it answers CloudFormation itself. Each setting
+ * is written by one synchronous API call, retried under the service's quotas for as long as the
+ * function may run (15 minutes), since CloudFormation starts all the stack's settings at once.
  *
  * Its handler role may call only the actions the stack's settings need, on the accounts they target.
  * Call `getOrCreate` with properties before declaring the first setting to choose the log retention.
@@ -59,13 +61,13 @@ export class AccountSettingsProvider extends Construct {
       bundle: 'settings',
       handler: 'handler',
       description: 'cdk-account-management: alternate contacts, primary contact and account name',
-      timeout: Duration.minutes(5),
+      timeout: Duration.minutes(15),
       logRetention,
     });
     this.policy = new AccountApiPolicy(this, 'AccountApiPolicy', handler.role!);
-    grantRemoval(handler.role!, ['account:DeleteAlternateContact']);
+    grantStackReads(handler.role!, ['account:DeleteAlternateContact']);
     this.handler = handler;
-    this.serviceToken = createProvider(this, { onEventHandler: handler, logRetention });
+    this.serviceToken = handler.functionArn;
   }
 
   /**

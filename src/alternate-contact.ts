@@ -1,6 +1,7 @@
 import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccountSettingsProvider } from './account-settings-provider';
+import { AlternateContactProperties, RESOURCE_TYPES } from './contract';
 import { renderAlternateContact } from './private/contacts';
 import { claimSetting } from './private/setting-claims';
 import { validateAccountId, validateAlternateContactDetails, validateRemovalPolicy } from './validation';
@@ -109,16 +110,17 @@ export class AlternateContact extends Construct {
       conditionValue: props.type,
     });
 
+    const properties: AlternateContactProperties = {
+      Setting: 'AlternateContact',
+      AccountId: props.accountId,
+      AlternateContactType: props.type,
+      ...renderAlternateContact(props),
+    };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
-      resourceType: 'Custom::AccountAlternateContact',
+      resourceType: RESOURCE_TYPES.alternateContact,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
-      properties: {
-        Setting: 'AlternateContact',
-        AccountId: props.accountId,
-        AlternateContactType: props.type,
-        ...renderAlternateContact(props),
-      },
+      properties: { ...properties },
     });
     resource.node.addDependency(provider._policyDependency);
     this.attrAccountId = resource.getAttString('AccountId');

@@ -10,7 +10,7 @@ import { AlternateContacts } from './account-baseline';
 import { AlternateContactType } from './alternate-contact';
 import { alternateContactsByType, renderAlternateContact } from './private/contacts';
 import { warnUnlessUsEast1 } from './private/events';
-import { createHandlerFunction, createProvider, grantRemoval } from './private/handler-function';
+import { createHandlerFunction, createProvider, grantStackReads } from './private/handler-function';
 import { claimSetting } from './private/setting-claims';
 import { validateAccountId, validateAlternateContactDetails, validateRegionName } from './validation';
 
@@ -341,7 +341,7 @@ class OrganizationBaselineProvider extends Construct {
     this.policy = new iam.Policy(this, 'AccountApiPolicy', { roles: [this.role] });
     // What a removal or a pass of any baseline of the stack needs, granted for as long as the provider
     // exists: CloudFormation updates the policies before the Delete of a removed baseline runs.
-    grantRemoval(this.role, ['account:DeleteAlternateContact']);
+    grantStackReads(this.role, ['account:DeleteAlternateContact']);
     const stack = Stack.of(this);
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['ssm:GetParameter', 'ssm:PutParameter'],

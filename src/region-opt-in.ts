@@ -1,6 +1,7 @@
 import { CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
+import { RegionOptInProperties, RESOURCE_TYPES } from './contract';
 import { warnUnlessUsEast1 } from './private/events';
 import { claimSetting } from './private/setting-claims';
 import { RegionOptInProvider } from './region-opt-in-provider';
@@ -32,6 +33,9 @@ const ENABLED_BY_DEFAULT: string[] = [
 
 const DEFAULT_TIMEOUT = Duration.minutes(55);
 const MAX_TIMEOUT = Duration.minutes(55);
+const DEFAULT_POLL_INTERVAL = Duration.seconds(30);
+const MIN_POLL_INTERVAL = Duration.seconds(10);
+const MAX_POLL_INTERVAL = Duration.minutes(5);
 
 /**
  * Properties of a `RegionOptIn`.
@@ -58,7 +62,7 @@ export interface RegionOptInProps {
 
   /**
    * Whether the resource completes only when the transition has ended (the status is ENABLED or
-   * DISABLED), or as soon as it has started (ENABLING or DISABLING).
+   * DISABLED), or as soon as it has started (ENABLING or DISABLING). Changing it is an ordinary update.
    *
    * @default true
    */
@@ -69,7 +73,8 @@ export interface RegionOptInProps {
    * transition at most this long after it happens. 10 seconds to 5 minutes.
    *
    * Most transitions take a few minutes: 30 seconds adds little to that, and costs one
-   * GetRegionOptStatus call (quota: 5 per second) and one Lambda invocation per poll.
+   * GetRegionOptStatus call (quota: 5 per second), one DescribeStackResource call, one Lambda invocation
+   * and two Step Functions state transitions per poll. Changing it is an ordinary update.
    *
    * @default Duration.seconds(30)
    */
@@ -79,7 +84,7 @@ export interface RegionOptInProps {
    * How long to wait for the transition before the resource fails with a message that it is still
    * in progress. The next deploy then waits for the same transition again; it does not request it
    * again. At most 55 minutes: CloudFormation waits at most one hour for a custom resource, and the
-   * handler needs the rest to report in time.
+   * handler needs the rest to report in time. Changing it is an ordinary update.
    *
    * @default Duration.minutes(55)
    */
@@ -142,8 +147,9 @@ export interface RegionOptInStatusChangeRuleProps {
  * status differs from what is declared. The deploy then waits, polling every `pollInterval`, until the
  * transition has ended (minutes for most accounts, sometimes hours): ENABLING is waited on, never
  * requested again; a Region that is DISABLING is waited on until DISABLED and then enabled. When
- * the account or the organization already has as many transitions in progress as the service allows
- * (6 and 20), the request is made again at a later poll instead of failing.
+ * the account or the organization already has as many transitions in progress as the service allows,
+ * the request is made again at a later poll instead of failing. A request is made only while
+ * CloudFormation still waits for it: once a failure elsewhere has cancelled the deploy, the waiter stops.
  *
  * @example
  * import { RegionOptIn } from 'cdk-account-management';
@@ -193,16 +199,18 @@ export class RegionOptIn extends Construct {
     super(scope, id);
     const enabled = props.enabled ?? true;
     const timeout = props.timeout ?? DEFAULT_TIMEOUT;
+    const pollInterval = props.pollInterval ?? DEFAULT_POLL_INTERVAL;
     validateAccountId('accountId', props.accountId);
     validateRegionName('regionName', props.regionName);
     validateRemovalPolicy('removalPolicy', props.removalPolicy);
     validateTimeout(timeout);
+    validatePollInterval(pollInterval);
     if (!enabled && !Token.isUnresolved(props.regionName) && ENABLED_BY_DEFAULT.includes(props.regionName)) {
       throw new Error(`\`regionName\` "${props.regionName}" is enabled by default and cannot be disabled (\`enabled: false\`); only opt-in Regions (introduced after March 20, 2019) can be`);
     }
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const provider = RegionOptInProvider.getOrCreate(this, { pollInterval: props.pollInterval });
+    const provider = RegionOptInProvider.getOrCreate(this);
     if (!Token.isUnresolved(props.regionName)) claimSetting(this, `Region ${props.regionName}`, props.accountId);
     provider._grant({
       accountId: props.accountId,
@@ -215,21 +223,31 @@ export class RegionOptIn extends Construct {
       conditionValue: props.regionName,
     });
 
+    const properties: RegionOptInProperties = {
+      AccountId: props.accountId,
+      RegionName: props.regionName,
+      Enabled: enabled ? 'true' : 'false',
+      WaitForCompletion: props.waitForCompletion ?? true ? 'true' : 'false',
+      TimeoutSeconds: String(timeout.toSeconds()),
+      PollIntervalSeconds: String(pollInterval.toSeconds()),
+    };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
-      resourceType: 'Custom::AccountRegionOptIn',
+      resourceType: RESOURCE_TYPES.regionOptIn,
       removalPolicy,
-      properties: {
-        AccountId: props.accountId,
-        RegionName: props.regionName,
-        Enabled: String(enabled),
-        WaitForCompletion: String(props.waitForCompletion ?? true),
-        TimeoutSeconds: String(timeout.toSeconds()),
-      },
+      properties: { ...properties },
     });
     resource.node.addDependency(provider._policyDependency);
     this.regionName = props.regionName;
     this.attrOptStatus = resource.getAttString('OptStatus');
+  }
+}
+
+function validatePollInterval(pollInterval: Duration): void {
+  if (Token.isUnresolved(pollInterval.toSeconds())) return;
+  const seconds = pollInterval.toSeconds();
+  if (seconds < MIN_POLL_INTERVAL.toSeconds() || seconds > MAX_POLL_INTERVAL.toSeconds()) {
+    throw new Error(`\`pollInterval\` must be between 10 seconds and 5 minutes, got ${pollInterval.toHumanString()}`);
   }
 }
 

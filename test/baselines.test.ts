@@ -13,8 +13,10 @@ import {
   PrimaryContactDetails,
   RegionOptIn,
 } from '../src';
-import { allStatements, ANY_MEMBER_ARN, asArray, memberArn, Statement, expectNoAccountActionOnEverything } from './iam';
-import { Acknowledged, nagFindings, stale, unacknowledged } from './nag';
+import {
+  allStatements, ANY_MEMBER_ARN, asArray, DESCRIBE_ACCOUNT_STATEMENT, memberArn, STACK_READ_STATEMENT, Statement, expectNoAccountActionOnEverything,
+} from './iam';
+import { Acknowledged, describeAccountAcknowledgment, nagFindings, stale, unacknowledged } from './nag';
 
 /*
  * The synthesized side of AccountBaseline and OrganizationBaseline: what each declares, its validation, the
@@ -120,9 +122,7 @@ const STANDALONE_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':
 
 /** What the handler role is granted whenever the stack has an OrganizationBaseline, whatever its props. */
 const REMOVAL_STATEMENT: Statement = { Effect: 'Allow', Action: 'account:DeleteAlternateContact', Resource: [STANDALONE_ARN, ANY_MEMBER_ARN] };
-const STACK_READ_STATEMENT: Statement = {
-  Effect: 'Allow', Action: ['cloudformation:ListStackResources', 'cloudformation:DescribeStacks'], Resource: { Ref: 'AWS::StackId' },
-};
+/** The Organizations reads that resolve the targets. */
 const ORGANIZATIONS_STATEMENT: Statement = { Effect: 'Allow', Action: ORGANIZATIONS_ACTIONS, Resource: '*' };
 /** Reads and writes of every parameter under /cdk-account-management/ of the us-east-1 stack's account and Region. */
 const SSM_STATEMENT: Statement = {
@@ -130,7 +130,9 @@ const SSM_STATEMENT: Statement = {
   Action: ['ssm:GetParameter', 'ssm:PutParameter'],
   Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:us-east-1:${STACK_ACCOUNT}:parameter/cdk-account-management/*`]] },
 };
-const PROVIDER_STATEMENTS = [REMOVAL_STATEMENT, STACK_READ_STATEMENT, SSM_STATEMENT, ORGANIZATIONS_STATEMENT];
+const PROVIDER_STATEMENTS = [REMOVAL_STATEMENT, STACK_READ_STATEMENT, DESCRIBE_ACCOUNT_STATEMENT, SSM_STATEMENT, ORGANIZATIONS_STATEMENT];
+/** The statements of the stack that allow an Organizations action: the reads that resolve the targets, and every handler's DescribeAccount. */
+const ORGANIZATIONS_STATEMENTS = [ORGANIZATIONS_STATEMENT, DESCRIBE_ACCOUNT_STATEMENT];
 
 /**
  * The explicit name of a progress parameter: under /cdk-account-management/, then the baseline's unique name (120
@@ -1032,7 +1034,7 @@ describe('OrganizationBaseline permissions', () => {
       contactStatement([STANDALONE_ARN, ANY_MEMBER_ARN], ['SECURITY']),
       regionStatement([STANDALONE_ARN, ANY_MEMBER_ARN], ['af-south-1']),
     ]);
-    expectStatements(serviceStatements(template, 'organizations'), [ORGANIZATIONS_STATEMENT]);
+    expectStatements(serviceStatements(template, 'organizations'), ORGANIZATIONS_STATEMENTS);
   });
 
   describe('the provider\'s own grants, whatever the props', () => {
@@ -1051,7 +1053,7 @@ describe('OrganizationBaseline permissions', () => {
       ['organizationalUnitIds without removal', { organizationalUnitIds: [OU], alternateContacts: { billing: BILLING } }],
     ];
 
-    test.each(CASES)('with %s the handler role\'s default policy holds exactly the removal, stack read, SSM and Organizations statements', (_case, props) => {
+    test.each(CASES)('with %s the handler role\'s default policy holds exactly the removal, stack read, DescribeAccount, SSM and Organizations statements', (_case, props) => {
       const stack = newStack();
       new OrganizationBaseline(stack, 'Baseline', props);
       const template = Template.fromStack(stack);
@@ -1060,7 +1062,7 @@ describe('OrganizationBaseline permissions', () => {
       expectStatements(allStatements(template).filter((s) => asArray(s.Action).includes('account:DeleteAlternateContact')), [REMOVAL_STATEMENT]);
       expectStatements(serviceStatements(template, 'cloudformation'), [STACK_READ_STATEMENT]);
       expectStatements(serviceStatements(template, 'ssm'), [SSM_STATEMENT]);
-      expectStatements(serviceStatements(template, 'organizations'), [ORGANIZATIONS_STATEMENT]);
+      expectStatements(serviceStatements(template, 'organizations'), ORGANIZATIONS_STATEMENTS);
     });
 
     test('the removal statement allows DeleteAlternateContact alone, on exactly the deploying account and every member account', () => {
@@ -1084,14 +1086,15 @@ describe('OrganizationBaseline permissions', () => {
       new OrganizationBaseline(stack, 'Sandbox', { accountIds: [MEMBER_A], enabledRegions: ['af-south-1'] });
       const template = Template.fromStack(stack);
       expectStatementsWithOrderedResources(handlerDefaultStatements(stack, template), PROVIDER_STATEMENTS);
-      expect(serviceStatements(template, 'organizations')).toHaveLength(1);
+      expect(serviceStatements(template, 'organizations')).toHaveLength(ORGANIZATIONS_STATEMENTS.length);
     });
 
-    test('a stack without an OrganizationBaseline has none of them', () => {
+    test('a stack without an OrganizationBaseline has none of them, but the settings handler\'s DescribeAccount', () => {
       const stack = newStack();
       new AccountBaseline(stack, 'Prod', { accountId: MEMBER_A, alternateContacts: { security: SECURITY } });
       const template = Template.fromStack(stack);
-      for (const service of ['ssm', 'organizations']) expect(serviceStatements(template, service)).toEqual([]);
+      expect(serviceStatements(template, 'ssm')).toEqual([]);
+      expect(serviceStatements(template, 'organizations')).toEqual([DESCRIBE_ACCOUNT_STATEMENT]);
     });
 
     test('SSM reads and writes are allowed on the /cdk-account-management/ parameters only, and every progress parameter is under it', () => {
@@ -1543,6 +1546,7 @@ describe('cdk-nag AwsSolutions checks', () => {
         + 'that embed the management account and organization ids (unknown at synth) of OUs and accounts discovered at '
         + 'deploy time; the statement holds only these five read-only actions',
     },
+    describeAccountAcknowledgment(`${PROVIDER}/HandlerRole/DefaultPolicy/Resource`),
     {
       rule: 'AwsSolutions-IAM5',
       finding: /^Resource::<OrganizationBaselineProvider(OnEvent|IsComplete)[0-9A-F]{8}\.Arn>:\*$/,

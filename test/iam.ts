@@ -38,6 +38,26 @@ export function memberArn(account: string): unknown {
 /** Every member account of any organization: for the removal actions, and targets resolved at deploy time. */
 export const ANY_MEMBER_ARN = memberArn('*');
 
+/** Every member account of any organization as AWS Organizations names it (DescribeAccount is authorized against it). */
+export const ANY_ORGANIZATIONS_ACCOUNT_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':organizations::*:account/o-*/*']] };
+
+/**
+ * What every handler role may read of its own stack (to tell a renamed construct from a removed one, a rollback from a
+ * deploy, and whether CloudFormation still waits for a request): these three actions on the stack's own id, nothing else.
+ */
+export const STACK_READ_STATEMENT: Statement = {
+  Effect: 'Allow',
+  Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks', 'cloudformation:ListStackResources'],
+  Resource: { Ref: 'AWS::StackId' },
+};
+
+/** What every handler role may ask AWS Organizations (whether an account is still a member): DescribeAccount of member accounts. */
+export const DESCRIBE_ACCOUNT_STATEMENT: Statement = {
+  Effect: 'Allow',
+  Action: 'organizations:DescribeAccount',
+  Resource: ANY_ORGANIZATIONS_ACCOUNT_ARN,
+};
+
 /** Every statement of every IAM policy in the template (policies, managed policies and roles' inline policies). */
 export function allStatements(template: Template): Statement[] {
   const statements: Statement[] = [];
@@ -226,4 +246,10 @@ export function expectNoAccountActionOnEverything(statements: Statement[]): void
     expect(asArray(statement.Resource)).not.toContain('*');
     expect(asArray(statement.Resource).length).toBeGreaterThan(0);
   }
+}
+
+/** Expects no statement of `statements` to allow anything on every resource ('*'). */
+export function expectNothingOnEveryResource(statements: Statement[]): void {
+  expect(statements.length).toBeGreaterThan(0);
+  expect(statements.filter((statement) => statement.NotResource !== undefined || asArray(statement.Resource).includes('*'))).toEqual([]);
 }

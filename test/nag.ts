@@ -56,3 +56,20 @@ export function unacknowledged(findings: Finding[], table: Acknowledged[]): Find
 export function stale(findings: Finding[], table: Acknowledged[]): Acknowledged[] {
   return table.filter(entry => !findings.some(finding => matches(entry, finding)));
 }
+
+/**
+ * The acknowledgment of the DescribeAccount statement that every handler role gets with its stack reads
+ * (`grantStackReads`), whose finding is on the role's DefaultPolicy at `path`.
+ */
+export function describeAccountAcknowledgment(path: string): Acknowledged {
+  return {
+    rule: 'AwsSolutions-IAM5',
+    finding: 'Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*',
+    path,
+    reason: 'organizations:DescribeAccount, alone in its statement and read-only, tells an account that left the '
+      + 'organization (or was closed) from a call that the Account Management API denied; an account\'s ARN '
+      + '(organizations::<management account>:account/o-<org>/<account>) embeds the management account and organization '
+      + 'ids, unknown at synth, and a Delete may concern an account the stack no longer declares (CloudFormation updates '
+      + 'the policies before it), so the statement names every member account',
+  };
+}

@@ -4,9 +4,10 @@
  * the handler's pacing with them, so that a run takes seconds).
  */
 import { App, Stack } from 'aws-cdk-lib';
-import { FakeAccountApi, REFERENCE_RATE_QUOTAS, RateQuota } from './fake-account-api';
-import { captureConsole, Properties, propertiesOf, SimulatedStack } from './simulated-stack';
+import { Properties, propertiesOf, SimulatedStack } from './simulated-stack';
+import { captureConsole } from './support';
 import { isComplete, onAccountEvent, onEvent, onSchedule } from '../lambda/organization';
+import { LocalAws, scaledQuotas } from '../local';
 import { OrganizationBaseline, OrganizationBaselineProps } from '../src';
 
 const MANAGEMENT = '111111111111';
@@ -19,16 +20,16 @@ const PROGRESS = '/cdk-account-management/test/progress';
 
 jest.setTimeout(120_000);
 
-let fake: FakeAccountApi;
+let fake: LocalAws;
 
 const SECURITY = { name: 'Security Operations', title: 'SOC', emailAddress: 'soc@example.com', phoneNumber: '+1 206-555-0103' };
 const BILLING = { name: 'Finance', title: 'Accounts Payable', emailAddress: 'billing@example.com', phoneNumber: '+1 206-555-0101' };
 const OPERATIONS = { name: 'Platform On-Call', title: 'Operations', emailAddress: 'ops@example.com', phoneNumber: '+1 206-555-0102' };
 
 beforeAll(async () => {
-  const quotas: Record<string, RateQuota> = Object.fromEntries(Object.entries(REFERENCE_RATE_QUOTAS)
-    .map(([op, q]) => [op, { rate: q.rate * SCALE, burst: q.burst * SCALE }]));
-  fake = await FakeAccountApi.start({ managementAccountId: MANAGEMENT, memberAccountIds: MEMBERS, rateQuotas: quotas, regionTransitionMs: 100 });
+  fake = await LocalAws.start({
+    managementAccountId: MANAGEMENT, memberAccountIds: MEMBERS, rateQuotas: scaledQuotas(SCALE), regionTransitionMs: 100,
+  });
   fake.addOrganizationalUnit(PROD_OU);
   fake.addOrganizationalUnit(TEAM_OU, PROD_OU);
   fake.addOrganizationalUnit(DEV_OU);
@@ -36,7 +37,7 @@ beforeAll(async () => {
   MEMBERS.slice(10, 15).forEach(id => fake.moveAccount(id, TEAM_OU));
   MEMBERS.slice(15, 25).forEach(id => fake.moveAccount(id, DEV_OU));
   fake.useForSdkClients();
-  process.env.CDK_ACCOUNT_MANAGEMENT_RATE_SCALE = String(SCALE);
+  process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = String(SCALE);
 });
 
 afterAll(async () => {
@@ -48,7 +49,7 @@ beforeEach(() => {
   fake.callerAccountId = MANAGEMENT;
   fake.trustedAccess = true;
   fake.clearCalls();
-  fake.parameters.set(PROGRESS, '{}');
+  fake.ssm.parameters.set(PROGRESS, '{}');
   for (const account of fake.accounts.values()) account.alternateContacts.clear();
 });
 
@@ -142,8 +143,19 @@ test('a failing account fails the resource only after every other account is don
   const targets = [...MEMBERS.slice(0, 10), outsider];
 
   await expect(stack.create('Baseline', baseline({ accountIds: targets }))).rejects.toThrow(
-    /^The organization baseline failed for 1 account\(s\) after every other account was done \(10 applied, 0 unchanged, 0 with Regions pending, 1 failed\): 999999999999\. 999999999999: GetAlternateContact for the (BILLING|OPERATIONS|SECURITY) alternate contact of account 999999999999 \(organizations mode\) failed: AccessDeniedException/);
+    /^The organization baseline failed for 1 account\(s\): 999999999999\. 999999999999: GetAlternateContact for the (BILLING|OPERATIONS|SECURITY) alternate contact of account 999999999999 \(organizations mode\) failed: check that trusted access .*\. Every other account was done \(10 applied, 0 unchanged, 0 with Regions pending, 1 failed\)\.$/);
   for (const id of MEMBERS.slice(0, 10)) expect(contactsOf(id).size).toBe(3);
+});
+
+test('a failure of hundreds of accounts names ten, quotes two reasons and counts the rest, within CloudFormation\'s limit', async () => {
+  const stack = simulatedStack();
+  const outsiders = Array.from({ length: 300 }, (_, i) => String(900000000000 + i));
+  outsiders.forEach(id => fake.addAccount(id));
+
+  const error = await stack.create('Baseline', baseline({ accountIds: outsiders })).then(() => undefined, (e: Error) => e);
+
+  expect(error?.message).toMatch(/^The organization baseline failed for 300 account\(s\): 900000000000, .*900000000009 and 290 more \(the log has a line per account\)\./);
+  expect(Buffer.byteLength(error!.message)).toBeLessThan(2_000);
 });
 
 test('Regions are requested under the in-progress limits and the rest reported pending', async () => {

@@ -1,9 +1,10 @@
 /*
- * Target resolution through AWS Organizations, run for real: lambda/shared/organizations with the real
- * @aws-sdk/client-organizations, against the local fake of the API.
+ * Target resolution and membership through AWS Organizations, run for real: lambda/shared/organizations
+ * with the real @aws-sdk/client-organizations, against the local Organizations service (local/).
  */
-import { FakeAccountApi } from './fake-account-api';
-import { isTargeted, resolveTargets } from '../lambda/shared/organizations';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { isTargeted, membershipOf, resolveTargets } from '../lambda/shared/organizations';
+import { LocalAws } from '../local';
 
 const MANAGEMENT = '111111111111';
 const OUTSIDER = '999999999999';
@@ -30,187 +31,270 @@ const SUSPENDED = MEMBERS[26];
 const AT_ROOT = MEMBERS.slice(27);
 const DELEGATED_ADMIN = AT_ROOT[0];
 
-// Retries back off for real (up to seconds): give the fault tests room.
+// The client's own retries (the SDK's standard strategy) back off for real, up to seconds: give the fault tests room.
 jest.setTimeout(60_000);
 
-let fake: FakeAccountApi;
+let aws: LocalAws;
+let client: OrganizationsClient;
 
 beforeAll(async () => {
-  fake = await FakeAccountApi.start({ managementAccountId: MANAGEMENT, memberAccountIds: MEMBERS, standaloneAccountIds: [OUTSIDER] });
-  fake.addOrganizationalUnit(PROD);
-  fake.addOrganizationalUnit(WEB, PROD);
-  fake.addOrganizationalUnit(WEB_EU, WEB);
-  fake.addOrganizationalUnit(SANDBOX, fake.rootId);
-  fake.moveAccount(PROD_ACCOUNT, PROD);
-  fake.moveAccount(WEB_ACCOUNT, WEB);
-  for (const id of [...EU_ACCOUNTS, SUSPENDED]) fake.moveAccount(id, WEB_EU);
-  fake.moveAccount(SIBLING, SANDBOX);
-  fake.setAccountStatus(SUSPENDED, 'SUSPENDED');
-  fake.useForSdkClients();
+  aws = await LocalAws.start({ managementAccountId: MANAGEMENT, memberAccountIds: MEMBERS, standaloneAccountIds: [OUTSIDER] });
+  aws.addOrganizationalUnit(PROD);
+  aws.addOrganizationalUnit(WEB, PROD);
+  aws.addOrganizationalUnit(WEB_EU, WEB);
+  aws.addOrganizationalUnit(SANDBOX, aws.rootId);
+  aws.moveAccount(PROD_ACCOUNT, PROD);
+  aws.moveAccount(WEB_ACCOUNT, WEB);
+  for (const id of [...EU_ACCOUNTS, SUSPENDED]) aws.moveAccount(id, WEB_EU);
+  aws.moveAccount(SIBLING, SANDBOX);
+  aws.setAccountStatus(SUSPENDED, 'SUSPENDED');
+  aws.useForSdkClients();
+  client = new OrganizationsClient({});
 });
 
 afterAll(async () => {
-  await fake.close();
+  client.destroy();
+  await aws.close();
 });
 
 beforeEach(() => {
-  fake.callerAccountId = MANAGEMENT;
-  fake.delegatedAdminAccountId = undefined;
-  fake.clearCalls();
+  aws.callerAccountId = MANAGEMENT;
+  aws.organization.delegatedAdminAccountId = undefined;
+  aws.clearFaults();
+  aws.clearCalls();
 });
 
 function organizationsCalls(): string[] {
-  return fake.calls.filter(call => call.operation.startsWith('organizations:')).map(call => call.operation);
+  return aws.calls.filter(call => call.operation.startsWith('organizations:')).map(call => call.operation);
 }
 
 const sorted = (ids: string[]) => [...ids].sort();
 
 describe('resolveTargets', () => {
   test('explicit ids are taken as given, sorted and without duplicates, with no Organizations call', async () => {
-    await expect(resolveTargets({ accountIds: [SIBLING, OUTSIDER, PROD_ACCOUNT, SIBLING] }))
+    await expect(resolveTargets(client, { accountIds: [SIBLING, OUTSIDER, PROD_ACCOUNT, SIBLING] }))
       .resolves.toEqual(sorted([PROD_ACCOUNT, SIBLING, OUTSIDER]));
     // Even a suspended account: explicit ids are not checked.
-    await expect(resolveTargets({ accountIds: [SUSPENDED] })).resolves.toEqual([SUSPENDED]);
-    await expect(resolveTargets({})).resolves.toEqual([]);
+    await expect(resolveTargets(client, { accountIds: [SUSPENDED] })).resolves.toEqual([SUSPENDED]);
+    await expect(resolveTargets(client, {})).resolves.toEqual([]);
     expect(organizationsCalls()).toEqual([]);
   });
 
   test('all accounts: every ACTIVE member over several pages, the suspended one left out', async () => {
-    const targets = await resolveTargets({ allAccounts: true });
+    const targets = await resolveTargets(client, { allAccounts: true });
 
     expect(targets).toEqual(sorted([MANAGEMENT, ...MEMBERS.filter(id => id !== SUSPENDED)]));
     expect(targets).toHaveLength(44);
     expect(targets).not.toContain(OUTSIDER);
-    expect(fake.callsOf('organizations:ListAccounts').length).toBeGreaterThan(2);
-    expect(fake.callsOf('organizations:ListAccounts').every(call => call.status === 200)).toBe(true);
+    expect(aws.callsOf('organizations:ListAccounts').length).toBeGreaterThan(2);
+    expect(aws.callsOf('organizations:ListAccounts').every(call => call.status === 200)).toBe(true);
     // allAccounts needs no OU walk.
     expect(new Set(organizationsCalls())).toEqual(new Set(['organizations:ListAccounts']));
   });
 
   test('an OU includes its nested OUs: a grand-child OU\'s accounts are in, a sibling OU\'s are not', async () => {
-    const targets = await resolveTargets({ organizationalUnitIds: [PROD] });
+    const targets = await resolveTargets(client, { organizationalUnitIds: [PROD] });
 
     expect(targets).toEqual(sorted([PROD_ACCOUNT, WEB_ACCOUNT, ...EU_ACCOUNTS]));
     expect(targets).not.toContain(SIBLING);
     expect(targets).not.toContain(SUSPENDED);
     expect(targets).not.toContain(MANAGEMENT);
-    expect(fake.callsOf('organizations:ListAccounts')).toHaveLength(0);
+    expect(aws.callsOf('organizations:ListAccounts')).toHaveLength(0);
     // The grand-child OU's 23 accounts take two pages.
-    expect(fake.callsOf('organizations:ListAccountsForParent')).toHaveLength(4);
-    expect(fake.callsOf('organizations:ListChildren')).toHaveLength(3);
+    expect(aws.callsOf('organizations:ListAccountsForParent')).toHaveLength(4);
+    expect(aws.callsOf('organizations:ListChildren')).toHaveLength(3);
   });
 
   test('exclusions win over explicit ids, OUs and all accounts', async () => {
-    await expect(resolveTargets({ accountIds: [PROD_ACCOUNT, SIBLING], excludeAccountIds: [SIBLING] })).resolves.toEqual([PROD_ACCOUNT]);
-    await expect(resolveTargets({ organizationalUnitIds: [WEB], excludeAccountIds: EU_ACCOUNTS })).resolves.toEqual([WEB_ACCOUNT]);
-    const all = await resolveTargets({ allAccounts: true, excludeAccountIds: [MANAGEMENT, OUTSIDER] });
+    await expect(resolveTargets(client, { accountIds: [PROD_ACCOUNT, SIBLING], excludeAccountIds: [SIBLING] })).resolves.toEqual([PROD_ACCOUNT]);
+    await expect(resolveTargets(client, { organizationalUnitIds: [WEB], excludeAccountIds: EU_ACCOUNTS })).resolves.toEqual([WEB_ACCOUNT]);
+    const all = await resolveTargets(client, { allAccounts: true, excludeAccountIds: [MANAGEMENT, OUTSIDER] });
     expect(all).toHaveLength(43);
     expect(all).not.toContain(MANAGEMENT);
   });
 
   test('overlapping explicit ids and nested OUs give each account once, and each OU is listed once', async () => {
-    const targets = await resolveTargets({ accountIds: [WEB_ACCOUNT, EU_ACCOUNTS[0]], organizationalUnitIds: [WEB_EU, PROD, WEB, WEB_EU] });
+    const targets = await resolveTargets(client, { accountIds: [WEB_ACCOUNT, EU_ACCOUNTS[0]], organizationalUnitIds: [WEB_EU, PROD, WEB, WEB_EU] });
 
     expect(targets).toEqual(sorted([PROD_ACCOUNT, WEB_ACCOUNT, ...EU_ACCOUNTS]));
-    const listed = fake.callsOf('organizations:ListChildren');
+    const listed = aws.callsOf('organizations:ListChildren');
     expect(listed).toHaveLength(3);
   });
 
   test('the spec\'s OU and account lists together with allAccounts: all accounts, the explicit outsider too', async () => {
-    const targets = await resolveTargets({ allAccounts: true, organizationalUnitIds: [PROD], accountIds: [OUTSIDER] });
+    const targets = await resolveTargets(client, { allAccounts: true, organizationalUnitIds: [PROD], accountIds: [OUTSIDER] });
     expect(targets).toHaveLength(45);
     expect(targets).toContain(OUTSIDER);
-    expect(fake.callsOf('organizations:ListChildren')).toHaveLength(0);
+    expect(aws.callsOf('organizations:ListChildren')).toHaveLength(0);
   });
 
   test('an unknown OU names the operation, the OU and the fix', async () => {
-    await expect(resolveTargets({ organizationalUnitIds: ['ou-root0-missing1'] })).rejects.toThrow(
+    await expect(resolveTargets(client, { organizationalUnitIds: ['ou-root0-missing1'] })).rejects.toThrow(
       /ListAccountsForParent \(ParentId ou-root0-missing1\) failed: ParentNotFoundException.*check that every id in organizationalUnitIds/);
   });
 
   test('a caller that is neither the management account nor the delegated administrator gets a clear message', async () => {
-    fake.callerAccountId = PROD_ACCOUNT;
-    const error = await resolveTargets({ allAccounts: true }).then(() => undefined, (e: Error) => e);
+    aws.callerAccountId = PROD_ACCOUNT;
+    const error = await resolveTargets(client, { allAccounts: true }).then(() => undefined, (e: Error) => e);
 
     expect(error?.message).toMatch(/^AWS Organizations ListAccounts failed: AccessDeniedException/);
     expect(error?.message).toContain('deploy from the management account or the delegated administrator, which may call organizations:List*');
     // Not retried: one call.
-    expect(fake.callsOf('organizations:ListAccounts')).toHaveLength(1);
-    expect(fake.callsOf('organizations:ListAccounts')[0]).toMatchObject({ caller: PROD_ACCOUNT, status: 400, errorType: 'AccessDeniedException' });
-    await expect(isTargeted({ organizationalUnitIds: [PROD] }, WEB_ACCOUNT)).rejects.toThrow(/ListParents \(ChildId .*AccessDeniedException/);
+    expect(aws.callsOf('organizations:ListAccounts')).toHaveLength(1);
+    expect(aws.callsOf('organizations:ListAccounts')[0]).toMatchObject({ caller: PROD_ACCOUNT, status: 400, errorType: 'AccessDeniedException' });
+    await expect(isTargeted(client, { organizationalUnitIds: [PROD] }, WEB_ACCOUNT)).rejects.toThrow(/ListParents \(ChildId .*AccessDeniedException/);
   });
 
   test('the delegated administrator may list the accounts', async () => {
-    fake.delegatedAdminAccountId = DELEGATED_ADMIN;
-    fake.callerAccountId = DELEGATED_ADMIN;
-    await expect(resolveTargets({ organizationalUnitIds: [SANDBOX] })).resolves.toEqual([SIBLING]);
+    aws.organization.delegatedAdminAccountId = DELEGATED_ADMIN;
+    aws.callerAccountId = DELEGATED_ADMIN;
+    await expect(resolveTargets(client, { organizationalUnitIds: [SANDBOX] })).resolves.toEqual([SIBLING]);
   });
 
   test('throttling (429) on ListAccounts is retried and the listing completes', async () => {
-    fake.injectFault({ operation: 'ListAccounts', status: 429, count: 2 });
+    aws.injectFault({ operation: 'organizations:ListAccounts', status: 429, count: 2 });
 
-    await expect(resolveTargets({ allAccounts: true })).resolves.toHaveLength(44);
-    const calls = fake.callsOf('organizations:ListAccounts');
+    await expect(resolveTargets(client, { allAccounts: true })).resolves.toHaveLength(44);
+    const calls = aws.callsOf('organizations:ListAccounts');
     expect(calls.filter(call => call.status === 429)).toHaveLength(2);
     expect(calls.filter(call => call.errorType === 'TooManyRequestsException')).toHaveLength(2);
     expect(calls.filter(call => call.status === 200).length).toBeGreaterThan(2);
   });
 
   test('a server error (500) on ListChildren is retried', async () => {
-    fake.injectFault({ operation: 'ListChildren', status: 500, count: 1 });
-    await expect(resolveTargets({ organizationalUnitIds: [WEB] })).resolves.toEqual(sorted([WEB_ACCOUNT, ...EU_ACCOUNTS]));
-    expect(fake.callsOf('organizations:ListChildren').map(call => call.status)).toEqual([500, 200, 200]);
+    aws.injectFault({ operation: 'organizations:ListChildren', status: 500, count: 1 });
+    await expect(resolveTargets(client, { organizationalUnitIds: [WEB] })).resolves.toEqual(sorted([WEB_ACCOUNT, ...EU_ACCOUNTS]));
+    expect(aws.callsOf('organizations:ListChildren').map(call => call.status)).toEqual([500, 200, 200]);
   });
 });
 
 describe('isTargeted', () => {
   test('an explicit id is targeted with no Organizations call; an excluded one never is', async () => {
-    await expect(isTargeted({ accountIds: [OUTSIDER] }, OUTSIDER)).resolves.toBe(true);
-    await expect(isTargeted({ accountIds: [SIBLING] }, PROD_ACCOUNT)).resolves.toBe(false);
-    await expect(isTargeted({ accountIds: [SIBLING], allAccounts: true, excludeAccountIds: [SIBLING] }, SIBLING)).resolves.toBe(false);
-    await expect(isTargeted({ organizationalUnitIds: [PROD], excludeAccountIds: [WEB_ACCOUNT] }, WEB_ACCOUNT)).resolves.toBe(false);
+    await expect(isTargeted(client, { accountIds: [OUTSIDER] }, OUTSIDER)).resolves.toBe(true);
+    await expect(isTargeted(client, { accountIds: [SIBLING] }, PROD_ACCOUNT)).resolves.toBe(false);
+    await expect(isTargeted(client, { accountIds: [SIBLING], allAccounts: true, excludeAccountIds: [SIBLING] }, SIBLING)).resolves.toBe(false);
+    await expect(isTargeted(client, { organizationalUnitIds: [PROD], excludeAccountIds: [WEB_ACCOUNT] }, WEB_ACCOUNT)).resolves.toBe(false);
     expect(organizationsCalls()).toEqual([]);
   });
 
   test('all accounts: every ACTIVE member, not a suspended one nor an outsider', async () => {
-    await expect(isTargeted({ allAccounts: true }, SIBLING)).resolves.toBe(true);
-    await expect(isTargeted({ allAccounts: true }, MANAGEMENT)).resolves.toBe(true);
-    await expect(isTargeted({ allAccounts: true }, SUSPENDED)).resolves.toBe(false);
-    await expect(isTargeted({ allAccounts: true }, OUTSIDER)).resolves.toBe(false);
-    expect(fake.callsOf('organizations:ListParents')).toHaveLength(0);
+    await expect(isTargeted(client, { allAccounts: true }, SIBLING)).resolves.toBe(true);
+    await expect(isTargeted(client, { allAccounts: true }, MANAGEMENT)).resolves.toBe(true);
+    await expect(isTargeted(client, { allAccounts: true }, SUSPENDED)).resolves.toBe(false);
+    await expect(isTargeted(client, { allAccounts: true }, OUTSIDER)).resolves.toBe(false);
+    expect(aws.callsOf('organizations:ListParents')).toHaveLength(0);
   });
 
   test('nested OUs: an account under a grand-child OU is targeted, one under a sibling OU or the root is not', async () => {
     const spec = { organizationalUnitIds: [PROD] };
-    await expect(isTargeted(spec, EU_ACCOUNTS[5])).resolves.toBe(true);
-    expect(fake.callsOf('organizations:ListParents').map(call => call.status)).toEqual([200, 200, 200]);
-    await expect(isTargeted(spec, PROD_ACCOUNT)).resolves.toBe(true);
-    await expect(isTargeted(spec, WEB_ACCOUNT)).resolves.toBe(true);
-    await expect(isTargeted(spec, SIBLING)).resolves.toBe(false);
-    await expect(isTargeted(spec, AT_ROOT[3])).resolves.toBe(false);
-    await expect(isTargeted(spec, MANAGEMENT)).resolves.toBe(false);
-    await expect(isTargeted(spec, SUSPENDED)).resolves.toBe(false);
-    await expect(isTargeted(spec, OUTSIDER)).resolves.toBe(false);
-    await expect(isTargeted({ organizationalUnitIds: [WEB_EU] }, WEB_ACCOUNT)).resolves.toBe(false);
-    await expect(isTargeted({ organizationalUnitIds: [SANDBOX, WEB_EU] }, SIBLING)).resolves.toBe(true);
+    await expect(isTargeted(client, spec, EU_ACCOUNTS[5])).resolves.toBe(true);
+    expect(aws.callsOf('organizations:ListParents').map(call => call.status)).toEqual([200, 200, 200]);
+    await expect(isTargeted(client, spec, PROD_ACCOUNT)).resolves.toBe(true);
+    await expect(isTargeted(client, spec, WEB_ACCOUNT)).resolves.toBe(true);
+    await expect(isTargeted(client, spec, SIBLING)).resolves.toBe(false);
+    await expect(isTargeted(client, spec, AT_ROOT[3])).resolves.toBe(false);
+    await expect(isTargeted(client, spec, MANAGEMENT)).resolves.toBe(false);
+    await expect(isTargeted(client, spec, SUSPENDED)).resolves.toBe(false);
+    await expect(isTargeted(client, spec, OUTSIDER)).resolves.toBe(false);
+    await expect(isTargeted(client, { organizationalUnitIds: [WEB_EU] }, WEB_ACCOUNT)).resolves.toBe(false);
+    await expect(isTargeted(client, { organizationalUnitIds: [SANDBOX, WEB_EU] }, SIBLING)).resolves.toBe(true);
   });
 
   test('an account that just joined, under a nested OU, is targeted', async () => {
     const joined = '300000000001';
-    fake.addAccount(joined, { member: true });
+    aws.addAccount(joined, { member: true });
     try {
-      await expect(isTargeted({ organizationalUnitIds: [WEB] }, joined)).resolves.toBe(false);
-      fake.moveAccount(joined, WEB_EU);
-      await expect(isTargeted({ organizationalUnitIds: [WEB] }, joined)).resolves.toBe(true);
-      await expect(resolveTargets({ organizationalUnitIds: [WEB] })).resolves.toContain(joined);
+      await expect(isTargeted(client, { organizationalUnitIds: [WEB] }, joined)).resolves.toBe(false);
+      aws.moveAccount(joined, WEB_EU);
+      await expect(isTargeted(client, { organizationalUnitIds: [WEB] }, joined)).resolves.toBe(true);
+      await expect(resolveTargets(client, { organizationalUnitIds: [WEB] })).resolves.toContain(joined);
     } finally {
-      fake.members.delete(joined);
+      aws.organization.removeMember(joined);
+      aws.accounts.delete(joined);
     }
   });
 
+  test('AccessDenied on ListParents fails the check instead of counting the account as not targeted', async () => {
+    aws.injectFault({ operation: 'organizations:ListParents', status: 403, errorType: 'AccessDeniedException', count: 1 });
+
+    await expect(isTargeted(client, { organizationalUnitIds: [PROD] }, WEB_ACCOUNT)).rejects.toThrow(
+      new RegExp(`^AWS Organizations ListParents \\(ChildId ${WEB_ACCOUNT}\\) failed: AccessDeniedException: .*; deploy from the management account or the delegated administrator`));
+    // Not retried: one call.
+    expect(aws.callsOf('organizations:ListParents')).toEqual([expect.objectContaining({ status: 403, errorType: 'AccessDeniedException' })]);
+  });
+
+  test('AccessDenied on DescribeAccount fails the check too', async () => {
+    aws.injectFault({ operation: 'organizations:DescribeAccount', status: 403, errorType: 'AccessDeniedException', count: 1 });
+
+    await expect(isTargeted(client, { allAccounts: true }, SIBLING)).rejects.toThrow(
+      new RegExp(`^AWS Organizations DescribeAccount \\(AccountId ${SIBLING}\\) failed: AccessDeniedException`));
+  });
+
+  test('throttling (429) on ListParents is retried', async () => {
+    aws.injectFault({ operation: 'organizations:ListParents', status: 429, count: 1 });
+
+    await expect(isTargeted(client, { organizationalUnitIds: [WEB] }, WEB_ACCOUNT)).resolves.toBe(true);
+    expect(aws.callsOf('organizations:ListParents').map(call => call.status)).toEqual([429, 200]);
+  });
+
   test('a spec with neither OUs nor allAccounts targets nothing else, without any call', async () => {
-    await expect(isTargeted({ accountIds: [SIBLING] }, WEB_ACCOUNT)).resolves.toBe(false);
-    await expect(isTargeted({}, WEB_ACCOUNT)).resolves.toBe(false);
+    await expect(isTargeted(client, { accountIds: [SIBLING] }, WEB_ACCOUNT)).resolves.toBe(false);
+    await expect(isTargeted(client, {}, WEB_ACCOUNT)).resolves.toBe(false);
     expect(organizationsCalls()).toEqual([]);
+  });
+});
+
+describe('membershipOf', () => {
+  test('an ACTIVE account of the organization is a member, the management account too', async () => {
+    await expect(membershipOf(client, SIBLING)).resolves.toBe('member');
+    await expect(membershipOf(client, MANAGEMENT)).resolves.toBe('member');
+    expect(aws.callsOf('organizations:DescribeAccount')).toEqual([
+      expect.objectContaining({ accountIdParameter: SIBLING, status: 200 }),
+      expect.objectContaining({ accountIdParameter: MANAGEMENT, status: 200 }),
+    ]);
+  });
+
+  test('an account outside the organization, or one that left it, is not a member (AccountNotFoundException)', async () => {
+    await expect(membershipOf(client, OUTSIDER)).resolves.toBe('not a member');
+    expect(aws.callsOf('organizations:DescribeAccount')[0]).toMatchObject({ status: 400, errorType: 'AccountNotFoundException' });
+
+    const leaving = '300000000002';
+    aws.addAccount(leaving, { member: true });
+    try {
+      await expect(membershipOf(client, leaving)).resolves.toBe('member');
+      aws.organization.removeMember(leaving);
+      await expect(membershipOf(client, leaving)).resolves.toBe('not a member');
+    } finally {
+      aws.organization.removeMember(leaving);
+      aws.accounts.delete(leaving);
+    }
+  });
+
+  test('a SUSPENDED account is closed', async () => {
+    await expect(membershipOf(client, SUSPENDED)).resolves.toBe('closed');
+  });
+
+  test('a caller that may not call DescribeAccount cannot tell: undefined', async () => {
+    aws.callerAccountId = PROD_ACCOUNT;
+    await expect(membershipOf(client, SIBLING)).resolves.toBeUndefined();
+    expect(aws.callsOf('organizations:DescribeAccount')).toEqual([expect.objectContaining({ caller: PROD_ACCOUNT, errorType: 'AccessDeniedException' })]);
+  });
+
+  test('AccessDenied (403) on DescribeAccount cannot tell either: undefined', async () => {
+    aws.injectFault({ operation: 'organizations:DescribeAccount', status: 403, errorType: 'AccessDeniedException', count: 1 });
+    await expect(membershipOf(client, SIBLING)).resolves.toBeUndefined();
+  });
+
+  test('throttling is retried; server errors that outlast the retries cannot tell: undefined', async () => {
+    aws.injectFault({ operation: 'organizations:DescribeAccount', status: 429, count: 1 });
+    await expect(membershipOf(client, SIBLING)).resolves.toBe('member');
+    expect(aws.callsOf('organizations:DescribeAccount').map(call => call.status)).toEqual([429, 200]);
+
+    aws.clearCalls();
+    aws.injectFault({ operation: 'organizations:DescribeAccount', status: 500, count: 100 });
+    await expect(membershipOf(client, SIBLING)).resolves.toBeUndefined();
+    const calls = aws.callsOf('organizations:DescribeAccount');
+    expect(calls.length).toBeGreaterThan(1);
+    expect(calls.every(call => call.status === 500)).toBe(true);
   });
 });

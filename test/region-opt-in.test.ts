@@ -5,13 +5,22 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import {
+  AlternateContact,
+  AlternateContactType,
   RegionOptIn,
   RegionOptInProps,
   RegionOptInProvider,
+  RegionOptInProviderProps,
   RegionOptStatus,
 } from '../src';
-import { accountApiStatements, allStatements, ANY_MEMBER_ARN, asArray, effectivePermissions, expectCompactPolicies, expectPoliciesWithinIamLimits, memberArn, permissions, standaloneArn, Statement, expectNoAccountActionOnEverything } from './iam';
-import { Acknowledged, nagFindings, stale, unacknowledged } from './nag';
+import {
+  accountApiStatements, allStatements, ANY_MEMBER_ARN, asArray, DESCRIBE_ACCOUNT_STATEMENT, effectivePermissions, expectCompactPolicies,
+  expectNoAccountActionOnEverything, expectNothingOnEveryResource, expectPoliciesWithinIamLimits, memberArn, permissions, STACK_READ_STATEMENT,
+  standaloneArn, Statement,
+} from './iam';
+import { Acknowledged, describeAccountAcknowledgment, nagFindings, stale, unacknowledged } from './nag';
+import { RESOURCE_TYPES, WAITER_ARN_ENV } from '../src/contract';
+import { waiterDefinition } from '../src/private/waiter';
 
 const STACK_ACCOUNT = '111111111111';
 const MEMBER_A = '222222222222';
@@ -28,8 +37,8 @@ const REGION_MESSAGE = 'a Region code such as "af-south-1"';
 const TIMEOUT_MESSAGE = (got: string) =>
   `\`timeout\` must be between 1 minute and 55 minutes (CloudFormation waits at most one hour for a custom resource), got ${got}`;
 const POLL_INTERVAL_MESSAGE = (got: string) => `\`pollInterval\` must be between 10 seconds and 5 minutes, got ${got}`;
-const POLL_INTERVAL_TOKEN_MESSAGE =
-  '`pollInterval` must be known at synth time (it is written into the waiter state machine), got a token';
+const PROVIDER_EXISTS_MESSAGE =
+  'RegionOptInProvider.getOrCreate(): the provider of stack Stack already exists; pass its props before the stack declares its first Region';
 const EVENTS_WARNING_ID = 'cdk-account-management:region-opt-in-events';
 const EVENTS_WARNING = (region: string) =>
   `Region Opt-In Status Change events arrive only in us-east-1; a rule in ${region} never matches [ack: ${EVENTS_WARNING_ID}]`;
@@ -71,13 +80,6 @@ const REMOVAL_STATEMENT: Statement = {
   Resource: [standaloneArn(), ANY_MEMBER_ARN],
 };
 
-/** The stack-read statement: the handlers may list their own stack's resources and read its status, nothing else. */
-const STACK_READ_STATEMENT: Statement = {
-  Effect: 'Allow',
-  Action: ['cloudformation:ListStackResources', 'cloudformation:DescribeStacks'],
-  Resource: { Ref: 'AWS::StackId' },
-};
-
 /** The Region statement the policy should hold: `actions` on exactly `resources`, for exactly `regions`. */
 function regionStatement(actions: string[], regions: string[], resources: unknown[]): Statement {
   return {
@@ -106,45 +108,49 @@ function expectStatements(actual: Statement[], expected: Statement[]): void {
   expect(sortByJson(actual.map(normalized))).toEqual(sortByJson(expected));
 }
 
-/** The handlers' functions (the provider framework's have handlers named framework.*). */
-function handlerFunctions(template: Template): Record<string, any> {
-  return template.findResources('AWS::Lambda::Function', { Properties: { Handler: Match.stringLikeRegexp('^index\\.') } });
+/** The logical id and properties of the one resource of `type`, which must exist once. */
+function onlyResource(template: Template, type: string, props: Record<string, unknown> = {}): [string, Record<string, any>] {
+  const found = Object.entries(template.findResources(type, { Properties: props }));
+  expect(found).toHaveLength(1);
+  return [found[0][0], found[0][1].Properties];
 }
 
-/**
- * The statements of the DefaultPolicy (AWS::IAM::Policy) of each role the handlers run as, one list per role
- * (one role per provider), each role having exactly one DefaultPolicy.
- */
-function handlerRoleDefaultPolicies(template: Template): Statement[][] {
-  const roles = new Set(Object.values(handlerFunctions(template)).map((fn) => fn.Properties.Role['Fn::GetAtt'][0] as string));
-  expect(roles.size).toBeGreaterThan(0);
-  return [...roles].map((role) => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }));
-    expect(policies).toHaveLength(1);
-    return policies[0].Properties.PolicyDocument.Statement;
-  });
+/** The logical id of the Regions' function (handler index.handler), which must exist once. */
+function handlerId(template: Template): string {
+  return onlyResource(template, 'AWS::Lambda::Function', { Handler: 'index.handler' })[0];
 }
 
+/** The logical id of the waiter's state machine, which must exist once. */
+function stateMachineId(template: Template): string {
+  return onlyResource(template, 'AWS::StepFunctions::StateMachine')[0];
+}
+
+/** The logical id of the waiter's InvokePolicy (the state machine role's permission to invoke the functions it serves). */
+function invokePolicyId(stack: Stack): string {
+  return logicalIdOf(stack.node.findChild('AccountManagementWaiter').node.findChild('InvokePolicy'));
+}
+
+/** The functions the Provider framework would add (handlers named framework.*). */
 function frameworkFunctions(template: Template): Record<string, any> {
   return template.findResources('AWS::Lambda::Function', { Properties: { Handler: Match.stringLikeRegexp('^framework\\.') } });
 }
 
-/** The Retry of the waiter state machine's isComplete task, parsed from its DefinitionString. */
-interface WaiterRetry {
-  readonly IntervalSeconds: number;
-  readonly MaxAttempts: number;
-  readonly BackoffRate: number;
+/** The statements of the DefaultPolicy (AWS::IAM::Policy) of the role the Regions' function runs as, which must exist once. */
+function handlerRoleDefaultPolicy(template: Template): Statement[] {
+  const role = template.toJSON().Resources[handlerId(template)].Properties.Role['Fn::GetAtt'][0];
+  const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }));
+  expect(policies).toHaveLength(1);
+  return policies[0].Properties.PolicyDocument.Statement;
 }
 
-function waiterRetries(template: Template): WaiterRetry[] {
-  return Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map((machine) => {
-    const parts: unknown[] = machine.Properties.DefinitionString['Fn::Join'][1];
-    const definition = JSON.parse(parts.map((part) => typeof part === 'string' ? part : 'function-arn').join(''));
-    const retries = definition.States['framework-isComplete-task'].Retry;
-    expect(retries).toHaveLength(1);
-    const { IntervalSeconds, MaxAttempts, BackoffRate } = retries[0];
-    return { IntervalSeconds, MaxAttempts, BackoffRate };
-  });
+/** The function's permission to start executions of the stack's waiter, and nothing else of Step Functions. */
+function startExecutionStatement(template: Template): Statement {
+  return { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: stateMachineId(template) } };
+}
+
+/** What the Regions' function role holds besides the Account Management policy, whatever the stack declares. */
+function providerStatements(template: Template): Statement[] {
+  return [REMOVAL_STATEMENT, STACK_READ_STATEMENT, DESCRIBE_ACCOUNT_STATEMENT, startExecutionStatement(template)];
 }
 
 /**
@@ -192,9 +198,13 @@ describe('RegionOptIn validation', () => {
     ['a timeout of 56 minutes', { timeout: Duration.minutes(56) }, TIMEOUT_MESSAGE('56 minutes')],
     ['a timeout of 55 minutes and 1 second', { timeout: Duration.seconds(3301) }, TIMEOUT_MESSAGE('55 minutes 1 second')],
     ['a timeout of 2 hours', { timeout: Duration.hours(2) }, TIMEOUT_MESSAGE('2 hours')],
+    ['a pollInterval of 0 seconds', { pollInterval: Duration.seconds(0) }, POLL_INTERVAL_MESSAGE('0 seconds')],
     ['a pollInterval of 5 seconds', { pollInterval: Duration.seconds(5) }, POLL_INTERVAL_MESSAGE('5 seconds')],
     ['a pollInterval of 9 seconds', { pollInterval: Duration.seconds(9) }, POLL_INTERVAL_MESSAGE('9 seconds')],
+    ['a pollInterval of 9,000 milliseconds', { pollInterval: Duration.millis(9000) }, POLL_INTERVAL_MESSAGE('9 seconds')],
+    ['a pollInterval of 5 minutes and 1 second', { pollInterval: Duration.seconds(301) }, POLL_INTERVAL_MESSAGE('5 minutes 1 second')],
     ['a pollInterval of 6 minutes', { pollInterval: Duration.minutes(6) }, POLL_INTERVAL_MESSAGE('6 minutes')],
+    ['a pollInterval of 1 hour', { pollInterval: Duration.hours(1) }, POLL_INTERVAL_MESSAGE('1 hour')],
   ])('rejects %s', (_case, override, message) => {
     const stack = newStack();
     expectExactError(() => new RegionOptIn(stack, 'Region', { regionName: 'af-south-1', ...override }), message);
@@ -213,7 +223,9 @@ describe('RegionOptIn validation', () => {
     ['a timeout of 1 minute', { timeout: Duration.minutes(1) }],
     ['a timeout of 55 minutes', { timeout: Duration.minutes(55) }],
     ['a pollInterval of 10 seconds', { pollInterval: Duration.seconds(10) }],
+    ['a pollInterval of 10,000 milliseconds', { pollInterval: Duration.millis(10000) }],
     ['a pollInterval of 5 minutes', { pollInterval: Duration.minutes(5) }],
+    ['a pollInterval of 300 seconds', { pollInterval: Duration.seconds(300) }],
     ['a pollInterval that does not divide the hour (70 seconds)', { pollInterval: Duration.seconds(70) }],
     ['enabling a Region that is enabled by default (us-east-1)', { regionName: 'us-east-1', enabled: true }],
     ['disabling an opt-in Region', { regionName: 'af-south-1', enabled: false }],
@@ -236,14 +248,11 @@ describe('RegionOptIn validation', () => {
     ]);
   });
 
-  test('rejects a pollInterval that is a token: it is written into the waiter state machine at synth', () => {
+  test('skips a pollInterval that is a token, and passes it to the handler as PollIntervalSeconds', () => {
     const stack = newStack();
     const seconds = new CfnParameter(stack, 'PollSeconds', { type: 'Number' }).valueAsNumber;
-    expectExactError(
-      () => new RegionOptIn(stack, 'Region', { regionName: 'af-south-1', pollInterval: Duration.seconds(seconds) }),
-      POLL_INTERVAL_TOKEN_MESSAGE,
-    );
-    expectExactError(() => RegionOptInProvider.getOrCreate(stack, { pollInterval: Duration.seconds(seconds) }), POLL_INTERVAL_TOKEN_MESSAGE);
+    expect(() => new RegionOptIn(stack, 'Region', { regionName: 'af-south-1', pollInterval: Duration.seconds(seconds) })).not.toThrow();
+    Template.fromStack(stack).hasResourceProperties(CUSTOM_RESOURCE_TYPE, { PollIntervalSeconds: { Ref: 'PollSeconds' } });
   });
 
   test('skips values that are tokens, including the enabled-by-default check', () => {
@@ -253,7 +262,15 @@ describe('RegionOptIn validation', () => {
       accountId: new CfnParameter(stack, 'AccountId').valueAsString,
       enabled: false,
       timeout: Duration.seconds(new CfnParameter(stack, 'TimeoutSeconds', { type: 'Number' }).valueAsNumber),
+      pollInterval: Duration.seconds(new CfnParameter(stack, 'PollSeconds', { type: 'Number' }).valueAsNumber),
     })).not.toThrow();
+    Template.fromStack(stack).hasResourceProperties(CUSTOM_RESOURCE_TYPE, {
+      RegionName: { Ref: 'RegionName' },
+      AccountId: { Ref: 'AccountId' },
+      Enabled: 'false',
+      TimeoutSeconds: { Ref: 'TimeoutSeconds' },
+      PollIntervalSeconds: { Ref: 'PollSeconds' },
+    });
   });
 });
 
@@ -360,118 +377,227 @@ describe('one declaration per Region and account', () => {
 });
 
 describe('the per-stack provider', () => {
-  test('10 Regions across 3 accounts share two handler functions with one role, and the framework\'s three functions', () => {
+  test('10 Regions across 3 accounts share one function, Node.js 22 on arm64 for up to 2 minutes, and one state machine', () => {
     const template = Template.fromStack(stackWith10Regions());
 
     template.resourceCountIs(CUSTOM_RESOURCE_TYPE, 10);
-    template.resourceCountIs('AWS::Lambda::Function', 5);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-
-    const handlers = Object.values(handlerFunctions(template));
-    expect(handlers.map((fn) => fn.Properties.Handler).sort()).toEqual(['index.isComplete', 'index.onEvent']);
-    for (const fn of handlers) {
-      expect(fn.Properties).toEqual(expect.objectContaining({ Runtime: 'nodejs22.x', Architectures: ['arm64'] }));
-    }
-    const roles = new Set(handlers.map((fn) => JSON.stringify(fn.Properties.Role)));
-    expect(roles.size).toBe(1);
-
-    const framework = Object.values(frameworkFunctions(template)).map((fn) => fn.Properties.Handler).sort();
-    expect(framework).toEqual(['framework.isComplete', 'framework.onEvent', 'framework.onTimeout']);
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
+    // The function's role and the state machine's.
+    template.resourceCountIs('AWS::IAM::Role', 2);
+    const [, fn] = onlyResource(template, 'AWS::Lambda::Function');
+    expect(fn).toEqual(expect.objectContaining({ Handler: 'index.handler', Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 120 }));
   });
 
-  test('the provider framework\'s functions log only FATAL, so that they never log ResourceProperties', () => {
+  test('the function is every Region\'s service token: no Provider framework function stands between CloudFormation and it', () => {
+    const stack = stackWith10Regions();
+    const template = Template.fromStack(stack);
+    const token = { 'Fn::GetAtt': [handlerId(template), 'Arn'] };
+
+    const tokens = Object.values(template.findResources(CUSTOM_RESOURCE_TYPE)).map((resource) => resource.Properties.ServiceToken);
+    expect(tokens).toEqual(Array(10).fill(token));
+    expect(stack.resolve(RegionOptInProvider.getOrCreate(stack).serviceToken)).toEqual(token);
+    expect(stack.resolve(RegionOptInProvider.getOrCreate(stack).handler.functionArn)).toEqual(token);
+    expect(frameworkFunctions(template)).toEqual({});
+  });
+
+  test('the function logs JSON at INFO into its own log group', () => {
     const template = Template.fromStack(stackWith10Regions());
-    const framework = Object.values(frameworkFunctions(template));
-    expect(framework).toHaveLength(3);
-    for (const fn of framework) {
-      expect(fn.Properties.LoggingConfig).toEqual(expect.objectContaining({ ApplicationLogLevel: 'FATAL', LogFormat: 'JSON' }));
-    }
+    const [logGroup] = onlyResource(template, 'AWS::Logs::LogGroup');
+    const [, fn] = onlyResource(template, 'AWS::Lambda::Function');
+    expect(fn.LoggingConfig).toEqual(expect.objectContaining({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', LogGroup: { Ref: logGroup } }));
   });
 
-  test('the waiter polls every 30 seconds by default, for at most one hour', () => {
-    const template = Template.fromStack(stackWith10Regions());
-    expect(waiterRetries(template)).toEqual([{ IntervalSeconds: 30, MaxAttempts: 3600 / 30, BackoffRate: 1 }]);
-  });
-
-  test('the waiter polls at the configured pollInterval, for at most one hour', () => {
-    const template = Template.fromStack(stackWith10Regions({ pollInterval: Duration.seconds(45) }));
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    expect(waiterRetries(template)).toEqual([{ IntervalSeconds: 45, MaxAttempts: 3600 / 45, BackoffRate: 1 }]);
-  });
-
-  test.each<[number, number]>([
-    [70, 51],
-    [11, 327],
-    [299, 12],
-  ])('a pollInterval of %i seconds, which does not divide the hour, polls that often for %i attempts, within one hour', (seconds, attempts) => {
-    const template = Template.fromStack(stackWith10Regions({ pollInterval: Duration.seconds(seconds) }));
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    expect(waiterRetries(template)).toEqual([{ IntervalSeconds: seconds, MaxAttempts: attempts, BackoffRate: 1 }]);
-    // The largest multiple of the interval within the hour.
-    expect(seconds * attempts).toBeLessThanOrEqual(3600);
-    expect(seconds * (attempts + 1)).toBeGreaterThan(3600);
-  });
-
-  test('the waiter state machine does not log, so that execution data (the resource properties) are not logged', () => {
-    const template = Template.fromStack(stackWith10Regions());
-    template.allResourcesProperties('AWS::StepFunctions::StateMachine', { LoggingConfiguration: Match.absent() });
-  });
-
-  test('Regions with a different pollInterval get their own provider; the same interval shares one', () => {
+  test('Regions with different pollIntervals, timeouts and waitForCompletion share one function and one service token, each with its own values', () => {
     const stack = newStack();
     const byDefault = new RegionOptIn(stack, 'Default', { regionName: 'af-south-1' });
-    const explicit30 = new RegionOptIn(stack, 'Explicit30', { regionName: 'ap-east-1', pollInterval: Duration.seconds(30) });
     const slow = new RegionOptIn(stack, 'Slow', { regionName: 'me-south-1', pollInterval: Duration.seconds(45) });
-    const alsoSlow = new RegionOptIn(stack, 'AlsoSlow', { regionName: 'eu-south-1', pollInterval: Duration.seconds(45) });
-    const minute = new RegionOptIn(stack, 'Minute', { regionName: 'il-central-1', pollInterval: Duration.minutes(1) });
-    const sixty = new RegionOptIn(stack, 'Sixty', { regionName: 'mx-central-1', pollInterval: Duration.seconds(60) });
+    const minute = new RegionOptIn(stack, 'Minute', { regionName: 'il-central-1', pollInterval: Duration.minutes(1), timeout: Duration.minutes(10) });
+    const fastest = new RegionOptIn(stack, 'Fastest', { regionName: 'eu-south-1', pollInterval: Duration.seconds(10), waitForCompletion: false });
+    const slowest = new RegionOptIn(stack, 'Slowest', { regionName: 'mx-central-1', pollInterval: Duration.minutes(5) });
     const template = Template.fromStack(stack);
-    const tokenOf = (region: RegionOptIn) =>
-      JSON.stringify(template.toJSON().Resources[logicalIdOf(region)].Properties.ServiceToken);
+    const propertiesOf = (region: RegionOptIn) => template.toJSON().Resources[logicalIdOf(region)].Properties;
 
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
-    template.resourceCountIs('AWS::Lambda::Function', 3 * 5);
-    expect(waiterRetries(template).sort((a, b) => a.IntervalSeconds - b.IntervalSeconds)).toEqual([
-      { IntervalSeconds: 30, MaxAttempts: 120, BackoffRate: 1 },
-      { IntervalSeconds: 45, MaxAttempts: 80, BackoffRate: 1 },
-      { IntervalSeconds: 60, MaxAttempts: 60, BackoffRate: 1 },
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    const token = { 'Fn::GetAtt': [handlerId(template), 'Arn'] };
+    for (const region of [byDefault, slow, minute, fastest, slowest]) expect(propertiesOf(region).ServiceToken).toEqual(token);
+    expect([byDefault, slow, minute, fastest, slowest].map((region) => {
+      const { PollIntervalSeconds, TimeoutSeconds, WaitForCompletion } = propertiesOf(region);
+      return [PollIntervalSeconds, TimeoutSeconds, WaitForCompletion];
+    })).toEqual([
+      ['30', '3300', 'true'],
+      ['45', '3300', 'true'],
+      ['60', '600', 'true'],
+      ['10', '3300', 'false'],
+      ['300', '3300', 'true'],
     ]);
-    expect(tokenOf(explicit30)).toBe(tokenOf(byDefault));
-    expect(tokenOf(alsoSlow)).toBe(tokenOf(slow));
-    expect(tokenOf(sixty)).toBe(tokenOf(minute));
-    expect(new Set([tokenOf(byDefault), tokenOf(slow), tokenOf(minute)]).size).toBe(3);
   });
 
-  test('getOrCreate returns the provider of the stack for the interval', () => {
+  test('changing a Region\'s pollInterval, timeout or waitForCompletion changes only its own properties, never its service token', () => {
+    const synth = (props: Partial<RegionOptInProps>) => {
+      const stack = newStack();
+      const region = new RegionOptIn(stack, 'CapeTown', { regionName: 'af-south-1', ...props });
+      return { id: logicalIdOf(region), resources: Template.fromStack(stack).toJSON().Resources };
+    };
+    const before = synth({});
+    const after = synth({ pollInterval: Duration.minutes(2), timeout: Duration.minutes(10), waitForCompletion: false });
+
+    expect(after.id).toBe(before.id);
+    expect(after.resources[after.id]).toEqual({
+      ...before.resources[before.id],
+      Properties: { ...before.resources[before.id].Properties, PollIntervalSeconds: '120', TimeoutSeconds: '600', WaitForCompletion: 'false' },
+    });
+    // The function, the waiter and the policies are the same resources with the same properties.
+    const others = (resources: Record<string, unknown>, id: string) => Object.fromEntries(Object.entries(resources).filter(([key]) => key !== id));
+    expect(others(after.resources, after.id)).toEqual(others(before.resources, before.id));
+  });
+
+  test('getOrCreate returns the stack\'s one provider, from any construct of the stack', () => {
     const stack = newStack();
     const region = new RegionOptIn(stack, 'CapeTown', { regionName: 'af-south-1' });
     const provider = RegionOptInProvider.getOrCreate(stack);
     expect(RegionOptInProvider.getOrCreate(region)).toBe(provider);
-    expect(RegionOptInProvider.getOrCreate(stack, { pollInterval: Duration.seconds(30) })).toBe(provider);
-    expect(RegionOptInProvider.getOrCreate(stack, { pollInterval: Duration.seconds(45) })).not.toBe(provider);
-    expect(provider.pollInterval.toSeconds()).toBe(30);
+    expect(RegionOptInProvider.getOrCreate(new Construct(stack, 'Nested'))).toBe(provider);
+    expect(provider.node.path).toBe('Stack/RegionOptInProvider');
   });
 
-  test('the log groups keep logs for a year by default, or for the logRetention given to getOrCreate', () => {
+  test('each stack of an app has its own provider and waiter', () => {
+    const app = new App();
+    const first = new Stack(app, 'First', { env: ENV });
+    const second = new Stack(app, 'Second', { env: ENV });
+    new RegionOptIn(first, 'CapeTown', { regionName: 'af-south-1' });
+    new RegionOptIn(second, 'HongKong', { regionName: 'ap-east-1' });
+    expect(RegionOptInProvider.getOrCreate(first)).not.toBe(RegionOptInProvider.getOrCreate(second));
+    for (const stack of [first, second]) {
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::Lambda::Function', 1);
+      template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    }
+  });
+
+  test('the log group keeps logs for a year by default, or for the logRetention given to getOrCreate before the first Region', () => {
     const byDefault = Template.fromStack(stackWith10Regions());
-    byDefault.resourceCountIs('AWS::Logs::LogGroup', 3);
+    byDefault.resourceCountIs('AWS::Logs::LogGroup', 1);
     byDefault.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
 
     const stack = newStack();
     RegionOptInProvider.getOrCreate(stack, { logRetention: RetentionDays.ONE_MONTH });
     new RegionOptIn(stack, 'CapeTown', { regionName: 'af-south-1' });
+    new RegionOptIn(stack, 'HongKong', { regionName: 'ap-east-1', pollInterval: Duration.seconds(45) });
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
-  test('getOrCreate with logRetention after the stack declares a Region is an error', () => {
+  test.each<[string, RegionOptInProviderProps]>([
+    ['logRetention', { logRetention: RetentionDays.ONE_MONTH }],
+    ['empty props', {}],
+  ])('getOrCreate with %s after the stack declares a Region is an error', (_case, props) => {
     const stack = newStack();
     new RegionOptIn(stack, 'CapeTown', { regionName: 'af-south-1' });
-    expectExactError(
-      () => RegionOptInProvider.getOrCreate(stack, { logRetention: RetentionDays.ONE_MONTH }),
-      'RegionOptInProvider.getOrCreate(): the provider of stack Stack already exists; pass logRetention before the stack declares its first Region',
-    );
+    expectExactError(() => RegionOptInProvider.getOrCreate(stack, props), PROVIDER_EXISTS_MESSAGE);
+  });
+
+  test('getOrCreate with props a second time is an error too, even when the first call created the provider', () => {
+    const stack = newStack();
+    RegionOptInProvider.getOrCreate(stack, { logRetention: RetentionDays.ONE_MONTH });
+    expectExactError(() => RegionOptInProvider.getOrCreate(stack, { logRetention: RetentionDays.ONE_WEEK }), PROVIDER_EXISTS_MESSAGE);
+  });
+});
+
+describe('the waiter', () => {
+  test('is one Standard state machine whose definition is waiterDefinition() in the stack\'s partition, the same whatever the Regions\' poll intervals', () => {
+    const definitionOf = (stack: Stack) => {
+      const [, machine] = onlyResource(Template.fromStack(stack), 'AWS::StepFunctions::StateMachine');
+      expect(machine.StateMachineType).toBe('STANDARD');
+      // The one token of the definition is the partition, in the task's resource.
+      const [separator, parts] = machine.DefinitionString['Fn::Join'];
+      return JSON.parse((parts as unknown[]).map(part => (typeof part === 'string' ? part : (expect(part).toEqual({ Ref: 'AWS::Partition' }), 'aws-cn'))).join(separator));
+    };
+    expect(definitionOf(stackWith10Regions())).toEqual(waiterDefinition('aws-cn'));
+    expect(definitionOf(stackWith10Regions({ pollInterval: Duration.seconds(45) }))).toEqual(waiterDefinition('aws-cn'));
+  });
+
+  test('waits between steps for the PollSeconds of the state, which the function sets from the Region\'s pollInterval', () => {
+    const definition = waiterDefinition('aws') as { States: Record<string, Record<string, unknown>> };
+    const waits = Object.values(definition.States).filter((state) => state.Type === 'Wait');
+    expect(waits).toEqual([{ Type: 'Wait', SecondsPath: '$.PollSeconds', Next: 'Step' }]);
+  });
+
+  test('neither logs nor traces its executions: their data would hold the CloudFormation request', () => {
+    const template = Template.fromStack(stackWith10Regions());
+    template.allResourcesProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.absent(),
+      TracingConfiguration: Match.absent(),
+    });
+  });
+
+  test('the function knows the state machine from WAITER_STATE_MACHINE_ARN and may start its executions, and nothing else of Step Functions', () => {
+    const template = Template.fromStack(stackWith10Regions());
+    const [, fn] = onlyResource(template, 'AWS::Lambda::Function');
+    expect(fn.Environment).toEqual({ Variables: { [WAITER_ARN_ENV]: { Ref: stateMachineId(template) } } });
+    expect(allStatements(template).filter((s) => asArray(s.Action).some((a) => a.startsWith('states:'))))
+      .toEqual([startExecutionStatement(template)]);
+  });
+
+  test('the state machine\'s role may invoke only the function it serves (and its versions and aliases), through its own InvokePolicy', () => {
+    const stack = stackWith10Regions();
+    const template = Template.fromStack(stack);
+    const [, machine] = onlyResource(template, 'AWS::StepFunctions::StateMachine');
+    const role = machine.RoleArn['Fn::GetAtt'][0];
+    const fnArn = { 'Fn::GetAtt': [handlerId(template), 'Arn'] };
+
+    const [invokePolicy, policy] = onlyResource(template, 'AWS::IAM::Policy', { Roles: [{ Ref: role }] });
+    expect(invokePolicy).toBe(invokePolicyId(stack));
+    expect(policy.PolicyDocument.Statement).toEqual([{
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: [fnArn, { 'Fn::Join': ['', [fnArn, ':*']] }],
+    }]);
+    // The role has no other permission: no inline or managed policy.
+    const roleProperties = template.toJSON().Resources[role].Properties;
+    expect(roleProperties.Policies).toBeUndefined();
+    expect(roleProperties.ManagedPolicyArns).toBeUndefined();
+    expect(template.findResources('AWS::IAM::ManagedPolicy', { Properties: { Roles: Match.arrayWith([{ Ref: role }]) } })).toEqual({});
+    // And no other statement of the stack allows a Lambda action.
+    expect(allStatements(template).filter((s) => asArray(s.Action).some((a) => a.startsWith('lambda:')))).toEqual([policy.PolicyDocument.Statement[0]]);
+  });
+
+  test('serves only the Regions\' function: the settings function of the same stack is neither invoked by it nor told of it', () => {
+    const stack = newStack();
+    new RegionOptIn(stack, 'CapeTown', { regionName: 'af-south-1' });
+    new AlternateContact(stack, 'Security', {
+      type: AlternateContactType.SECURITY, name: 'Security Team', title: 'Security', emailAddress: 'security@example.com', phoneNumber: '+1 206-555-0100',
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+
+    const [settingsId, settings] = onlyResource(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('alternate contacts') });
+    const [regionsId] = onlyResource(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('Region opt-in') });
+    expect(settings.Environment).toBeUndefined();
+    const policy = template.toJSON().Resources[invokePolicyId(stack)].Properties;
+    expect(JSON.stringify(policy.PolicyDocument)).not.toContain(settingsId);
+    expect(JSON.stringify(policy.PolicyDocument)).toContain(regionsId);
+  });
+
+  test('every Region waits for the Account Management policy and the InvokePolicy, and the function for its role\'s DefaultPolicy', () => {
+    const stack = stackWith10Regions();
+    const template = Template.fromStack(stack);
+    const policy = Object.keys(template.findResources('AWS::IAM::ManagedPolicy'));
+    expect(policy).toHaveLength(1);
+
+    const resources = Object.values(template.findResources(CUSTOM_RESOURCE_TYPE));
+    expect(resources).toHaveLength(10);
+    for (const resource of resources) expect([...resource.DependsOn].sort()).toEqual([...policy, invokePolicyId(stack)].sort());
+    // The Regions reference the function (their service token), which waits for the removal, stack-read and StartExecution grants.
+    const fn = template.toJSON().Resources[handlerId(template)];
+    const role = fn.Properties.Role['Fn::GetAtt'][0];
+    const [defaultPolicy] = onlyResource(template, 'AWS::IAM::Policy', { Roles: [{ Ref: role }] });
+    expect([...fn.DependsOn].sort()).toEqual([defaultPolicy, role].sort());
   });
 });
 
@@ -485,18 +611,21 @@ describe('the custom resources', () => {
       enabled: false,
       waitForCompletion: false,
       timeout: Duration.minutes(20),
+      pollInterval: Duration.seconds(90),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     return stack;
   }
 
   function serviceToken(template: Template): unknown {
-    const onEvent = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'framework.onEvent' } }));
-    expect(onEvent).toHaveLength(1);
-    return { 'Fn::GetAtt': [onEvent[0], 'Arn'] };
+    return { 'Fn::GetAtt': [handlerId(template), 'Arn'] };
   }
 
-  test('a Region with the defaults is enabled, waited for with a 55-minute timeout, and retained on removal', () => {
+  test('the custom resource type is the contract\'s RESOURCE_TYPES.regionOptIn, which the handler reads too', () => {
+    expect(RESOURCE_TYPES.regionOptIn).toBe(CUSTOM_RESOURCE_TYPE);
+  });
+
+  test('a Region with the defaults is enabled, waited for every 30 seconds for at most 55 minutes, and retained on removal', () => {
     const template = Template.fromStack(stackWithRegions());
     template.hasResource(CUSTOM_RESOURCE_TYPE, {
       Properties: {
@@ -506,13 +635,14 @@ describe('the custom resources', () => {
         Enabled: 'true',
         WaitForCompletion: 'true',
         TimeoutSeconds: '3300',
+        PollIntervalSeconds: '30',
       },
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
   });
 
-  test('a member account\'s Region carries its accountId, flags and timeout as strings, and is deleted with DESTROY', () => {
+  test('a member account\'s Region carries its accountId, flags, timeout and poll interval as strings, and is deleted with DESTROY', () => {
     const template = Template.fromStack(stackWithRegions());
     template.hasResource(CUSTOM_RESOURCE_TYPE, {
       Properties: {
@@ -522,26 +652,18 @@ describe('the custom resources', () => {
         Enabled: 'false',
         WaitForCompletion: 'false',
         TimeoutSeconds: '1200',
+        PollIntervalSeconds: '90',
       },
       DeletionPolicy: 'Delete',
       UpdateReplacePolicy: 'Delete',
     });
   });
 
-  test('every custom resource waits for the Account Management policy and the handler role with its policy', () => {
-    const stack = stackWithRegions();
-    const template = Template.fromStack(stack);
-    const policy = Object.keys(template.findResources('AWS::IAM::ManagedPolicy'));
-    const role = logicalIdOf(RegionOptInProvider.getOrCreate(stack).node.findChild('HandlerRole'));
-    const roleDefaultPolicy = Object.keys(template.findResources('AWS::IAM::Policy', {
-      Properties: { Roles: [{ Ref: role }] },
-    }));
-    expect(policy).toHaveLength(1);
-    expect(roleDefaultPolicy).toHaveLength(1);
-
-    const resources = Object.values(template.findResources(CUSTOM_RESOURCE_TYPE));
-    expect(resources).toHaveLength(2);
-    for (const resource of resources) expect([...resource.DependsOn].sort()).toEqual([...policy, ...roleDefaultPolicy, role].sort());
+  test('the custom resources hold the service token and the contract\'s properties, nothing else', () => {
+    const template = Template.fromStack(stackWithRegions());
+    const keys = Object.values(template.findResources(CUSTOM_RESOURCE_TYPE)).map((resource) => Object.keys(resource.Properties).sort());
+    const common = ['Enabled', 'PollIntervalSeconds', 'RegionName', 'ServiceToken', 'TimeoutSeconds', 'WaitForCompletion'];
+    expect(sortByJson(keys)).toEqual(sortByJson([common, ['AccountId', ...common]]));
   });
 
   test('grants beyond one policy\'s character budget spread over two policies, each within IAM\'s limit, and every custom resource waits for both', () => {
@@ -684,10 +806,25 @@ describe('the Account Management policy', () => {
     ]);
   });
 
-  test('the handlers may read their own stack only: ListStackResources and DescribeStacks on AWS::StackId, once', () => {
+  test('the function may read its own stack only: DescribeStackResource, DescribeStacks and ListStackResources on AWS::StackId, once', () => {
     const cloudformation = allStatements(Template.fromStack(stackWith10Regions()))
       .filter((s) => asArray(s.Action).some((a) => a.startsWith('cloudformation:')));
     expect(cloudformation).toEqual([STACK_READ_STATEMENT]);
+  });
+
+  test('organizations:DescribeAccount is the only Organizations action, allowed once, on member-account ARNs only', () => {
+    for (const stack of [stackWith10Regions(), new Stack(new App(), 'Agnostic')]) {
+      new RegionOptIn(stack, 'Milan', { regionName: 'eu-south-1', accountId: MEMBER_B, enabled: false, removalPolicy: RemovalPolicy.DESTROY });
+      const organizations = allStatements(Template.fromStack(stack)).filter((s) => asArray(s.Action).some((a) => a.startsWith('organizations:')));
+      expect(organizations).toEqual([DESCRIBE_ACCOUNT_STATEMENT]);
+    }
+  });
+
+  test('no statement allows anything on every resource (*)', () => {
+    for (const stack of [stackWith10Regions(), new Stack(new App(), 'Agnostic')]) {
+      new RegionOptIn(stack, 'Milan', { regionName: 'eu-south-1', accountId: MEMBER_B, enabled: false, removalPolicy: RemovalPolicy.DESTROY });
+      expectNothingOnEveryResource(allStatements(Template.fromStack(stack)));
+    }
   });
 
   test('no statement allows an account action on every resource', () => {
@@ -701,9 +838,7 @@ describe('the Account Management policy', () => {
     // Every account action is in the Account Management policy, except the removal statement: one, in the handler
     // role's DefaultPolicy.
     expect(accountStatements).toHaveLength(accountApiStatements(template).length + 1);
-    const defaultPolicies = handlerRoleDefaultPolicies(template);
-    expect(defaultPolicies).toHaveLength(1);
-    expect(defaultPolicies[0].filter((s) => asArray(s.Action).some((a) => a.startsWith('account:')))).toEqual([REMOVAL_STATEMENT]);
+    expect(handlerRoleDefaultPolicy(template).filter((s) => asArray(s.Action).some((a) => a.startsWith('account:')))).toEqual([REMOVAL_STATEMENT]);
   });
 
   test('only the removal statement names every member account (o-*/*), and it allows only the removal actions', () => {
@@ -733,21 +868,23 @@ describe('the Account Management policy', () => {
       new RegionOptIn(stack, 'CapeTown', { regionName: 'af-south-1', removalPolicy: RemovalPolicy.DESTROY });
       new RegionOptIn(stack, 'MemberHongKong', { regionName: 'ap-east-1', accountId: MEMBER_A, removalPolicy: RemovalPolicy.DESTROY });
     }],
-  ])('with %s the handler role\'s DefaultPolicy is exactly the removal statement and the stack read', (_, declare) => {
+  ])('with %s the function role\'s DefaultPolicy is exactly the removal statement, the stack reads, DescribeAccount and StartExecution', (_, declare) => {
     for (const stack of [newStack(), new Stack(new App(), 'Agnostic')]) {
       declare(stack);
-      expect(handlerRoleDefaultPolicies(Template.fromStack(stack))).toEqual([[REMOVAL_STATEMENT, STACK_READ_STATEMENT]]);
+      const template = Template.fromStack(stack);
+      expect(handlerRoleDefaultPolicy(template)).toEqual(providerStatements(template));
     }
   });
 
-  test('each provider (one per pollInterval) has its own handler role with the removal statement and the stack read', () => {
+  test('Regions with different pollIntervals share one role, whose DefaultPolicy holds each statement once', () => {
     const stack = newStack();
     new RegionOptIn(stack, 'CapeTown', { regionName: 'af-south-1' });
     new RegionOptIn(stack, 'HongKong', { regionName: 'ap-east-1', pollInterval: Duration.seconds(70) });
-    expect(handlerRoleDefaultPolicies(Template.fromStack(stack))).toEqual([
-      [REMOVAL_STATEMENT, STACK_READ_STATEMENT],
-      [REMOVAL_STATEMENT, STACK_READ_STATEMENT],
-    ]);
+    new RegionOptIn(stack, 'Bahrain', { regionName: 'me-south-1', pollInterval: Duration.minutes(5), accountId: MEMBER_A });
+    const template = Template.fromStack(stack);
+    // The function's role and the state machine's.
+    template.resourceCountIs('AWS::IAM::Role', 2);
+    expect(handlerRoleDefaultPolicy(template)).toEqual(providerStatements(template));
   });
 });
 
@@ -856,32 +993,24 @@ describe('RegionOptIn.onStatusChange', () => {
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('Region Opt-In Status Change'));
   });
 
-  test('a rule alone declares no Region and creates no provider', () => {
+  test('a rule alone declares no Region and creates no provider and no waiter', () => {
     const stack = newStack();
     RegionOptIn.onStatusChange(stack, 'Rule');
     const template = Template.fromStack(stack);
     template.resourceCountIs(CUSTOM_RESOURCE_TYPE, 0);
     template.resourceCountIs('AWS::Lambda::Function', 0);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
   });
 });
 
 describe('cdk-nag AwsSolutions checks', () => {
 
-  const FRAMEWORK_FUNCTION = 'framework-(onEvent|isComplete|onTimeout)';
-
   const ACKNOWLEDGED: Acknowledged[] = [
     {
       rule: 'AwsSolutions-IAM4',
       finding: 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-      path: 'Stack/RegionOptInProvider/HandlerRole/Resource',
-      reason: 'AWSLambdaBasicExecutionRole only lets the onEvent and isComplete handlers create and write to their own CloudWatch log streams',
-    },
-    {
-      rule: 'AwsSolutions-IAM4',
-      finding: 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-      path: new RegExp(`^Stack/RegionOptInProvider/Provider/${FRAMEWORK_FUNCTION}/ServiceRole/Resource$`),
-      reason: 'the Provider framework gives its onEvent, isComplete and onTimeout functions AWSLambdaBasicExecutionRole, '
-        + 'which only lets each write its own logs',
+      path: 'Stack/RegionOptInProvider/Handler/ServiceRole/Resource',
+      reason: 'AWSLambdaBasicExecutionRole only lets the function create and write to its own CloudWatch log streams',
     },
     {
       rule: 'AwsSolutions-IAM5',
@@ -894,50 +1023,40 @@ describe('cdk-nag AwsSolutions checks', () => {
     {
       rule: 'AwsSolutions-IAM5',
       finding: 'Resource::arn:<AWS::Partition>:account::*:account/o-*/*',
-      path: 'Stack/RegionOptInProvider/HandlerRole/DefaultPolicy/Resource',
+      path: 'Stack/RegionOptInProvider/Handler/ServiceRole/DefaultPolicy/Resource',
       reason: 'removal runs in CloudFormation\'s cleanup phase, after the policies were updated to the new declarations, '
         + 'so it cannot be narrowed to the declared accounts (the grant would be gone when the Delete runs); the '
         + 'statement allows only the removal actions account:GetRegionOptStatus and account:DisableRegion',
     },
+    describeAccountAcknowledgment('Stack/RegionOptInProvider/Handler/ServiceRole/DefaultPolicy/Resource'),
     {
       rule: 'AwsSolutions-IAM5',
-      finding: /^Resource::<RegionOptInProvider(OnEvent|IsComplete)[0-9A-F]{8}\.Arn>:\*$/,
-      path: new RegExp(`^Stack/RegionOptInProvider/Provider/${FRAMEWORK_FUNCTION}/ServiceRole/DefaultPolicy/Resource$`),
-      reason: 'the Provider framework lets its functions invoke any version or alias (<fn arn>:*) of the provider\'s own '
-        + 'onEvent and isComplete handlers, nothing else',
-    },
-    {
-      rule: 'AwsSolutions-IAM5',
-      finding: /^Resource::<RegionOptInProviderframework(isComplete|onTimeout)[0-9A-F]{8}\.Arn>:\*$/,
-      path: 'Stack/RegionOptInProvider/Provider/waiter-state-machine/Role/DefaultPolicy/Resource',
-      reason: 'the Provider framework\'s waiter state machine may invoke any version or alias (<fn arn>:*) of the '
-        + 'framework\'s own isComplete and onTimeout functions, nothing else',
+      finding: /^Resource::<RegionOptInProviderHandler[0-9A-F]{8}\.Arn>:\*$/,
+      path: 'Stack/AccountManagementWaiter/InvokePolicy/Resource',
+      reason: 'the waiter\'s state machine invokes the function that started the execution by the ARN it was invoked '
+        + 'with (its invokedFunctionArn, which may carry a version or alias qualifier), so it may invoke the function it '
+        + 'serves and its versions and aliases (<fn arn>:*), nothing else; the policy holds only lambda:InvokeFunction',
     },
     {
       rule: 'AwsSolutions-L1',
       finding: '',
-      path: /^Stack\/RegionOptInProvider\/(OnEvent|IsComplete)\/Resource$/,
+      path: 'Stack/RegionOptInProvider/Handler/Resource',
       reason: 'the design fixes Node.js 22 for the handlers (bundled with esbuild for node22)',
-    },
-    {
-      rule: 'AwsSolutions-L1',
-      finding: '',
-      path: new RegExp(`^Stack/RegionOptInProvider/Provider/${FRAMEWORK_FUNCTION}/Resource$`),
-      reason: 'the Provider framework functions\' runtime is chosen by aws-cdk-lib and cannot be set through Provider',
     },
     {
       rule: 'AwsSolutions-SF1',
       finding: '',
-      path: 'Stack/RegionOptInProvider/Provider/waiter-state-machine/Resource',
-      reason: 'the Provider framework\'s waiter: its logging is off so that execution data (the resource properties) are '
-        + 'not logged, and the handlers log every poll themselves',
+      path: 'Stack/AccountManagementWaiter/StateMachine/Resource',
+      reason: 'the waiter\'s logging is off on purpose: its execution data hold the CloudFormation request (with its '
+        + 'pre-signed ResponseURL and the resource properties), which must not reach a log group; the function logs '
+        + 'every step itself, without them',
     },
     {
       rule: 'AwsSolutions-SF2',
       finding: '',
-      path: 'Stack/RegionOptInProvider/Provider/waiter-state-machine/Resource',
-      reason: 'the Provider framework\'s waiter is a poll loop of one Lambda task; X-Ray tracing adds nothing that the '
-        + 'handlers\' logs of every poll do not show',
+      path: 'Stack/AccountManagementWaiter/StateMachine/Resource',
+      reason: 'the waiter is a loop of one Lambda task and a Wait state; X-Ray tracing adds nothing that the '
+        + 'execution history and the function\'s log of every step do not show',
     },
   ];
 

@@ -1,251 +1,329 @@
 /*
- * The settings handler across whole lifecycles, run for real: the handler module with the real
- * @aws-sdk/client-account and client-cloudformation, against the local fake of the APIs.
+ * The settings handler across whole lifecycles, as CloudFormation runs them: stacks synthesized from the
+ * constructs, deployed by the local CloudFormation (resources started at once, a failure cancelling what
+ * is in progress and rolling back), the handler's real bundle invoked in Lambda-like environments and
+ * answering CloudFormation itself, against the local Account Management, Organizations and CloudFormation
+ * APIs.
  */
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { FakeAccountApi } from './fake-account-api';
-import { captureConsole, Properties, propertiesOf, SimulatedStack } from './simulated-stack';
-import { handler } from '../lambda/settings';
+import { CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { LocalCloudFormation, MAX_RESPONSE_BYTES } from '../local';
+import { addBreaker, BREAKER, captureConsole, Local, MANAGEMENT, physicalIds, stackOf, startLocal, stopLocal } from './support';
 import { AccountName, AlternateContact, AlternateContactProps, AlternateContactType, PrimaryContact, PrimaryContactProps } from '../src';
 
-const MANAGEMENT = '111111111111';
 const MEMBER_A = '222222222222';
 const MEMBER_B = '333333333333';
 const OUTSIDER = '999999999999';
 
-// Retries back off for real (up to seconds): give the fault tests room.
 jest.setTimeout(60_000);
 
-let fake: FakeAccountApi;
+let local: Local;
+let cfn: LocalCloudFormation;
+
+const TIME_SCALE = 50;
 
 beforeAll(async () => {
-  fake = await FakeAccountApi.start({ managementAccountId: MANAGEMENT, memberAccountIds: [MEMBER_A, MEMBER_B], standaloneAccountIds: [OUTSIDER] });
-  fake.useForSdkClients();
+  local = await startLocal({ memberAccountIds: [MEMBER_A, MEMBER_B], standaloneAccountIds: [OUTSIDER] }, TIME_SCALE);
 });
 
 afterAll(async () => {
-  await fake.close();
+  await stopLocal(local);
 });
 
 beforeEach(() => {
   jest.spyOn(console, 'info').mockImplementation(() => undefined); // the handlers' log lines
-  fake.callerAccountId = MANAGEMENT;
-  fake.trustedAccess = true;
-  fake.clearCalls();
-  for (const account of fake.accounts.values()) account.alternateContacts.clear();
+  const { aws } = local;
+  aws.callerAccountId = MANAGEMENT;
+  aws.trustedAccess = true;
+  aws.organization.delegatedAdminAccountId = undefined;
+  aws.clearCalls();
+  aws.clearFaults();
+  aws.cloudFormation.responses.length = 0;
+  for (const account of aws.accounts.values()) account.alternateContacts.clear();
+  cfn = new LocalCloudFormation(aws);
 });
 
 const SECURITY: Omit<AlternateContactProps, 'accountId'> = {
   type: AlternateContactType.SECURITY,
   name: 'Security Team',
-  title: 'Security',
+  title: 'Duty Officer',
   emailAddress: 'security-team@example.com',
   phoneNumber: '+1 206-555-0100',
 };
 
-/** The custom resource properties the construct declares, via a synthesized stack (the real contract). */
-function contact(props: Partial<AlternateContactProps> = {}): Properties {
-  const stack = new Stack(new App(), 'Props', { env: { account: MANAGEMENT, region: 'us-east-1' } });
-  return propertiesOf(new AlternateContact(stack, 'Contact', { ...SECURITY, ...props }));
+/** A stack with one contact, SECURITY by default, under `id`. */
+function contactStack(props: Partial<AlternateContactProps> = {}, id = 'Security', build?: (stack: Stack, contact: AlternateContact) => void): Stack {
+  return stackOf(stack => {
+    const contact = new AlternateContact(stack, id, { ...SECURITY, ...props });
+    build?.(stack, contact);
+  }, { account: local.aws.callerAccountId });
 }
 
-function simulatedStack(): SimulatedStack {
-  return new SimulatedStack(fake, handler, fake.callerAccountId);
+/** The same, with a resource that is created once the contact is done, and that a deploy may break. */
+function contactStackWithBreaker(props: Partial<AlternateContactProps> = {}): Stack {
+  return contactStack(props, 'Security', (stack, contact) => {
+    addBreaker(stack);
+    stack.node.findChild(BREAKER).node.addDependency(contact);
+  });
+}
+
+function contactOf(accountId: string) {
+  return local.aws.account(accountId).alternateContacts.get('SECURITY');
 }
 
 describe('alternate contact lifecycle', () => {
-  test('create, update, change of account, rename, delete and delete again leave exactly the declared contact', async () => {
-    const stack = simulatedStack();
-
-    const physicalId = await stack.create('Security', contact({ accountId: MEMBER_A }));
-    expect(physicalId).toBe(`${MEMBER_A}/alternate-contact/SECURITY`);
-    expect(fake.account(MEMBER_A).alternateContacts.get('SECURITY')).toEqual({
-      Name: 'Security Team', Title: 'Security', EmailAddress: 'security-team@example.com', PhoneNumber: '+1 206-555-0100',
+  test('create, update, change of account, rename and removal leave exactly the declared contact', async () => {
+    expect((await cfn.deploy(contactStack({ accountId: MEMBER_A }))).status).toBe('CREATE_COMPLETE');
+    expect(physicalIds(cfn)).toEqual([`${MEMBER_A}/alternate-contact/SECURITY`]);
+    expect(contactOf(MEMBER_A)).toEqual({
+      Name: 'Security Team', Title: 'Duty Officer', EmailAddress: 'security-team@example.com', PhoneNumber: '+1 206-555-0100',
     });
 
     // A value change keeps the physical id: no replacement, no delete.
-    expect(await stack.update('Security', contact({ accountId: MEMBER_A, name: 'SecOps' }))).toBe(physicalId);
-    expect(fake.account(MEMBER_A).alternateContacts.get('SECURITY')?.Name).toBe('SecOps');
-    expect(fake.callsOf('DeleteAlternateContact')).toHaveLength(0);
+    expect((await cfn.deploy(contactStack({ accountId: MEMBER_A, name: 'SecOps' }))).status).toBe('UPDATE_COMPLETE');
+    expect(contactOf(MEMBER_A)?.Name).toBe('SecOps');
+    expect(local.aws.callsOf('DeleteAlternateContact')).toHaveLength(0);
 
     // A change of account replaces the resource: the new account gets the contact, the old one loses it.
-    expect(await stack.update('Security', contact({ accountId: MEMBER_B, name: 'SecOps' }))).toBe(`${MEMBER_B}/alternate-contact/SECURITY`);
-    expect(fake.account(MEMBER_B).alternateContacts.get('SECURITY')?.Name).toBe('SecOps');
-    expect(fake.account(MEMBER_A).alternateContacts.has('SECURITY')).toBe(false);
+    await cfn.deploy(contactStack({ accountId: MEMBER_B, name: 'SecOps' }));
+    expect(physicalIds(cfn)).toEqual([`${MEMBER_B}/alternate-contact/SECURITY`]);
+    expect(contactOf(MEMBER_B)?.Name).toBe('SecOps');
+    expect(contactOf(MEMBER_A)).toBeUndefined();
 
-    // A renamed construct: create new, then delete old; the contact stays.
-    await stack.rename('Security', 'SecurityRenamed');
-    expect(fake.account(MEMBER_B).alternateContacts.get('SECURITY')?.Name).toBe('SecOps');
-    expect(fake.callsOf('DeleteAlternateContact').filter(c => c.target === MEMBER_B)).toHaveLength(0);
+    // A renamed construct: CloudFormation creates the new resource, then deletes the old one; the contact stays.
+    local.aws.clearCalls();
+    expect((await cfn.deploy(contactStack({ accountId: MEMBER_B, name: 'SecOps' }, 'Renamed'))).status).toBe('UPDATE_COMPLETE');
+    expect(contactOf(MEMBER_B)?.Name).toBe('SecOps');
+    expect(local.aws.callsOf('DeleteAlternateContact')).toHaveLength(0);
 
-    await stack.delete('SecurityRenamed');
-    expect(fake.account(MEMBER_B).alternateContacts.has('SECURITY')).toBe(false);
+    // Removed from the stack: deleted.
+    await cfn.deploy(stackOf(() => undefined));
+    expect(contactOf(MEMBER_B)).toBeUndefined();
   });
 
   test('deleting a contact that is already gone succeeds', async () => {
-    const stack = simulatedStack();
-    await stack.create('Security', contact({ accountId: MEMBER_A }));
-    fake.account(MEMBER_A).alternateContacts.delete('SECURITY');
+    await cfn.deploy(contactStack({ accountId: MEMBER_A }));
+    local.aws.account(MEMBER_A).alternateContacts.delete('SECURITY');
 
-    await expect(stack.delete('Security')).resolves.toBeUndefined();
-    expect(fake.callsOf('DeleteAlternateContact').map(c => c.errorType)).toEqual(['ResourceNotFoundException']);
+    expect((await cfn.destroy('Settings')).status).toBe('DELETE_COMPLETE');
+    expect(local.aws.callsOf('DeleteAlternateContact').map(c => c.errorType)).toEqual(['ResourceNotFoundException']);
   });
 
   test('a change of contact type deletes the old type and writes the new one', async () => {
-    const stack = simulatedStack();
-    await stack.create('Contact', contact({ accountId: MEMBER_A }));
-    await stack.update('Contact', contact({ accountId: MEMBER_A, type: AlternateContactType.OPERATIONS }));
+    await cfn.deploy(contactStack({ accountId: MEMBER_A }));
+    await cfn.deploy(contactStack({ accountId: MEMBER_A, type: AlternateContactType.OPERATIONS }));
 
-    expect([...fake.account(MEMBER_A).alternateContacts.keys()]).toEqual(['OPERATIONS']);
+    expect([...local.aws.account(MEMBER_A).alternateContacts.keys()]).toEqual(['OPERATIONS']);
   });
 
   test('two constructs that swap their accounts in one update both keep their contact', async () => {
-    const stack = simulatedStack();
-    await stack.create('First', contact({ accountId: MEMBER_A, name: 'First' }));
-    await stack.create('Second', contact({ accountId: MEMBER_B, name: 'Second' }));
+    const swap = (first: string, second: string) => stackOf(stack => {
+      new AlternateContact(stack, 'First', { ...SECURITY, accountId: first, name: 'First' });
+      new AlternateContact(stack, 'Second', { ...SECURITY, accountId: second, name: 'Second' });
+    });
+    await cfn.deploy(swap(MEMBER_A, MEMBER_B));
+    expect((await cfn.deploy(swap(MEMBER_B, MEMBER_A))).status).toBe('UPDATE_COMPLETE');
 
-    await stack.update('First', contact({ accountId: MEMBER_B, name: 'First' }));
-    await stack.update('Second', contact({ accountId: MEMBER_A, name: 'Second' }));
-
-    expect(fake.account(MEMBER_A).alternateContacts.get('SECURITY')?.Name).toBe('Second');
-    expect(fake.account(MEMBER_B).alternateContacts.get('SECURITY')?.Name).toBe('First');
+    expect(contactOf(MEMBER_A)?.Name).toBe('Second');
+    expect(contactOf(MEMBER_B)?.Name).toBe('First');
   });
 
   test('a rollback restores the old value and the old account, and deletes nothing', async () => {
-    const stack = simulatedStack();
-    const v1 = contact({ accountId: MEMBER_A, name: 'Before' });
-    await stack.create('Security', v1);
+    await cfn.deploy(contactStackWithBreaker({ accountId: MEMBER_A, name: 'Before' }));
 
-    // The update succeeds, another resource of the stack fails, CloudFormation rolls back with the old properties.
-    await stack.update('Security', contact({ accountId: MEMBER_B, name: 'After' }));
-    await stack.rollback('Security', v1);
+    // The contact moves to MEMBER_B, then another resource fails: CloudFormation rolls back.
+    const result = await cfn.deploy(contactStackWithBreaker({ accountId: MEMBER_B, name: 'After' }), { breakResources: { [BREAKER]: {} } });
 
-    expect(fake.account(MEMBER_A).alternateContacts.get('SECURITY')?.Name).toBe('Before');
-    expect(stack.physicalId('Security')).toBe(`${MEMBER_A}/alternate-contact/SECURITY`);
-    // The rollback's cleanup leaves MEMBER_B's contact: it may have been there before the failed deploy.
-    // (The one delete is the forward update's cleanup of MEMBER_A, which the rollback then wrote again.)
-    expect(fake.account(MEMBER_B).alternateContacts.get('SECURITY')?.Name).toBe('After');
-    expect(fake.callsOf('DeleteAlternateContact').map(c => c.target)).toEqual([MEMBER_A]);
+    expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(contactOf(MEMBER_A)?.Name).toBe('Before');
+    // MEMBER_B's contact stays as the failed deploy wrote it: it may have been there before.
+    expect(contactOf(MEMBER_B)?.Name).toBe('After');
+    expect(local.aws.callsOf('DeleteAlternateContact')).toHaveLength(0);
   });
 
   test('a rolled-back Create leaves a contact that was there before the stack declared it', async () => {
-    const stack = simulatedStack();
-    fake.account(MEMBER_A).alternateContacts.set('SECURITY', { Name: 'By hand', Title: 't', EmailAddress: 'hand@example.com', PhoneNumber: '1' });
-    await stack.create('Security', contact({ accountId: MEMBER_A }));
+    local.aws.account(MEMBER_A).alternateContacts.set('SECURITY', { Name: 'By hand', Title: 't', EmailAddress: 'hand@example.com', PhoneNumber: '1' });
 
-    // Another resource fails: CloudFormation deletes what the Create made.
-    await stack.during('ROLLBACK_IN_PROGRESS', () => stack.delete('Security'));
-    expect(fake.account(MEMBER_A).alternateContacts.get('SECURITY')?.Name).toBe('Security Team');
-    expect(fake.callsOf('DeleteAlternateContact')).toHaveLength(0);
+    const result = await cfn.deploy(contactStackWithBreaker({ accountId: MEMBER_A }), { breakResources: { [BREAKER]: {} } });
+
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(contactOf(MEMBER_A)?.Name).toBe('Security Team');
+    expect(local.aws.callsOf('DeleteAlternateContact')).toHaveLength(0);
   });
 
   test('the Delete that follows a failed Create neither fails nor deletes a contact set by hand', async () => {
-    const stack = simulatedStack();
-    fake.account(MEMBER_A).alternateContacts.set('SECURITY', { Name: 'By hand', Title: 't', EmailAddress: 'hand@example.com', PhoneNumber: '1' });
-    fake.trustedAccess = false;
-    await expect(stack.create('Security', contact({ accountId: MEMBER_A }))).rejects.toThrow(/AccessDeniedException/);
+    local.aws.account(MEMBER_A).alternateContacts.set('SECURITY', { Name: 'By hand', Title: 't', EmailAddress: 'hand@example.com', PhoneNumber: '1' });
+    local.aws.trustedAccess = false;
 
-    fake.trustedAccess = true;
-    await stack.delete('Security');
-    expect(fake.account(MEMBER_A).alternateContacts.get('SECURITY')?.Name).toBe('By hand');
-    expect(fake.callsOf('DeleteAlternateContact')).toHaveLength(0);
+    const result = await cfn.deploy(contactStack({ accountId: MEMBER_A }));
+
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(result.failures.map(f => f.logicalId)).toEqual([expect.stringMatching(/^Security/)]);
+    expect(contactOf(MEMBER_A)?.Name).toBe('By hand');
+    expect(local.aws.callsOf('DeleteAlternateContact')).toHaveLength(0);
+  });
+
+  test('when the stack status cannot be read during a rollback, nothing is deleted', async () => {
+    // The handler retries DescribeStacks until its invocation's deadline: time runs faster here.
+    process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = '1000';
+    local.aws.account(MEMBER_A).alternateContacts.set('SECURITY', { Name: 'By hand', Title: 't', EmailAddress: 'hand@example.com', PhoneNumber: '1' });
+    // DescribeStacks keeps failing: throttled, then server errors, for longer than the handler may retry.
+    local.aws.injectFault({ operation: 'cloudformation:DescribeStacks', status: 429, count: 1_000_000 });
+
+    const stack = contactStackWithBreaker({ accountId: MEMBER_A });
+    const { output, result } = await captureConsole(() => cfn.deploy(stack, { breakResources: { [BREAKER]: {} } }));
+
+    expect(result?.status).toBe('ROLLBACK_COMPLETE');
+    expect(local.aws.callsOf('cloudformation:DescribeStacks').length).toBeGreaterThan(1);
+    expect(local.aws.callsOf('DeleteAlternateContact')).toHaveLength(0);
+    expect(contactOf(MEMBER_A)).toBeDefined();
+    expect(output).toContain('left in place: cannot tell whether the stack is rolling back');
+    process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = String(TIME_SCALE);
   });
 });
 
 describe('standalone and organizations mode', () => {
   test('without accountId the call is made in standalone context', async () => {
-    fake.callerAccountId = MEMBER_A;
-    const stack = simulatedStack();
-    expect(await stack.create('Security', contact())).toBe(`${MEMBER_A}/alternate-contact/SECURITY`);
+    local.aws.callerAccountId = MEMBER_A;
+    await cfn.deploy(contactStack());
 
-    expect(fake.callsOf('PutAlternateContact')[0]).toMatchObject({ accountIdParameter: undefined, target: MEMBER_A, status: 200 });
+    expect(local.aws.callsOf('PutAlternateContact')[0]).toMatchObject({ accountIdParameter: undefined, target: MEMBER_A, status: 200 });
   });
 
   test('the management account naming itself calls in standalone context instead of being denied', async () => {
-    const stack = simulatedStack();
-    await stack.create('Security', contact({ accountId: MANAGEMENT }));
+    await cfn.deploy(contactStack({ accountId: MANAGEMENT }));
 
-    expect(fake.callsOf('PutAlternateContact')[0]).toMatchObject({ accountIdParameter: undefined, target: MANAGEMENT, status: 200 });
-    expect(fake.account(MANAGEMENT).alternateContacts.has('SECURITY')).toBe(true);
+    expect(local.aws.callsOf('PutAlternateContact')[0]).toMatchObject({ accountIdParameter: undefined, target: MANAGEMENT, status: 200 });
+    expect(contactOf(MANAGEMENT)).toBeDefined();
   });
 
-  test('AccessDenied in organizations mode names the operation, the setting, the account and the fix', async () => {
-    fake.trustedAccess = false;
-    const stack = simulatedStack();
+  test('AccessDenied in organizations mode names the operation, the setting, the account and the fix first', async () => {
+    local.aws.trustedAccess = false;
 
-    await expect(stack.create('Security', contact({ accountId: MEMBER_A }))).rejects.toThrow(
-      `PutAlternateContact for the SECURITY alternate contact of account ${MEMBER_A} (organizations mode) failed: AccessDeniedException: `
-      + 'The request failed because your organization does not have trusted access enabled for account.amazonaws.com; '
+    const result = await cfn.deploy(contactStack({ accountId: MEMBER_A }));
+
+    expect(result.failures[0].reason).toBe('Received response status [FAILED] from custom resource. Message returned: '
+      + `PutAlternateContact for the SECURITY alternate contact of account ${MEMBER_A} (organizations mode) failed: `
       + 'check that trusted access for account.amazonaws.com is enabled in AWS Organizations, that the stack deploys from the '
-      + `management account or the Account Management delegated administrator, and that account ${MEMBER_A} is a member of that organization`);
+      + `management account or the Account Management delegated administrator, and that account ${MEMBER_A} is a member of that organization. `
+      + 'The service answered AccessDeniedException: The request failed because your organization does not have trusted access enabled for account.amazonaws.com');
   });
 
   test('a member account that is not the delegated admin is denied when it names another account', async () => {
-    fake.callerAccountId = MEMBER_A;
-    const stack = simulatedStack();
-    await expect(stack.create('Security', contact({ accountId: MEMBER_B }))).rejects.toThrow(/^PutAlternateContact .* account 333333333333 \(organizations mode\) failed: AccessDeniedException/);
+    local.aws.callerAccountId = MEMBER_A;
+    const result = await cfn.deploy(contactStack({ accountId: MEMBER_B }));
+    expect(result.failures[0].reason).toMatch(/PutAlternateContact .* account 333333333333 \(organizations mode\) failed: .*AccessDeniedException/);
   });
 
-  test('an account outside the organization is denied with the membership hint', async () => {
-    const stack = simulatedStack();
-    await expect(stack.create('Security', contact({ accountId: OUTSIDER }))).rejects.toThrow(/is a member of that organization$/);
+  test('an account outside the organization is named as such', async () => {
+    const result = await cfn.deploy(contactStack({ accountId: OUTSIDER }));
+    expect(result.failures[0].reason).toContain(`account ${OUTSIDER} is not a member of the organization`);
   });
 
   test('the delegated administrator can manage member accounts', async () => {
-    fake.delegatedAdminAccountId = MEMBER_B;
-    fake.callerAccountId = MEMBER_B;
-    try {
-      const stack = simulatedStack();
-      await stack.create('Security', contact({ accountId: MEMBER_A }));
-      expect(fake.account(MEMBER_A).alternateContacts.has('SECURITY')).toBe(true);
-    } finally {
-      fake.delegatedAdminAccountId = undefined;
-    }
+    local.aws.organization.delegatedAdminAccountId = MEMBER_B;
+    local.aws.callerAccountId = MEMBER_B;
+    await cfn.deploy(contactStack({ accountId: MEMBER_A }));
+    expect(contactOf(MEMBER_A)).toBeDefined();
+  });
+
+  test('an account that left the organization does not block a delete, and a put for it fails saying so', async () => {
+    const leaving = '444444444444';
+    local.aws.addAccount(leaving, { member: true });
+    await cfn.deploy(contactStack({ accountId: leaving }));
+    local.aws.organization.removeMember(leaving);
+
+    const { output, result } = await captureConsole(() => cfn.destroy('Settings'));
+    expect(result?.status).toBe('DELETE_COMPLETE');
+    expect(output).toContain(`gone: account ${leaving} is no longer a member of the organization`);
+
+    const failed = await cfn.deploy(contactStack({ accountId: leaving }));
+    expect(failed.status).toBe('ROLLBACK_COMPLETE');
+    expect(failed.failures[0].reason).toContain(`account ${leaving} is not a member of the organization (it left, was removed, or never joined)`);
+  });
+
+  test('a closed account does not block a delete', async () => {
+    const closing = '555555555555';
+    local.aws.addAccount(closing, { member: true });
+    await cfn.deploy(contactStack({ accountId: closing }));
+    local.aws.setAccountStatus(closing, 'SUSPENDED');
+
+    const { output, result } = await captureConsole(() => cfn.destroy('Settings'));
+    expect(result?.status).toBe('DELETE_COMPLETE');
+    expect(output).toContain(`gone: account ${closing} is closed`);
   });
 });
 
 describe('faults', () => {
-  test('bursts of 429 and 500 end with the declared state', async () => {
-    const stack = simulatedStack();
-    fake.injectFault({ operation: 'PutAlternateContact', status: 429, count: 3 });
-    fake.injectFault({ operation: 'PutAlternateContact', status: 500, count: 2 });
+  test('bursts of 429 and 500 and network resets end with the declared state', async () => {
+    local.aws.injectFault({ operation: 'PutAlternateContact', status: 429, count: 3 });
+    local.aws.injectFault({ operation: 'PutAlternateContact', status: 500, count: 2 });
+    local.aws.injectFault({ operation: 'PutAlternateContact', status: 'reset', count: 2 });
 
-    await stack.create('Security', contact({ accountId: MEMBER_A }));
+    expect((await cfn.deploy(contactStack({ accountId: MEMBER_A }))).status).toBe('CREATE_COMPLETE');
 
-    expect(fake.callsOf('PutAlternateContact').map(c => c.status)).toEqual([429, 429, 429, 500, 500, 200]);
-    expect(fake.account(MEMBER_A).alternateContacts.get('SECURITY')?.EmailAddress).toBe('security-team@example.com');
+    expect(local.aws.calls.filter(c => c.operation === 'PutAlternateContact').map(c => c.status)).toEqual([429, 429, 429, 500, 500, 0, 0, 200]);
+    expect(contactOf(MEMBER_A)?.EmailAddress).toBe('security-team@example.com');
   });
 
   test('a 503 during a delete is retried and the contact is deleted', async () => {
-    const stack = simulatedStack();
-    await stack.create('Security', contact({ accountId: MEMBER_A }));
-    fake.injectFault({ operation: 'DeleteAlternateContact', status: 503, count: 2 });
+    await cfn.deploy(contactStack({ accountId: MEMBER_A }));
+    local.aws.injectFault({ operation: 'DeleteAlternateContact', status: 503, count: 2 });
 
-    await stack.delete('Security');
-    expect(fake.account(MEMBER_A).alternateContacts.has('SECURITY')).toBe(false);
+    expect((await cfn.destroy('Settings')).status).toBe('DELETE_COMPLETE');
+    expect(contactOf(MEMBER_A)).toBeUndefined();
   });
 
-  test('a deploy that fails on a fault loses nothing: the next deploy converges', async () => {
-    const stack = simulatedStack();
-    await stack.create('Security', contact({ accountId: MEMBER_A, name: 'Before' }));
-    fake.trustedAccess = false;
-    await expect(stack.update('Security', contact({ accountId: MEMBER_A, name: 'After' }))).rejects.toThrow(/AccessDeniedException/);
-    expect(fake.account(MEMBER_A).alternateContacts.get('SECURITY')?.Name).toBe('Before');
+  test('a deploy that fails on a fault loses nothing: the rollback restores, the next deploy converges', async () => {
+    await cfn.deploy(contactStack({ accountId: MEMBER_A, name: 'Before' }));
+    local.aws.injectFault({ operation: 'PutAlternateContact', status: 403, errorType: 'AccessDeniedException', count: 1 });
 
-    fake.trustedAccess = true;
-    await stack.update('Security', contact({ accountId: MEMBER_A, name: 'After' }));
-    expect(fake.account(MEMBER_A).alternateContacts.get('SECURITY')?.Name).toBe('After');
+    expect((await cfn.deploy(contactStack({ accountId: MEMBER_A, name: 'After' }))).status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(contactOf(MEMBER_A)?.Name).toBe('Before');
+
+    expect((await cfn.deploy(contactStack({ accountId: MEMBER_A, name: 'After' }))).status).toBe('UPDATE_COMPLETE');
+    expect(contactOf(MEMBER_A)?.Name).toBe('After');
   });
 
   test('a value the service rejects fails without echoing it', async () => {
-    const stack = simulatedStack();
-    // Bypass synth-time validation, as a token resolved at deploy time would.
-    const properties = { ...contact({ accountId: MEMBER_A }), PhoneNumber: 'not-a-phone' };
-    const { error, output } = await captureConsole(() => stack.create('Security', properties));
+    // A token, resolved at deploy time, escapes synth-time validation.
+    const stack = stackOf(s => {
+      const phone = new CfnParameter(s, 'Phone', { default: 'not-a-phone' });
+      new AlternateContact(s, 'Security', { ...SECURITY, accountId: MEMBER_A, phoneNumber: phone.valueAsString });
+    });
+    const { result, output } = await captureConsole(() => cfn.deploy(stack));
 
-    expect((error as Error).message).toBe(`PutAlternateContact for the SECURITY alternate contact of account ${MEMBER_A} (organizations mode) failed: `
-      + 'ValidationException (fields: PhoneNumber); check the construct\'s properties against the API\'s constraints');
+    expect(result?.failures[0].reason).toContain(`PutAlternateContact for the SECURITY alternate contact of account ${MEMBER_A} (organizations mode) failed: `
+      + 'check the construct\'s properties against the API\'s constraints. The service answered ValidationException (fields: PhoneNumber)');
     expect(output).not.toContain('not-a-phone');
+    expect(JSON.stringify(local.aws.cloudFormation.responses)).not.toContain('not-a-phone');
+  });
+
+  test('a failure whose service message has 10,000 characters fits CloudFormation\'s 4 KB, what failed and the fix first', async () => {
+    local.aws.injectFault({ operation: 'PutAlternateContact', status: 403, errorType: 'AccessDeniedException', message: 'x'.repeat(10_000), count: 1 });
+
+    const result = await cfn.deploy(contactStack({ accountId: MEMBER_A }));
+
+    const response = local.aws.cloudFormation.responses.find(r => r.Status === 'FAILED')!;
+    expect(response.bytes).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
+    expect(result.failures[0].reason).toMatch(/^Received response status \[FAILED\].*PutAlternateContact for the SECURITY alternate contact of account 222222222222 .* failed: check that trusted access/);
+  });
+
+  test('an update cancelled while its put is throttled stops, and does not undo the rollback', async () => {
+    await cfn.deploy(contactStackWithBreaker({ accountId: MEMBER_A, name: 'Before' }));
+    // Every put of the new value is throttled; the breaker fails once the first one has been.
+    local.aws.injectFault({ operation: 'PutAlternateContact', status: 429, count: 1_000_000, when: body => body.Name === 'After' });
+    const throttled = local.aws.nextCall(call => call.operation === 'PutAlternateContact' && call.status === 429);
+    const stack = contactStack({ accountId: MEMBER_A, name: 'After' }, 'Security', s => addBreaker(s));
+
+    const { output, result } = await captureConsole(async () => {
+      const deployed = await cfn.deploy(stack, { breakResources: { [BREAKER]: { when: throttled } } });
+      await local.aws.lambda.settled(); // the cancelled request's invocation, too
+      return deployed;
+    });
+
+    expect(result?.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(contactOf(MEMBER_A)?.Name).toBe('Before');
+    expect(output).toContain('stopped: CloudFormation no longer waits for this request; nothing written');
   });
 });
 
@@ -261,20 +339,9 @@ describe('primary contact and account name', () => {
     phoneNumber: '+1 206-555-0100',
   };
 
-  function primary(props: Partial<PrimaryContactProps> = {}): Properties {
-    const stack = new Stack(new App(), 'Props');
-    return propertiesOf(new PrimaryContact(stack, 'Primary', { ...PRIMARY, ...props }));
-  }
-
-  function name(accountName: string, accountId?: string): Properties {
-    const stack = new Stack(new App(), 'Props');
-    return propertiesOf(new AccountName(stack, 'Name', { accountName, accountId }));
-  }
-
   test('the primary contact is written, updated, and left in place on delete', async () => {
-    const stack = simulatedStack();
-    await stack.create('Primary', primary({ accountId: MEMBER_A }));
-    expect(fake.account(MEMBER_A).contactInformation).toEqual({
+    await cfn.deploy(stackOf(s => new PrimaryContact(s, 'Primary', { ...PRIMARY, accountId: MEMBER_A })));
+    expect(local.aws.account(MEMBER_A).contactInformation).toEqual({
       FullName: 'Cloud Platform Team',
       CompanyName: 'Example Corp',
       AddressLine1: '410 Terry Ave N',
@@ -285,45 +352,46 @@ describe('primary contact and account name', () => {
       PhoneNumber: '+1 206-555-0100',
     });
 
-    await stack.update('Primary', primary({ accountId: MEMBER_A, city: 'Bellevue', postalCode: '98004' }));
-    expect(fake.account(MEMBER_A).contactInformation?.City).toBe('Bellevue');
+    await cfn.deploy(stackOf(s => new PrimaryContact(s, 'Primary', { ...PRIMARY, accountId: MEMBER_A, city: 'Bellevue', postalCode: '98004' })));
+    expect(local.aws.account(MEMBER_A).contactInformation?.City).toBe('Bellevue');
 
-    await stack.delete('Primary');
-    expect(fake.account(MEMBER_A).contactInformation?.City).toBe('Bellevue');
+    expect((await cfn.destroy('Settings')).status).toBe('DELETE_COMPLETE');
+    expect(local.aws.account(MEMBER_A).contactInformation?.City).toBe('Bellevue');
   });
 
   test('the account name is written, renamed, moved to another account, and left on delete', async () => {
-    const stack = simulatedStack();
-    await stack.create('Name', name('workload-prod', MEMBER_A));
-    expect(fake.account(MEMBER_A).name).toBe('workload-prod');
+    const name = (accountName: string, accountId: string) => stackOf(s => new AccountName(s, 'Name', { accountName, accountId }));
+    await cfn.deploy(name('workload-prod', MEMBER_A));
+    expect(local.aws.account(MEMBER_A).name).toBe('workload-prod');
 
-    await stack.update('Name', name('workload-production', MEMBER_A));
-    expect(fake.account(MEMBER_A).name).toBe('workload-production');
+    await cfn.deploy(name('workload-production', MEMBER_A));
+    expect(local.aws.account(MEMBER_A).name).toBe('workload-production');
 
-    expect(await stack.update('Name', name('workload-staging', MEMBER_B))).toBe(`${MEMBER_B}/account-name`);
-    expect(fake.account(MEMBER_B).name).toBe('workload-staging');
-    expect(fake.account(MEMBER_A).name).toBe('workload-production');
+    await cfn.deploy(name('workload-staging', MEMBER_B));
+    expect(local.aws.account(MEMBER_B).name).toBe('workload-staging');
+    expect(local.aws.account(MEMBER_A).name).toBe('workload-production');
 
-    await stack.delete('Name');
-    expect(fake.account(MEMBER_B).name).toBe('workload-staging');
+    await cfn.destroy('Settings');
+    expect(local.aws.account(MEMBER_B).name).toBe('workload-staging');
   });
 });
 
-test('no contact value reaches a log line in a whole lifecycle', async () => {
+test('no contact value reaches a log line or a CloudFormation response in a whole lifecycle', async () => {
   const { output, error } = await captureConsole(async () => {
-    const stack = simulatedStack();
-    fake.injectFault({ operation: 'PutAlternateContact', status: 429, count: 1 });
-    await stack.create('Security', contact({ accountId: MEMBER_A }));
-    await stack.update('Security', contact({ accountId: MEMBER_B, removalPolicy: RemovalPolicy.DESTROY }));
-    await stack.rename('Security', 'Renamed');
-    await stack.delete('Renamed');
-    fake.trustedAccess = false;
-    await stack.create('Denied', contact({ accountId: MEMBER_A })).catch(() => undefined);
+    local.aws.injectFault({ operation: 'PutAlternateContact', status: 429, count: 1 });
+    await cfn.deploy(contactStack({ accountId: MEMBER_A }));
+    await cfn.deploy(contactStack({ accountId: MEMBER_B, removalPolicy: RemovalPolicy.DESTROY }));
+    await cfn.deploy(contactStack({ accountId: MEMBER_B }, 'Renamed'));
+    await cfn.destroy('Settings');
+    local.aws.trustedAccess = false;
+    await cfn.deploy(contactStack({ accountId: MEMBER_A }, 'Denied'));
   });
 
   expect(error).toBeUndefined();
   expect(output).toContain('SECURITY alternate contact');
+  const responses = JSON.stringify(local.aws.cloudFormation.responses);
   for (const value of [SECURITY.name, SECURITY.emailAddress, SECURITY.phoneNumber, SECURITY.title]) {
     expect(output).not.toContain(value);
+    expect(responses).not.toContain(value);
   }
 });

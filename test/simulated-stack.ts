@@ -2,7 +2,14 @@ import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { IConstruct } from 'constructs';
-import { FakeAccountApi, StackResource } from './fake-account-api';
+import { LocalAws, LocalStack } from '../local';
+
+/*
+ * CloudFormation's part for the OrganizationBaseline's handlers, which still run under the Provider
+ * framework (onEvent, then isComplete until it says it is done): requests sent to the handler modules
+ * in this process, one at a time, with the stack and its resources visible through the local
+ * CloudFormation API. The other settings are deployed for real by local/deployment.ts.
+ */
 
 /** ResourceProperties as CloudFormation delivers them: strings, without the ServiceToken. */
 export type Properties = Record<string, string>;
@@ -19,8 +26,7 @@ export function propertiesOf(construct: IConstruct): Properties {
 }
 
 type Context = { invokedFunctionArn: string; getRemainingTimeInMillis: () => number };
-type Handler = (event: CloudFormationCustomResourceEvent, context: Context) =>
-Promise<{ PhysicalResourceId?: string; Data?: object }>;
+type Handler = (event: CloudFormationCustomResourceEvent, context: Context) => Promise<{ PhysicalResourceId?: string; Data?: object }>;
 type IsCompleteHandler = (event: any, context: Context) => Promise<{ IsComplete: boolean; Data?: object }>;
 
 /** The Provider framework's waiter, played with a short poll interval. */
@@ -45,16 +51,10 @@ interface Resource {
   type: string;
 }
 
-/**
- * Plays CloudFormation's part for custom resources handled by `handler`: Create, Update (with the
- * Delete of the old physical resource when an Update replaces it), Delete, the create-then-delete of a
- * renamed resource, and the Delete that follows a failed Create. ListStackResources on the fake shows
- * the stack as CloudFormation would during each step.
- */
 export class SimulatedStack {
   public readonly stackId: string;
+  private readonly record: LocalStack;
   private readonly resources = new Map<string, Resource>();
-  private readonly summaries: StackResource[] = [];
   private requests = 0;
 
   /** The outcome of the last request, with its attributes. */
@@ -63,27 +63,24 @@ export class SimulatedStack {
   public remainingTimeMs = 15 * 60_000;
 
   constructor(
-    private readonly fake: FakeAccountApi,
+    private readonly aws: LocalAws,
     private readonly handler: Handler,
     private readonly ownAccount: string,
-    private readonly waiter?: Waiter,
+    private readonly waiter: Waiter,
   ) {
     this.stackId = `arn:aws:cloudformation:us-east-1:${ownAccount}:stack/baseline/${Math.random().toString(16).slice(2)}`;
-    fake.stacks.set(this.stackId, this.summaries);
-  }
-
-  /** An Update sent by CloudFormation while it rolls the stack back (and the cleanup Delete it may bring). */
-  public async rollback(logicalId: string, properties: Properties): Promise<string> {
-    return this.during('UPDATE_ROLLBACK_IN_PROGRESS', () => this.update(logicalId, properties));
+    this.record = { stackId: this.stackId, stackName: 'baseline', status: 'UPDATE_IN_PROGRESS', resources: new Map() };
+    aws.cloudFormation.stacks.set(this.stackId, this.record);
   }
 
   /** Runs `fn` while DescribeStacks reports the stack in `status`. */
   public async during<T>(status: string, fn: () => Promise<T>): Promise<T> {
-    this.fake.stackStatuses.set(this.stackId, status);
+    const before = this.record.status;
+    this.record.status = status;
     try {
       return await fn();
     } finally {
-      this.fake.stackStatuses.delete(this.stackId);
+      this.record.status = before;
     }
   }
 
@@ -107,6 +104,7 @@ export class SimulatedStack {
 
   public async update(logicalId: string, properties: Properties): Promise<string> {
     const old = this.get(logicalId);
+    this.setStatus(logicalId, { ...old, status: 'UPDATE_IN_PROGRESS' });
     const response = await this.invoke({
       RequestType: 'Update',
       ResourceProperties: properties,
@@ -125,12 +123,17 @@ export class SimulatedStack {
     return physicalId;
   }
 
+  /** An Update sent by CloudFormation while it rolls the stack back. */
+  public async rollback(logicalId: string, properties: Properties): Promise<string> {
+    return this.during('UPDATE_ROLLBACK_IN_PROGRESS', () => this.update(logicalId, properties));
+  }
+
   public async delete(logicalId: string): Promise<void> {
     const resource = this.get(logicalId);
     this.setStatus(logicalId, { ...resource, status: 'DELETE_IN_PROGRESS' });
     await this.invoke({ RequestType: 'Delete', ResourceProperties: resource.properties, PhysicalResourceId: resource.physicalId, LogicalResourceId: logicalId });
     this.resources.delete(logicalId);
-    this.summaries.splice(this.summaries.findIndex(s => s.LogicalResourceId === logicalId), 1);
+    this.record.resources.delete(logicalId);
   }
 
   /** A renamed construct: CloudFormation creates the new logical resource, then deletes the old one. */
@@ -148,15 +151,12 @@ export class SimulatedStack {
 
   private setStatus(logicalId: string, resource: Resource): void {
     this.resources.set(logicalId, resource);
-    const summary: StackResource = {
+    this.aws.cloudFormation.setResource(this.record, {
       LogicalResourceId: logicalId,
       PhysicalResourceId: resource.physicalId,
       ResourceType: resource.type,
       ResourceStatus: resource.status,
-    };
-    const index = this.summaries.findIndex(s => s.LogicalResourceId === logicalId);
-    if (index >= 0) this.summaries[index] = summary;
-    else this.summaries.push(summary);
+    });
   }
 
   private nextRequestId(): string {
@@ -179,37 +179,18 @@ export class SimulatedStack {
     const response = await this.handler(full, context);
     let data: Record<string, string> = { ...response.Data };
     let polls = 0;
-    if (this.waiter) {
-      // The framework calls isComplete at once, then every interval, with onEvent's response merged in.
-      const request = { ...full, PhysicalResourceId: response.PhysicalResourceId ?? (full as any).PhysicalResourceId, Data: data };
-      for (;;) {
-        polls++;
-        const result = await this.waiter.isComplete(request, context);
-        if (result.IsComplete) {
-          data = { ...data, ...result.Data };
-          break;
-        }
-        await new Promise(resolve => setTimeout(resolve, this.waiter!.pollMs));
+    // The framework calls isComplete at once, then every interval, with onEvent's response merged in.
+    const request = { ...full, PhysicalResourceId: response.PhysicalResourceId ?? (full as any).PhysicalResourceId, Data: data };
+    for (;;) {
+      polls++;
+      const result = await this.waiter.isComplete(request, context);
+      if (result.IsComplete) {
+        data = { ...data, ...result.Data };
+        break;
       }
+      await new Promise(resolve => setTimeout(resolve, this.waiter.pollMs));
     }
     this.lastOutcome = { PhysicalResourceId: response.PhysicalResourceId, Data: data, polls };
     return response;
-  }
-}
-
-/** Everything written to the console while `fn` runs, and what `fn` returned or threw. */
-export async function captureConsole<T>(fn: () => Promise<T>): Promise<{ output: string; result?: T; error?: unknown }> {
-  const lines: string[] = [];
-  const methods = ['log', 'info', 'warn', 'error', 'debug'] as const;
-  const spies = methods.map(m => jest.spyOn(console, m).mockImplementation((...args: unknown[]) => {
-    lines.push(args.map(a => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-  }));
-  try {
-    const result = await fn();
-    return { output: lines.join('\n'), result };
-  } catch (error) {
-    return { output: lines.join('\n'), error };
-  } finally {
-    spies.forEach(s => s.mockRestore());
   }
 }

@@ -6,7 +6,7 @@ import {
   GetRegionOptStatusCommand,
   PutAlternateContactCommand,
 } from '@aws-sdk/client-account';
-import { accountClient } from '../shared/clients';
+import type { Invocation } from '../shared/clients';
 import { errorName, failure, isTransient } from '../shared/errors';
 import { log } from '../shared/log';
 import { RateLimiter } from '../shared/rate-limiter';
@@ -56,14 +56,14 @@ const CONCURRENCY = 8;
  * Runs `action` on `accounts` (in order) until all are done or `deadline` (epoch ms) passes; accounts
  * started before the deadline are finished. Never throws for one account: its failure is its result.
  */
-export async function runPass(accounts: string[], baseline: Baseline, action: Action, ownAccount: string, deadline: number): Promise<PassResult> {
+export async function runPass(invocation: Invocation, accounts: string[], baseline: Baseline, action: Action, deadline: number): Promise<PassResult> {
   const limiter = new RateLimiter();
   const results: Array<AccountResult | undefined> = new Array(accounts.length);
   let next = 0;
   const worker = async () => {
     while (next < accounts.length && Date.now() < deadline) {
       const index = next++;
-      results[index] = await runAccount(accounts[index], baseline, action, ownAccount, limiter);
+      results[index] = await runAccount(invocation, accounts[index], baseline, action, limiter);
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, accounts.length) }, worker));
@@ -74,9 +74,9 @@ export async function runPass(accounts: string[], baseline: Baseline, action: Ac
 }
 
 export async function runAccount(
-  accountId: string, baseline: Baseline, action: Action, ownAccount: string, limiter: RateLimiter,
+  invocation: Invocation, accountId: string, baseline: Baseline, action: Action, limiter: RateLimiter,
 ): Promise<AccountResult> {
-  const target = resolveTarget(accountId, ownAccount);
+  const target = resolveTarget(accountId, invocation.ownAccount);
   const contacts: Contacts = { ...baseline.alternateContacts, ...baseline.overrides[accountId] };
   let result: AccountResult;
   try {
@@ -84,13 +84,13 @@ export async function runAccount(
     let pending = false;
     for (const [type, contact] of Object.entries(contacts) as Array<[AlternateContactType, Contact]>) {
       const written = action === 'apply'
-        ? await reconcileContact(target, type, contact, limiter)
-        : await removeContact(target, type, limiter);
+        ? await reconcileContact(invocation, target, type, contact, limiter)
+        : await removeContact(invocation, target, type, limiter);
       if (written) writes++;
     }
     if (action === 'apply') {
       for (const regionName of baseline.enabledRegions) {
-        const outcome = await enableRegion(target, regionName, limiter);
+        const outcome = await enableRegion(invocation, target, regionName, limiter);
         if (outcome === 'requested') writes++;
         if (outcome === 'pending') pending = true;
       }
@@ -104,12 +104,14 @@ export async function runAccount(
 }
 
 /** Reads the contact and writes it only when it differs; true when written. */
-async function reconcileContact(target: Target, type: AlternateContactType, desired: Contact, limiter: RateLimiter): Promise<boolean> {
+async function reconcileContact(
+  invocation: Invocation, target: Target, type: AlternateContactType, desired: Contact, limiter: RateLimiter,
+): Promise<boolean> {
   const setting = `${type} alternate contact`;
   let current: Contact | undefined;
   try {
     await limiter.take('GetAlternateContact');
-    current = (await accountClient().send(new GetAlternateContactCommand({ AccountId: target.accountIdParameter, AlternateContactType: type })))
+    current = (await invocation.account().send(new GetAlternateContactCommand({ AccountId: target.accountIdParameter, AlternateContactType: type })))
       .AlternateContact as Contact | undefined;
   } catch (error) {
     if (errorName(error) !== 'ResourceNotFoundException') throw failure('GetAlternateContact', setting, target, error);
@@ -117,17 +119,17 @@ async function reconcileContact(target: Target, type: AlternateContactType, desi
   if (current && (['Name', 'Title', 'EmailAddress', 'PhoneNumber'] as const).every(field => current![field] === desired[field])) return false;
   try {
     await limiter.take('PutAlternateContact');
-    await accountClient().send(new PutAlternateContactCommand({ AccountId: target.accountIdParameter, AlternateContactType: type, ...desired }));
+    await invocation.account().send(new PutAlternateContactCommand({ AccountId: target.accountIdParameter, AlternateContactType: type, ...desired }));
   } catch (error) {
     throw failure('PutAlternateContact', setting, target, error);
   }
   return true;
 }
 
-async function removeContact(target: Target, type: AlternateContactType, limiter: RateLimiter): Promise<boolean> {
+async function removeContact(invocation: Invocation, target: Target, type: AlternateContactType, limiter: RateLimiter): Promise<boolean> {
   try {
     await limiter.take('DeleteAlternateContact');
-    await accountClient().send(new DeleteAlternateContactCommand({ AccountId: target.accountIdParameter, AlternateContactType: type }));
+    await invocation.account().send(new DeleteAlternateContactCommand({ AccountId: target.accountIdParameter, AlternateContactType: type }));
     return true;
   } catch (error) {
     if (errorName(error) === 'ResourceNotFoundException') return false;
@@ -139,13 +141,13 @@ async function removeContact(target: Target, type: AlternateContactType, limiter
  * Requests the Region when it is DISABLED. 'pending' when it cannot be requested now (DISABLING, or the
  * 6-per-account / 20-per-organization limits): a later pass or the scheduled reconciliation requests it.
  */
-async function enableRegion(target: Target, regionName: string, limiter: RateLimiter): Promise<'requested' | 'unchanged' | 'pending'> {
+async function enableRegion(invocation: Invocation, target: Target, regionName: string, limiter: RateLimiter): Promise<'requested' | 'unchanged' | 'pending'> {
   const setting = `Region ${regionName}`;
   let status: string | undefined;
   try {
     await limiter.take('GetRegionOptStatus');
     const input = { AccountId: target.accountIdParameter, RegionName: regionName };
-    status = (await accountClient().send(new GetRegionOptStatusCommand(input))).RegionOptStatus;
+    status = (await invocation.account().send(new GetRegionOptStatusCommand(input))).RegionOptStatus;
   } catch (error) {
     throw failure('GetRegionOptStatus', setting, target, error);
   }
@@ -153,7 +155,7 @@ async function enableRegion(target: Target, regionName: string, limiter: RateLim
   if (status !== 'DISABLED') return 'unchanged';
   try {
     await limiter.take('EnableRegion');
-    await accountClient(3).send(new EnableRegionCommand({ AccountId: target.accountIdParameter, RegionName: regionName }));
+    await invocation.account(5_000).send(new EnableRegionCommand({ AccountId: target.accountIdParameter, RegionName: regionName }));
     return 'requested';
   } catch (error) {
     if (isTransient(error)) return 'pending';

@@ -2,10 +2,11 @@ import { createHash } from 'crypto';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { Action, Baseline, runAccount, runPass } from './engine';
-import { isRollingBack, stillDeclared } from '../shared/delete-guard';
+import { Invocation } from '../shared/clients';
 import { log } from '../shared/log';
 import { isTargeted, resolveTargets, TargetSpec } from '../shared/organizations';
 import { RateLimiter } from '../shared/rate-limiter';
+import { isRollingBack, stillDeclared } from '../shared/stack';
 import { ownAccountId } from '../shared/target';
 
 /*
@@ -92,16 +93,20 @@ export async function onEvent(
   event: CloudFormationCustomResourceEvent, context: LambdaContext,
 ): Promise<{ PhysicalResourceId: string; Data: RunState }> {
   const request = parseRequest(event.ResourceProperties);
-  const own = ownAccountId(context.invokedFunctionArn);
-  const rollback = await isRollingBack(event.StackId);
-  const Rollback = rollback ? 'true' : 'false';
+  const invocation = new Invocation(context);
+  const own = invocation.ownAccount;
+  const rollback = await isRollingBack(invocation, event.StackId);
+  const Rollback = rollback.known && rollback.value ? 'true' : 'false';
   if (event.RequestType !== 'Delete') {
     return { PhysicalResourceId: physicalId(own, request), Data: { Action: 'apply', Rollback } };
   }
   let action: Action | 'none' = request.removeOnDelete ? 'remove' : 'none';
   // Not when undoing a failed deploy (the contacts may have been there before), nor when the baseline
-  // lives on (renamed, or replaced by a change of targets).
-  if (action === 'remove' && (rollback || await stillDeclared(event))) action = 'none';
+  // lives on (renamed, or replaced by a change of targets), nor when either cannot be told.
+  if (action === 'remove') {
+    const declared = !rollback.known || rollback.value ? undefined : await stillDeclared(invocation, event);
+    if (!declared?.known || declared.value) action = 'none';
+  }
   log({ requestType: 'Delete', setting: 'organization baseline', accountId: own, outcome: action === 'none' ? 'settings left in place' : 'removing the alternate contacts' });
   return { PhysicalResourceId: event.PhysicalResourceId, Data: { Action: action, Rollback } };
 }
@@ -109,7 +114,7 @@ export async function onEvent(
 export async function isComplete(event: CloudFormationCustomResourceEvent & { Data: RunState }, context: LambdaContext): Promise<IsCompleteResponse> {
   if (event.Data.Action === 'none') return { IsComplete: true };
   const request = parseRequest(event.ResourceProperties);
-  const progress = await runResumable(request, event.Data.Action, `${event.RequestId}/${event.Data.Action}`, context);
+  const progress = await runResumable(request, event.Data.Action, `${event.RequestId}/${event.Data.Action}`, new Invocation(context));
   if (!progress) return { IsComplete: false };
   if (progress.failedCount > 0 && event.Data.Rollback !== 'true') throw new Error(failureSummary(progress));
   return {
@@ -125,12 +130,12 @@ export async function isComplete(event: CloudFormationCustomResourceEvent & { Da
 
 /** An account joined the organization: apply the baseline to it if the targets cover it. */
 export async function onAccountEvent(event: { accountId: string; targets: TargetSpec; baseline: Baseline }, context: LambdaContext): Promise<void> {
-  const own = ownAccountId(context.invokedFunctionArn);
-  if (!/^\d{12}$/.test(String(event.accountId)) || !(await isTargeted(event.targets, event.accountId))) {
+  const invocation = new Invocation(context);
+  if (!/^\d{12}$/.test(String(event.accountId)) || !(await isTargeted(invocation.organizations(), event.targets, event.accountId))) {
     log({ setting: 'organization baseline', accountId: String(event.accountId), outcome: 'not targeted by the baseline' });
     return;
   }
-  const result = await runAccount(event.accountId, event.baseline, 'apply', own, new RateLimiter());
+  const result = await runAccount(invocation, event.accountId, event.baseline, 'apply', new RateLimiter());
   // Thrown, EventBridge's asynchronous invocation retries: a new account's settings may not be ready yet.
   if (result.outcome === 'failed') throw new Error(result.reason);
 }
@@ -144,7 +149,7 @@ export interface ScheduleEvent {
 
 export async function onSchedule(event: ScheduleEvent, context: LambdaContext): Promise<void> {
   const request = { targets: event.targets, baseline: event.baseline, removeOnDelete: false, progressParameter: event.progressParameter };
-  const progress = await runResumable(request, 'apply', 'schedule', context);
+  const progress = await runResumable(request, 'apply', 'schedule', new Invocation(context));
   if (progress) log({ setting: 'organization baseline', accountId: ownAccountId(context.invokedFunctionArn), operation: 'reconcile', outcome: summary(progress) });
 }
 
@@ -152,14 +157,15 @@ export async function onSchedule(event: ScheduleEvent, context: LambdaContext): 
  * One pass of `run`, from where the last pass of the same run stopped. Returns the progress when the
  * run has finished (and starts the next run afresh), undefined when more passes are needed.
  */
-async function runResumable(request: BaselineRequest, action: Action, run: string, context: LambdaContext): Promise<Progress | undefined> {
-  const own = ownAccountId(context.invokedFunctionArn);
+async function runResumable(request: BaselineRequest, action: Action, run: string, invocation: Invocation): Promise<Progress | undefined> {
+  const own = invocation.ownAccount;
   const saved = await loadProgress(request.progressParameter);
   let progress: Progress = saved?.run === run ? saved : { run, applied: 0, unchanged: 0, pending: 0, failed: [], failedCount: 0 };
-  const accounts = (await resolveTargets(request.targets)).filter(id => progress.cursor === undefined || id > progress.cursor);
+  const accounts = (await resolveTargets(invocation.organizations(Infinity), request.targets))
+    .filter(id => progress.cursor === undefined || id > progress.cursor);
   // Never less than a moment, so that every pass starts some accounts and the run moves on.
-  const deadline = Date.now() + Math.max(MIN_PASS_MS, Math.min(MAX_PASS_MS, context.getRemainingTimeInMillis() - RESERVE_MS));
-  const pass = await runPass(accounts, request.baseline, action, own, deadline);
+  const deadline = Date.now() + Math.max(MIN_PASS_MS, Math.min(MAX_PASS_MS, invocation.remainingMs() - RESERVE_MS));
+  const pass = await runPass(invocation, accounts, request.baseline, action, deadline);
   for (const { accountId, result } of pass.done) {
     progress = {
       ...progress,
@@ -183,12 +189,18 @@ function summary(progress: Progress): string {
   return `${progress.applied} applied, ${progress.unchanged} unchanged, ${progress.pending} with Regions pending, ${progress.failedCount} failed`;
 }
 
+/** Accounts named, and reasons quoted, in a failure: the rest is counted, so that the Reason stays within CloudFormation's 4 KB. */
+const NAMED_FAILURES = 10;
+const QUOTED_REASONS = 2;
+const MAX_REASON = 400;
+
 function failureSummary(progress: Progress): string {
-  const reasons = progress.failed.slice(0, 3).map(f => `${f.accountId}: ${f.reason}`).join(' | ');
-  const ids = progress.failed.map(f => f.accountId).join(', ');
-  const more = progress.failedCount > progress.failed.length ? ` and ${progress.failedCount - progress.failed.length} more` : '';
-  return `The organization baseline failed for ${progress.failedCount} account(s) after every other account was done `
-    + `(${summary(progress)}): ${ids}${more}. ${reasons}`;
+  const ids = progress.failed.slice(0, NAMED_FAILURES).map(f => f.accountId).join(', ');
+  const more = progress.failedCount > NAMED_FAILURES ? ` and ${progress.failedCount - NAMED_FAILURES} more (the log has a line per account)` : '';
+  const reasons = progress.failed.slice(0, QUOTED_REASONS)
+    .map(f => `${f.accountId}: ${f.reason.length > MAX_REASON ? `${f.reason.slice(0, MAX_REASON)}…` : f.reason}`).join(' | ');
+  return `The organization baseline failed for ${progress.failedCount} account(s): ${ids}${more}. ${reasons}. `
+    + `Every other account was done (${summary(progress)}).`;
 }
 
 let ssm: SSMClient | undefined;

@@ -1,32 +1,22 @@
-import {
-  DisableRegionCommand,
-  EnableRegionCommand,
-  GetRegionOptStatusCommand,
-  RegionOptStatus,
-} from '@aws-sdk/client-account';
-import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { accountClient } from '../shared/clients';
-import { isRollingBack } from '../shared/cloudformation';
-import { otherClaimant } from '../shared/delete-guard';
-import { errorName, failure, isTransient } from '../shared/errors';
+import type { RegionOptStatus } from '@aws-sdk/client-account';
+import type { RegionOptInAttributes, RegionOptInProperties } from '../../src/contract';
+import { RegionGoal, regionStep } from '../shared/account-api';
+import { Invocation, InvocationContext } from '../shared/clients';
+import { answer, failedOutcome, isRequest, Request, Result } from '../shared/custom-resource';
 import { log } from '../shared/log';
-import { ownAccountId, resolveTarget, Target } from '../shared/target';
+import { timeScale } from '../shared/pacing';
+import { respond } from '../shared/response';
+import { currentRequest, isRollingBack, otherClaimant, RequestMarker } from '../shared/stack';
+import { resolveTarget, Target } from '../shared/target';
+import { failureMessage, isWaiterStep, startWaiter, WaiterState } from '../shared/waiter';
 
 /*
- * onEvent and isComplete handlers for RegionOptIn. onEvent reads the Region's status and starts a
- * transition only when one is needed; the provider framework then calls isComplete every poll interval
- * until it says the transition has ended (or has started, without waitForCompletion). Both run the same
- * step: read the status, request the transition if the status allows it now, report the status.
+ * The handler of RegionOptIn: its function is the resources' service token and the task of the stack's
+ * waiter. A request reads the Region's status and requests the transition when one is needed; if the
+ * deploy must wait for it, the waiter calls the function again every `PollIntervalSeconds` with the
+ * state below until the transition has ended, the timeout has passed, or CloudFormation has stopped
+ * waiting for the request. The function answers CloudFormation itself, from whichever step ends it.
  */
-
-/**
- * Region calls make few attempts: the in-progress limits (6 per account, 20 per organization) answer
- * TooManyRequestsException for minutes, so the next poll, not a quick retry, is the time to ask again.
- */
-const REGION_CALL_ATTEMPTS = 3;
-
-/** What the deploy waits for: the Region enabled, disabled, or nothing (a Delete that leaves it). */
-type Goal = 'ENABLED' | 'DISABLED' | 'NONE';
 
 /** The ResourceProperties, parsed in one place. */
 interface RegionRequest {
@@ -35,29 +25,22 @@ interface RegionRequest {
   readonly enabled: boolean;
   readonly waitForCompletion: boolean;
   readonly timeoutSeconds: number;
+  readonly pollSeconds: number;
 }
 
-/** Carried from onEvent to every isComplete call in the response's Data (all strings). */
-interface WaitState {
-  readonly Goal: Goal;
-  /** When to give up waiting, in epoch milliseconds. */
-  readonly Deadline: string;
-  readonly WaitForCompletion: 'true' | 'false';
-  /** A rollback asks for the old state as far as the service allows now, and never waits or times out. */
-  readonly Rollback: 'true' | 'false';
-}
-
-export interface OnEventResponse {
+/** What the waiter carries from step to step. */
+interface RegionWait extends WaiterState {
+  readonly Request: Request;
   readonly PhysicalResourceId: string;
-  readonly Data: WaitState;
+  readonly Goal: RegionGoal;
+  /** When to stop waiting, in epoch ms. */
+  readonly Deadline: number;
+  readonly WaitForCompletion: boolean;
+  /** Which request of the resource this is (Create and Update); undefined for a Delete, or when it could not be read yet. */
+  readonly Marker?: RequestMarker;
+  /** Why the last step did not request a transition that was due. */
+  readonly Deferred?: string;
 }
-
-export interface IsCompleteResponse {
-  readonly IsComplete: boolean;
-  readonly Data?: { readonly OptStatus: string };
-}
-
-type IsCompleteEvent = CloudFormationCustomResourceEvent & { readonly PhysicalResourceId?: string; readonly Data: WaitState };
 
 function parseBoolean(name: string, value: unknown): boolean {
   if (value === 'true') return true;
@@ -65,123 +48,177 @@ function parseBoolean(name: string, value: unknown): boolean {
   throw new Error(`${name} must be "true" or "false", got "${String(value)}"`);
 }
 
-function parseRequest(properties: Record<string, unknown>): RegionRequest {
+function parseSeconds(name: string, value: unknown, min: number, max: number): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < min || seconds > max) {
+    throw new Error(`${name} must be a number of seconds from ${min} to ${max}, got "${String(value)}"`);
+  }
+  return seconds;
+}
+
+function parseRequest(resourceProperties: object): RegionRequest {
+  const properties = resourceProperties as Partial<Record<keyof RegionOptInProperties, unknown>>;
   const regionName = properties.RegionName;
   if (typeof regionName !== 'string' || regionName === '') throw new Error('Missing resource property RegionName');
-  const timeoutSeconds = Number(properties.TimeoutSeconds);
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new Error(`TimeoutSeconds must be a positive number, got "${String(properties.TimeoutSeconds)}"`);
   return {
     accountId: typeof properties.AccountId === 'string' && properties.AccountId !== '' ? properties.AccountId : undefined,
     regionName,
     enabled: parseBoolean('Enabled', properties.Enabled),
     waitForCompletion: parseBoolean('WaitForCompletion', properties.WaitForCompletion),
-    timeoutSeconds,
+    // The constructs check these at synth; values given as tokens are checked here.
+    timeoutSeconds: parseSeconds('TimeoutSeconds', properties.TimeoutSeconds, 60, 55 * 60),
+    pollSeconds: parseSeconds('PollIntervalSeconds', properties.PollIntervalSeconds, 10, 5 * 60),
   };
 }
 
-export async function onEvent(event: CloudFormationCustomResourceEvent, context: Pick<Context, 'invokedFunctionArn'>): Promise<OnEventResponse> {
+export async function handler(event: unknown, context: InvocationContext): Promise<RegionWait | undefined> {
+  const invocation = new Invocation(context);
+  if (isRequest(event)) {
+    await answer(event, () => onRequest(event, invocation, context.invokedFunctionArn));
+    return undefined;
+  }
+  if (isWaiterStep(event)) return step(event as RegionWait, invocation);
+  throw new Error('Expected a CloudFormation custom-resource request or a waiter step');
+}
+
+function outcome(physicalResourceId: string, status: string): Result {
+  const data: RegionOptInAttributes = { OptStatus: status };
+  return { PhysicalResourceId: physicalResourceId, Data: { ...data } };
+}
+
+async function onRequest(event: Request, invocation: Invocation, functionArn: string): Promise<Result | undefined> {
   const request = parseRequest(event.ResourceProperties);
-  const target = resolveTarget(request.accountId, ownAccountId(context.invokedFunctionArn));
-  const physicalResourceId = `${target.accountId}/region/${request.regionName}`;
+  const target = resolveTarget(request.accountId, invocation.ownAccount);
+  const physicalResourceId = event.RequestType === 'Delete' ? event.PhysicalResourceId : `${target.accountId}/region/${request.regionName}`;
+  const setting = `Region ${request.regionName}`;
+  const fields = { requestType: event.RequestType, setting, accountId: target.accountId };
+
   // A rollback restores the old state as far as the service allows now, but never waits for it: a
   // rollback that times out would leave the stack in UPDATE_ROLLBACK_FAILED.
-  const rollback = await isRollingBack(event.StackId);
-  let goal = await goalOf(event, request, physicalResourceId, rollback);
-  const wait = request.waitForCompletion && !rollback;
-  if (goal !== 'NONE') {
-    const status = await step(goal, request.regionName, target);
-    if (goal === 'DISABLED' && status === 'ENABLED_BY_DEFAULT') {
-      if (event.RequestType !== 'Delete') throw enabledByDefault(request.regionName, target);
-      goal = 'NONE'; // Removing the resource leaves a Region that cannot be disabled.
-    }
-    log({ requestType: event.RequestType, setting: `Region ${request.regionName}`, accountId: target.accountId, outcome: `goal ${goal}`, status });
+  const rollback = await isRollingBack(invocation, event.StackId);
+  const goal = await goalOf(event, request, target, rollback, invocation);
+  if (goal === 'NONE') return outcome(physicalResourceId, 'UNCHANGED');
+  if (goal === 'DISABLED' && !rollback.known) {
+    log({ ...fields, outcome: `not disabled: cannot tell whether the stack is rolling back (${rollback.why})` });
+    throw new Error(`DisableRegion for the ${setting} of account ${target.accountId} was not requested: `
+      + `it cannot be told whether the stack is rolling back (${rollback.why}); deploy again`);
   }
-  return {
-    PhysicalResourceId: event.RequestType === 'Delete' ? event.PhysicalResourceId : physicalResourceId,
-    Data: {
-      Goal: goal,
-      Deadline: String(Date.now() + request.timeoutSeconds * 1000),
-      WaitForCompletion: wait ? 'true' : 'false',
-      Rollback: rollback ? 'true' : 'false',
-    },
+
+  // The request CloudFormation waits for now: a transition is requested only while it still does.
+  let marker: RequestMarker | undefined;
+  if (event.RequestType !== 'Delete') {
+    const current = await currentRequest(invocation, event);
+    if (current.known && !current.value) throw new Error(noLongerWaitedFor(setting, target));
+    marker = current.known ? current.value : undefined;
+  }
+  const mayRequest = async () => (event.RequestType === 'Delete' || marker ? undefined : 'cannot tell yet whether CloudFormation still waits for this request');
+  const result = await regionStep(invocation, target, request.regionName, goal, mayRequest);
+  if (goal === 'DISABLED' && result.status === 'ENABLED_BY_DEFAULT') {
+    if (event.RequestType === 'Delete') return outcome(physicalResourceId, result.status); // removing it leaves a Region that cannot be disabled
+    throw enabledByDefault(request.regionName, target);
+  }
+  const rollingBack = rollback.known && rollback.value;
+  log({ ...fields, outcome: `goal ${goal}${rollingBack ? ' (rollback: not waiting)' : ''}`, status: result.status });
+  if (isDone(goal, result.status, request.waitForCompletion)) return outcome(physicalResourceId, result.status!);
+  if (rollingBack) {
+    log({ ...fields, outcome: 'left as it is by the rollback; the next deploy resumes the transition', status: result.status });
+    return outcome(physicalResourceId, result.status ?? 'UNKNOWN');
+  }
+
+  const state: RegionWait = {
+    Function: functionArn,
+    PollSeconds: request.pollSeconds,
+    Done: false,
+    Request: event,
+    PhysicalResourceId: physicalResourceId,
+    Goal: goal,
+    Deadline: Date.now() + (request.timeoutSeconds * 1000) / timeScale(),
+    WaitForCompletion: request.waitForCompletion,
+    Marker: marker,
+    Deferred: result.deferred,
   };
+  await startWaiter(invocation, event.RequestId, state);
+  return undefined;
 }
 
-export async function isComplete(event: IsCompleteEvent, context: Pick<Context, 'invokedFunctionArn'>): Promise<IsCompleteResponse> {
-  const request = parseRequest(event.ResourceProperties);
-  const target = resolveTarget(request.accountId, ownAccountId(context.invokedFunctionArn));
-  const goal = event.Data.Goal;
-  if (goal === 'NONE') return { IsComplete: true, Data: { OptStatus: 'UNCHANGED' } };
+/** One step of the waiter: read, request if due and still waited for, and answer CloudFormation when it is over. */
+async function step(state: RegionWait, invocation: Invocation): Promise<RegionWait> {
+  const request = parseRequest(state.Request.ResourceProperties);
+  const target = resolveTarget(request.accountId, invocation.ownAccount);
+  const setting = `Region ${request.regionName}`;
+  const fields = { requestType: state.Request.RequestType, setting, accountId: target.accountId };
+  const finish = async (result: { status: string } | { error: unknown }) => {
+    await respond(state.Request, 'error' in result
+      ? failedOutcome(state.Request, result.error)
+      : { Status: 'SUCCESS', ...outcome(state.PhysicalResourceId, result.status) });
+    return { ...state, Done: true };
+  };
+  if (state.Failure) {
+    log({ ...fields, outcome: 'failed', error: failureMessage(state.Failure) });
+    return finish({ error: new Error(`Waiting for the ${setting} of account ${target.accountId} failed: ${failureMessage(state.Failure)}`) });
+  }
 
-  const status = await step(goal, request.regionName, target);
-  if (goal === 'DISABLED' && status === 'ENABLED_BY_DEFAULT') throw enabledByDefault(request.regionName, target);
-  const wait = event.Data.WaitForCompletion === 'true';
-  const done = goal === 'ENABLED'
-    ? status === 'ENABLED' || status === 'ENABLED_BY_DEFAULT' || (!wait && status === 'ENABLING')
-    : status === 'DISABLED' || (!wait && status === 'DISABLING');
-  const fields = { requestType: event.RequestType, setting: `Region ${request.regionName}`, accountId: target.accountId, status };
-  if (!done && event.Data.Rollback === 'true') {
-    log({ ...fields, outcome: 'left as it is by the rollback; the next deploy resumes the transition' });
-    return { IsComplete: true, Data: { OptStatus: status ?? 'UNKNOWN' } };
+  // A waiter acts only while CloudFormation still waits for its request: a deploy that failed elsewhere
+  // cancels it and rolls the resource back, and a request made now would undo the rollback.
+  let marker = state.Marker;
+  let unsure: string | undefined;
+  if (state.Request.RequestType !== 'Delete') {
+    const current = await currentRequest(invocation, state.Request, marker);
+    if (current.known && !current.value) {
+      log({ ...fields, outcome: 'stopped: CloudFormation no longer waits for this request; nothing requested' });
+      return finish({ error: new Error(noLongerWaitedFor(setting, target)) });
+    }
+    if (current.known) marker = current.value;
+    else unsure = `cannot tell whether CloudFormation still waits for this request (${current.why})`;
   }
-  if (done) {
-    log({ ...fields, outcome: 'complete' });
-    return { IsComplete: true, Data: { OptStatus: status! } };
+
+  try {
+    const result = await regionStep(invocation, target, request.regionName, state.Goal, async () => unsure);
+    if (state.Goal === 'DISABLED' && result.status === 'ENABLED_BY_DEFAULT') return await finish({ error: enabledByDefault(request.regionName, target) });
+    if (isDone(state.Goal, result.status, state.WaitForCompletion)) {
+      log({ ...fields, outcome: 'complete', status: result.status });
+      return await finish({ status: result.status! });
+    }
+    if (Date.now() >= state.Deadline) {
+      log({ ...fields, outcome: 'timed out', status: result.status });
+      return await finish({ error: new Error(stillInProgress(state, request, target, result.status, result.deferred)) });
+    }
+    log({ ...fields, outcome: 'waiting', status: result.status });
+    return { ...state, Marker: marker, Deferred: result.deferred };
+  } catch (error) {
+    return finish({ error });
   }
-  if (Date.now() >= Number(event.Data.Deadline)) {
-    log({ ...fields, outcome: 'timed out' });
-    throw new Error(stillInProgress(goal, request, target, status));
-  }
-  log({ ...fields, outcome: 'waiting' });
-  return { IsComplete: false };
 }
 
 async function goalOf(
-  event: CloudFormationCustomResourceEvent, request: RegionRequest, physicalResourceId: string, rollback: boolean,
-): Promise<Goal> {
+  event: Request, request: RegionRequest, target: Target, rollback: Awaited<ReturnType<typeof isRollingBack>>, invocation: Invocation,
+): Promise<RegionGoal | 'NONE'> {
   if (event.RequestType !== 'Delete') return request.enabled ? 'ENABLED' : 'DISABLED';
-  // Delete comes only with RemovalPolicy.DESTROY (RETAIN keeps CloudFormation from sending it). One that
+  // A Delete comes only with RemovalPolicy.DESTROY (RETAIN keeps CloudFormation from sending it). One that
   // undoes a failed deploy leaves the Region: it may have been enabled before the stack declared it.
-  if (event.PhysicalResourceId !== physicalResourceId || rollback) return 'NONE';
-  const claimant = await otherClaimant(event);
-  if (claimant) {
-    log({ requestType: 'Delete', setting: `Region ${request.regionName}`, accountId: physicalResourceId.split('/')[0], outcome: `left as it is (now declared by ${claimant})` });
+  const fields = { requestType: 'Delete', setting: `Region ${request.regionName}`, accountId: target.accountId };
+  if (event.PhysicalResourceId !== `${target.accountId}/region/${request.regionName}`) return 'NONE';
+  if (!rollback.known || rollback.value) {
+    log({ ...fields, outcome: rollback.known ? 'left as it is (rollback)' : `left as it is: cannot tell whether the stack is rolling back (${rollback.why})` });
+    return 'NONE';
+  }
+  const claimant = await otherClaimant(invocation, event);
+  if (!claimant.known || claimant.value) {
+    log({ ...fields, outcome: claimant.known ? `left as it is (now declared by ${claimant.value})` : `left as it is: ${claimant.why}` });
     return 'NONE';
   }
   return 'DISABLED';
 }
 
-/**
- * One step towards `goal`: read the status and, when it allows, request the transition. Returns the
- * status after the step, or undefined when it could not be read for a transient reason (the next poll
- * reads it again). Real errors (AccessDenied, Validation…) are thrown at once.
- */
-async function step(goal: 'ENABLED' | 'DISABLED', regionName: string, target: Target): Promise<RegionOptStatus | undefined> {
-  const setting = `Region ${regionName}`;
-  const client = accountClient(REGION_CALL_ATTEMPTS);
-  let status: RegionOptStatus | undefined;
-  try {
-    status = (await client.send(new GetRegionOptStatusCommand({ AccountId: target.accountIdParameter, RegionName: regionName }))).RegionOptStatus;
-  } catch (error) {
-    if (isTransient(error)) return undefined;
-    throw failure('GetRegionOptStatus', setting, target, error);
-  }
+function isDone(goal: RegionGoal, status: RegionOptStatus | undefined, wait: boolean): boolean {
+  return goal === 'ENABLED'
+    ? status === 'ENABLED' || status === 'ENABLED_BY_DEFAULT' || (!wait && status === 'ENABLING')
+    : status === 'DISABLED' || (!wait && status === 'DISABLING');
+}
 
-  const from = goal === 'ENABLED' ? 'DISABLED' : 'ENABLED';
-  if (status !== from) return status; // done, in progress, or the opposite transition to wait for
-
-  const operation = goal === 'ENABLED' ? 'EnableRegion' : 'DisableRegion';
-  const input = { AccountId: target.accountIdParameter, RegionName: regionName };
-  try {
-    if (goal === 'ENABLED') await client.send(new EnableRegionCommand(input));
-    else await client.send(new DisableRegionCommand(input));
-  } catch (error) {
-    if (!isTransient(error)) throw failure(operation, setting, target, error);
-    log({ setting, accountId: target.accountId, operation, outcome: 'deferred to the next poll', error: errorName(error) });
-    return status;
-  }
-  log({ setting, accountId: target.accountId, operation, outcome: 'requested' });
-  return goal === 'ENABLED' ? 'ENABLING' : 'DISABLING';
+function noLongerWaitedFor(setting: string, target: Target): string {
+  return `The request for the ${setting} of account ${target.accountId} was stopped: CloudFormation no longer waits for it `
+    + '(it was cancelled, or a later request of the resource began); nothing was requested';
 }
 
 function enabledByDefault(regionName: string, target: Target): Error {
@@ -189,14 +226,17 @@ function enabledByDefault(regionName: string, target: Target): Error {
     + `${regionName} is enabled by default and cannot be disabled; declare enabled: true or remove the RegionOptIn`);
 }
 
-function stillInProgress(goal: 'ENABLED' | 'DISABLED', request: RegionRequest, target: Target, status: string | undefined): string {
-  const operation = goal === 'ENABLED' ? 'EnableRegion' : 'DisableRegion';
+function stillInProgress(
+  state: RegionWait, request: RegionRequest, target: Target, status: string | undefined, deferred: string | undefined,
+): string {
+  const operation = state.Goal === 'ENABLED' ? 'EnableRegion' : 'DisableRegion';
   const minutes = Math.round(request.timeoutSeconds / 60);
+  const after = `after ${minutes} minute${minutes === 1 ? '' : 's'}`;
   const where = `${operation} for the Region ${request.regionName} of account ${target.accountId}`;
-  const waitingFor = status === (goal === 'ENABLED' ? 'DISABLED' : 'ENABLED')
-    ? 'is not started yet: the account (6) or the organization (20) still has as many Region transitions in progress as the service allows'
+  const waitingFor = status === (state.Goal === 'ENABLED' ? 'DISABLED' : 'ENABLED')
+    ? `is not started yet${deferred ? ` (${deferred})` : ''}`
     : `is still in progress (status ${status ?? 'unknown'})`;
-  return `${where} ${waitingFor} after ${minutes} minutes; the service can take hours. `
+  return `${where} ${waitingFor} ${after}; the service can take hours. `
     + 'The next deploy resumes waiting for it (it does not request it again); '
     + 'set waitForCompletion: false to complete as soon as the transition has started.';
 }

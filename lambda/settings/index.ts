@@ -1,29 +1,36 @@
-import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { parseSetting, Setting, SettingProperties } from './settings';
-import { errorName, failure } from '../shared/errors';
+import { parseSetting, Setting } from './settings';
+import type { SettingAttributes } from '../../src/contract';
+import { explainedFailure, departure } from '../shared/account-api';
+import { Invocation, InvocationContext } from '../shared/clients';
+import { answer, isFailedCreateId, Request, Result } from '../shared/custom-resource';
+import { errorName, failure, isTransient } from '../shared/errors';
 import { log } from '../shared/log';
-import { ownAccountId, resolveTarget, Target } from '../shared/target';
+import { currentRequest, isRollingBack, otherClaimant, RequestMarker } from '../shared/stack';
+import { resolveTarget, Target } from '../shared/target';
 
-/** What the Provider framework expects back. Data never holds contact values. */
-export interface HandlerResponse {
-  readonly PhysicalResourceId: string;
-  readonly Data: { readonly AccountId: string };
+/*
+ * The custom-resource handler of the alternate contacts, the primary contact and the account name: its
+ * function is the resources' service token, CloudFormation invokes it with each request, and it answers
+ * CloudFormation itself. Each request is one API call, retried (throttling, 5xx, network errors) for as
+ * long as the invocation has time: CloudFormation starts a stack's resources at once, and they share the
+ * calling account's quotas.
+ */
+
+export async function handler(event: Request, context: InvocationContext): Promise<void> {
+  const invocation = new Invocation(context);
+  await answer(event, () => handle(event, invocation));
 }
 
-/**
- * onEvent handler for the alternate contacts, the primary contact and the account name. Each request
- * finishes in this one invocation; throttling and 5xx are retried by the client.
- */
-export async function handler(event: CloudFormationCustomResourceEvent, context: Pick<Context, 'invokedFunctionArn'>): Promise<HandlerResponse> {
-  const ownAccount = ownAccountId(context.invokedFunctionArn);
-  const setting = parseSetting(event.ResourceProperties as SettingProperties);
-  const target = resolveTarget(setting.accountId, ownAccount);
+/** The request's result; throws what fails it. */
+export async function handle(event: Request, invocation: Invocation): Promise<Result> {
+  const setting = parseSetting(event.ResourceProperties);
+  const target = resolveTarget(setting.accountId, invocation.ownAccount);
   switch (event.RequestType) {
     case 'Create':
     case 'Update':
-      return put(event.RequestType, setting, target);
+      return put(event, setting, target, invocation);
     case 'Delete':
-      return remove(event, setting, target);
+      return remove(event, setting, target, invocation);
   }
 }
 
@@ -32,52 +39,97 @@ function physicalId(setting: Setting, target: Target): string {
   return `${target.accountId}/${setting.idSuffix}`;
 }
 
-async function put(requestType: string, setting: Setting, target: Target): Promise<HandlerResponse> {
-  try {
-    await setting.put(target.accountIdParameter);
-  } catch (error) {
-    log({ requestType, setting: setting.description, accountId: target.accountId, operation: setting.putOperation, outcome: 'failed', error: errorName(error) });
-    throw failure(setting.putOperation, setting.description, target, error);
-  }
-  const physicalResourceId = physicalId(setting, target);
-  log({ requestType, setting: setting.description, accountId: target.accountId, operation: setting.putOperation, outcome: 'written', physicalResourceId });
-  return { PhysicalResourceId: physicalResourceId, Data: { AccountId: target.accountId } };
+function result(physicalResourceId: string, target: Target): Result {
+  const data: SettingAttributes = { AccountId: target.accountId };
+  return { PhysicalResourceId: physicalResourceId, Data: { ...data } };
 }
 
-async function remove(event: CloudFormationCustomResourceEvent & { RequestType: 'Delete' }, setting: Setting, target: Target): Promise<HandlerResponse> {
-  const response = { PhysicalResourceId: event.PhysicalResourceId, Data: { AccountId: target.accountId } };
+/**
+ * How long a put may stay throttled before the handler checks that CloudFormation still waits for it:
+ * a deploy that fails elsewhere cancels this request and rolls the resource back to its old value, and a
+ * put of the new value that lands after that would undo the rollback.
+ */
+const CHECK_AFTER_MS = 15_000;
+
+async function put(event: Request & { RequestType: 'Create' | 'Update' }, setting: Setting, target: Target, invocation: Invocation): Promise<Result> {
+  const fields = { requestType: event.RequestType, setting: setting.description, accountId: target.accountId, operation: setting.putOperation };
+  let marker: RequestMarker | undefined;
+  for (;;) {
+    try {
+      // The first window is jittered, so that hundreds of throttled requests do not all check at once.
+      await setting.put(invocation.account(CHECK_AFTER_MS * (marker ? 1 : 1 + Math.random())), target);
+      break;
+    } catch (error) {
+      if (!isTransient(error) || invocation.remainingMs() <= 0) {
+        log({ ...fields, outcome: 'failed', error: errorName(error) });
+        throw await explainedFailure(invocation, setting.putOperation, setting.description, target, error);
+      }
+      const current = await currentRequest(invocation, event, marker);
+      // Not knowing, the put goes on: writing the declared value is what this request asks for.
+      if (!current.known) continue;
+      if (!current.value) {
+        // CloudFormation ignores this answer; should it still wait after all, it learns at once.
+        log({ ...fields, outcome: 'stopped: CloudFormation no longer waits for this request; nothing written' });
+        throw new Error(`${setting.putOperation} for the ${setting.description} of account ${target.accountId} was stopped: `
+          + 'CloudFormation no longer waits for this request (it was cancelled, or a later request of the resource began); nothing was written');
+      }
+      marker = current.value;
+    }
+  }
+  const physicalResourceId = physicalId(setting, target);
+  log({ ...fields, outcome: 'written', physicalResourceId });
+  return result(physicalResourceId, target);
+}
+
+async function remove(event: Request & { RequestType: 'Delete' }, setting: Setting, target: Target, invocation: Invocation): Promise<Result> {
+  const response = result(event.PhysicalResourceId, target);
   const fields = { requestType: 'Delete', setting: setting.description, accountId: target.accountId, physicalResourceId: event.PhysicalResourceId };
   if (event.PhysicalResourceId !== physicalId(setting, target)) {
-    // The Provider framework names a resource whose Create failed after the request; nothing was written.
-    log({ ...fields, outcome: 'nothing to delete (the resource was never created)' });
+    log({
+      ...fields,
+      outcome: isFailedCreateId(event.PhysicalResourceId)
+        ? 'nothing to delete (the resource was never created)'
+        : 'nothing to delete (the physical id names another setting)',
+    });
     return response;
   }
   if (!setting.remove) {
     log({ ...fields, outcome: 'left in place (the API cannot delete it)' });
     return response;
   }
-  // Required only here: evaluating the CloudFormation client it brings would cost every cold start.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { otherClaimant, isRollingBack }: typeof import('../shared/delete-guard') = require('../shared/delete-guard');
-  if (await isRollingBack(event.StackId)) {
-    // Undoing a failed deploy: the contact may have been there before the stack declared it.
-    log({ ...fields, outcome: 'left in place (the deploy that wrote it is being rolled back)' });
+  // Undoing a failed deploy: the setting may have been there before the stack declared it. Not knowing
+  // whether the stack is rolling back, nothing is deleted either.
+  const rollback = await isRollingBack(invocation, event.StackId);
+  if (!rollback.known || rollback.value) {
+    log({
+      ...fields,
+      outcome: rollback.known
+        ? 'left in place (the deploy that wrote it is being rolled back)'
+        : `left in place: cannot tell whether the stack is rolling back (${rollback.why}); deploy again to remove it`,
+    });
     return response;
   }
-  const claimant = await otherClaimant(event);
-  if (claimant) {
-    log({ ...fields, outcome: `left in place (now declared by ${claimant})` });
+  const claimant = await otherClaimant(invocation, event);
+  if (!claimant.known || claimant.value) {
+    log({
+      ...fields,
+      outcome: claimant.known
+        ? `left in place (now declared by ${claimant.value})`
+        : `left in place: cannot tell whether another resource of the stack declares it (${claimant.why})`,
+    });
     return response;
   }
   try {
-    await setting.remove.run(target.accountIdParameter);
-    log({ ...fields, operation: setting.remove.operation, outcome: 'deleted' });
+    const outcome = await setting.remove.run(invocation.account(), target);
+    log({ ...fields, operation: setting.remove.operation, outcome });
   } catch (error) {
-    if (errorName(error) !== 'ResourceNotFoundException') {
+    const gone = await departure(invocation, target, error);
+    if (!gone) {
       log({ ...fields, operation: setting.remove.operation, outcome: 'failed', error: errorName(error) });
       throw failure(setting.remove.operation, setting.description, target, error);
     }
-    log({ ...fields, operation: setting.remove.operation, outcome: 'already gone' });
+    // A closed account, or one that left the organization, no longer has settings this stack can manage.
+    log({ ...fields, operation: setting.remove.operation, outcome: `gone: account ${target.accountId} ${gone === 'closed' ? 'is closed' : 'is no longer a member of the organization'}` });
   }
   return response;
 }

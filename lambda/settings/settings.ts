@@ -1,17 +1,7 @@
-import {
-  AlternateContactType,
-  DeleteAlternateContactCommand,
-  PutAccountNameCommand,
-  PutAlternateContactCommand,
-  PutContactInformationCommand,
-} from '@aws-sdk/client-account';
-import { accountClient } from '../shared/clients';
-
-/**
- * The ResourceProperties of the three synchronous settings, as CloudFormation delivers them: every
- * value a string, optional ones absent.
- */
-export type SettingProperties = Readonly<Record<string, string | undefined>>;
+import { AccountClient, AlternateContactType } from '@aws-sdk/client-account';
+import type { AccountNameProperties, AlternateContactProperties, PrimaryContactProperties, SettingProperties } from '../../src/contract';
+import { deleteAlternateContact, putAccountName, putAlternateContact, putContactInformation } from '../shared/account-api';
+import { Target } from '../shared/target';
 
 /** One declared setting of one account, parsed from the ResourceProperties. */
 export interface Setting {
@@ -25,96 +15,93 @@ export interface Setting {
   /** Delete the setting, or undefined when the API cannot delete it (it stays as last written). */
   readonly remove?: {
     readonly operation: string;
-    run(accountIdParameter: string | undefined): Promise<void>;
+    run(client: AccountClient, target: Target): Promise<'deleted' | 'already gone'>;
   };
-  put(accountIdParameter: string | undefined): Promise<void>;
+  put(client: AccountClient, target: Target): Promise<void>;
 }
 
-function required(properties: SettingProperties, name: string): string {
+type Properties = Readonly<Record<string, unknown>>;
+
+function required(properties: Properties, name: string): string {
   const value = properties[name];
-  if (value === undefined || value === '') throw new Error(`Missing resource property ${name}`);
+  if (typeof value !== 'string' || value === '') throw new Error(`Missing resource property ${name}`);
   return value;
 }
 
-function alternateContact(properties: SettingProperties): Setting {
+function optional(properties: Properties, name: string): string | undefined {
+  const value = properties[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function alternateContact(properties: Properties): Setting {
   const type = required(properties, 'AlternateContactType') as AlternateContactType;
   if (!Object.values(AlternateContactType).includes(type)) {
     throw new Error(`AlternateContactType must be one of ${Object.values(AlternateContactType).join(', ')}, got "${type}"`);
   }
+  const fields = {
+    Name: required(properties, 'Name'),
+    Title: required(properties, 'Title'),
+    EmailAddress: required(properties, 'EmailAddress'),
+    PhoneNumber: required(properties, 'PhoneNumber'),
+  } satisfies Omit<AlternateContactProperties, 'Setting' | 'AlternateContactType'>;
   return {
     description: `${type} alternate contact`,
-    accountId: properties.AccountId,
+    accountId: optional(properties, 'AccountId'),
     idSuffix: `alternate-contact/${type}`,
     putOperation: 'PutAlternateContact',
-    put: async (AccountId) => {
-      await accountClient().send(new PutAlternateContactCommand({
-        AccountId,
-        AlternateContactType: type,
-        Name: required(properties, 'Name'),
-        Title: required(properties, 'Title'),
-        EmailAddress: required(properties, 'EmailAddress'),
-        PhoneNumber: required(properties, 'PhoneNumber'),
-      }));
-    },
+    put: (client, target) => putAlternateContact(client, target, type, fields),
     remove: {
       operation: 'DeleteAlternateContact',
-      run: async (AccountId) => {
-        await accountClient().send(new DeleteAlternateContactCommand({ AccountId, AlternateContactType: type }));
-      },
+      run: (client, target) => deleteAlternateContact(client, target, type),
     },
   };
 }
 
-function primaryContact(properties: SettingProperties): Setting {
+function primaryContact(properties: Properties): Setting {
+  const fields = {
+    FullName: required(properties, 'FullName'),
+    AddressLine1: required(properties, 'AddressLine1'),
+    AddressLine2: optional(properties, 'AddressLine2'),
+    AddressLine3: optional(properties, 'AddressLine3'),
+    City: required(properties, 'City'),
+    CompanyName: optional(properties, 'CompanyName'),
+    CountryCode: required(properties, 'CountryCode'),
+    DistrictOrCounty: optional(properties, 'DistrictOrCounty'),
+    PhoneNumber: required(properties, 'PhoneNumber'),
+    PostalCode: required(properties, 'PostalCode'),
+    StateOrRegion: optional(properties, 'StateOrRegion'),
+    WebsiteUrl: optional(properties, 'WebsiteUrl'),
+  } satisfies Omit<PrimaryContactProperties, 'Setting'>;
   return {
     description: 'primary contact',
-    accountId: properties.AccountId,
+    accountId: optional(properties, 'AccountId'),
     idSuffix: 'primary-contact',
     putOperation: 'PutContactInformation',
-    put: async (AccountId) => {
-      await accountClient().send(new PutContactInformationCommand({
-        AccountId,
-        ContactInformation: {
-          FullName: required(properties, 'FullName'),
-          AddressLine1: required(properties, 'AddressLine1'),
-          AddressLine2: properties.AddressLine2,
-          AddressLine3: properties.AddressLine3,
-          City: required(properties, 'City'),
-          CompanyName: properties.CompanyName,
-          CountryCode: required(properties, 'CountryCode'),
-          DistrictOrCounty: properties.DistrictOrCounty,
-          PhoneNumber: required(properties, 'PhoneNumber'),
-          PostalCode: required(properties, 'PostalCode'),
-          StateOrRegion: properties.StateOrRegion,
-          WebsiteUrl: properties.WebsiteUrl,
-        },
-      }));
-    },
+    put: (client, target) => putContactInformation(client, target, fields),
   };
 }
 
-function accountName(properties: SettingProperties): Setting {
+function accountName(properties: Properties): Setting {
+  const name: AccountNameProperties['AccountName'] = required(properties, 'AccountName');
   return {
     description: 'account name',
-    accountId: properties.AccountId,
+    accountId: optional(properties, 'AccountId'),
     idSuffix: 'account-name',
     putOperation: 'PutAccountName',
-    put: async (AccountId) => {
-      await accountClient().send(new PutAccountNameCommand({ AccountId, AccountName: required(properties, 'AccountName') }));
-    },
+    put: (client, target) => putAccountName(client, target, name),
   };
 }
 
-const PARSERS: Record<string, (properties: SettingProperties) => Setting> = {
+const PARSERS: Record<SettingProperties['Setting'], (properties: Properties) => Setting> = {
   AlternateContact: alternateContact,
   PrimaryContact: primaryContact,
   AccountName: accountName,
 };
 
 /** The one place where ResourceProperties are read. */
-export function parseSetting(properties: SettingProperties): Setting {
-  const kind = properties.Setting ?? '';
-  const parse = PARSERS[kind];
+export function parseSetting(properties: Properties): Setting {
+  const kind = String(properties.Setting ?? '');
+  const parse = PARSERS[kind as SettingProperties['Setting']];
   if (!parse) throw new Error(`Unknown setting "${kind}"; expected one of ${Object.keys(PARSERS).join(', ')}`);
   return parse(properties);
 }

@@ -1,38 +1,111 @@
 import { AccountClient } from '@aws-sdk/client-account';
-import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { DeadlineRetryStrategy, timeScale } from './pacing';
+import { ownAccountId } from './target';
+import { WAITER_ARN_ENV } from '../../src/contract';
 
-/** Attempts per call, the first included: enough to ride out a burst of throttling. */
-export const MAX_ATTEMPTS = 8;
-const BASE_DELAY_MS = 250;
-const MAX_DELAY_MS = 20_000;
-
-/**
- * Full-jitter exponential backoff: a random delay up to 250 ms, 500 ms, 1 s, … 20 s. Seven retries wait
- * about 16 s on average and 32 s at the most, well within the handler's timeout.
- */
-export function backoffDelay(attempt: number): number {
-  return Math.floor(Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
+/** What a handler is told about its invocation (a subset of the Lambda context). */
+export interface InvocationContext {
+  readonly invokedFunctionArn: string;
+  getRemainingTimeInMillis(): number;
 }
+
+/** Kept free at the end of an invocation to report its outcome (to CloudFormation or Step Functions). */
+const RESERVE_MS = 10_000;
+/** One attempt that hangs gives way to the next after this long (a TimeoutError is retried). */
+const REQUEST_TIMEOUT_MS = 20_000;
+/**
+ * How long a call to CloudFormation or Organizations is retried: they answer questions about the
+ * request (is the stack rolling back, is the account still a member), and the request itself needs
+ * the rest of the invocation.
+ */
+const QUESTION_WITHIN_MS = 60_000;
 
 /*
- * One client per module, made on first use and kept across invocations (connection reuse). The SDK
- * retries throttling (429, TooManyRequestsException) and 5xx with the strategy above; the endpoint
- * honours AWS_ENDPOINT_URL_ACCOUNT (and AWS_ENDPOINT_URL_<SERVICE> for the other clients, each made in
- * the module that needs it).
+ * One HTTP handler per service and execution environment, so that the connections outlive the
+ * invocation's clients. Each invocation makes its own clients, because their retries are bounded by that
+ * invocation's remaining time.
  */
-const accountClients = new Map<number, AccountClient>();
+const httpHandlers = new Map<string, NodeHttpHandler>();
 
-/** The Account Management client that makes up to `maxAttempts` attempts per call. */
-export function accountClient(maxAttempts = MAX_ATTEMPTS): AccountClient {
-  let client = accountClients.get(maxAttempts);
-  if (!client) {
-    client = new AccountClient({ retryStrategy: retryStrategy(maxAttempts) });
-    accountClients.set(maxAttempts, client);
+function httpHandler(service: string): NodeHttpHandler {
+  let handler = httpHandlers.get(service);
+  if (!handler) {
+    handler = new NodeHttpHandler({ requestTimeout: REQUEST_TIMEOUT_MS / timeScale(), connectionTimeout: 5_000 });
+    httpHandlers.set(service, handler);
   }
-  return client;
+  return handler;
 }
 
-/** The retry strategy of every client: MAX_ATTEMPTS attempts with full-jitter backoff. */
-export function retryStrategy(maxAttempts = MAX_ATTEMPTS): ConfiguredRetryStrategy {
-  return new ConfiguredRetryStrategy(maxAttempts, backoffDelay);
+/**
+ * One invocation of a handler: the account it runs in, until when it may keep trying, and its AWS clients,
+ * which retry throttling, network errors and 5xx until then. The CloudFormation and Organizations clients
+ * are loaded on first use: evaluating them would cost every cold start otherwise.
+ */
+export class Invocation {
+  /** The account the function runs in, from its own ARN. */
+  public readonly ownAccount: string;
+  /** Epoch ms after which no call is started, so that the outcome can still be reported. */
+  public readonly deadline: number;
+  /** The stack's waiter state machine, if the function serves through one (read as the invocation starts). */
+  public readonly waiterArn: string | undefined;
+  private readonly clients = new Map<string, unknown>();
+
+  constructor(context: InvocationContext) {
+    this.ownAccount = ownAccountId(context.invokedFunctionArn);
+    this.deadline = Date.now() + context.getRemainingTimeInMillis() - RESERVE_MS / timeScale();
+    this.waiterArn = process.env[WAITER_ARN_ENV];
+  }
+
+  /** Milliseconds left before the deadline. */
+  public remainingMs(): number {
+    return this.deadline - Date.now();
+  }
+
+  /**
+   * The Account Management client. `withinMs` bounds its retries more tightly than the invocation's
+   * deadline (a Region request refused for its in-progress limits is asked again at the next poll).
+   */
+  public account(withinMs?: number): AccountClient {
+    const deadline = withinMs === undefined ? this.deadline : Math.min(this.deadline, Date.now() + withinMs / timeScale());
+    if (withinMs !== undefined) return new AccountClient(this.config('account', deadline));
+    return this.client('account', () => new AccountClient(this.config('account', deadline)));
+  }
+
+  /** A CloudFormation client whose retries end within a minute of now (or at the deadline). */
+  public cloudFormation(): CloudFormationClient {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { CloudFormationClient: Client }: typeof import('@aws-sdk/client-cloudformation') = require('@aws-sdk/client-cloudformation');
+    return new Client(this.config('cloudformation', this.questionDeadline()));
+  }
+
+  /**
+   * An Organizations client whose retries end within a minute of now (or at the deadline); `withinMs`
+   * gives a long listing more time.
+   */
+  public organizations(withinMs = QUESTION_WITHIN_MS): OrganizationsClient {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { OrganizationsClient: Client }: typeof import('@aws-sdk/client-organizations') = require('@aws-sdk/client-organizations');
+    return new Client(this.config('organizations', this.questionDeadline(withinMs)));
+  }
+
+  private questionDeadline(withinMs = QUESTION_WITHIN_MS): number {
+    return Math.min(this.deadline, Date.now() + withinMs / timeScale());
+  }
+
+  private client<T>(service: string, make: () => T): T {
+    let client = this.clients.get(service) as T | undefined;
+    if (!client) {
+      client = make();
+      this.clients.set(service, client);
+    }
+    return client;
+  }
+
+  /** The configuration of a client of `service` whose retries end at `deadline`. */
+  public config(service: string, deadline = this.deadline) {
+    return { retryStrategy: new DeadlineRetryStrategy(deadline, service), requestHandler: httpHandler(service) };
+  }
 }

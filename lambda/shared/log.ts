@@ -5,7 +5,7 @@
 export interface LogFields {
   readonly requestType?: string;
   readonly setting: string;
-  readonly accountId: string;
+  readonly accountId?: string;
   readonly operation?: string;
   readonly outcome: string;
   readonly physicalResourceId?: string;

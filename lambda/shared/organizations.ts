@@ -7,15 +7,7 @@ import {
   DescribeAccountCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { retryStrategy } from './clients';
 import { retriesExhausted, ServiceError } from './errors';
-
-let client: OrganizationsClient | undefined;
-
-function organizationsClient(): OrganizationsClient {
-  client ??= new OrganizationsClient({ retryStrategy: retryStrategy() });
-  return client;
-}
 
 /** Which accounts a setting applies to. */
 export interface TargetSpec {
@@ -85,21 +77,21 @@ async function activeAccounts(pages: AsyncIterable<{ Accounts?: Account[] }>): P
 }
 
 /** Every ACTIVE account of the organization. */
-function listActiveAccounts(): Promise<string[]> {
-  return call('ListAccounts', () => activeAccounts(paginateListAccounts({ client: organizationsClient() }, {})));
+function listActiveAccounts(client: OrganizationsClient): Promise<string[]> {
+  return call('ListAccounts', () => activeAccounts(paginateListAccounts({ client }, {})));
 }
 
 /** The ACTIVE accounts directly under one parent. */
-function listActiveAccountsForParent(parentId: string): Promise<string[]> {
+function listActiveAccountsForParent(client: OrganizationsClient, parentId: string): Promise<string[]> {
   return call(`ListAccountsForParent (ParentId ${parentId})`,
-    () => activeAccounts(paginateListAccountsForParent({ client: organizationsClient() }, { ParentId: parentId })));
+    () => activeAccounts(paginateListAccountsForParent({ client }, { ParentId: parentId })));
 }
 
 /** The OUs directly under one parent. */
-function listChildOrganizationalUnits(parentId: string): Promise<string[]> {
+function listChildOrganizationalUnits(client: OrganizationsClient, parentId: string): Promise<string[]> {
   return call(`ListChildren (ParentId ${parentId}, ChildType ORGANIZATIONAL_UNIT)`, async () => {
     const ids: string[] = [];
-    for await (const page of paginateListChildren({ client: organizationsClient() }, { ParentId: parentId, ChildType: 'ORGANIZATIONAL_UNIT' })) {
+    for await (const page of paginateListChildren({ client }, { ParentId: parentId, ChildType: 'ORGANIZATIONAL_UNIT' })) {
       for (const child of page.Children ?? []) {
         if (child.Id) ids.push(child.Id);
       }
@@ -109,9 +101,9 @@ function listChildOrganizationalUnits(parentId: string): Promise<string[]> {
 }
 
 /** The parent of an account or an OU: its id and whether it is the root. */
-function parentOf(childId: string): Promise<{ id: string; root: boolean } | undefined> {
+function parentOf(client: OrganizationsClient, childId: string): Promise<{ id: string; root: boolean } | undefined> {
   return call(`ListParents (ChildId ${childId})`, async () => {
-    for await (const page of paginateListParents({ client: organizationsClient() }, { ChildId: childId })) {
+    for await (const page of paginateListParents({ client }, { ChildId: childId })) {
       const parent = (page.Parents ?? []).find(p => p.Id);
       if (parent) return { id: parent.Id!, root: parent.Type === 'ROOT' };
     }
@@ -120,7 +112,7 @@ function parentOf(childId: string): Promise<{ id: string; root: boolean } | unde
 }
 
 /** The ACTIVE accounts under the OUs, their nested OUs included; each OU is visited once. */
-async function accountsUnder(organizationalUnitIds: string[]): Promise<string[]> {
+async function accountsUnder(client: OrganizationsClient, organizationalUnitIds: string[]): Promise<string[]> {
   const visited = new Set<string>();
   const accounts: string[] = [];
   let level = [...new Set(organizationalUnitIds)];
@@ -129,8 +121,8 @@ async function accountsUnder(organizationalUnitIds: string[]): Promise<string[]>
     for (const ou of level) {
       if (visited.has(ou)) continue;
       visited.add(ou);
-      accounts.push(...await listActiveAccountsForParent(ou));
-      next.push(...await listChildOrganizationalUnits(ou));
+      accounts.push(...await listActiveAccountsForParent(client, ou));
+      next.push(...await listChildOrganizationalUnits(client, ou));
     }
     level = next;
   }
@@ -142,13 +134,13 @@ async function accountsUnder(organizationalUnitIds: string[]): Promise<string[]>
  * Organizations is called only when OUs or allAccounts are given. OUs include their nested OUs
  * (ListChildren recursion + ListAccountsForParent). Explicit accountIds are included as given.
  */
-export async function resolveTargets(spec: TargetSpec): Promise<string[]> {
+export async function resolveTargets(client: OrganizationsClient, spec: TargetSpec): Promise<string[]> {
   const excluded = new Set(spec.excludeAccountIds ?? []);
   const targets = new Set(spec.accountIds ?? []);
   const organizationalUnitIds = spec.organizationalUnitIds ?? [];
   const found = spec.allAccounts
-    ? await listActiveAccounts()
-    : organizationalUnitIds.length > 0 ? await accountsUnder(organizationalUnitIds) : [];
+    ? await listActiveAccounts(client)
+    : organizationalUnitIds.length > 0 ? await accountsUnder(client, organizationalUnitIds) : [];
   for (const id of found) targets.add(id);
   return [...targets].filter(id => !excluded.has(id)).sort();
 }
@@ -159,16 +151,16 @@ export async function resolveTargets(spec: TargetSpec): Promise<string[]> {
  * resolveTargets, an account found through allAccounts or an OU counts only while it is an ACTIVE member
  * of the organization (DescribeAccount); an explicit id counts as given, without any call.
  */
-export async function isTargeted(spec: TargetSpec, accountId: string): Promise<boolean> {
+export async function isTargeted(client: OrganizationsClient, spec: TargetSpec, accountId: string): Promise<boolean> {
   if ((spec.excludeAccountIds ?? []).includes(accountId)) return false;
   if ((spec.accountIds ?? []).includes(accountId)) return true;
   const organizationalUnitIds = new Set(spec.organizationalUnitIds ?? []);
   if (!spec.allAccounts && organizationalUnitIds.size === 0) return false;
 
   try {
-    if (!spec.allAccounts && !await underAny(accountId, organizationalUnitIds)) return false;
+    if (!spec.allAccounts && !await underAny(client, accountId, organizationalUnitIds)) return false;
     const { Account: account } = await call(`DescribeAccount (AccountId ${accountId})`,
-      () => organizationsClient().send(new DescribeAccountCommand({ AccountId: accountId })));
+      () => client.send(new DescribeAccountCommand({ AccountId: accountId })));
     return account !== undefined && isActive(account);
   } catch (error) {
     // An account outside the organization is not targeted; any other failure is.
@@ -178,11 +170,11 @@ export async function isTargeted(spec: TargetSpec, accountId: string): Promise<b
 }
 
 /** Whether one of the account's ancestors, up to the root, is one of the OUs. */
-async function underAny(accountId: string, organizationalUnitIds: Set<string>): Promise<boolean> {
+async function underAny(client: OrganizationsClient, accountId: string, organizationalUnitIds: Set<string>): Promise<boolean> {
   const seen = new Set<string>();
   let child = accountId;
   for (;;) {
-    const parent = await parentOf(child);
+    const parent = await parentOf(client, child);
     if (!parent || parent.root || seen.has(parent.id)) return false;
     if (organizationalUnitIds.has(parent.id)) return true;
     seen.add(parent.id);
@@ -193,4 +185,23 @@ async function underAny(accountId: string, organizationalUnitIds: Set<string>): 
 function notAMember(error: unknown): boolean {
   const name = ((error as { cause?: ServiceError } | undefined)?.cause ?? {}).name;
   return name === 'AccountNotFoundException' || name === 'ChildNotFoundException';
+}
+
+/** Where an account stands in the organization, as far as a setting of it is concerned. */
+export type Membership = 'member' | 'not a member' | 'closed';
+
+/**
+ * Whether the account is (still) an active member of the caller's organization: DescribeAccount answers
+ * AccountNotFoundException for an account that left it or never was in it, and SUSPENDED (Status) or
+ * PENDING_CLOSURE / CLOSED (State) for a closed one. Undefined when Organizations cannot tell (the caller
+ * may not call DescribeAccount, or it kept failing).
+ */
+export async function membershipOf(client: OrganizationsClient, accountId: string): Promise<Membership | undefined> {
+  try {
+    const { Account: account } = await client.send(new DescribeAccountCommand({ AccountId: accountId }));
+    if (!account) return undefined;
+    return isActive(account) ? 'member' : 'closed';
+  } catch (error) {
+    return (error as ServiceError).name === 'AccountNotFoundException' ? 'not a member' : undefined;
+  }
 }

@@ -1,3 +1,5 @@
+import { timeScale } from './pacing';
+
 /**
  * Client-side pacing under the Account Management quotas (requests per second, per calling account):
  * each operation gets evenly spaced slots at a share of its quota, so that a fan-out over hundreds of
@@ -18,10 +20,10 @@ export class RateLimiter {
   private readonly next = new Map<string, number>();
 
   /**
-   * @param scale multiplies every quota: 1 against the service; larger against a local fake whose
-   * quotas are scaled the same way (benchmarks), from CDK_ACCOUNT_MANAGEMENT_RATE_SCALE.
+   * @param scale multiplies every quota: 1 against the service; larger against the local services, whose
+   * time runs as much faster (CDK_ACCOUNT_MANAGEMENT_TIME_SCALE).
    */
-  constructor(private readonly scale = Number(process.env.CDK_ACCOUNT_MANAGEMENT_RATE_SCALE ?? '1') || 1) {}
+  constructor(private readonly scale = timeScale()) {}
 
   /** Waits for the operation's next slot. */
   public async take(operation: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { AlternateContacts } from '../account-baseline';
 import { AlternateContactDetails, AlternateContactType } from '../alternate-contact';
+import type { AlternateContactFields } from '../contract';
 
 /** The declared alternate contacts, by type. */
 export function alternateContactsByType(contacts: AlternateContacts | undefined): Array<[AlternateContactType, AlternateContactDetails]> {
@@ -13,6 +14,6 @@ export function alternateContactsByType(contacts: AlternateContacts | undefined)
 
 
 /** An alternate contact's fields as PutAlternateContact (and the handlers) name them. */
-export function renderAlternateContact(details: AlternateContactDetails): Record<string, string> {
+export function renderAlternateContact(details: AlternateContactDetails): AlternateContactFields {
   return { Name: details.name, Title: details.title, EmailAddress: details.emailAddress, PhoneNumber: details.phoneNumber };
 }

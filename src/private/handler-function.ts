@@ -67,20 +67,23 @@ export function createProvider(scope: Construct, options: ProviderOptions): stri
 }
 
 /**
- * What a handler needs to remove settings: `actions` on every member account and on the deploying
- * account, and reading its own stack.
+ * What a handler needs besides its settings' own calls: `removalActions` on every member account and on
+ * the deploying account, reading its own stack, and asking AWS Organizations whether an account is
+ * still a member.
  *
  * Removal permissions cannot follow the declared accounts as the other grants do: CloudFormation
  * updates the policies before it deletes removed or replaced resources (in the cleanup phase), so a
  * grant that followed the declarations would be gone when the Delete that needs it runs, and the
- * setting would silently stay. The stack read lets a Delete tell a renamed construct from a removed one,
- * and a rollback (which leaves settings in place and never waits) from a deploy.
+ * setting would silently stay. The stack reads let a Delete tell a renamed construct from a removed one
+ * and a rollback (which leaves settings in place and never waits) from a deploy, and let a request that
+ * waits (throttled, or for a Region transition) see whether CloudFormation still waits for it.
+ * DescribeAccount tells an account that left the organization (or was closed) from a denied call.
  */
-export function grantRemoval(role: iam.IRole, actions: string[]): void {
+export function grantStackReads(role: iam.IRole, removalActions: string[]): void {
   const stack = Stack.of(role);
-  if (actions.length > 0) {
+  if (removalActions.length > 0) {
     role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions,
+      actions: removalActions,
       resources: [
         `arn:${Aws.PARTITION}:account::${Aws.ACCOUNT_ID}:account`,
         `arn:${Aws.PARTITION}:account::*:account/o-*/*`,
@@ -88,7 +91,11 @@ export function grantRemoval(role: iam.IRole, actions: string[]): void {
     }));
   }
   role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['cloudformation:ListStackResources', 'cloudformation:DescribeStacks'],
+    actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks', 'cloudformation:ListStackResources'],
     resources: [stack.stackId],
+  }));
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['organizations:DescribeAccount'],
+    resources: [`arn:${Aws.PARTITION}:organizations::*:account/o-*/*`],
   }));
 }

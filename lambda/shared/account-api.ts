@@ -1,0 +1,127 @@
+import {
+  AccountClient,
+  AlternateContactType,
+  DeleteAlternateContactCommand,
+  DisableRegionCommand,
+  EnableRegionCommand,
+  GetRegionOptStatusCommand,
+  PutAccountNameCommand,
+  PutAlternateContactCommand,
+  PutContactInformationCommand,
+  RegionOptStatus,
+} from '@aws-sdk/client-account';
+import type { Invocation } from './clients';
+import { describe, errorName, failure, isTransient, ServiceError } from './errors';
+import { log } from './log';
+import { Membership, membershipOf } from './organizations';
+import { Target } from './target';
+import type { AccountNameProperties, AlternateContactFields, PrimaryContactFields } from '../../src/contract';
+
+/*
+ * The Account Management operations the handlers make, each with what its answers mean: "already gone"
+ * is done, an account that left the organization is named as such, a Region request refused for the
+ * service's in-progress limits is asked again later.
+ */
+
+export async function putAlternateContact(
+  client: AccountClient, target: Target, type: AlternateContactType, fields: AlternateContactFields,
+): Promise<void> {
+  await client.send(new PutAlternateContactCommand({ AccountId: target.accountIdParameter, AlternateContactType: type, ...fields }));
+}
+
+/** Deletes the contact; 'already gone' when the account has none of that type. */
+export async function deleteAlternateContact(client: AccountClient, target: Target, type: AlternateContactType): Promise<'deleted' | 'already gone'> {
+  try {
+    await client.send(new DeleteAlternateContactCommand({ AccountId: target.accountIdParameter, AlternateContactType: type }));
+    return 'deleted';
+  } catch (error) {
+    if (errorName(error) === 'ResourceNotFoundException') return 'already gone';
+    throw error;
+  }
+}
+
+export async function putContactInformation(client: AccountClient, target: Target, fields: PrimaryContactFields): Promise<void> {
+  await client.send(new PutContactInformationCommand({ AccountId: target.accountIdParameter, ContactInformation: { ...fields } }));
+}
+
+export async function putAccountName(client: AccountClient, target: Target, name: AccountNameProperties['AccountName']): Promise<void> {
+  await client.send(new PutAccountNameCommand({ AccountId: target.accountIdParameter, AccountName: name }));
+}
+
+/**
+ * For a call refused in organizations mode: whether the account is still a member of the organization
+ * (an account that left it, or was closed, is refused with AccessDeniedException, which says nothing
+ * of why). Undefined in standalone mode, for other errors, and when Organizations cannot tell.
+ */
+export async function departure(invocation: Invocation, target: Target, error: unknown): Promise<Exclude<Membership, 'member'> | undefined> {
+  if (!target.organizationsMode || isTransient(error) || !['AccessDeniedException', 'ResourceNotFoundException'].includes(errorName(error) ?? '')) return undefined;
+  const membership = await membershipOf(invocation.organizations(), target.accountId);
+  return membership === 'member' ? undefined : membership;
+}
+
+/** A failure that says plainly when the account is no longer a member of the organization, or is closed. */
+export async function explainedFailure(invocation: Invocation, operation: string, setting: string, target: Target, error: unknown): Promise<Error> {
+  const gone = await departure(invocation, target, error);
+  if (!gone) return failure(operation, setting, target, error);
+  const why = gone === 'closed' ? 'is closed (SUSPENDED in AWS Organizations)' : 'is not a member of the organization (it left, was removed, or never joined)';
+  return new Error(`${operation} for the ${setting} of account ${target.accountId} (organizations mode) failed: account ${target.accountId} ${why}; `
+    + `remove the setting, or the account from accountId. The service answered ${errorName(error) ?? 'Error'}`);
+}
+
+/** What a Region step asks for: enabled or disabled. */
+export type RegionGoal = 'ENABLED' | 'DISABLED';
+
+/** The outcome of one Region step. */
+export interface RegionStep {
+  /** The status after the step; undefined when it could not be read for a transient reason. */
+  readonly status: RegionOptStatus | undefined;
+  /** The transition this step requested, if any. */
+  readonly requested?: 'EnableRegion' | 'DisableRegion';
+  /** Why a request that was due was not made (the service's in-progress limits, a conflict, or `mayRequest`). */
+  readonly deferred?: string;
+}
+
+/** Region requests give up quickly: the in-progress limits refuse them for minutes, so the next step asks again. */
+const REGION_REQUEST_WITHIN_MS = 5_000;
+/** A status read retries for longer, but not for the whole invocation: the next step reads again. */
+const REGION_READ_WITHIN_MS = 30_000;
+
+/**
+ * One step towards `goal`: read the status and, when it allows and `mayRequest()` agrees, request the
+ * transition. ENABLING / DISABLING are waited on, never asked again; a Region DISABLING is enabled once
+ * it is DISABLED (the service refuses earlier with ConflictException). Transient errors (throttling, the
+ * in-progress limits, 5xx, network) leave the step for the next one; real errors are thrown at once.
+ */
+export async function regionStep(
+  invocation: Invocation, target: Target, regionName: string, goal: RegionGoal, mayRequest: () => Promise<string | undefined>,
+): Promise<RegionStep> {
+  const setting = `Region ${regionName}`;
+  const input = { AccountId: target.accountIdParameter, RegionName: regionName };
+  let status: RegionOptStatus | undefined;
+  try {
+    status = (await invocation.account(REGION_READ_WITHIN_MS).send(new GetRegionOptStatusCommand(input))).RegionOptStatus;
+  } catch (error) {
+    if (isTransient(error)) return { status: undefined, deferred: `GetRegionOptStatus failed for now (${describe(error as ServiceError)})` };
+    throw await explainedFailure(invocation, 'GetRegionOptStatus', setting, target, error);
+  }
+
+  const from = goal === 'ENABLED' ? 'DISABLED' : 'ENABLED';
+  if (status !== from) return { status }; // done, in progress, or the opposite transition to wait for
+
+  const refusal = await mayRequest();
+  if (refusal) return { status, deferred: refusal };
+  const operation = goal === 'ENABLED' ? 'EnableRegion' : 'DisableRegion';
+  try {
+    const client = invocation.account(REGION_REQUEST_WITHIN_MS);
+    if (goal === 'ENABLED') await client.send(new EnableRegionCommand(input));
+    else await client.send(new DisableRegionCommand(input));
+  } catch (error) {
+    // TooManyRequestsException is both the rate quota and the in-progress limits (whose size the
+    // service's answer tells, not this code); ConflictException, a transition that started since the read.
+    if (!isTransient(error) && errorName(error) !== 'ConflictException') throw await explainedFailure(invocation, operation, setting, target, error);
+    log({ setting, accountId: target.accountId, operation, outcome: 'deferred to the next poll', error: errorName(error) });
+    return { status, deferred: `${operation} refused for now (${describe(error as ServiceError)})` };
+  }
+  log({ setting, accountId: target.accountId, operation, outcome: 'requested' });
+  return { status: goal === 'ENABLED' ? 'ENABLING' : 'DISABLING', requested: operation };
+}

@@ -1,0 +1,91 @@
+import * as http from 'http';
+import * as https from 'https';
+import { sleep, timeScale } from './pacing';
+
+/*
+ * The answer to a CloudFormation custom-resource request, PUT to the request's pre-signed ResponseURL.
+ * The handlers answer themselves instead of through the Provider framework: one function per kind of
+ * work instead of two, no synchronous Lambda-to-Lambda call that Lambda's concurrency limits can refuse,
+ * and a Reason whose size is known (CloudFormation refuses a response object over 4,096 bytes, and the
+ * Reason is then lost).
+ */
+
+/** What a request carries that the answer needs. */
+export interface ResponseTarget {
+  readonly ResponseURL: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+}
+
+export interface Outcome {
+  readonly Status: 'SUCCESS' | 'FAILED';
+  readonly PhysicalResourceId: string;
+  readonly Reason?: string;
+  /** Resource attributes; never contact values. */
+  readonly Data?: Record<string, string>;
+}
+
+/** CloudFormation's limit for the whole response object. */
+export const MAX_RESPONSE_BYTES = 4096;
+
+/** The response body, its Reason cut (at the end, which holds the least useful part) to fit the limit. */
+export function responseBody(request: ResponseTarget, outcome: Outcome): string {
+  const body = (reason: string | undefined) => JSON.stringify({
+    Status: outcome.Status,
+    Reason: reason,
+    PhysicalResourceId: outcome.PhysicalResourceId,
+    StackId: request.StackId,
+    RequestId: request.RequestId,
+    LogicalResourceId: request.LogicalResourceId,
+    Data: outcome.Data,
+  });
+  const fits = (json: string) => Buffer.byteLength(json, 'utf8') <= MAX_RESPONSE_BYTES;
+  const full = body(outcome.Reason);
+  if (outcome.Reason === undefined || fits(full)) return full;
+  // The longest beginning of the Reason (in characters, not bytes: they may take several) that fits.
+  const characters = [...outcome.Reason];
+  let low = 0;
+  let high = characters.length;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (fits(body(`${characters.slice(0, middle).join('')}…`))) low = middle;
+    else high = middle - 1;
+  }
+  return body(`${characters.slice(0, low).join('')}…`);
+}
+
+const ATTEMPTS = 5;
+
+/** Sends the answer, trying a few times (S3 may fail a request now and then). */
+export async function respond(request: ResponseTarget, outcome: Outcome): Promise<void> {
+  const body = responseBody(request, outcome);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await put(request.ResponseURL, body);
+      return;
+    } catch (error) {
+      if (attempt >= ATTEMPTS) throw error;
+      await sleep((500 * 2 ** attempt) / timeScale());
+    }
+  }
+}
+
+function put(url: string, body: string): Promise<void> {
+  const parsed = new URL(url);
+  const send = parsed.protocol === 'http:' ? http.request : https.request;
+  return new Promise((resolve, reject) => {
+    const request = send(parsed, {
+      method: 'PUT',
+      headers: { 'content-type': '', 'content-length': Buffer.byteLength(body, 'utf8') },
+      timeout: 30_000,
+    }, response => {
+      response.resume();
+      if ((response.statusCode ?? 500) >= 400) reject(new Error(`The response to CloudFormation was refused: HTTP ${response.statusCode}`));
+      else response.on('end', () => resolve());
+    });
+    request.on('timeout', () => request.destroy(new Error('The response to CloudFormation timed out')));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
