@@ -1,7 +1,7 @@
 import { awscdk, javascript, JsonFile } from 'projen';
 
 // aws-cdk-lib stays at 2.257.0 for development: integ-runner 2.197.x rejects the cloud-assembly
-// schema of newer versions (see ../shared/TOOLCHAIN.md). Users get any 2.x from 2.257.0 on.
+// schema of newer versions. Users get any 2.x from 2.257.0 on.
 const CDK_VERSION = '2.257.0';
 const SDK_VERSION = '^3.1169.0';
 
@@ -32,8 +32,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
   publishToNuget: { dotNetNamespace: 'CdkAccountManagement', packageId: 'CdkAccountManagement' },
   publishToGo: { moduleName: 'github.com/cdk-account-management/cdk-account-management-go' },
 
-  github: false,
-  release: false,
+  // 0.x and experimental until the API settles. Releases come from main: projen's release workflow
+  // bumps the version from the conventional commits since the last release and writes the changelog.
+  stability: 'experimental',
+  majorVersion: 0,
+  github: true,
+  release: true,
+  releaseToNpm: true,
+  // The development versions are pinned on purpose (aws-cdk-lib for integ-runner): upgrades are made by hand.
+  depsUpgrade: false,
   lambdaAutoDiscover: false,
 
   devDeps: [
@@ -42,6 +49,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-organizations@${SDK_VERSION}`,
     `@aws-sdk/client-ssm@${SDK_VERSION}`,
     '@aws-sdk/client-sfn@^3.1164.0',
+    `@aws-sdk/client-s3@${SDK_VERSION}`,
+    `@aws-sdk/client-eventbridge@${SDK_VERSION}`,
     '@smithy/core',
     '@smithy/node-http-handler',
     '@smithy/types',
@@ -74,14 +83,17 @@ project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '2
 project.tasks.addEnvironment('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
 
 // The custom-resource handlers live under lambda/ and are bundled, with @aws-sdk/* inside the bundle,
-// so that the Lambda runtime's own SDK version never matters. Bundles go to assets/ (shipped, not committed).
+// so that the Lambda runtime's own SDK version never matters. Bundles go to assets/ (shipped, not committed),
+// with their source maps (without the sources), which the functions enable: a stack trace in a log names
+// lambda/*.ts and its lines.
 for (const entrypoint of ['lambda/settings/index.ts', 'lambda/region/index.ts', 'lambda/organization/index.ts']) {
   project.bundler.addBundle(entrypoint, {
     platform: 'node',
     target: 'node22',
     externals: [],
     minify: true,
-    sourcemap: false,
+    sourcemap: true,
+    esbuildArgs: { '--sources-content': 'false' },
   });
 }
 
@@ -121,9 +133,17 @@ project.npmignore?.addPatterns('/rosetta/', '/examples/', '/benchmarks/', '/docs
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 
-// The main job: synthesize the example baseline app and print what it declares.
+// The main job: deploy the example organization's settings locally (the handlers' real bundles under the local
+// CloudFormation, Lambda and Step Functions) and show what each account held before and after.
+project.addTask('demo', {
+  description: 'Deploy the example organization locally and show what each account held before and after',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'ts-node -P test/tsconfig.json examples/demo.ts' },
+  ],
+});
 project.addTask('example', {
-  description: 'Synthesize the example org baseline app and print what it declares',
+  description: 'Synthesize the example organization\'s stack and print what it declares',
   steps: [
     { spawn: 'bundle' },
     { exec: 'ts-node -P test/tsconfig.json examples/baseline-app.ts' },

@@ -1,119 +1,558 @@
 /*
- * OrganizationBaseline at scale: 3 alternate contacts applied to 100 and 1,000 accounts against the
- * local services with the reference's rate quotas enforced, next to what a naive fan-out (every put at
- * once, the SDK's default retries, as one custom resource per setting does) meets under the same
- * quotas. Time runs faster for the library's handlers and the quotas' rates alike so that a run takes
- * seconds; the ratio to the quota-bound minimum does not depend on the factor.
+ * OrganizationBaseline at organization scale, deployed by the local CloudFormation (local/deployment.ts)
+ * and converged by the reconciler as it runs in AWS: the stack's organization function (its bundle) run
+ * by the local Lambda, the stack's waiter state machine run by aws-local-stepfunctions, the generations
+ * kept in the stack's bucket in the local S3. The local Account Management API enforces the reference's
+ * rate quotas, per calling account (what the library assumes) or per target account (what the service
+ * might do). Rows: 1,000 and 10,000 accounts × 3 alternate contacts, and 1,000 accounts × 2 opt-in
+ * Regions with a transition time; each converged once from nothing (deployWaitsFor NOTHING: from the
+ * deploy's start to the execution's end), then once more with nothing to change (a new generation).
+ * Time runs S× faster for the handlers and the local services alike, with the quotas' rates ×S.
+ *
+ *   BENCH_ORG_ROWS=contacts-1000-caller,naive    only the rows whose key contains one of these
+ *   BENCH_ORG_SCALE=50                            one time scale for every row (instead of each row's own)
+ *   BENCH_ORG_CONTACT_ACCOUNTS=1000,10000         the sizes of the contact rows
+ *   BENCH_ORG_REGION_ACCOUNTS=1000                the size of the Region rows
+ *   BENCH_ORG_TRANSITION_S=300                    how long a Region transition takes (real seconds)
+ *   BENCH_ORG_CAP=3                               a convergence is stopped at this multiple of the quota-bound minimum
  */
 import * as http from 'http';
 import * as os from 'os';
+import { monitorEventLoopDelay } from 'perf_hooks';
 import { AccountClient, PutAlternateContactCommand } from '@aws-sdk/client-account';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { App, Stack } from 'aws-cdk-lib';
 import { machine, quick, quietly, Section, table } from './stats';
-import { isComplete, onEvent } from '../lambda/organization';
-import { LocalAws, REFERENCE_RATE_QUOTAS, scaledQuotas } from '../local';
-import { OrganizationBaseline } from '../src/organization-baseline';
-import { propertiesOf, SimulatedStack } from '../test/simulated-stack';
+import {
+  CallRecord, ExecutionRecord, LocalAws, LocalCloudFormation, OPT_IN_REGIONS, REFERENCE_RATE_QUOTAS, scaledQuotas, timeScale,
+} from '../local';
+import { DeployWaitsFor, OrganizationBaseline } from '../src/organization-baseline';
 
 const MANAGEMENT = '111111111111';
-const SIZES = quick() ? [30] : [100, 1000];
-/** How much faster time runs for the library's handlers (CDK_ACCOUNT_MANAGEMENT_TIME_SCALE), and the quotas' rates with it. */
-const SCALE = 20;
-const PROGRESS = '/bench/progress';
-const CONTACT = { name: 'Security Operations', title: 'SOC', emailAddress: 'soc@example.com', phoneNumber: '+1 206-555-0103' };
+const list = (name: string): number[] | undefined => process.env[name]?.split(',').filter(Boolean).map(Number);
+const CONTACT_SIZES = list('BENCH_ORG_CONTACT_ACCOUNTS') ?? (quick() ? [100] : [1000, 10_000]);
+const REGION_SIZES = list('BENCH_ORG_REGION_ACCOUNTS') ?? (quick() ? [40] : [1000]);
+/** How long one Region transition takes, real seconds (most take minutes; see the reference). */
+const TRANSITION_S = Number(process.env.BENCH_ORG_TRANSITION_S ?? '300');
+/** How long the reconciler waits between Region steps (lambda/organization/reconcile.ts REGION_POLL_SECONDS). */
+const REGION_POLL_S = 20;
+/** How long a Wait state waits in the contact rows, real seconds (see runReconciler). */
+const CONTACT_WAIT_S = 1;
+/** The local service's in-progress limits (local/account.ts): per organization and per account. */
+const ORG_IN_PROGRESS = 20;
+const ACCOUNT_IN_PROGRESS = 6;
+/** The naive fan-out runs in real time: only up to this many accounts (at 10,000: 30,000 clients at once). */
+const NAIVE_MAX_ACCOUNTS = 1000;
+/** A convergence still running at this multiple of the quota-bound minimum is stopped (and reported so). */
+const CAP_RATIO = Number(process.env.BENCH_ORG_CAP ?? '3');
+/** Above this share of one core, the simulation may set the pace: the row's figures are flagged. */
+const CPU_BOUND = 0.85;
+/** The issue's targets. */
+const TARGET_RATIO = 1.1;
+const TARGET_THROTTLED = 0.05;
+/** How often the event loop's delay is sampled, ms. */
+const LOOP_RESOLUTION_MS = 5;
+
 const PUT = REFERENCE_RATE_QUOTAS.PutAlternateContact;
 const GET = REFERENCE_RATE_QUOTAS.GetAlternateContact;
+const ENABLE = REFERENCE_RATE_QUOTAS.EnableRegion;
+const STATUS = REFERENCE_RATE_QUOTAS.GetRegionOptStatus;
+
+const CONTACTS = {
+  billing: { name: 'Finance Operations', title: 'Accounts Payable', emailAddress: 'aws-billing@example.com', phoneNumber: '+1 206-555-0101' },
+  operations: { name: 'Cloud Platform On-Call', title: 'Platform Operations', emailAddress: 'aws-ops@example.com', phoneNumber: '+1 206-555-0102' },
+  security: { name: 'Security Operations Center', title: 'SOC', emailAddress: 'aws-security@example.com', phoneNumber: '+1 206-555-0103' },
+};
+const CONTACT_TYPES = ['BILLING', 'OPERATIONS', 'SECURITY'] as const;
+const REGIONS = OPT_IN_REGIONS.slice(0, 2);
+
+type Kind = 'contacts' | 'regions';
+type Scope = 'caller' | 'target';
+
+interface Row {
+  /** For BENCH_ORG_ROWS: contacts-1000-caller, regions-1000-target, naive-1000. */
+  readonly key: string;
+  readonly kind: Kind | 'naive';
+  readonly accounts: number;
+  readonly scope: Scope;
+  /** CDK_ACCOUNT_MANAGEMENT_TIME_SCALE, and the quotas' rates with it. */
+  readonly scale: number;
+}
+
+/**
+ * The time scale of each row. The simulation (every function, state machine and service in this one
+ * Node.js process) costs 1.5-2.5 ms of CPU per Account Management call here, and a row's calls per
+ * second of wall time are its real rate × S. At the per-caller quotas a contact row makes 15 calls per
+ * real second: S = 25 keeps 1,000 accounts near 40 % of one core, S = 60 keeps 10,000 accounts (a
+ * minute and a half per convergence) near 50 % (S = 100 measured 80-100 % and, on a busy machine, 1.6×
+ * instead of 1.05× the minimum). With per-target quotas the pacer grows to hundreds of calls per
+ * second: S = 5, and at 10,000 accounts the row is CPU-bound whatever S (the table says so). The
+ * Region rows make few calls, one after the other, but each call's local latency (1-2 ms) counts S
+ * times at real time: S = 300 makes a call last about half a second, against steps a minute apart.
+ * BENCH_ORG_SCALE overrides them all.
+ */
+function scaleOf(kind: Kind, accounts: number, scope: Scope): number {
+  const forced = Number(process.env.BENCH_ORG_SCALE ?? '');
+  if (forced > 0) return forced;
+  if (kind === 'regions') return accounts <= 100 ? 100 : 300;
+  if (scope === 'target') return 5;
+  return accounts <= 1000 ? 25 : 60;
+}
+
+function rows(): Row[] {
+  const all: Row[] = [];
+  for (const accounts of CONTACT_SIZES) {
+    for (const scope of ['caller', 'target'] as const) {
+      all.push({ key: `contacts-${accounts}-${scope}`, kind: 'contacts', accounts, scope, scale: scaleOf('contacts', accounts, scope) });
+    }
+    if (accounts <= NAIVE_MAX_ACCOUNTS) all.push({ key: `naive-${accounts}`, kind: 'naive', accounts, scope: 'caller', scale: 1 });
+  }
+  for (const accounts of REGION_SIZES) {
+    for (const scope of ['caller', 'target'] as const) {
+      all.push({ key: `regions-${accounts}-${scope}`, kind: 'regions', accounts, scope, scale: scaleOf('regions', accounts, scope) });
+    }
+  }
+  const only = process.env.BENCH_ORG_ROWS?.split(',').filter(Boolean);
+  return only ? all.filter(row => only.some(part => row.key.includes(part))) : all;
+}
+
+const memberIds = (n: number) => Array.from({ length: n }, (_, i) => String(200000000000 + i));
+
+/** The quota-bound minimum at real quotas, seconds, and how it is reckoned. */
+function minimumOf(kind: Kind | 'naive', accounts: number): { seconds: number; formula: string } {
+  if (kind === 'regions') {
+    const transitions = accounts * REGIONS.length;
+    const requests = transitions / ENABLE.rate;
+    const slots = Math.ceil(transitions / ORG_IN_PROGRESS) * TRANSITION_S;
+    return { seconds: Math.max(requests, slots), formula: `max(${transitions} / ${ENABLE.rate} per s, ⌈${transitions} / ${ORG_IN_PROGRESS}⌉ × ${TRANSITION_S} s)` };
+  }
+  const puts = accounts * CONTACT_TYPES.length;
+  return { seconds: puts / PUT.rate, formula: `${puts} / ${PUT.rate} per s` };
+}
+
+// --- figures ---
+
+/** What one convergence (a deploy and its execution) did. */
+interface Convergence {
+  /** From the stack's first event to the end of the last execution (or of the deploy, if later), ms. */
+  readonly wallMs: number;
+  /** Account Management calls. */
+  readonly calls: CallRecord[];
+  /** Every other call (S3, Organizations, Step Functions, EventBridge, CloudFormation), and by operation. */
+  readonly otherCalls: number;
+  readonly others: string;
+  /** EnableRegion answered 429 while the organization or the account had its in-progress limit reached. */
+  readonly refusedForLimits: number;
+  readonly executions: ExecutionRecord[];
+  readonly steps: number;
+  readonly stackStatus: string;
+  /** Stopped at CAP_RATIO × the minimum. */
+  readonly capped: boolean;
+  /** The generations' events, in order: Converged or Failed (a failed deploy's rollback makes one more). */
+  readonly event: string;
+  /** The accounts the generations' events report failed (the first few), with why, and the stack's failed resources. */
+  readonly failures: Array<{ readonly accountId: string; readonly reason: string }>;
+  /** From the stack's first event to the first Account Management call (the listing of the targets included), ms. */
+  readonly startupMs: number;
+  /** This process's CPU time over the wall time (share of one core). */
+  readonly cpuShare: number;
+  /** The event loop's mean and 99th-percentile delay, ms. */
+  readonly loopDelayMs: number;
+  readonly loopDelayP99Ms: number;
+}
+
+interface RowResult {
+  readonly row: Row;
+  readonly first: Convergence;
+  /** Settings not as declared once the first execution ended (contacts missing or different, Regions not ENABLED). */
+  readonly lost: number;
+  readonly again?: Convergence;
+}
+
+const isWrite = (operation: string) => /^(Put|Delete|Enable|Disable)/.test(operation);
+
+function baselineStack(kind: Kind, waitsFor: DeployWaitsFor): Stack {
+  const stack = new Stack(new App(), 'OrganizationScale', { env: { account: MANAGEMENT, region: 'us-east-1' } });
+  new OrganizationBaseline(stack, 'Baseline', {
+    allAccounts: true,
+    excludeAccountIds: [MANAGEMENT],
+    ...(kind === 'contacts' ? { alternateContacts: CONTACTS } : { enabledRegions: REGIONS }),
+    deployWaitsFor: waitsFor,
+  });
+  return stack;
+}
+
+/**
+ * Deploys the stack and waits until every execution has ended; with `capMs`, executions still running
+ * then are stopped (only for a deploy that does not wait: one that waits would wait on).
+ */
+async function converge(aws: LocalAws, cfn: LocalCloudFormation, kind: Kind, waitsFor: DeployWaitsFor, capMs?: number): Promise<Convergence> {
+  const stack = baselineStack(kind, waitsFor);
+  // Synthesized before the clock starts: the deploy's own synth then finds the assembly made.
+  (stack.node.root as App).synth();
+  aws.clearCalls();
+  aws.lambda.invocations.length = 0;
+  const executionsBefore = aws.stepFunctions.executions.length;
+  const eventsBefore = aws.eventBus.events.length;
+  const transitionMs = aws.regionTransitionMs;
+  const delay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  delay.enable();
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = Date.now();
+  let capped = false;
+  const cap = capMs === undefined || waitsFor !== DeployWaitsFor.NOTHING ? undefined : setTimeout(() => {
+    capped = true;
+    for (const execution of aws.stepFunctions.executions) if (execution.status === 'RUNNING') execution.abort();
+  }, capMs);
+  const result = await quietly(async () => {
+    try {
+      const deployed = await cfn.deploy(stack);
+      await aws.stepFunctions.settled();
+      await aws.lambda.settled();
+      return deployed;
+    } finally {
+      clearTimeout(cap);
+    }
+  });
+  const wallAfter = Date.now();
+  const cpu = process.cpuUsage(cpuBefore);
+  delay.disable();
+  // A stopped execution's step runs on (Step Functions stopped waiting for it, the function did not
+  // stop): until it makes no more calls.
+  if (capped) await quietly(() => quiesce(aws));
+  const executions = aws.stepFunctions.executions.slice(executionsBefore);
+  const started = result.events[0]?.at ?? wallBefore;
+  const ended = Math.max(result.events[result.events.length - 1]?.at ?? started, ...executions.map(e => e.stoppedAt ?? wallAfter));
+  const calls = aws.calls.filter(c => !c.operation.includes(':'));
+  const others = byOperation(aws.calls.filter(c => c.operation.includes(':')));
+  // An EnableRegion refused while a limit of transitions in progress was reached (rather than for its rate).
+  const inProgressAt = (at: number, accountId?: string) => aws.transitions
+    .filter(t => (accountId === undefined || t.accountId === accountId) && t.endsAt - transitionMs <= at && at < t.endsAt).length;
+  const refusedForLimits = calls.filter(c => c.operation === 'EnableRegion' && c.status === 429
+    && (inProgressAt(c.at) >= ORG_IN_PROGRESS || inProgressAt(c.at, c.target) >= ACCOUNT_IN_PROGRESS)).length;
+  // The waiter's invocations of the function (the custom-resource requests are asynchronous ones).
+  const steps = aws.lambda.invocations.filter(i => i.type === 'RequestResponse').length;
+  const generations = aws.eventBus.events.slice(eventsBefore).map(e => ({
+    outcome: e.DetailType.replace(/^Organization Baseline Generation /, ''),
+    failures: (JSON.parse(e.Detail) as { failures?: Convergence['failures'] }).failures ?? [],
+  }));
+  return {
+    wallMs: ended - started,
+    calls,
+    otherCalls: aws.calls.length - calls.length,
+    others,
+    refusedForLimits,
+    executions,
+    steps,
+    stackStatus: result.status,
+    capped,
+    event: generations.map(g => g.outcome).join(', ') || 'none',
+    failures: [...generations.flatMap(g => g.failures), ...result.failures.map(f => ({ accountId: `stack resource ${f.logicalId}`, reason: f.reason }))],
+    startupMs: calls.length > 0 ? calls[0].at - started : 0,
+    cpuShare: (cpu.user + cpu.system) / 1000 / Math.max(1, wallAfter - wallBefore),
+    // The histogram holds whole sampling intervals: the delay is what exceeds the resolution.
+    loopDelayMs: Math.max(0, delay.mean / 1e6 - LOOP_RESOLUTION_MS),
+    loopDelayP99Ms: Math.max(0, delay.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
+  };
+}
+
+/** Waits until the local services have had no call for a while (bounded by the function's timeout). */
+async function quiesce(aws: LocalAws): Promise<void> {
+  const quietMs = Math.max(200, 10_000 / timeScale());
+  const until = Date.now() + (15 * 60_000) / timeScale();
+  let seen = -1;
+  while (seen !== aws.calls.length && Date.now() < until) {
+    seen = aws.calls.length;
+    await new Promise(resolve => setTimeout(resolve, quietMs));
+  }
+}
+
+/** Settings that are not as declared. */
+function lostSettings(aws: LocalAws, kind: Kind, accounts: string[]): number {
+  let lost = 0;
+  for (const id of accounts) {
+    const account = aws.account(id);
+    if (kind === 'contacts') {
+      for (const type of CONTACT_TYPES) {
+        const want = CONTACTS[type.toLowerCase() as keyof typeof CONTACTS];
+        const have = account.alternateContacts.get(type);
+        const same = have?.Name === want.name && have.Title === want.title
+          && have.EmailAddress === want.emailAddress && have.PhoneNumber === want.phoneNumber;
+        if (!same) lost++;
+      }
+    } else {
+      lost += REGIONS.filter(region => aws.regionStatus(id, region) !== 'ENABLED').length;
+    }
+  }
+  return lost;
+}
+
+async function runReconciler(row: Row & { kind: Kind }): Promise<RowResult> {
+  process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = String(row.scale);
+  const members = memberIds(row.accounts);
+  const aws = await LocalAws.start({
+    managementAccountId: MANAGEMENT,
+    memberAccountIds: members,
+    rateQuotas: scaledQuotas(row.scale),
+    quotaScope: row.scope,
+    regionTransitionMs: (TRANSITION_S * 1000) / row.scale,
+  });
+  aws.useForSdkClients();
+  // A Wait state waits the same whatever its SecondsPath: the Region steps' poll interval where they are
+  // waited for; a second where steps follow each other (a Wait of 0 s after a step that used its time, or
+  // of a few seconds while a superseded generation may still write).
+  aws.stepFunctions.waitMs = ((row.kind === 'regions' ? REGION_POLL_S : CONTACT_WAIT_S) * 1000) / row.scale;
+  try {
+    const cfn = new LocalCloudFormation(aws);
+    const capMs = (CAP_RATIO * minimumOf(row.kind, row.accounts).seconds * 1000) / row.scale;
+    const first = await converge(aws, cfn, row.kind, DeployWaitsFor.NOTHING, capMs);
+    const lost = lostSettings(aws, row.kind, members);
+    if (first.capped) return { row, first, lost };
+    // The same declaration again, as a new generation (deployWaitsFor is part of it): the deploy waits for it.
+    const again = await converge(aws, cfn, row.kind, row.kind === 'contacts' ? DeployWaitsFor.CONTACTS : DeployWaitsFor.EVERYTHING);
+    return { row, first, lost, again };
+  } finally {
+    await aws.close();
+  }
+}
+
+/**
+ * Every PutAlternateContact at once, each from a client of its own with the SDK's defaults (3 attempts),
+ * as a stack of one AwsCustomResource per setting would make them if CloudFormation started them all:
+ * real quotas, real time (the SDK's retry delays cannot be scaled).
+ */
+async function runNaive(row: Row): Promise<RowResult> {
+  process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = '1';
+  const members = memberIds(row.accounts);
+  const aws = await LocalAws.start({ managementAccountId: MANAGEMENT, memberAccountIds: members, rateQuotas: REFERENCE_RATE_QUOTAS });
+  aws.useForSdkClients();
+  // One connection pool without the default limit of 50 sockets: every request at once.
+  const requestHandler = new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: Infinity }) });
+  try {
+    const cpuBefore = process.cpuUsage();
+    const started = Date.now();
+    const results = await Promise.allSettled(members.flatMap(AccountId => CONTACT_TYPES.map(type => {
+      const c = CONTACTS[type.toLowerCase() as keyof typeof CONTACTS];
+      return new AccountClient({ requestHandler }).send(new PutAlternateContactCommand({
+        AccountId, AlternateContactType: type, Name: c.name, Title: c.title, EmailAddress: c.emailAddress, PhoneNumber: c.phoneNumber,
+      }));
+    })));
+    const wallMs = Date.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const calls = aws.calls.filter(c => !c.operation.includes(':'));
+    const failed = results.filter(r => r.status === 'rejected').length;
+    const first: Convergence = {
+      wallMs,
+      calls,
+      otherCalls: 0,
+      others: '',
+      refusedForLimits: 0,
+      executions: [],
+      steps: 0,
+      stackStatus: failed ? 'rolled back' : 'complete',
+      capped: false,
+      event: '—',
+      failures: [],
+      startupMs: 0,
+      cpuShare: (cpu.user + cpu.system) / 1000 / Math.max(1, wallMs),
+      loopDelayMs: 0,
+      loopDelayP99Ms: 0,
+    };
+    return { row, first, lost: failed };
+  } finally {
+    requestHandler.destroy();
+    await aws.close();
+  }
+}
+
+// --- the tables ---
+
+const n = (value: number) => value.toLocaleString('en-US');
+const duration = (seconds: number) => (seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} h`
+  : seconds >= 600 ? `${(seconds / 60).toFixed(0)} min` : seconds >= 60 ? `${(seconds / 60).toFixed(1)} min` : `${seconds.toFixed(0)} s`);
+const percent = (part: number, whole: number) => (whole === 0 ? '0 %' : `${((100 * part) / whole).toFixed(1)} %`);
+
+/** "GetAlternateContact 3,000 · PutAlternateContact 3,012 (12 × 429)": calls by operation, the 429s of each. */
+function byOperation(calls: CallRecord[]): string {
+  const ops = new Map<string, { calls: number; throttled: number }>();
+  for (const c of calls) {
+    const entry = ops.get(c.operation) ?? { calls: 0, throttled: 0 };
+    entry.calls++;
+    if (c.status === 429) entry.throttled++;
+    ops.set(c.operation, entry);
+  }
+  return [...ops].sort(([a], [b]) => a.localeCompare(b))
+    .map(([op, e]) => `${op} ${n(e.calls)}${e.throttled ? ` (${n(e.throttled)} × 429)` : ''}`).join(' · ') || '—';
+}
+
+function what(row: Row): string {
+  const settings = row.kind === 'regions' ? `${REGIONS.length} Regions` : `${CONTACT_TYPES.length} contacts`;
+  const how = row.kind === 'naive' ? 'naive fan-out (every put at once, SDK defaults)' : 'OrganizationBaseline';
+  return `${n(row.accounts)} × ${settings}: ${how}`;
+}
+
+/** What a convergence's figures come to. */
+function verdictOf(r: RowResult): { realS: number; ratio: number; throttled: number; cpuBound: boolean } {
+  const realS = (r.first.wallMs / 1000) * r.row.scale;
+  return {
+    realS,
+    ratio: realS / minimumOf(r.row.kind, r.row.accounts).seconds,
+    throttled: r.first.calls.filter(c => c.status === 429).length - r.first.refusedForLimits,
+    cpuBound: r.row.kind !== 'naive' && r.first.cpuShare >= CPU_BOUND,
+  };
+}
+
+function firstRow(r: RowResult): Array<string | number> {
+  const { row, first } = r;
+  const v = verdictOf(r);
+  const naive = row.kind === 'naive';
+  const outcome = naive ? (r.lost ? 'rolled back' : 'complete')
+    : first.capped ? `**stopped at ${CAP_RATIO}× the minimum**`
+      : first.executions.length === 0 ? '**no execution**'
+        : `${first.event}${first.executions.every(e => e.status === 'SUCCEEDED') ? '' : ` (${first.executions.map(e => e.status).join(', ')})`}`;
+  const ratio = naive && r.lost > 0 ? '—' : `${first.capped ? '> ' : ''}${v.ratio.toFixed(2)}${v.cpuBound ? ' (CPU-bound)' : ''}`;
+  return [
+    what(row),
+    naive ? 'caller' : row.scope,
+    naive ? '1 (real time)' : row.scale,
+    `${(first.wallMs / 1000).toFixed(1)}${naive ? '' : ` (${(first.startupMs / 1000).toFixed(1)})`}`,
+    duration(v.realS),
+    duration(minimumOf(row.kind, row.accounts).seconds),
+    ratio,
+    n(first.calls.length),
+    `${n(v.throttled)} (${percent(v.throttled, first.calls.length)})`,
+    row.kind === 'regions' ? n(first.refusedForLimits) : '—',
+    byOperation(first.calls),
+    r.lost > 0 ? `**${n(r.lost)}**` : '0',
+    outcome,
+    naive ? '—' : n(first.steps),
+    naive ? '—' : first.others,
+    `${(100 * first.cpuShare).toFixed(0)} %${naive ? '' : `, ${first.loopDelayMs.toFixed(1)} ms (p99 ${first.loopDelayP99Ms.toFixed(0)})`}`,
+  ];
+}
+
+/** Reads alone bound a re-run: 3N GetAlternateContact at 10/s, or 2N GetRegionOptStatus at 5/s. */
+function readMinimumOf(row: Row): number {
+  return row.kind === 'contacts' ? (row.accounts * CONTACT_TYPES.length) / GET.rate : (row.accounts * REGIONS.length) / STATUS.rate;
+}
+
+function againRow(r: RowResult): Array<string | number> {
+  const again = r.again!;
+  const writes = again.calls.filter(c => isWrite(c.operation)).length;
+  const realS = (again.wallMs / 1000) * r.row.scale;
+  return [
+    what(r.row),
+    r.row.scope,
+    writes > 0 ? `**${n(writes)}**` : '0',
+    n(again.calls.length - writes),
+    n(again.calls.filter(c => c.status === 429).length),
+    duration(realS),
+    `${duration(readMinimumOf(r.row))} (${(realS / readMinimumOf(r.row)).toFixed(2)}×)`,
+    `${again.stackStatus}${again.event === 'Converged' ? '' : `, ${again.event}`}`,
+  ];
+}
+
+/** Against the issue's targets. */
+function verdict(r: RowResult): string {
+  const v = verdictOf(r);
+  const label = `${n(r.row.accounts)} × ${r.row.kind === 'regions' ? `${REGIONS.length} Regions` : `${CONTACT_TYPES.length} contacts`} per ${r.row.scope}`;
+  const time = r.first.capped ? `**not converged at ${CAP_RATIO}× the minimum**`
+    : r.row.scope === 'caller' ? `${v.ratio.toFixed(2)}× the minimum (${v.ratio <= TARGET_RATIO ? 'within' : '**over**'} ${TARGET_RATIO}×)`
+      : `${v.ratio.toFixed(2)}× the per-caller minimum (${v.ratio < 1 ? 'faster' : '**not faster**'})`;
+  const share = v.throttled / Math.max(1, r.first.calls.length);
+  const rerun = r.again ? r.again.calls.filter(c => isWrite(c.operation)).length : undefined;
+  return `${label}: ${time}${v.cpuBound ? ' (CPU-bound here)' : ''}, ${(100 * share).toFixed(1)} % throttled `
+    + `(${share <= TARGET_THROTTLED ? 'within' : '**over**'} ${100 * TARGET_THROTTLED} %), ${r.lost ? `**${n(r.lost)} lost**` : 'nothing lost'}, `
+    + (rerun === undefined ? 'no re-run' : `re-run ${rerun ? `**${n(rerun)} writes**` : 'without writes'}`)
+    + (r.again && r.again.stackStatus !== 'UPDATE_COMPLETE' ? ` but **its deploy ended ${r.again.stackStatus}**` : '');
+}
 
 export async function organizationScaleBenchmark(): Promise<Section> {
-  const accounts = Array.from({ length: Math.max(...SIZES) }, (_, i) => String(200000000000 + i));
-  const aws = await LocalAws.start({ managementAccountId: MANAGEMENT, memberAccountIds: accounts });
-  aws.useForSdkClients();
-  aws.ssm.parameters.set(PROGRESS, '{}');
   const scaleBefore = process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE;
   const loadBefore = os.loadavg()[0];
-  const rows: Array<Array<string | number>> = [];
+  const results: RowResult[] = [];
   try {
-    for (const n of SIZES) {
-      const targets = accounts.slice(0, n);
-      reset(aws, SCALE);
-      rows.push([n, 'this library (OrganizationBaseline)', ...await runLibrary(aws, targets)]);
-      reset(aws, 1);
-      rows.push([n, 'naive fan-out (all puts at once, SDK defaults)', ...await runNaive(aws, targets)]);
+    for (const row of rows()) {
+      const started = Date.now();
+      const result = row.kind === 'naive' ? await runNaive(row) : await runReconciler(row as Row & { kind: Kind });
+      results.push(result);
+      console.error(`  organization: ${row.key} at ${row.scale}× in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      for (const [run, label] of [[result.first, 'first'], [result.again, 're-run']] as const) {
+        for (const f of run?.failures ?? []) console.error(`    ${label}: ${f.accountId} failed: ${f.reason}`);
+      }
     }
   } finally {
     if (scaleBefore === undefined) delete process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE;
     else process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = scaleBefore;
-    await aws.close();
   }
+
+  const reconciled = results.filter(r => r.row.kind !== 'naive');
+  const scales = [...new Set(reconciled.map(r => `${r.row.key} ${r.row.scale}×`))];
+  const regionMin = minimumOf('regions', REGION_SIZES[0] ?? 1000);
+  const failures = reconciled.flatMap(r => [r.first, r.again].flatMap(c => (c?.failures ?? []).slice(0, 1).map(f => `${what(r.row)}, per ${r.row.scope}: ${f.reason}`)));
+  const quotas = ['PutAlternateContact', 'GetAlternateContact', 'EnableRegion', 'GetRegionOptStatus']
+    .map(op => `${op} ${REFERENCE_RATE_QUOTAS[op].rate}/s burst ${REFERENCE_RATE_QUOTAS[op].burst}`).join(', ');
+
   return {
-    title: `Organization scale: 3 alternate contacts on ${SIZES.map(n => n.toLocaleString('en-US')).join(' and ')} accounts`,
-    method: `Against the local services (local/) with the reference's quotas per calling account (PutAlternateContact ${PUT.rate}/s burst ${PUT.burst}, `
-      + `GetAlternateContact ${GET.rate}/s burst ${GET.burst}). The library's handlers (onEvent, then isComplete until done, as the Provider framework `
-      + 'calls them; run in this process by test/simulated-stack.ts, progress kept in the local SSM Parameter Store) run with time '
-      + `${SCALE}× faster (CDK_ACCOUNT_MANAGEMENT_TIME_SCALE=${SCALE}: their pacing and delays) and the quotas' rates ×${SCALE} with it `
-      + `(\`scaledQuotas(${SCALE})\`; bursts are a number of calls and are not scaled, so the burst is worth ${SCALE}× less time than in AWS, `
-      + 'which the paced handlers do not rely on); their times are shown as measured and at the real quotas (×'
-      + `${SCALE}). The naive fan-out sends every PutAlternateContact at once, each from a client of its own with the SDK's defaults `
-      + '(3 attempts), as a stack of one AwsCustomResource per setting would if CloudFormation started them all, at the real quotas and in '
-      + 'real time (its retry delays are the SDK\'s and cannot be scaled; scaled quotas would give each retry more quota than in AWS); '
-      + 'a failed put is a failed resource and a rolled-back deploy (see the deploy-at-once section for that stack deployed). '
-      + `On ${machine(loadBefore)}. First run on accounts without contacts (reads, then writes), one run per size. The quota-bound minimum is `
-      + 'the time the puts need at the quota (reads run alongside, under their own quota). Calls: Account Management calls.',
-    body: table(['accounts', 'how', 'wall time (s, measured)', 'wall time at real quotas (s)', 'quota-bound minimum (s)', 'ratio',
-      'calls', 'throttled (429)', 'settings not written'], rows),
+    title: `Organization scale: OrganizationBaseline on ${CONTACT_SIZES.map(n).join(' and ')} accounts × 3 contacts, `
+      + `and ${REGION_SIZES.map(n).join(', ')} accounts × ${REGIONS.length} Regions`,
+    method: `One stack (env ${MANAGEMENT}/us-east-1) with one OrganizationBaseline (\`allAccounts: true\`, the management account excluded, `
+      + '`deployWaitsFor: NOTHING`) that declares the BILLING, OPERATIONS and SECURITY alternate contacts, or enables the opt-in Regions '
+      + `${REGIONS.join(' and ')}, for N member accounts (200000000000 + i, which the local Organizations lists 20 per ListAccounts page). `
+      + 'The local CloudFormation deploys it (local/deployment.ts): the deploy stores a generation in the stack\'s bucket (local S3), starts an '
+      + 'execution of the stack\'s waiter state machine (run by aws-local-stepfunctions), whose steps invoke the organization function '
+      + '(its bundle, run by the local Lambda), and completes at once; the execution goes on. Measured from the stack\'s first event to the '
+      + 'end of the execution (`stepFunctions.settled()`; the stack is synthesized before the clock starts). The local Account Management '
+      + `API enforces the reference's rate quotas (${quotas}), either per calling account (every call comes from the management account: `
+      + 'what the library assumes) or per target account (each member its own buckets: what the service might do, where the reconciler\'s '
+      + 'adaptive pacing may go faster than the documented rates), and the limits of Region transitions in progress '
+      + `(${ORG_IN_PROGRESS} per organization, the local default, and ${ACCOUNT_IN_PROGRESS} per account); a transition takes ${TRANSITION_S} s `
+      + '("a few minutes for most accounts", the reference says).\n\n'
+      + 'Time runs S× faster for the handlers and the local services (CDK_ACCOUNT_MANAGEMENT_TIME_SCALE=S: the pacer, the steps\' '
+      + '5-minute budget, the transitions, the Lambda and custom-resource timeouts) and the quotas\' rates ×S (`scaledQuotas(S)`; bursts '
+      + 'are a number of calls and stay). aws-local-stepfunctions waits one fixed time per Wait state, whatever its SecondsPath: '
+      + `${REGION_POLL_S} s / S in the Region rows (the reconciler's poll while transitions are in progress), ${CONTACT_WAIT_S} s / S in the contact rows `
+      + '(where a step is followed by a Wait of 0 s, or of a few seconds while a superseded generation may still write). '
+      + `S per row: ${scales.join(', ')}. `
+      + 'The simulation runs every function, state machine and service in this one Node.js process, at 1.5-2.5 ms of CPU per Account '
+      + 'Management call (SigV4, the SDK\'s middleware, and a new TCP connection per request: the local server\'s keep-alive timeout of 1 s '
+      + 'makes Node.js\'s agents drop every socket once used), so S is chosen per row to '
+      + 'keep it below one core: "CPU" is this process\'s CPU time over the wall time (share of one core, other threads included) and '
+      + `the event loop's mean (p99) delay; from ${100 * CPU_BOUND} % the simulation may set the pace, and the ratio says "CPU-bound": `
+      + 'the library would be at least that fast. Each call\'s local latency (a few ms) counts S times at real time too, which the Region '
+      + 'rows (calls one after the other, at S in the hundreds) pay at each step, and which sets the time of their re-run (only reads, '
+      + 'one after the other). The Organizations listing of the targets is inside '
+      + 'the measured time, and so is the start-up (in brackets: from the stack\'s first event to the first Account Management call). '
+      + `At real quotas: the wall time × S. A convergence still running at ${CAP_RATIO}× its minimum is stopped (BENCH_ORG_CAP).\n\n`
+      + `Quota-bound minimum: contacts, 3N PutAlternateContact at ${PUT.rate}/s (the burst of ${PUT.burst} would save ${(PUT.burst / PUT.rate).toFixed(1)} s; `
+      + `the 3N GetAlternateContact at ${GET.rate}/s run alongside); Regions, max(2N EnableRegion at ${ENABLE.rate}/s, ⌈2N / ${ORG_IN_PROGRESS}⌉ × the `
+      + `transition time) (at N = ${n(REGION_SIZES[0] ?? 1000)}: ${regionMin.formula} = ${duration(regionMin.seconds)}). With per-target quotas, `
+      + 'the ratio is to the same per-caller minimum. Throttled: calls answered 429 for a rate; an EnableRegion refused when a limit of '
+      + 'transitions in progress was reached at that moment is counted apart ("refused": the answer that tells the reconciler the '
+      + 'limit). Lost: settings not as declared once the execution ended (a contact missing or different, a Region not ENABLED). Steps: '
+      + 'the waiter\'s invocations of the function; other calls: the function\'s calls to S3 (the stored generation, and which one is '
+      + 'current), Organizations, Step Functions, EventBridge and CloudFormation, by operation. The '
+      + `generation's event (Converged / Failed) as the function sent it. On ${machine(loadBefore)}. One run per row.\n\n`
+      + `The naive fan-out (at ${n(NAIVE_MAX_ACCOUNTS)} accounts only: at 10,000 it would open 30,000 SDK clients at once in this process, `
+      + 'to show nothing that 1,000 does not) sends every PutAlternateContact at once, each from a client of its own with the SDK\'s '
+      + 'defaults (3 attempts), as one AwsCustomResource per setting would if CloudFormation started them all (a stack cannot hold them: '
+      + '500 resources), at the real quotas and in real time (the SDK\'s retry delays cannot be scaled); a failed put fails its resource '
+      + 'and rolls the deploy back, so "lost" counts the puts that failed.\n\n'
+      + 'The re-run: the same stack deployed again with `deployWaitsFor` CONTACTS (Regions: EVERYTHING), which makes a new generation of '
+      + 'the same declaration, waited for by the deploy, over accounts that hold it already: it must make no write. Its read-bound '
+      + `minimum: 3N GetAlternateContact at ${GET.rate}/s, or 2N GetRegionOptStatus at ${STATUS.rate}/s.\n\n`
+      + `Against the issue's targets (within ${TARGET_RATIO}× the minimum at the per-caller quotas, faster than it with per-target quotas, `
+      + `at most ${100 * TARGET_THROTTLED} % throttled, nothing lost, a converged re-run without writes): ${reconciled.map(verdict).join('; ')}.`
+      + (failures.length ? `\n\nWhy accounts failed (the first of each run, from the generation's event): ${failures.join(' | ')}` : ''),
+    body: [
+      table(['accounts × settings', 'quotas per', 'S', 'wall time, s (start-up)', 'at real quotas', 'quota-bound minimum', 'ratio',
+        'Account API calls', 'throttled (429, rate)', 'refused (in-progress limits)', 'calls by operation', 'lost settings',
+        'outcome', 'steps', 'other calls', 'CPU, event-loop delay'], results.map(firstRow)),
+      '',
+      'The same declaration deployed again (a new generation over converged accounts):',
+      '',
+      table(['accounts × settings', 'quotas per', 'writes', 'reads', 'throttled (429)', 'time at real quotas', 'read-bound minimum (ratio)', 'stack, event'],
+        results.filter(r => r.again).map(againRow)),
+    ].join('\n'),
   };
-}
-
-/** The quota-bound minimum at the real quotas, seconds. */
-function minimumSeconds(accounts: number): number {
-  return (accounts * 3) / PUT.rate;
-}
-
-function figures(aws: LocalAws, seconds: number, scale: number, accounts: number, notWritten: number): Array<string | number> {
-  const calls = aws.calls.filter(c => !c.operation.includes(':'));
-  const real = seconds * scale;
-  const minimum = minimumSeconds(accounts);
-  return [seconds.toFixed(1), real.toFixed(0), minimum.toFixed(0), (real / minimum).toFixed(2),
-    calls.length, calls.filter(c => c.status === 429).length, notWritten];
-}
-
-/** Clears the contacts, the progress and the calls, and sets the time scale and quotas (full buckets). */
-function reset(aws: LocalAws, scale: number): void {
-  for (const account of aws.accounts.values()) account.alternateContacts.clear();
-  aws.ssm.parameters.set(PROGRESS, '{}');
-  aws.clearCalls();
-  process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = String(scale);
-  aws.rateQuotas = scaledQuotas(scale);
-}
-
-async function runLibrary(aws: LocalAws, accounts: string[]): Promise<Array<string | number>> {
-  const stack = new Stack(new App(), 'Bench', { env: { account: MANAGEMENT, region: 'us-east-1' } });
-  const baseline = new OrganizationBaseline(stack, 'Baseline', {
-    accountIds: accounts,
-    alternateContacts: { security: CONTACT, billing: CONTACT, operations: CONTACT },
-  });
-  const properties = { ...propertiesOf(baseline), ProgressParameter: PROGRESS };
-  const simulated = new SimulatedStack(aws, onEvent, MANAGEMENT, { isComplete, pollMs: 10 });
-  const started = Date.now();
-  await quietly(() => simulated.create('Baseline', properties));
-  const seconds = (Date.now() - started) / 1000;
-  const written = accounts.reduce((sum, id) => sum + aws.account(id).alternateContacts.size, 0);
-  return figures(aws, seconds, SCALE, accounts.length, accounts.length * 3 - written);
-}
-
-async function runNaive(aws: LocalAws, accounts: string[]): Promise<Array<string | number>> {
-  // One client per put, as each AwsCustomResource invocation makes its own: the SDK's defaults (3 attempts,
-  // and a retry quota per client). Every request at once: one connection pool without the default limit of 50 sockets.
-  const requestHandler = new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: Infinity }) });
-  try {
-    const started = Date.now();
-    const contact = { Name: CONTACT.name, Title: CONTACT.title, EmailAddress: CONTACT.emailAddress, PhoneNumber: CONTACT.phoneNumber };
-    const results = await Promise.allSettled(accounts.flatMap(AccountId => (['BILLING', 'OPERATIONS', 'SECURITY'] as const).map(type =>
-      new AccountClient({ requestHandler }).send(new PutAlternateContactCommand({ AccountId, AlternateContactType: type, ...contact })))));
-    const seconds = (Date.now() - started) / 1000;
-    return figures(aws, seconds, 1, accounts.length, results.filter(r => r.status === 'rejected').length);
-  } finally {
-    requestHandler.destroy();
-  }
 }

@@ -35,12 +35,17 @@ const WHERE_IT_LOSES = `## Where this library loses
   reads its resource's status from CloudFormation ("other calls"). Anything else the account does
   with the same operation during the deploy meets that contention. AwsCustomResource makes fewer
   calls only because each gives up after the SDK's 3 attempts, and its stack rolls back.
-  OrganizationBaseline paces its calls from one invocation and is not throttled.
+  OrganizationBaseline paces all its calls from one execution of the stack's waiter, with a token bucket per
+  operation that starts at the documented rate and probes above it, so a small share of its calls are
+  answered 429 by design (the organization table counts them).
 - **Small stacks.** The library's stack has one function, one role and one log group (with its
   retention) for all its settings, and a couple of resources more than AwsCustomResource sharing one
   role, whose function logs to a group that Lambda creates without expiry. Its template is the
   smallest at every size, and it is the only one whose IAM policies stay within IAM's limits while
   still naming the accounts and contact types.
+- **Region opt-ins across an organization.** The reconciler sees a Region transition end only at its next
+  step, a minute after the last, and learns the in-progress limits only from refusals, so enabling Regions
+  in many accounts takes longer than the limits alone would need (the organization table shows how much).
 - **Settings per stack.** Like AwsCustomResource, the single-setting constructs cost one resource
   per setting, so a stack tops out near 490 settings; OrganizationBaseline is the way past it.
 `;

@@ -3,17 +3,21 @@
  * what a user writes by hand today (one AwsCustomResource per setting calling the Account API). Per
  * side and size: synth time, template size, Lambda functions, IAM roles, log groups and state machines,
  * IAM policy statements, the largest IAM policy documents against IAM's limits, and resources against
- * CloudFormation's 500.
+ * CloudFormation's 500. Then what a stack carries for every kind of setting at once (one of each
+ * construct, 7 settings): its functions, roles, log groups and state machines.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Aws, Stack } from 'aws-cdk-lib';
+import { App, Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
+import { AwsCustomResource, AwsCustomResourcePolicy, AwsSdkCall, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { machine, quick, summarize, Section, table } from './stats';
+import { AccountBaseline } from '../src/account-baseline';
 import { AlternateContact, AlternateContactType } from '../src/alternate-contact';
+import { OrganizationBaseline } from '../src/organization-baseline';
 import { PrimaryContact } from '../src/primary-contact';
+import { RegionOptIn } from '../src/region-opt-in';
 
 const SIZES = quick() ? [10, 400] : [10, 100, 400];
 const RUNS = quick() ? 1 : 5;
@@ -288,6 +292,121 @@ function against(value: number, limit: number): string {
   return value > limit ? `**${text}: over ${limit.toLocaleString('en-US')}**` : text;
 }
 
+// --- what a stack carries ---
+
+/** The accounts of the one-of-each stack: one per construct, so that no setting is declared twice. */
+const ONE_OF_EACH = { contact: '200000000001', primary: '200000000002', regions: '200000000003', baseline: '200000000004' };
+const SOME_OU = 'ou-ab12-cd34ef56';
+/** The issue's target for a stack that declares every kind of setting. */
+const MAX_FUNCTIONS = 6;
+const MAX_STATE_MACHINES = 2;
+
+/**
+ * One of each construct, 7 settings: an AlternateContact, a PrimaryContact, two RegionOptIn (one with
+ * its own pollInterval), an AccountBaseline (an alternate contact and the account name) and an
+ * OrganizationBaseline (an alternate contact for an OU's accounts).
+ */
+function declareOneOfEach(stack: Stack): void {
+  new AlternateContact(stack, 'SecurityContact', { accountId: ONE_OF_EACH.contact, type: AlternateContactType.SECURITY, ...CONTACTS.SECURITY });
+  new PrimaryContact(stack, 'PrimaryContact', { accountId: ONE_OF_EACH.primary, ...PRIMARY });
+  new RegionOptIn(stack, 'CapeTown', { accountId: ONE_OF_EACH.regions, regionName: 'af-south-1' });
+  new RegionOptIn(stack, 'HongKong', { accountId: ONE_OF_EACH.regions, regionName: 'ap-east-1', pollInterval: Duration.minutes(1) });
+  new AccountBaseline(stack, 'AccountBaseline', {
+    accountId: ONE_OF_EACH.baseline,
+    alternateContacts: { billing: CONTACTS.BILLING },
+    accountName: 'workload-production',
+  });
+  new OrganizationBaseline(stack, 'OrganizationBaseline', { organizationalUnitIds: [SOME_OU], alternateContacts: { operations: CONTACTS.OPERATIONS } });
+}
+
+/**
+ * The same 7 settings as one AwsCustomResource each (its own policy, `fromSdkCalls`): one call each, on
+ * create and update. What they cannot do is not counted: wait for a Region's transition, or cover the
+ * accounts of an OU (the organization's setting is one call to one account here).
+ */
+function declareOneOfEachWithAwsCustomResource(stack: Stack): void {
+  const calls: Array<[string, string, string, Record<string, unknown>]> = [
+    ['SecurityContact', ONE_OF_EACH.contact, 'PutAlternateContact', alternateParameters(AlternateContactType.SECURITY)],
+    ['PrimaryContact', ONE_OF_EACH.primary, 'PutContactInformation', { ContactInformation: primaryParameters() }],
+    ['CapeTown', ONE_OF_EACH.regions, 'EnableRegion', { RegionName: 'af-south-1' }],
+    ['HongKong', ONE_OF_EACH.regions, 'EnableRegion', { RegionName: 'ap-east-1' }],
+    ['BaselineBilling', ONE_OF_EACH.baseline, 'PutAlternateContact', alternateParameters(AlternateContactType.BILLING)],
+    ['BaselineName', ONE_OF_EACH.baseline, 'PutAccountName', { AccountName: 'workload-production' }],
+    ['OrganizationOperations', '200000000005', 'PutAlternateContact', alternateParameters(AlternateContactType.OPERATIONS)],
+  ];
+  for (const [id, accountId, action, parameters] of calls) {
+    const call: AwsSdkCall = {
+      service: 'Account',
+      action,
+      parameters: { AccountId: accountId, ...parameters },
+      physicalResourceId: PhysicalResourceId.of(`${accountId}/${id}`),
+    };
+    const policy = AwsCustomResourcePolicy.fromSdkCalls({ resources: [memberArn(accountId)] });
+    new AwsCustomResource(stack, id, { onCreate: call, onUpdate: call, policy });
+  }
+}
+
+function alternateParameters(type: AlternateContactType): Record<string, string> {
+  const c = CONTACTS[type];
+  return { AlternateContactType: type, Name: c.name, Title: c.title, EmailAddress: c.emailAddress, PhoneNumber: c.phoneNumber };
+}
+
+function primaryParameters(): Record<string, string> {
+  return {
+    FullName: PRIMARY.fullName,
+    CompanyName: PRIMARY.companyName,
+    AddressLine1: PRIMARY.addressLine1,
+    City: PRIMARY.city,
+    StateOrRegion: PRIMARY.stateOrRegion,
+    PostalCode: PRIMARY.postalCode,
+    CountryCode: PRIMARY.countryCode,
+    PhoneNumber: PRIMARY.phoneNumber,
+    WebsiteUrl: PRIMARY.websiteUrl,
+  };
+}
+
+/** The stack's Lambda functions by what they are for: their descriptions (or handlers), counted. */
+function functionsOf(template: any): string {
+  const counts = new Map<string, number>();
+  for (const resource of Object.values<any>(template.Resources ?? {})) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const p = resource.Properties ?? {};
+    const name = typeof p.Description === 'string' ? p.Description.replace(/^cdk-account-management: /, '') : `aws-cdk-lib's singleton (${p.Handler})`;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return [...counts].map(([name, count]) => (count > 1 ? `${count} × ${name}` : name)).join('; ');
+}
+
+/** "What a stack carries": one of each construct, next to one AwsCustomResource per setting. */
+function stackCarries(): { rows: Array<Array<string | number>>; verdict: string } {
+  const sides: Array<{ name: string; declare: (stack: Stack) => void }> = [
+    { name: 'cdk-account-management, one of each construct', declare: declareOneOfEach },
+    { name: 'AwsCustomResource, one per setting (a policy each)', declare: declareOneOfEachWithAwsCustomResource },
+  ];
+  let verdict = '';
+  const rows = sides.map((side, i) => {
+    const synthesized = synthesize({ name: side.name, declare: stack => side.declare(stack) }, []);
+    const f = figuresOf(synthesized.template);
+    if (i === 0) {
+      const within = f.functions <= MAX_FUNCTIONS && f.stateMachines <= MAX_STATE_MACHINES;
+      verdict = `${f.functions} functions and ${f.stateMachines} state machine${f.stateMachines === 1 ? '' : 's'} `
+        + `(${within ? 'within' : '**over**'} the target of at most ${MAX_FUNCTIONS} and ${MAX_STATE_MACHINES})`;
+    }
+    return [
+      side.name,
+      f.functions,
+      f.roles,
+      f.logGroups,
+      f.stateMachines,
+      f.resources,
+      `${f.templateBytes.toLocaleString('en-US')} (file ${synthesized.fileBytes.toLocaleString('en-US')})`,
+      f.statements,
+      functionsOf(synthesized.template) || '—',
+    ];
+  });
+  return { rows, verdict };
+}
+
 export async function synthBenchmark(): Promise<Section> {
   const rows: Array<Array<string | number>> = [];
   // Warm-up: loads aws-cdk-lib's modules, fingerprints the Lambda assets once (the CDK caches asset
@@ -331,6 +450,7 @@ export async function synthBenchmark(): Promise<Section> {
       ]);
     });
   }
+  const carries = stackCarries();
   return {
     title: 'Synthesis: this library against AwsCustomResource',
     method: `One stack (env ${MANAGEMENT}/us-east-1, organizations mode) declares N settings: for member accounts 200000000000 + i, `
@@ -348,8 +468,15 @@ export async function synthBenchmark(): Promise<Section> {
       + 'function declares no log group: Lambda creates /aws/lambda/<name> on first use, kept without expiry). Policy sizes: characters of the document without whitespace, '
       + 'intrinsic functions replaced by realistic values; IAM allows 6,144 per managed policy and 10,240 for all the inline policies '
       + `of one role together (every AWS::IAM::Policy attached to the role counts). CloudFormation allows ${RESOURCE_LIMIT} resources per stack. `
-      + 'Bold: over a limit, so the deploy would fail.',
-    body: table([
+      + 'Bold: over a limit, so the deploy would fail.\n\n'
+      + '**What a stack carries** (the second table): one stack that declares one of each construct, 7 settings: an AlternateContact, a '
+      + 'PrimaryContact, two RegionOptIn (one with its own `pollInterval`), an AccountBaseline (an alternate contact and the account '
+      + 'name) and an OrganizationBaseline (an alternate contact for the accounts of an OU), each for an account of its own; next to the '
+      + 'same 7 settings as one AwsCustomResource each (its own policy; one call each: it cannot wait for a Region\'s transition, nor '
+      + 'cover an OU\'s accounts, so the organization\'s setting is one call to one account there). Counted as above; "functions" lists '
+      + `them by their description. The issue's target: at most ${MAX_FUNCTIONS} functions and ${MAX_STATE_MACHINES} state machines; `
+      + `this library: ${carries.verdict}.`,
+    body: [table([
       'settings',
       'written with',
       'declare (ms)',
@@ -363,5 +490,10 @@ export async function synthBenchmark(): Promise<Section> {
       'resources',
       'outcome',
     ], rows),
+    '',
+    'What a stack carries: one of each construct (7 settings):',
+    '',
+    table(['written with', 'Lambda functions', 'IAM roles', 'log groups', 'state machines', 'resources', 'template (bytes)', 'IAM statements', 'functions'],
+      carries.rows)].join('\n'),
   };
 }

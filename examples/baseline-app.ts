@@ -1,60 +1,15 @@
 /*
- * The main job: a realistic org baseline, synthesized. The deploying (management) account's contacts
- * and primary contact, plus three member accounts' alternate contacts and names, declared in one stack.
- * Prints what the stack declares (never the contact values) and what it costs in resources.
+ * The example organization's stack (examples/example-org.ts), synthesized: prints what it declares
+ * (never the contact values) and what it costs in resources. `npx projen demo` deploys it locally.
  *
  *   npx projen example
  */
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
-import {
-  AccountName,
-  AlternateContact,
-  AlternateContactProps,
-  AlternateContactType,
-  PrimaryContact,
-} from '../src';
-
-const CONTACTS: Record<AlternateContactType, Omit<AlternateContactProps, 'type' | 'accountId'>> = {
-  [AlternateContactType.BILLING]: { name: 'Finance Operations', title: 'Accounts Payable', emailAddress: 'aws-billing@example.com', phoneNumber: '+1 206-555-0101' },
-  [AlternateContactType.OPERATIONS]: { name: 'Cloud Platform On-Call', title: 'Platform Operations', emailAddress: 'aws-ops@example.com', phoneNumber: '+1 206-555-0102' },
-  [AlternateContactType.SECURITY]: { name: 'Security Operations Center', title: 'SOC', emailAddress: 'aws-security@example.com', phoneNumber: '+1 206-555-0103' },
-};
-
-const MEMBERS = [
-  { accountId: '222222222222', name: 'workload-prod' },
-  { accountId: '333333333333', name: 'workload-staging' },
-  // A per-account override: the data platform has its own security contact.
-  { accountId: '444444444444', name: 'data-platform', security: { name: 'Data Security', title: 'Data Protection Officer', emailAddress: 'data-security@example.com', phoneNumber: '+44 20 7946 0000' } },
-];
+import { App } from 'aws-cdk-lib';
+import { exampleStack } from './example-org';
 
 const app = new App({ outdir: path.join(__dirname, 'cdk.out') });
-const stack = new Stack(app, 'OrgBaseline', { env: { account: '111111111111', region: 'us-east-1' } });
-
-// The deploying account: its three alternate contacts and its primary contact (standalone mode).
-for (const type of Object.values(AlternateContactType)) {
-  new AlternateContact(stack, `Management${type}`, { type, ...CONTACTS[type] });
-}
-new PrimaryContact(stack, 'ManagementPrimaryContact', {
-  fullName: 'Cloud Platform Team',
-  companyName: 'Example Corp',
-  addressLine1: '410 Terry Ave N',
-  city: 'Seattle',
-  stateOrRegion: 'WA',
-  postalCode: '98109',
-  countryCode: 'US',
-  phoneNumber: '+1 206-555-0100',
-  websiteUrl: 'https://example.com',
-});
-
-// Member accounts (organizations mode).
-for (const member of MEMBERS) {
-  for (const type of Object.values(AlternateContactType)) {
-    const contact = type === AlternateContactType.SECURITY && member.security ? member.security : CONTACTS[type];
-    new AlternateContact(stack, `${member.name}-${type}`, { accountId: member.accountId, type, ...contact });
-  }
-  new AccountName(stack, `${member.name}-name`, { accountId: member.accountId, accountName: member.name });
-}
+const stack = exampleStack({}, app);
 
 const assembly = app.synth();
 const template = assembly.getStackByName(stack.stackName).template;
@@ -63,8 +18,9 @@ const resources = Object.entries<{ Type: string; Properties: Record<string, any>
 const rows = resources
   .filter(([, r]) => r.Type.startsWith('Custom::'))
   .map(([logicalId, r]) => ({
-    account: r.Properties.AccountId ?? '(deploying account)',
-    setting: r.Properties.Setting + (r.Properties.AlternateContactType ? ` ${r.Properties.AlternateContactType}` : ''),
+    account: r.Properties.AccountId ?? (r.Properties.BaselineId ? 'the baseline\'s targets' : '(deploying account)'),
+    setting: (r.Properties.Setting ?? (r.Properties.RegionName ? `Region ${r.Properties.RegionName}` : r.Properties.BaselineId ? 'OrganizationBaseline' : r.Type))
+      + (r.Properties.AlternateContactType ? ` ${r.Properties.AlternateContactType}` : ''),
     resource: `${r.Type} ${logicalId}`,
   }))
   .sort((a, b) => a.account.localeCompare(b.account) || a.setting.localeCompare(b.setting));
@@ -80,5 +36,5 @@ const statements = resources
   .filter(([, r]) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
   .reduce((n, [, r]) => n + r.Properties.PolicyDocument.Statement.length, 0);
 console.log(`\n${resources.length} resources in all: ${count('AWS::Lambda::Function')} Lambda functions, ${count('AWS::IAM::Role')} IAM roles, `
-  + `${statements} IAM policy statements.`);
+  + `${count('AWS::StepFunctions::StateMachine')} state machine, ${statements} IAM policy statements.`);
 console.log(`Template written to ${path.relative(process.cwd(), assembly.directory)}/${stack.templateFile}`);

@@ -5,7 +5,7 @@ import { Stack, Stage, Token } from 'aws-cdk-lib';
 import type { CloudFormationService, CustomResourceResponse, LocalStack } from './cloudformation';
 import { timeScale } from './common';
 import type { LambdaService } from './lambda';
-import type { ParameterStore } from './ssm';
+import type { ObjectStore } from './s3';
 import type { StepFunctionsService } from './step-functions';
 
 /*
@@ -22,7 +22,7 @@ import type { StepFunctionsService } from './step-functions';
  *   resources of replacements are deleted;
  * - after a successful update, replaced physical resources and removed resources are deleted (the
  *   cleanup phase), except where a DeletionPolicy / UpdateReplacePolicy of Retain says otherwise.
- * Lambda functions, state machines and SSM parameters of the stack are deployed to the local services;
+ * Lambda functions, state machines and S3 buckets of the stack are deployed to the local services;
  * other resource types are recorded without doing anything.
  */
 
@@ -99,7 +99,7 @@ export interface LocalServices {
   readonly cloudFormation: CloudFormationService;
   readonly lambda: LambdaService;
   readonly stepFunctions: StepFunctionsService;
-  readonly ssm: ParameterStore;
+  readonly s3: ObjectStore;
 }
 
 const DEFAULT_SERVICE_TIMEOUT_SECONDS = 3600;
@@ -141,6 +141,13 @@ export class LocalCloudFormation {
   /** A deployed resource's physical id and attributes. */
   public resource(stackName: string, logicalId: string): { physicalId: string; attributes: Record<string, string> } | undefined {
     return this.deployments.get(stackName)?.deployed.get(logicalId);
+  }
+
+  /** A deployed resource's properties, resolved (as a custom resource received them). */
+  public resourceProperties(stackName: string, logicalId: string): Record<string, Json> {
+    const resource = this.deployments.get(stackName)?.deployed.get(logicalId);
+    if (!resource) throw new Error(`No resource ${logicalId} in stack ${stackName}`);
+    return resource.properties;
   }
 }
 
@@ -515,8 +522,10 @@ class StackDeployment {
 
   private physicalName(id: string, definition: TemplateResource): string {
     const props = definition.Properties ?? {};
-    const named = props.FunctionName ?? props.StateMachineName ?? props.RoleName ?? props.Name ?? props.LogGroupName;
-    return typeof named === 'string' ? named : `${this.record.stackName}-${id}`;
+    const named = props.FunctionName ?? props.StateMachineName ?? props.RoleName ?? props.Name ?? props.LogGroupName ?? props.BucketName;
+    if (typeof named === 'string') return named;
+    const generated = `${this.record.stackName}-${id}`;
+    return definition.Type === 'AWS::S3::Bucket' ? generated.toLowerCase().slice(0, 63) : generated;
   }
 
   private attributesOf(id: string, type: string, physicalId: string): Record<string, string> {
@@ -534,6 +543,8 @@ class StackDeployment {
         return { Ref: `arn:aws:iam::${account}:policy/${physicalId}` };
       case 'AWS::Logs::LogGroup':
         return { Ref: physicalId, Arn: `arn:aws:logs:${region}:${account}:log-group:${physicalId}:*` };
+      case 'AWS::S3::Bucket':
+        return { Ref: physicalId, Arn: `arn:aws:s3:::${physicalId}`, DomainName: `${physicalId}.s3.amazonaws.com` };
       default:
         return { Ref: physicalId, Arn: `arn:aws:local:${region}:${account}:${id}` };
     }
@@ -558,8 +569,8 @@ class StackDeployment {
       case 'AWS::StepFunctions::StateMachine':
         this.services.stepFunctions.register(resource.attributes.Arn, JSON.parse(String(props.DefinitionString)));
         break;
-      case 'AWS::SSM::Parameter':
-        this.services.ssm.parameters.set(String(props.Name ?? resource.physicalId), String(props.Value));
+      case 'AWS::S3::Bucket':
+        this.services.s3.createBucket(resource.physicalId);
         break;
       default:
         break;
@@ -569,7 +580,7 @@ class StackDeployment {
   private unprovision(resource: Deployed): void {
     if (resource.type === 'AWS::Lambda::Function') this.services.lambda.unregister(resource.attributes.Arn);
     if (resource.type === 'AWS::StepFunctions::StateMachine') this.services.stepFunctions.unregister(resource.attributes.Arn);
-    if (resource.type === 'AWS::SSM::Parameter') this.services.ssm.parameters.delete(String(resource.properties.Name ?? resource.physicalId));
+    if (resource.type === 'AWS::S3::Bucket') this.services.s3.deleteBucket(resource.physicalId);
   }
 
   private setStackStatus(status: string): void {

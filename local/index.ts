@@ -3,24 +3,26 @@ import { AddressInfo } from 'net';
 import { AccountService, FakeAccount, RegionOptStatus } from './account';
 import { CloudFormationService, cloudFormationError } from './cloudformation';
 import { ApiError, CallRecord, ConnectionReset, Fault, Faults, RateLimits, RateQuota } from './common';
+import { EventBus } from './eventbridge';
 import { LambdaService } from './lambda';
 import { Organization, OrganizationsApiError, OrganizationsAccountStatus, ORGANIZATIONS_TARGET_PREFIX } from './organizations';
-import { ParameterStore } from './ssm';
+import { ObjectStore, s3Error } from './s3';
 import { STEP_FUNCTIONS_TARGET_PREFIX, StepFunctionsService } from './step-functions';
 
 export * from './account';
 export * from './cloudformation';
 export * from './common';
 export * from './deployment';
+export * from './eventbridge';
 export * from './lambda';
 export * from './organizations';
-export * from './ssm';
+export * from './s3';
 export * from './step-functions';
 
 /*
  * The AWS services this library's handlers call, run locally behind one HTTP server: Account
- * Management, Organizations, CloudFormation's stack reads and custom-resource responses, SSM Parameter
- * Store and Step Functions, with Lambda running the handlers' bundles in-process. The tests, the
+ * Management, Organizations, CloudFormation's stack reads and custom-resource responses, S3, EventBridge
+ * and Step Functions, with Lambda running the handlers' bundles in-process. The tests, the
  * benchmarks and the local demo use them; they are not shipped in the package.
  *
  * Point the SDK clients of this process at it with `useForSdkClients()`.
@@ -41,6 +43,11 @@ export interface LocalAwsOptions {
   readonly regionTransitionMs?: number;
   /** Rate quotas to enforce per caller account and operation. @default none */
   readonly rateQuotas?: Record<string, RateQuota>;
+  /**
+   * Whom the Account Management quotas apply to: the calling account (as this library assumes), or each
+   * target account (what the service may do; the reconciler then goes faster). @default 'caller'
+   */
+  readonly quotaScope?: 'caller' | 'target';
 }
 
 export class LocalAws {
@@ -54,11 +61,14 @@ export class LocalAws {
   public readonly organization: Organization;
   public readonly accountApi: AccountService;
   public readonly cloudFormation: CloudFormationService;
-  public readonly ssm = new ParameterStore();
+  public readonly s3 = new ObjectStore();
+  public readonly eventBus = new EventBus();
   public readonly lambda = new LambdaService();
   public readonly stepFunctions = new StepFunctionsService(this.lambda);
   /** The account whose credentials call the services. */
   public callerAccountId: string;
+  /** Whom the Account Management quotas apply to: the calling account, or each target account. */
+  public quotaScope: 'caller' | 'target';
   /** The clock of Region transitions and quotas; tests may replace it. */
   public clock: () => number;
   public readonly calls: CallRecord[] = [];
@@ -78,11 +88,13 @@ export class LocalAws {
     this.organization.delegatedAdminAccountId = options.delegatedAdminAccountId;
     this.accountApi.regionTransitionMs = options.regionTransitionMs ?? 0;
     this.limits.quotas = options.rateQuotas ?? {};
+    this.quotaScope = options.quotaScope ?? 'caller';
     this.addAccount(management);
     for (const id of options.memberAccountIds ?? []) this.addAccount(id, { member: true });
     for (const id of options.standaloneAccountIds ?? []) this.addAccount(id);
     this.server = http.createServer((req, res) => this.serve(req, res));
-    this.server.keepAliveTimeout = 1000;
+    // Idle connections are kept 10 s: clients reuse them rather than open one per call (CPU that the benchmarks count).
+    this.server.keepAliveTimeout = 10_000;
   }
 
   public get endpoint(): string {
@@ -94,7 +106,7 @@ export class LocalAws {
    * Handlers keep their HTTP connections across invocations: call it before their first call.
    */
   public useForSdkClients(): void {
-    for (const service of ['ACCOUNT', 'CLOUDFORMATION', 'ORGANIZATIONS', 'SSM', 'SFN']) process.env[`AWS_ENDPOINT_URL_${service}`] = this.endpoint;
+    for (const service of ['ACCOUNT', 'CLOUDFORMATION', 'ORGANIZATIONS', 'SFN', 'S3', 'EVENTBRIDGE']) process.env[`AWS_ENDPOINT_URL_${service}`] = this.endpoint;
     process.env.AWS_REGION = 'us-east-1';
     process.env.AWS_ACCESS_KEY_ID = 'AKIDLOCAL';
     process.env.AWS_SECRET_ACCESS_KEY = 'local';
@@ -229,11 +241,15 @@ export class LocalAws {
   private route(req: http.IncomingMessage, raw: string, res: http.ServerResponse): void {
     const url = req.url ?? '/';
     const target = req.headers['x-amz-target'];
+    // The service a signed request is for, from its SigV4 credential scope.
+    const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
     if (req.method === 'PUT' && url.startsWith('/cloudformation-response/')) {
       const answer = this.cloudFormation.receiveResponse(url.slice('/cloudformation-response/'.length), raw);
       res.writeHead(answer.status).end(answer.body);
-    } else if (typeof target === 'string' && target.startsWith('AmazonSSM.')) {
-      this.serveJson('ssm', target.slice('AmazonSSM.'.length), raw, res, '1.1', body => this.ssm.dispatch(target.slice('AmazonSSM.'.length), body));
+    } else if (service === 's3') {
+      this.serveS3(req.method ?? 'GET', url, raw, res);
+    } else if (typeof target === 'string' && target.startsWith('AWSEvents.')) {
+      this.serveJson('events', target.slice('AWSEvents.'.length), raw, res, '1.1', body => this.eventBus.dispatch(target.slice('AWSEvents.'.length), body));
     } else if (typeof target === 'string' && target.startsWith(ORGANIZATIONS_TARGET_PREFIX)) {
       const operation = target.slice(ORGANIZATIONS_TARGET_PREFIX.length);
       this.serveJson('organizations', operation, raw, res, '1.1', body => this.organization.dispatch(operation, body, this.callerAccountId));
@@ -275,8 +291,8 @@ export class LocalAws {
     };
     try {
       this.faults.take(operation, body);
-      this.limits.take(operation, caller);
       target = this.accountApi.resolveTarget(operation, caller, body);
+      this.limits.take(operation, this.quotaScope === 'caller' ? caller : target);
       respond(200, this.accountApi.dispatch(operation, this.accountApi.account(target), body));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -289,7 +305,22 @@ export class LocalAws {
     }
   }
 
-  /** The awsJson protocols (Organizations, SSM, Step Functions): `{"__type", "message"}` errors. */
+  private serveS3(method: string, url: string, raw: string, res: http.ServerResponse): void {
+    const parsed = new URL(url, this.endpoint);
+    const operation = `s3:${method} ${parsed.pathname.split('/').length > 2 && parsed.pathname.split('/')[2] ? 'object' : 'bucket'}`;
+    try {
+      this.faults.take(operation);
+      const answer = this.s3.serve(method, parsed, raw);
+      this.record({ operation, status: answer.status });
+      res.writeHead(answer.status, answer.headers ?? {}).end(answer.body);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      this.record({ operation, status: error.status, errorType: error.type });
+      res.writeHead(error.status, { 'content-type': 'application/xml' }).end(s3Error(error));
+    }
+  }
+
+  /** The awsJson protocols (Organizations, SSM, Step Functions, EventBridge): `{"__type", "message"}` errors. */
   private serveJson(
     service: string, operation: string, raw: string, res: http.ServerResponse, version: '1.0' | '1.1',
     dispatch: (body: Record<string, unknown>) => unknown,

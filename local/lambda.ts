@@ -147,8 +147,11 @@ export class LambdaService {
       awsRequestId: `local-${++this.requests}`,
       getRemainingTimeInMillis: () => Math.max(0, startedAt + timeoutMs - Date.now()),
     };
-    // The function's environment variables, set before its code runs (it reads them as it starts).
-    for (const [name, value] of Object.entries(fn.environment ?? {})) process.env[name] = value;
+    // The function's environment variables, set before its code runs (it reads them as it starts);
+    // NODE_OPTIONS is the runtime's, not the code's (this process is already running).
+    for (const [name, value] of Object.entries(fn.environment ?? {})) {
+      if (name !== 'NODE_OPTIONS') process.env[name] = value;
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new FunctionError('Sandbox.Timedout', `Task timed out after ${fn.timeoutSeconds} seconds`)), timeoutMs);

@@ -14,6 +14,9 @@ export const RESOURCE_TYPES = {
   primaryContact: 'Custom::AccountPrimaryContact',
   accountName: 'Custom::AccountName',
   regionOptIn: 'Custom::AccountRegionOptIn',
+  organizationBaseline: 'Custom::AccountOrganizationBaseline',
+  /** Empties the stack's store of organization baseline generations before CloudFormation deletes it. */
+  baselineStore: 'Custom::AccountBaselineStore',
 } as const;
 
 /** A boolean as CloudFormation delivers it. */
@@ -90,3 +93,89 @@ export interface RegionOptInAttributes {
 
 /** The environment variable that tells a function the ARN of the stack's waiter state machine. */
 export const WAITER_ARN_ENV = 'WAITER_STATE_MACHINE_ARN';
+
+/** Which accounts an organization baseline applies to. */
+export interface TargetSpec {
+  /** These accounts, as given (an account that is not an active member is skipped and reported). */
+  readonly accountIds: string[];
+  /** The active accounts under these organizational units, nested OUs included. */
+  readonly organizationalUnitIds: string[];
+  /** Every active account of the organization. */
+  readonly allAccounts: boolean;
+  /** Never these accounts, whatever else the spec says. */
+  readonly excludeAccountIds: string[];
+}
+
+/** BILLING, OPERATIONS or SECURITY. */
+export type ContactTypeName = 'BILLING' | 'OPERATIONS' | 'SECURITY';
+
+/** Alternate contacts by type. */
+export type AlternateContactsByType = Partial<Record<ContactTypeName, AlternateContactFields>>;
+
+/** What an organization baseline declares for one account, replacing the baseline's. */
+export interface AccountOverrideDocument {
+  readonly alternateContacts?: AlternateContactsByType;
+  readonly primaryContact?: PrimaryContactFields;
+  readonly accountName?: string;
+}
+
+/**
+ * The values an organization baseline declares. They travel to the reconciler by reference: stored
+ * once per generation (encrypted), never in an execution's input, a rule's input or a log.
+ */
+export interface BaselineDocument {
+  readonly alternateContacts: AlternateContactsByType;
+  readonly primaryContact?: PrimaryContactFields;
+  readonly enabledRegions: string[];
+  /** By account id. */
+  readonly overrides: Record<string, AccountOverrideDocument>;
+}
+
+/** What a deploy of an organization baseline waits for. */
+export type DeployWaitsForName = 'CONTACTS' | 'EVERYTHING' | 'NOTHING';
+
+export interface OrganizationBaselineProperties {
+  /** Stable for the construct: names its stored generations and its executions. */
+  readonly BaselineId: string;
+  /** The bucket where the generations are stored. */
+  readonly Store: string;
+  /** JSON of a TargetSpec. */
+  readonly Targets: string;
+  /** JSON of a BaselineDocument. */
+  readonly Baseline: string;
+  readonly DeployWaitsFor: DeployWaitsForName;
+  readonly PruneUndeclared: BooleanString;
+  readonly RemoveOnDelete: BooleanString;
+  /** Whether accounts that join the targets get the baseline (from the stack's new-account rules). */
+  readonly CoverNewAccounts: BooleanString;
+}
+
+export interface BaselineStoreProperties {
+  /** The bucket to empty when the stack deletes it. */
+  readonly Store: string;
+}
+
+export interface OrganizationBaselineAttributes {
+  /** The execution of the reconciler that converges this generation. */
+  readonly ExecutionArn: string;
+  readonly Generation: string;
+  /** Whether every targeted account's contacts had converged when the deploy completed. */
+  readonly ContactsConverged: BooleanString;
+}
+
+/** The input of the rules that start a baseline's reconciler: names, never values. */
+export interface BaselineTrigger {
+  readonly Trigger: 'new-account' | 'schedule';
+  /** The baseline (a schedule's); absent for the stack's new-account rules: every baseline that covers new accounts. */
+  readonly BaselineId?: string;
+  readonly Store: string;
+  /** The EventBridge event (new accounts). */
+  readonly Event?: unknown;
+}
+
+/** The source and detail types of the events an organization baseline sends to the default event bus. */
+export const BASELINE_EVENTS = {
+  source: 'cdk-account-management',
+  converged: 'Organization Baseline Generation Converged',
+  failed: 'Organization Baseline Generation Failed',
+} as const;

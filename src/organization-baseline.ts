@@ -1,18 +1,29 @@
-import { Aws, CustomResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { CustomResource, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { AlternateContacts } from './account-baseline';
-import { AlternateContactType } from './alternate-contact';
-import { alternateContactsByType, renderAlternateContact } from './private/contacts';
-import { warnUnlessUsEast1 } from './private/events';
-import { createHandlerFunction, createProvider, grantStackReads } from './private/handler-function';
+import { BaselineDocument, OrganizationBaselineProperties, RESOURCE_TYPES, TargetSpec } from './contract';
+import { PrimaryContactDetails } from './primary-contact';
+import { alternateContactsByType, renderAlternateContacts, renderPrimaryContact } from './private/contacts';
+import { OrganizationBaselineProvider } from './private/organization-baseline-provider';
 import { claimSetting } from './private/setting-claims';
-import { validateAccountId, validateAlternateContactDetails, validateRegionName } from './validation';
+import {
+  validateAccountId, validateAccountName, validateAlternateContactDetails, validatePrimaryContactDetails, validateRegionName,
+} from './validation';
+
+/**
+ * What a deploy of an `OrganizationBaseline` waits for before it completes. What it does not wait for
+ * goes on in the reconciler's execution (`attrExecutionArn`), whose end is announced by an event.
+ */
+export enum DeployWaitsFor {
+  /** Every targeted account's alternate contacts, primary contact and name (and the pruning of undeclared contacts). */
+  CONTACTS = 'CONTACTS',
+  /** Everything, the opt-in Regions' transitions included (which can take hours). */
+  EVERYTHING = 'EVERYTHING',
+  /** Nothing: the deploy completes as soon as the generation has started. */
+  NOTHING = 'NOTHING',
+}
 
 /**
  * Settings of one account that replace the baseline's.
@@ -29,6 +40,20 @@ export interface AccountOverride {
    * @default - the baseline's
    */
   readonly alternateContacts?: AlternateContacts;
+
+  /**
+   * The primary contact of this account, instead of the baseline's.
+   *
+   * @default - the baseline's
+   */
+  readonly primaryContact?: PrimaryContactDetails;
+
+  /**
+   * The account's name, 1-50 printable ASCII characters other than `<` and `>`.
+   *
+   * @default - the name is left as it is
+   */
+  readonly accountName?: string;
 }
 
 /**
@@ -36,15 +61,16 @@ export interface AccountOverride {
  */
 export interface OrganizationBaselineProps {
   /**
-   * Accounts to apply the baseline to.
+   * Accounts to apply the baseline to. An account that is not (or no longer) an active member of the
+   * organization is skipped and reported, not failed.
    *
    * @default - none besides those of `organizationalUnitIds` and `allAccounts`
    */
   readonly accountIds?: string[];
 
   /**
-   * Organizational units whose accounts (nested OUs included) get the baseline, resolved at deploy
-   * time through AWS Organizations.
+   * Organizational units whose active accounts (nested OUs included) get the baseline, resolved at
+   * deploy time through AWS Organizations.
    *
    * @default - none
    */
@@ -72,35 +98,61 @@ export interface OrganizationBaselineProps {
   readonly alternateContacts?: AlternateContacts;
 
   /**
-   * Opt-in Regions to enable in every targeted account. The transitions are requested, not waited on:
-   * the service allows 20 in progress per organization, so a large organization needs longer than a
-   * deploy may last; Regions that cannot be requested yet are counted in `attrRegionsPending` and
-   * requested by a later deploy or by the scheduled reconciliation.
+   * The primary contact every targeted account gets (one company address for many accounts);
+   * `overrides` give accounts their own.
+   *
+   * @default - none
+   */
+  readonly primaryContact?: PrimaryContactDetails;
+
+  /**
+   * Opt-in Regions to enable in every targeted account. The reconciler requests the transitions as
+   * fast as the service's in-progress limits allow, and waits for them for as long as they take.
    *
    * @default - none
    */
   readonly enabledRegions?: string[];
 
   /**
-   * Per-account settings that replace the baseline's.
+   * Per-account settings that replace the baseline's: alternate contacts, primary contact, name.
    *
    * @default - none
    */
   readonly overrides?: AccountOverride[];
 
   /**
-   * Apply the baseline to accounts when they are created in the organization (AWS Organizations
-   * CreateAccount results, AWS Control Tower account factory), from EventBridge rules. The stack must be
-   * deployed in us-east-1, where these events arrive. Invited accounts are not covered: their
-   * acceptance is logged in the invited account; `reconcileSchedule` covers them.
+   * What a deploy waits for. A deploy waits at most 55 minutes (CloudFormation waits an hour): a
+   * generation that takes longer completes the deploy then, with `attrContactsConverged` "false", and
+   * goes on.
+   *
+   * @default DeployWaitsFor.CONTACTS
+   */
+  readonly deployWaitsFor?: DeployWaitsFor;
+
+  /**
+   * Delete what the baseline no longer declares: the alternate contact types dropped from it (in the
+   * accounts it still targets), and the baseline's alternate contacts of accounts that left its
+   * targets. Primary contacts, names and Regions are left as they are (the API cannot delete the first
+   * two; Regions are never disabled by a baseline).
+   *
+   * @default false
+   */
+  readonly pruneUndeclared?: boolean;
+
+  /**
+   * Apply the baseline to accounts as they join its targets: created in the organization (AWS
+   * Organizations CreateAccount, AWS Control Tower account factory) or moved into a targeted OU. The
+   * stack must be deployed in us-east-1, where these events arrive. Invited accounts are covered by
+   * `reconcileSchedule`: their acceptance is logged in the invited account.
    *
    * @default false
    */
   readonly coverNewAccounts?: boolean;
 
   /**
-   * Re-apply the baseline on a schedule, so that changes made by hand are corrected (e.g.
-   * `events.Schedule.rate(Duration.hours(12))`); the outcome is logged.
+   * Reconcile the baseline on a schedule, so that changes made by hand are corrected (e.g.
+   * `events.Schedule.rate(Duration.hours(12))`). A run is skipped while the baseline's generation is
+   * still converging.
    *
    * @default - no scheduled reconciliation
    */
@@ -108,31 +160,26 @@ export interface OrganizationBaselineProps {
 
   /**
    * Delete the baseline's alternate contacts from the targeted accounts when the baseline is removed
-   * (not when it is renamed, its targets change, or a deploy is rolled back). An update does not
-   * remove: accounts that leave the targets and contact types dropped from the baseline keep what
-   * they had.
+   * (not when it is renamed, its targets change, or a deploy is rolled back).
    *
    * @default false - removing the baseline leaves every setting in place
    */
   readonly removeAlternateContactsOnDelete?: boolean;
 }
 
-/** EventBridge rule targets take at most 8,192 characters of input. */
-const MAX_EVENT_INPUT = 8000;
-/** Account ARNs the handler role's inline policy lists one by one (about 46 characters each). */
-const MAX_LISTED_ARNS = 60;
-
 /**
- * One declaration of alternate contacts and opt-in Regions for many accounts of an organization:
- * explicit accounts, organizational units or the whole organization, minus exclusions, with
- * per-account overrides.
+ * One declaration of alternate contacts, primary contacts, names and opt-in Regions for many accounts
+ * of an organization: explicit accounts, organizational units or the whole organization, minus
+ * exclusions, with per-account overrides.
  *
- * It is one custom resource, whatever the number of accounts: its handler reads each account's
- * settings first and writes only what differs, paces its calls under the service's quotas, and works
- * in passes of at most ten minutes that resume where the last one stopped, so that 1,000 accounts
- * finish within CloudFormation's hour. An account that fails does not stop the others: the resource
- * fails after every other account has been done, naming the failed accounts and why. The management
- * account is handled in standalone mode.
+ * It is desired state, converged by a reconciler: each deploy stores a new generation of the baseline
+ * (its values encrypted in the stack's S3 bucket, never in a workflow's input, a rule or a log) and
+ * starts an execution of the stack's Step Functions state machine, which supersedes the generation
+ * before, reads each account's settings and writes only what differs, paced under the service's
+ * quotas, and waits for Region transitions for as long as they take. The deploy waits for what
+ * `deployWaitsFor` says; what goes on after it is visible in the execution (`attrExecutionArn`) and
+ * announced by an EventBridge event when the generation converges or fails. Accounts that fail do not
+ * stop the others. The management account is handled in standalone mode.
  *
  * @example
  * import { OrganizationBaseline } from 'cdk-account-management';
@@ -147,154 +194,57 @@ const MAX_LISTED_ARNS = 60;
  * });
  */
 export class OrganizationBaseline extends Construct {
-  /** Accounts where at least one setting was written. */
-  public readonly attrApplied: string;
+  /** The reconciler's execution that converges the generation of the last deploy. */
+  public readonly attrExecutionArn: string;
 
-  /** Accounts that already matched the baseline. */
-  public readonly attrUnchanged: string;
-
-  /** Accounts with a Region that could not be requested yet (the service's in-progress limits). */
-  public readonly attrRegionsPending: string;
+  /** The generation of the last deploy. */
+  public readonly attrGeneration: string;
 
   /**
-   * The function that applies the baseline during deploys (the waiter's isComplete handler); the
-   * new-account and scheduled paths run the same code in functions of their own.
+   * "true" when every targeted account's contacts had converged when the deploy completed, "false"
+   * when the deploy did not wait for them (`DeployWaitsFor.NOTHING`, a rollback) or stopped waiting
+   * at 55 minutes.
    */
+  public readonly attrContactsConverged: string;
+
+  /** The function that handles the stack's organization baselines: their deploys, their reconciler's steps, their rules. */
   public readonly handler: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: OrganizationBaselineProps) {
     super(scope, id);
-    const targetSpec = validateTargets(props);
-    const contacts = alternateContactsByType(props.alternateContacts);
-    contacts.forEach(([type, details]) => validateAlternateContactDetails(details, `alternateContacts.${type.toLowerCase()}.`));
-    (props.enabledRegions ?? []).forEach(region => validateRegionName('enabledRegions', region));
-    const overrides: Record<string, Record<string, unknown>> = {};
-    for (const override of props.overrides ?? []) {
-      validateAccountId('overrides.accountId', override.accountId);
-      if (override.accountId in overrides) {
-        throw new Error(`\`overrides\` holds account ${override.accountId} twice; declare one override per account`);
-      }
-      const byType = alternateContactsByType(override.alternateContacts);
-      byType.forEach(([type, details]) => validateAlternateContactDetails(details, `overrides[${override.accountId}].alternateContacts.${type.toLowerCase()}.`));
-      overrides[override.accountId] = Object.fromEntries(byType.map(([type, d]) => [type, renderAlternateContact(d)]));
-    }
-    const baseline = {
-      alternateContacts: Object.fromEntries(contacts.map(([type, d]) => [type, renderAlternateContact(d)])),
-      enabledRegions: props.enabledRegions ?? [],
-      overrides,
-    };
-    const declaredTypes = new Set<AlternateContactType>([
-      ...contacts.map(([type]) => type),
-      ...(props.overrides ?? []).flatMap(o => alternateContactsByType(o.alternateContacts).map(([type]) => type)),
-    ]);
+    const targets = validateTargets(props);
+    const baseline = validateBaseline(props);
+    validateOverridesTargeted(targets, baseline);
+    claimExplicitAccounts(this, targets, baseline);
 
-    // Explicit accounts are known at synth: the same setting declared elsewhere in the app is an error.
-    for (const accountId of targetSpec.accountIds) {
-      if (Token.isUnresolved(accountId) || targetSpec.excludeAccountIds.includes(accountId)) continue;
-      const overridden = alternateContactsByType(props.overrides?.find(o => o.accountId === accountId)?.alternateContacts).map(([type]) => type);
-      for (const type of new Set([...contacts.map(([t]) => t), ...overridden])) claimSetting(this, `${type.toLowerCase()} alternate contact`, accountId);
-      for (const region of props.enabledRegions ?? []) claimSetting(this, `Region ${region}`, accountId);
-    }
-    if (declaredTypes.size === 0 && (props.enabledRegions ?? []).length === 0) {
-      throw new Error('An OrganizationBaseline needs something to apply: `alternateContacts`, `overrides` or `enabledRegions`');
-    }
-
-    const stack = Stack.of(this);
     const provider = OrganizationBaselineProvider.getOrCreate(this);
-    const progress = progressParameter(this, 'Progress', 'where the organization baseline\'s last pass stopped');
-    provider.grant(targetSpec, [...declaredTypes], props.enabledRegions ?? []);
-
+    provider.grant(targets, baseline);
+    // Stable for the construct's path: names its stored generations and its executions.
+    const baselineId = this.node.addr.slice(0, 16);
+    const properties: OrganizationBaselineProperties = {
+      BaselineId: baselineId,
+      Store: provider.store.bucketName,
+      Targets: Stack.of(this).toJsonString(targets),
+      Baseline: Stack.of(this).toJsonString(baseline),
+      DeployWaitsFor: props.deployWaitsFor ?? DeployWaitsFor.CONTACTS,
+      PruneUndeclared: props.pruneUndeclared ? 'true' : 'false',
+      RemoveOnDelete: props.removeAlternateContactsOnDelete ? 'true' : 'false',
+      CoverNewAccounts: props.coverNewAccounts ? 'true' : 'false',
+    };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
-      resourceType: 'Custom::AccountOrganizationBaseline',
-      properties: {
-        Targets: stack.toJsonString(targetSpec),
-        Baseline: stack.toJsonString(baseline),
-        RemoveOnDelete: String(props.removeAlternateContactsOnDelete ?? false),
-        ProgressParameter: progress.parameterName,
-      },
+      resourceType: RESOURCE_TYPES.organizationBaseline,
+      properties: { ...properties },
     });
-    resource.node.addDependency(provider.policy);
+    resource.node.addDependency(provider.dependable);
     this.handler = provider.handler;
-    this.attrApplied = resource.getAttString('Applied');
-    this.attrUnchanged = resource.getAttString('Unchanged');
-    this.attrRegionsPending = resource.getAttString('RegionsPending');
+    this.attrExecutionArn = resource.getAttString('ExecutionArn');
+    this.attrGeneration = resource.getAttString('Generation');
+    this.attrContactsConverged = resource.getAttString('ContactsConverged');
 
-    /** The rule input; `known` stands for `extra` as it will be delivered, to measure it at synth. */
-    const input = (extra: Record<string, unknown>, known: Record<string, unknown>) => {
-      const delivered = JSON.stringify({ ...known, targets: targetSpec, baseline });
-      const size = delivered.length;
-      if (!Token.isUnresolved(delivered) && size > MAX_EVENT_INPUT) {
-        throw new Error(`The baseline is ${size} characters as an EventBridge input, more than the ${MAX_EVENT_INPUT} allowed for coverNewAccounts and reconcileSchedule; declare fewer overrides`);
-      }
-      return events.RuleTargetInput.fromObject({ ...extra, targets: targetSpec, baseline });
-    };
-    if (props.coverNewAccounts) {
-      warnUnlessUsEast1(this, 'cdk-account-management:new-account-events',
-        'AWS Organizations and Control Tower events arrive in us-east-1; coverNewAccounts in %REGION% never sees them');
-      for (const [ruleId, source, eventName, path, state] of NEW_ACCOUNT_EVENTS) {
-        new events.Rule(this, ruleId, {
-          description: `cdk-account-management: apply the organization baseline to accounts from ${eventName}`,
-          eventPattern: {
-            source: [source],
-            detail: { eventName: [eventName], ...(state ? { serviceEventDetails: state } : {}) },
-          },
-          targets: [new targets.LambdaFunction(provider.accountEventFunction, {
-            event: input({ accountId: events.EventField.fromPath(path) }, { accountId: '123456789012' }),
-            retryAttempts: 4,
-          })],
-        });
-      }
-    }
-    if (props.reconcileSchedule) {
-      const reconcileProgress = progressParameter(this, 'ReconcileProgress', 'where the scheduled reconciliation\'s last pass stopped');
-      new events.Rule(this, 'Reconcile', {
-        description: 'cdk-account-management: re-apply the organization baseline',
-        schedule: props.reconcileSchedule,
-        targets: [new targets.LambdaFunction(provider.scheduleFunction, {
-          event: input({ progressParameter: reconcileProgress.parameterName }, { progressParameter: parameterNameOf(this, 'ReconcileProgress') }),
-        })],
-      });
-    }
+    if (props.coverNewAccounts) provider.coverNewAccounts(this, targets);
+    if (props.reconcileSchedule) provider.schedule(this, baselineId, props.reconcileSchedule);
   }
-}
-
-/**
- * The events of an account being created: rule id, source, eventName, path of the account id, success
- * filter. An accepted invitation is logged in the invited account, not in the management account:
- * invited accounts are covered by the scheduled reconciliation.
- */
-const NEW_ACCOUNT_EVENTS: Array<[string, string, string, string, Record<string, unknown> | undefined]> = [
-  ['CreateAccountRule', 'aws.organizations', 'CreateAccountResult', '$.detail.serviceEventDetails.createAccountStatus.accountId',
-    { createAccountStatus: { state: ['SUCCEEDED'] } }],
-  ['ControlTowerRule', 'aws.controltower', 'CreateManagedAccount', '$.detail.serviceEventDetails.createManagedAccountStatus.account.accountId',
-    { createManagedAccountStatus: { state: ['SUCCEEDED'] } }],
-];
-
-/** SSM parameters live under this prefix, so that the handler's grant outlives any one baseline. */
-const PARAMETER_PREFIX = 'cdk-account-management';
-
-/**
- * Unique per construct and top-level stack name (the unique name starts with it), so that two
- * deployments of one app under other stack names do not clash; concrete in nested stacks too.
- */
-function parameterNameOf(scope: Construct, id: string): string {
-  return `/${PARAMETER_PREFIX}/${Names.uniqueResourceName(scope, { maxLength: 120 })}/${id}`;
-}
-
-function progressParameter(scope: Construct, id: string, what: string): ssm.StringParameter {
-  return new ssm.StringParameter(scope, id, {
-    parameterName: parameterNameOf(scope, id),
-    description: `cdk-account-management: ${what} (no contact values)`,
-    stringValue: '{}',
-  });
-}
-
-interface TargetSpec {
-  readonly accountIds: string[];
-  readonly organizationalUnitIds: string[];
-  readonly allAccounts: boolean;
-  readonly excludeAccountIds: string[];
 }
 
 function validateTargets(props: OrganizationBaselineProps): TargetSpec {
@@ -316,92 +266,72 @@ function validateTargets(props: OrganizationBaselineProps): TargetSpec {
   };
 }
 
-/** The per-stack provider of organization baselines (with a waiter: the work spans several invocations). */
-class OrganizationBaselineProvider extends Construct {
-  public static getOrCreate(scope: Construct): OrganizationBaselineProvider {
-    const stack = Stack.of(scope);
-    const id = 'OrganizationBaselineProvider';
-    return stack.node.tryFindChild(id) as OrganizationBaselineProvider ?? new OrganizationBaselineProvider(stack, id);
-  }
-
-  public readonly serviceToken: string;
-  public readonly role: iam.Role;
-  public readonly handler: lambda.Function;
-  public readonly accountEventFunction: lambda.Function;
-  public readonly scheduleFunction: lambda.Function;
-  public readonly policy: iam.Policy;
-  private listedArns = 0;
-
-  private constructor(scope: Construct, id: string) {
-    super(scope, id);
-    this.role = new iam.Role(this, 'HandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
-    });
-    this.policy = new iam.Policy(this, 'AccountApiPolicy', { roles: [this.role] });
-    // What a removal or a pass of any baseline of the stack needs, granted for as long as the provider
-    // exists: CloudFormation updates the policies before the Delete of a removed baseline runs.
-    grantStackReads(this.role, ['account:DeleteAlternateContact']);
-    const stack = Stack.of(this);
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['ssm:GetParameter', 'ssm:PutParameter'],
-      resources: [`arn:${Aws.PARTITION}:ssm:${stack.region}:${stack.account}:parameter/${PARAMETER_PREFIX}/*`],
-    }));
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      // Organizations reads: ListAccounts takes no resource, and the others' ARNs name the management
-      // account and the organization, unknown at synth.
-      actions: ['organizations:ListAccounts', 'organizations:ListAccountsForParent', 'organizations:ListChildren',
-        'organizations:ListParents', 'organizations:DescribeAccount'],
-      resources: ['*'],
-    }));
-    const fn = (name: string, exported: string, description: string) => createHandlerFunction(this, name, {
-      bundle: 'organization',
-      handler: exported,
-      description,
-      timeout: Duration.minutes(15),
-      logRetention: logs.RetentionDays.ONE_YEAR,
-      role: this.role,
-    });
-    const onEvent = fn('OnEvent', 'onEvent', 'cdk-account-management: organization baseline requests');
-    this.handler = fn('IsComplete', 'isComplete', 'cdk-account-management: organization baseline passes');
-    this.accountEventFunction = fn('AccountEvent', 'onAccountEvent', 'cdk-account-management: organization baseline for new accounts');
-    this.scheduleFunction = fn('Reconcile', 'onSchedule', 'cdk-account-management: scheduled organization baseline');
-    this.serviceToken = createProvider(this, {
-      onEventHandler: onEvent,
-      isCompleteHandler: this.handler,
-      queryInterval: Duration.seconds(10),
-      logRetention: logs.RetentionDays.ONE_YEAR,
-    });
-  }
-
-  /**
-   * What one baseline needs: its contact types and Regions on its accounts. Explicit accounts are
-   * listed one by one up to MAX_LISTED_ARNS per stack (IAM allows 10,240 characters of inline policy
-   * per role); beyond, and for accounts resolved at deploy time, every member account, still narrowed
-   * by the contact-type and Region conditions.
-   */
-  public grant(spec: TargetSpec, types: string[], regions: string[]): void {
-    const statements = (types.length > 0 ? 1 : 0) + (regions.length > 0 ? 1 : 0);
-    const listed = spec.accountIds.length * statements;
-    const anyMember = spec.allAccounts || spec.organizationalUnitIds.length > 0 || this.listedArns + listed > MAX_LISTED_ARNS;
-    if (!anyMember) this.listedArns += listed;
-    const resources = [
-      `arn:${Aws.PARTITION}:account::${Aws.ACCOUNT_ID}:account`,
-      ...(anyMember ? [`arn:${Aws.PARTITION}:account::*:account/o-*/*`] : spec.accountIds.map(id => `arn:${Aws.PARTITION}:account::*:account/o-*/${id}`)),
-    ];
-    if (types.length > 0) {
-      this.policy.addStatements(new iam.PolicyStatement({
-        actions: ['account:GetAlternateContact', 'account:PutAlternateContact'],
-        resources,
-        conditions: { 'ForAnyValue:StringEquals': { 'account:AlternateContactTypes': types } },
-      }));
+function validateBaseline(props: OrganizationBaselineProps): BaselineDocument {
+  alternateContactsByType(props.alternateContacts)
+    .forEach(([type, details]) => validateAlternateContactDetails(details, `alternateContacts.${type.toLowerCase()}.`));
+  if (props.primaryContact) validatePrimaryContactDetails(props.primaryContact, 'primaryContact.');
+  (props.enabledRegions ?? []).forEach(region => validateRegionName('enabledRegions', region));
+  const overrides: BaselineDocument['overrides'] = {};
+  for (const override of props.overrides ?? []) {
+    const at = `overrides[${override.accountId}].`;
+    validateAccountId('overrides.accountId', override.accountId);
+    if (override.accountId in overrides) {
+      throw new Error(`\`overrides\` holds account ${override.accountId} twice; declare one override per account`);
     }
-    if (regions.length > 0) {
-      this.policy.addStatements(new iam.PolicyStatement({
-        actions: ['account:GetRegionOptStatus', 'account:EnableRegion'],
-        resources,
-        conditions: { 'ForAnyValue:StringEquals': { 'account:TargetRegion': regions } },
-      }));
+    alternateContactsByType(override.alternateContacts)
+      .forEach(([type, details]) => validateAlternateContactDetails(details, `${at}alternateContacts.${type.toLowerCase()}.`));
+    if (override.primaryContact) validatePrimaryContactDetails(override.primaryContact, `${at}primaryContact.`);
+    validateAccountName(`${at}accountName`, override.accountName);
+    overrides[override.accountId] = {
+      alternateContacts: override.alternateContacts ? renderAlternateContacts(override.alternateContacts) : undefined,
+      primaryContact: override.primaryContact ? renderPrimaryContact(override.primaryContact) : undefined,
+      accountName: override.accountName,
+    };
+  }
+  const baseline: BaselineDocument = {
+    alternateContacts: renderAlternateContacts(props.alternateContacts),
+    primaryContact: props.primaryContact ? renderPrimaryContact(props.primaryContact) : undefined,
+    enabledRegions: props.enabledRegions ?? [],
+    overrides,
+  };
+  const declares = Object.keys(baseline.alternateContacts).length > 0 || baseline.primaryContact !== undefined
+    || baseline.enabledRegions.length > 0
+    || Object.values(overrides).some(o => Object.keys(o.alternateContacts ?? {}).length > 0 || o.primaryContact || o.accountName !== undefined);
+  if (!declares) {
+    throw new Error('An OrganizationBaseline needs something to apply: `alternateContacts`, `primaryContact`, `enabledRegions` or `overrides`');
+  }
+  return baseline;
+}
+
+/** An override is for an account the baseline targets: not an excluded one, nor one outside listed accounts. */
+function validateOverridesTargeted(targets: TargetSpec, baseline: BaselineDocument): void {
+  for (const accountId of Object.keys(baseline.overrides)) {
+    if (Token.isUnresolved(accountId)) continue;
+    if (targets.excludeAccountIds.includes(accountId)) {
+      throw new Error(`\`overrides\` holds account ${accountId}, which \`excludeAccountIds\` excludes; remove the override or the exclusion`);
     }
+    const onlyListed = !targets.allAccounts && targets.organizationalUnitIds.length === 0;
+    if (onlyListed && !targets.accountIds.includes(accountId)) {
+      throw new Error(`\`overrides\` holds account ${accountId}, which is not in \`accountIds\`; an override applies only to an account the baseline targets`);
+    }
+  }
+}
+
+/**
+ * Explicit accounts (listed, or given an override) are known at synth: the same setting declared
+ * elsewhere in the app is an error.
+ */
+function claimExplicitAccounts(scope: Construct, targets: TargetSpec, baseline: BaselineDocument): void {
+  const explicit = new Set([...targets.accountIds, ...Object.keys(baseline.overrides)]);
+  for (const accountId of explicit) {
+    if (Token.isUnresolved(accountId) || targets.excludeAccountIds.includes(accountId)) continue;
+    const override = baseline.overrides[accountId] ?? {};
+    const listed = targets.accountIds.includes(accountId);
+    // A listed account gets the whole baseline; another account's override declares only what it says.
+    const types = new Set([...(listed ? Object.keys(baseline.alternateContacts) : []), ...Object.keys(override.alternateContacts ?? {})]);
+    for (const type of types) claimSetting(scope, `${type.toLowerCase()} alternate contact`, accountId);
+    if ((listed && baseline.primaryContact) || override.primaryContact) claimSetting(scope, 'primary contact', accountId);
+    if (override.accountName !== undefined) claimSetting(scope, 'account name', accountId);
+    if (listed) for (const region of baseline.enabledRegions) claimSetting(scope, `Region ${region}`, accountId);
   }
 }

@@ -2,6 +2,7 @@ import { CustomResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccountSettingsProvider } from './account-settings-provider';
 import { PrimaryContactProperties, RESOURCE_TYPES } from './contract';
+import { renderPrimaryContact } from './private/contacts';
 import { claimSetting } from './private/setting-claims';
 import { validateAccountId, validatePrimaryContactDetails } from './validation';
 
@@ -130,22 +131,7 @@ export class PrimaryContact extends Construct {
     const provider = AccountSettingsProvider.getOrCreate(this);
     provider._grant({ accountId: props.accountId, actions: ['account:PutContactInformation'] });
 
-    const properties: PrimaryContactProperties = {
-      Setting: 'PrimaryContact',
-      AccountId: props.accountId,
-      FullName: props.fullName,
-      AddressLine1: props.addressLine1,
-      AddressLine2: props.addressLine2,
-      AddressLine3: props.addressLine3,
-      City: props.city,
-      CompanyName: props.companyName,
-      CountryCode: props.countryCode,
-      DistrictOrCounty: props.districtOrCounty,
-      PhoneNumber: props.phoneNumber,
-      PostalCode: props.postalCode,
-      StateOrRegion: props.stateOrRegion,
-      WebsiteUrl: props.websiteUrl,
-    };
+    const properties: PrimaryContactProperties = { Setting: 'PrimaryContact', AccountId: props.accountId, ...renderPrimaryContact(props) };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: RESOURCE_TYPES.primaryContact,

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -722,5 +724,22 @@ describe('policy size', () => {
     expect(effectivePermissions(template, CONDITION_KEY)).toEqual(permissions(expected));
     expectCompactPolicies(template, CONDITION_KEY);
     expectEveryCustomResourceWaitsForEveryPolicy(template);
+  });
+});
+
+describe('stack traces name the handlers\' sources', () => {
+  test.each(['settings', 'region', 'organization'])('the %s bundle ships its source map, which maps to lambda/*.ts', bundle => {
+    const dir = path.join(__dirname, '..', 'assets', 'lambda', bundle, 'index');
+    expect(fs.readFileSync(path.join(dir, 'index.js'), 'utf8').trimEnd().endsWith('//# sourceMappingURL=index.js.map')).toBe(true);
+    const map = JSON.parse(fs.readFileSync(path.join(dir, 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
+    expect(map.sources).toContain(`../../../../lambda/${bundle}/index.ts`);
+    expect(map.sourcesContent).toBeUndefined(); // the sources themselves are not shipped
+  });
+
+  test('the function enables source maps (NODE_OPTIONS)', () => {
+    const stack = new Stack(new App(), 'Maps', { env: ENV });
+    new AlternateContact(stack, 'Security', SECURITY_CONTACT);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps' } } });
   });
 });

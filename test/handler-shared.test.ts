@@ -1,6 +1,6 @@
 /*
  * Unit tests of what the handlers share (lambda/shared): the deadline-bounded retry strategy, the
- * classification of errors, the failure messages, the size of the response to CloudFormation, and what
+ * classification of errors, the organization reconciler's pacer, the failure messages, the size of the response to CloudFormation, and what
  * the handlers ask CloudFormation about their own stack.
  */
 import * as http from 'http';
@@ -29,6 +29,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { Invocation } from '../lambda/shared/clients';
 import { describe as describeError, failure, isThrottling, isTransient } from '../lambda/shared/errors';
+import { NoLongerWanted, Pacer } from '../lambda/shared/pacer';
 import { DeadlineRetryStrategy } from '../lambda/shared/pacing';
 import { MAX_RESPONSE_BYTES, Outcome, responseBody } from '../lambda/shared/response';
 import { currentRequest, isRollingBack, otherClaimant, StackRequest, stillDeclared } from '../lambda/shared/stack';
@@ -282,6 +283,88 @@ describe('DeadlineRetryStrategy, its methods with a fake clock', () => {
     } finally {
       await jest.advanceTimersByTimeAsync(10_000);
     }
+  });
+});
+
+describe('Pacer (the organization reconciler\'s), with a fake clock', () => {
+  const T0 = 1_700_000_000_000;
+  const QUOTAS = { Put: { rate: 2, burst: 2 } };
+  const throttle = () => new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} });
+
+  beforeEach(() => {
+    setTimeScale(1);
+    jest.useFakeTimers({ now: T0, doNotFake: ['nextTick', 'queueMicrotask'] });
+  });
+
+  /** Calls `fn` through the pacer, running the fake clock until the call settles. */
+  async function paced<T>(pacer: Pacer, fn: () => Promise<T>, options = {}): Promise<{ value?: T; error?: unknown }> {
+    const outcome = pacer.call('Put', fn, options).then(value => ({ value }), error => ({ error }));
+    await jest.advanceTimersByTimeAsync(60_000);
+    return outcome;
+  }
+
+  test('calls beyond the burst wait for tokens at the quota\'s rate', async () => {
+    const pacer = new Pacer(T0 + 600_000, {}, QUOTAS);
+    const at: number[] = [];
+    const calls = Array.from({ length: 4 }, () => pacer.call('Put', async () => at.push(Date.now() - T0)));
+    await jest.advanceTimersByTimeAsync(5_000);
+    await Promise.all(calls);
+
+    expect(at).toEqual([0, 0, 500, 1000]);
+  });
+
+  test('a throttled call slows the operation down and is made again until it goes through', async () => {
+    const pacer = new Pacer(T0 + 600_000, {}, QUOTAS);
+    const fn = jest.fn().mockRejectedValueOnce(throttle()).mockRejectedValueOnce(throttle()).mockResolvedValue('done');
+
+    expect(await paced(pacer, fn)).toEqual({ value: 'done' });
+    expect(fn).toHaveBeenCalledTimes(3);
+    expect(pacer.stats).toEqual({ calls: 3, throttled: 2 });
+    expect(pacer.state().Put).toBeLessThan(QUOTAS.Put.rate);
+  });
+
+  test('with throttledAttempts, the refusal is thrown once the call was made that many times (and the rate is slowed)', async () => {
+    const pacer = new Pacer(T0 + 600_000, {}, QUOTAS);
+    const fn = jest.fn().mockRejectedValue(throttle());
+
+    const { error } = await paced(pacer, fn, { throttledAttempts: 2 });
+
+    expect(isThrottling(error)).toBe(true);
+    expect(fn).toHaveBeenCalledTimes(2);
+    expect(pacer.state().Put).toBeLessThan(QUOTAS.Put.rate);
+  });
+
+  test('past the deadline, a throttled call is not made again', async () => {
+    const pacer = new Pacer(T0 + 100, {}, QUOTAS);
+    const fn = jest.fn().mockImplementation(async () => {
+      jest.setSystemTime(Date.now() + 200);
+      throw throttle();
+    });
+
+    expect(isThrottling((await paced(pacer, fn)).error)).toBe(true);
+    expect(fn).toHaveBeenCalledTimes(1);
+  });
+
+  test('a call that is no longer wanted is not made; other errors are thrown at once', async () => {
+    const pacer = new Pacer(T0 + 600_000, {}, QUOTAS);
+    const fn = jest.fn().mockResolvedValue('written');
+    expect((await paced(pacer, fn, { stillWanted: async () => false })).error).toBeInstanceOf(NoLongerWanted);
+    expect(fn).not.toHaveBeenCalled();
+
+    const denied = new AccessDeniedException({ message: 'no', $metadata: {} });
+    const failing = jest.fn().mockRejectedValue(denied);
+    expect((await paced(pacer, failing)).error).toBe(denied);
+    expect(failing).toHaveBeenCalledTimes(1);
+  });
+
+  test('rates learned in one step are where the next step starts', async () => {
+    const pacer = new Pacer(T0 + 600_000, { Put: 0.5 }, QUOTAS);
+    const at: number[] = [];
+    const calls = Array.from({ length: 3 }, () => pacer.call('Put', async () => at.push(Date.now() - T0)));
+    await jest.advanceTimersByTimeAsync(10_000);
+    await Promise.all(calls);
+
+    expect(at).toEqual([0, 0, 2000]);
   });
 });
 

@@ -253,3 +253,91 @@ export function expectNothingOnEveryResource(statements: Statement[]): void {
   expect(statements.length).toBeGreaterThan(0);
   expect(statements.filter((statement) => statement.NotResource !== undefined || asArray(statement.Resource).includes('*'))).toEqual([]);
 }
+
+/** The statements of `template` that allow an action of `service` (e.g. 'account', 's3'). */
+export function serviceStatements(template: Template, service: string): Statement[] {
+  return allStatements(template).filter((s) => asArray(s.Action).some((a) => a.startsWith(`${service}:`)));
+}
+
+function sortedByJson<T>(values: T[]): T[] {
+  return [...values].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+/** `statement` with its actions, resources and condition values sorted, so that statements compare by content. */
+export function normalizedStatement(statement: Statement): Statement {
+  const condition = statement.Condition && Object.fromEntries(Object.entries(statement.Condition).map(([operator, keys]) => [operator,
+    Object.fromEntries(Object.entries(keys).map(([key, values]) => [key, Array.isArray(values) ? [...values].sort() : values]))]));
+  // The keys in one order too, so that statements also sort by content.
+  const { Effect, Action, Resource, Condition, ...others } = statement;
+  return {
+    Effect,
+    Action: [...asArray(Action)].sort(),
+    Resource: sortedByJson(asArray(Resource)),
+    ...(Condition ? { Condition: condition } : {}),
+    ...Object.fromEntries(Object.entries(others).sort(([a], [b]) => a.localeCompare(b))),
+  };
+}
+
+/** Expects `actual` to be exactly the `expected` statements, in any order (and each statement's actions and resources in any order). */
+export function expectStatements(actual: Statement[], expected: Statement[]): void {
+  expect(sortedByJson(actual.map(normalizedStatement))).toEqual(sortedByJson(expected.map(normalizedStatement)));
+}
+
+/** IAM's limit on the inline policies of one role, together, in characters without whitespace. */
+export const ROLE_INLINE_POLICIES_LIMIT = 10240;
+
+/**
+ * The characters IAM counts against the inline policies of the role `roleId` (its AWS::IAM::Policy documents and its
+ * own Policies), each reference replaced by the longest value it can take: the aws-us-gov partition and Region, the
+ * deploying account, and generated names as long as their service allows (S3 buckets 63, functions 64, state
+ * machines 80 characters).
+ */
+export function roleInlinePoliciesSize(template: Template, roleId: string): number {
+  const resources: Record<string, { Type: string; Properties?: any }> = template.toJSON().Resources;
+  const partition = 'aws-us-gov';
+  const region = 'us-gov-west-1';
+  const prefix = (service: string) => `arn:${partition}:${service}:${region}:${STACK_ACCOUNT}:`;
+  const nameOf = (id: string) => {
+    const lengths: Record<string, number> = { 'AWS::S3::Bucket': 63, 'AWS::Lambda::Function': 64, 'AWS::StepFunctions::StateMachine': 80 };
+    const length = lengths[resources[id]?.Type];
+    if (length === undefined) throw new Error(`no generated name for ${id}`);
+    return 'n'.repeat(length);
+  };
+  const arnOf = (id: string) => {
+    const type = resources[id].Type;
+    if (type === 'AWS::S3::Bucket') return `arn:${partition}:s3:::${nameOf(id)}`;
+    if (type === 'AWS::Lambda::Function') return `${prefix('lambda')}function:${nameOf(id)}`;
+    if (type === 'AWS::StepFunctions::StateMachine') return `${prefix('states')}stateMachine:${nameOf(id)}`;
+    throw new Error(`no ARN for ${id} (${type})`);
+  };
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (value === null || typeof value !== 'object') return value;
+    const object = value as Record<string, any>;
+    if ('Ref' in object) {
+      const ref = String(object.Ref);
+      if (ref === 'AWS::Partition') return partition;
+      if (ref === 'AWS::Region') return region;
+      if (ref === 'AWS::AccountId') return STACK_ACCOUNT;
+      if (ref === 'AWS::StackId') return `${prefix('cloudformation')}stack/${'s'.repeat(128)}/${'0'.repeat(36)}`;
+      return resources[ref].Type === 'AWS::StepFunctions::StateMachine' ? arnOf(ref) : nameOf(ref);
+    }
+    if ('Fn::GetAtt' in object) {
+      const [id, attribute] = object['Fn::GetAtt'] as [string, string];
+      return attribute === 'Arn' ? arnOf(id) : nameOf(id);
+    }
+    if ('Fn::Join' in object) {
+      const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
+      return parts.map((part) => String(resolve(part))).join(separator);
+    }
+    return Object.fromEntries(Object.entries(object).map(([key, inner]) => [key, resolve(inner)]));
+  };
+  const documents = [
+    ...Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => asArray(policy.Properties.Roles).some((role: any) => role.Ref === roleId))
+      .map((policy) => policy.Properties.PolicyDocument),
+    ...(resources[roleId].Properties?.Policies ?? []).map((inline: any) => inline.PolicyDocument),
+  ];
+  expect(documents.length).toBeGreaterThan(0);
+  return documents.reduce((total, document) => total + JSON.stringify(resolve(document)).length, 0);
+}

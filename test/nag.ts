@@ -73,3 +73,46 @@ export function describeAccountAcknowledgment(path: string): Acknowledged {
       + 'the policies before it), so the statement names every member account',
   };
 }
+
+/** The acknowledgment of AWSLambdaBasicExecutionRole on the role of a handler function, at `path`. */
+export function basicExecutionRoleAcknowledgment(path: string): Acknowledged {
+  return {
+    rule: 'AwsSolutions-IAM4',
+    finding: 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+    path,
+    reason: 'AWSLambdaBasicExecutionRole only lets the function create and write to its own CloudWatch log streams',
+  };
+}
+
+/**
+ * The acknowledgments of the stack's waiter (one Step Functions state machine per stack, in `stackPath`) that serves
+ * the functions whose ARN tokens `functions` matches (e.g. /^<RegionOptInProviderHandler[0-9A-F]{8}\.Arn>:\*$/).
+ */
+export function waiterAcknowledgments(stackPath: string, functions: RegExp): Acknowledged[] {
+  const waiter = `${stackPath}/AccountManagementWaiter`;
+  return [
+    {
+      rule: 'AwsSolutions-IAM5',
+      finding: functions,
+      path: `${waiter}/InvokePolicy/Resource`,
+      reason: 'the waiter\'s state machine invokes the function that started the execution by the ARN it was invoked '
+        + 'with (its invokedFunctionArn, which may carry a version or alias qualifier), so it may invoke the functions it '
+        + 'serves and their versions and aliases (<fn arn>:*), nothing else; the policy holds only lambda:InvokeFunction',
+    },
+    {
+      rule: 'AwsSolutions-SF1',
+      finding: '',
+      path: `${waiter}/StateMachine/Resource`,
+      reason: 'the waiter\'s logging is off on purpose: its execution data hold the CloudFormation request\'s pre-signed '
+        + 'ResponseURL (and, for a Region, the resource properties), which must not reach a log group; the functions log '
+        + 'every step themselves, without them',
+    },
+    {
+      rule: 'AwsSolutions-SF2',
+      finding: '',
+      path: `${waiter}/StateMachine/Resource`,
+      reason: 'the waiter is a loop of one Lambda task and a Wait state; X-Ray tracing adds nothing that the '
+        + 'execution history and the functions\' log of every step do not show',
+    },
+  ];
+}

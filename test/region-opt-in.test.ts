@@ -538,7 +538,7 @@ describe('the waiter', () => {
   test('the function knows the state machine from WAITER_STATE_MACHINE_ARN and may start its executions, and nothing else of Step Functions', () => {
     const template = Template.fromStack(stackWith10Regions());
     const [, fn] = onlyResource(template, 'AWS::Lambda::Function');
-    expect(fn.Environment).toEqual({ Variables: { [WAITER_ARN_ENV]: { Ref: stateMachineId(template) } } });
+    expect(fn.Environment).toEqual({ Variables: { [WAITER_ARN_ENV]: { Ref: stateMachineId(template) }, NODE_OPTIONS: '--enable-source-maps' } });
     expect(allStatements(template).filter((s) => asArray(s.Action).some((a) => a.startsWith('states:'))))
       .toEqual([startExecutionStatement(template)]);
   });
@@ -578,7 +578,7 @@ describe('the waiter', () => {
 
     const [settingsId, settings] = onlyResource(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('alternate contacts') });
     const [regionsId] = onlyResource(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('Region opt-in') });
-    expect(settings.Environment).toBeUndefined();
+    expect(settings.Environment).toEqual({ Variables: { NODE_OPTIONS: '--enable-source-maps' } });
     const policy = template.toJSON().Resources[invokePolicyId(stack)].Properties;
     expect(JSON.stringify(policy.PolicyDocument)).not.toContain(settingsId);
     expect(JSON.stringify(policy.PolicyDocument)).toContain(regionsId);

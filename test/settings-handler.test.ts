@@ -84,7 +84,7 @@ beforeEach(() => {
   organizations.on(DescribeAccountCommand).resolves({ Account: { Id: MEMBER, Status: 'ACTIVE', State: 'ACTIVE' } });
   logLines = [];
   jest.spyOn(console, 'info').mockImplementation((line: unknown) => {
-    logLines.push(String(line));
+    logLines.push(typeof line === 'string' ? line : JSON.stringify(line));
   });
 });
 

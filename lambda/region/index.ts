@@ -8,7 +8,7 @@ import { timeScale } from '../shared/pacing';
 import { respond } from '../shared/response';
 import { currentRequest, isRollingBack, otherClaimant, RequestMarker } from '../shared/stack';
 import { resolveTarget, Target } from '../shared/target';
-import { failureMessage, isWaiterStep, startWaiter, WaiterState } from '../shared/waiter';
+import { executionName, failureMessage, isWaiterStep, startWaiter, WaiterState } from '../shared/waiter';
 
 /*
  * The handler of RegionOptIn: its function is the resources' service token and the task of the stack's
@@ -137,7 +137,7 @@ async function onRequest(event: Request, invocation: Invocation, functionArn: st
     Marker: marker,
     Deferred: result.deferred,
   };
-  await startWaiter(invocation, event.RequestId, state);
+  await startWaiter(invocation, executionName('region', event.RequestId), state);
   return undefined;
 }
 

@@ -2,7 +2,7 @@ import { AccountClient } from '@aws-sdk/client-account';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { DeadlineRetryStrategy, timeScale } from './pacing';
+import { DeadlineRetryOptions, DeadlineRetryStrategy, timeScale } from './pacing';
 import { ownAccountId } from './target';
 import { WAITER_ARN_ENV } from '../../src/contract';
 
@@ -49,13 +49,16 @@ export class Invocation {
   public readonly ownAccount: string;
   /** Epoch ms after which no call is started, so that the outcome can still be reported. */
   public readonly deadline: number;
+  /** Epoch ms at which the function is stopped, whatever it is doing. */
+  public readonly end: number;
   /** The stack's waiter state machine, if the function serves through one (read as the invocation starts). */
   public readonly waiterArn: string | undefined;
   private readonly clients = new Map<string, unknown>();
 
   constructor(context: InvocationContext) {
     this.ownAccount = ownAccountId(context.invokedFunctionArn);
-    this.deadline = Date.now() + context.getRemainingTimeInMillis() - RESERVE_MS / timeScale();
+    this.end = Date.now() + context.getRemainingTimeInMillis();
+    this.deadline = this.end - RESERVE_MS / timeScale();
     this.waiterArn = process.env[WAITER_ARN_ENV];
   }
 
@@ -72,6 +75,14 @@ export class Invocation {
     const deadline = withinMs === undefined ? this.deadline : Math.min(this.deadline, Date.now() + withinMs / timeScale());
     if (withinMs !== undefined) return new AccountClient(this.config('account', deadline));
     return this.client('account', () => new AccountClient(this.config('account', deadline)));
+  }
+
+  /**
+   * The Account Management client of a caller that paces its calls itself (lambda/shared/pacer.ts):
+   * throttling errors reach it at once; 5xx and network errors are retried until the deadline.
+   */
+  public pacedAccount(): AccountClient {
+    return this.client('account/paced', () => new AccountClient(this.config('account', this.deadline, { retryThrottling: false })));
   }
 
   /** A CloudFormation client whose retries end within a minute of now (or at the deadline). */
@@ -105,7 +116,7 @@ export class Invocation {
   }
 
   /** The configuration of a client of `service` whose retries end at `deadline`. */
-  public config(service: string, deadline = this.deadline) {
-    return { retryStrategy: new DeadlineRetryStrategy(deadline, service), requestHandler: httpHandler(service) };
+  public config(service: string, deadline = this.deadline, options?: DeadlineRetryOptions) {
+    return { retryStrategy: new DeadlineRetryStrategy(deadline, service, options), requestHandler: httpHandler(service) };
   }
 }

@@ -13,6 +13,10 @@ export interface LogFields {
   readonly status?: string;
 }
 
+/**
+ * Logs one object: with the functions' JSON log format, Lambda writes it as the `message` of the log
+ * event, an object whose fields CloudWatch Logs Insights can query (`filter message.outcome = "failed"`).
+ */
 export function log(fields: LogFields): void {
-  console.info(JSON.stringify(fields));
+  console.info(Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)));
 }

@@ -66,6 +66,15 @@ class Token implements RetryToken {
   }
 }
 
+export interface DeadlineRetryOptions {
+  /**
+   * Whether throttling is retried here, paced by the SDK's adaptive rate limiter; false for a caller
+   * that paces its calls itself (lambda/shared/pacer.ts), to which throttling errors go at once.
+   * @default true
+   */
+  readonly retryThrottling?: boolean;
+}
+
 /**
  * Retries throttling, transient (network errors, timeouts) and server errors with full-jitter backoff
  * until `deadline` (epoch ms): an attempt that could not start before it is not made, and the last
@@ -73,10 +82,10 @@ class Token implements RetryToken {
  */
 export class DeadlineRetryStrategy implements RetryStrategyV2 {
   public readonly mode = 'adaptive';
-  private readonly limiter: DefaultRateLimiter;
+  private readonly limiter: DefaultRateLimiter | undefined;
 
-  constructor(private readonly deadline: number, service: string) {
-    this.limiter = limiterFor(service);
+  constructor(private readonly deadline: number, service: string, options: DeadlineRetryOptions = {}) {
+    this.limiter = options.retryThrottling === false ? undefined : limiterFor(service);
   }
 
   public async acquireInitialRetryToken(): Promise<RetryToken> {
@@ -85,8 +94,8 @@ export class DeadlineRetryStrategy implements RetryStrategyV2 {
   }
 
   public async refreshRetryTokenForRetry(token: RetryToken, errorInfo: RetryErrorInfo): Promise<RetryToken> {
-    this.limiter.updateClientSendingRate(errorInfo);
-    if (errorInfo.errorType === 'CLIENT_ERROR') throw errorInfo.error;
+    this.limiter?.updateClientSendingRate(errorInfo);
+    if (errorInfo.errorType === 'CLIENT_ERROR' || (errorInfo.errorType === 'THROTTLING' && !this.limiter)) throw errorInfo.error;
     const retries = token.getRetryCount() + 1;
     const delay = backoffDelay(retries);
     if (Date.now() + delay >= this.deadline) throw errorInfo.error;
@@ -96,17 +105,22 @@ export class DeadlineRetryStrategy implements RetryStrategyV2 {
   }
 
   public recordSuccess(): void {
-    this.limiter.updateClientSendingRate({});
+    this.limiter?.updateClientSendingRate({});
   }
 
   /** Waits for the rate limiter's token, but not past the deadline: then `error` (or a timeout) is thrown. */
   private async sendToken(error: unknown): Promise<void> {
+    if (!this.limiter) {
+      if (Date.now() >= this.deadline) throw error ?? Object.assign(new Error('No time was left for this call'), { name: 'TimeoutError' });
+      return;
+    }
+    const limiter = this.limiter;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timed out'>(resolve => {
       timer = setTimeout(() => resolve('timed out'), Math.max(0, this.deadline - Date.now()));
     });
     try {
-      if (await Promise.race([this.limiter.getSendToken(), timedOut]) === 'timed out') {
+      if (await Promise.race([limiter.getSendToken(), timedOut]) === 'timed out') {
         throw error ?? Object.assign(new Error('No time was left for this call'), { name: 'TimeoutError' });
       }
     } finally {

@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Invocation } from './clients';
 import { errorName } from './errors';
 import { WAITER_ARN_ENV } from '../../src/contract';
@@ -29,18 +29,43 @@ export function isWaiterStep(event: unknown): event is WaiterState {
   return typeof e?.Function === 'string' && typeof e.Done === 'boolean';
 }
 
+/** An execution name from a key (a request id…): the same key, the same name; at most 80 characters. */
+export function executionName(prefix: string, key: string): string {
+  return `${prefix}-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+}
+
+/** The ARN an execution named `name` of the invocation's waiter has. */
+export function executionArn(invocation: Invocation, name: string): string {
+  return `${waiterArn(invocation).replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+function waiterArn(invocation: Invocation): string {
+  if (!invocation.waiterArn) throw new Error(`The function has no ${WAITER_ARN_ENV}: it must be deployed by this library's constructs`);
+  return invocation.waiterArn;
+}
+
 /**
- * Starts an execution named after `key` (e.g. the CloudFormation request id): a second start for the
- * same key (Lambda retrying the invocation) joins the first instead of starting another.
+ * Starts the execution `name` (at most 80 characters: letters, digits, - and _) with `state`. A second
+ * start of the same name (Lambda retrying the invocation) joins the first instead of starting another.
+ * Returns its ARN.
  */
-export async function startWaiter(invocation: Invocation, key: string, state: WaiterState): Promise<void> {
-  const stateMachineArn = invocation.waiterArn;
-  if (!stateMachineArn) throw new Error(`The function has no ${WAITER_ARN_ENV}: it must be deployed by this library's constructs`);
-  const name = `w-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+export async function startWaiter<S extends WaiterState>(invocation: Invocation, name: string, state: S): Promise<string> {
+  const stateMachineArn = waiterArn(invocation);
   try {
-    await new SFNClient(invocation.config('sfn')).send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(state) }));
+    const started = await new SFNClient(invocation.config('sfn')).send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(state) }));
+    return started.executionArn ?? executionArn(invocation, name);
   } catch (error) {
     if (errorName(error) !== 'ExecutionAlreadyExists') throw error;
+    return executionArn(invocation, name);
+  }
+}
+
+/** Stops an execution (a superseded generation's), if it still runs. */
+export async function stopWaiter(invocation: Invocation, arn: string, cause: string): Promise<void> {
+  try {
+    await new SFNClient(invocation.config('sfn')).send(new StopExecutionCommand({ executionArn: arn, cause }));
+  } catch (error) {
+    if (errorName(error) !== 'ExecutionDoesNotExist') throw error;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { AlternateContacts } from '../account-baseline';
 import { AlternateContactDetails, AlternateContactType } from '../alternate-contact';
-import type { AlternateContactFields } from '../contract';
+import type { AlternateContactFields, AlternateContactsByType, PrimaryContactFields } from '../contract';
+import type { PrimaryContactDetails } from '../primary-contact';
 
 /** The declared alternate contacts, by type. */
 export function alternateContactsByType(contacts: AlternateContacts | undefined): Array<[AlternateContactType, AlternateContactDetails]> {
@@ -16,4 +17,27 @@ export function alternateContactsByType(contacts: AlternateContacts | undefined)
 /** An alternate contact's fields as PutAlternateContact (and the handlers) name them. */
 export function renderAlternateContact(details: AlternateContactDetails): AlternateContactFields {
   return { Name: details.name, Title: details.title, EmailAddress: details.emailAddress, PhoneNumber: details.phoneNumber };
+}
+
+/** The declared alternate contacts, by type, as PutAlternateContact names their fields. */
+export function renderAlternateContacts(contacts: AlternateContacts | undefined): AlternateContactsByType {
+  return Object.fromEntries(alternateContactsByType(contacts).map(([type, details]) => [type, renderAlternateContact(details)]));
+}
+
+/** A primary contact's fields as PutContactInformation (and the handlers) name them. */
+export function renderPrimaryContact(details: PrimaryContactDetails): PrimaryContactFields {
+  return {
+    FullName: details.fullName,
+    AddressLine1: details.addressLine1,
+    AddressLine2: details.addressLine2,
+    AddressLine3: details.addressLine3,
+    City: details.city,
+    CompanyName: details.companyName,
+    CountryCode: details.countryCode,
+    DistrictOrCounty: details.districtOrCounty,
+    PhoneNumber: details.phoneNumber,
+    PostalCode: details.postalCode,
+    StateOrRegion: details.stateOrRegion,
+    WebsiteUrl: details.websiteUrl,
+  };
 }

@@ -3,7 +3,6 @@ import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 
 export interface HandlerFunctionProps {
@@ -30,40 +29,13 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
     timeout: props.timeout,
     description: props.description,
     role: props.role,
+    // The bundle's source map (shipped beside it): stack traces in the logs name lambda/*.ts and their lines.
+    environment: { NODE_OPTIONS: '--enable-source-maps' },
     loggingFormat: lambda.LoggingFormat.JSON,
     applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
     systemLogLevelV2: lambda.SystemLogLevel.WARN,
     logGroup,
   });
-}
-
-export interface ProviderOptions {
-  readonly onEventHandler: lambda.IFunction;
-  /** With a waiter: the handler it polls, and how often. */
-  readonly isCompleteHandler?: lambda.IFunction;
-  readonly queryInterval?: Duration;
-  readonly logRetention: logs.RetentionDays;
-}
-
-/** CloudFormation waits at most one hour for a custom resource. */
-const FRAMEWORK_TIMEOUT = Duration.hours(1);
-
-/**
- * The Provider framework in front of the handlers, returning its service token. Its own functions log
- * every request with its ResourceProperties (which hold contact values) at INFO: FATAL keeps them
- * silent whatever default an aws-cdk-lib version picks. A waiter gets the largest multiple of its
- * interval within the hour (the framework counts attempts).
- */
-export function createProvider(scope: Construct, options: ProviderOptions): string {
-  const interval = options.queryInterval?.toSeconds();
-  return new cr.Provider(scope, 'Provider', {
-    onEventHandler: options.onEventHandler,
-    isCompleteHandler: options.isCompleteHandler,
-    queryInterval: options.queryInterval,
-    totalTimeout: interval ? Duration.seconds(Math.floor(FRAMEWORK_TIMEOUT.toSeconds() / interval) * interval) : undefined,
-    frameworkLambdaLoggingLevel: lambda.ApplicationLogLevel.FATAL,
-    logGroup: new logs.LogGroup(scope, 'FrameworkLogs', { retention: options.logRetention }),
-  }).serviceToken;
 }
 
 /**

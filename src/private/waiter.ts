@@ -76,17 +76,26 @@ export class Waiter extends Construct {
   private constructor(scope: Construct, id: string) {
     super(scope, id);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      comment: 'cdk-account-management: waits for asynchronous account settings (Region opt-in transitions)',
+      comment: 'cdk-account-management: waits for asynchronous account settings (Region opt-in transitions, organization baselines)',
       definitionBody: sfn.DefinitionBody.fromString(Stack.of(this).toJsonString(waiterDefinition())),
       stateMachineType: sfn.StateMachineType.STANDARD,
     });
     this.invokePolicy = new iam.Policy(this, 'InvokePolicy', { roles: [this.stateMachine.role] });
   }
 
-  /** Lets `fn` start executions, and the state machine invoke `fn`. */
-  public serve(fn: lambda.Function): void {
+  /**
+   * Lets `fn` start executions, and the state machine invoke `fn`; with `controlExecutions`, `fn` may
+   * also read and stop executions (a superseded generation's).
+   */
+  public serve(fn: lambda.Function, options: { controlExecutions?: boolean } = {}): void {
     fn.addEnvironment(WAITER_ARN_ENV, this.stateMachine.stateMachineArn);
     this.stateMachine.grantStartExecution(fn);
+    if (options.controlExecutions) {
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: [`arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${this.stateMachine.stateMachineName}:*`],
+      }));
+    }
     this.invokePolicy.addStatements(new iam.PolicyStatement({
       actions: ['lambda:InvokeFunction'],
       resources: [fn.functionArn, `${fn.functionArn}:*`],

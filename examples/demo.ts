@@ -1,0 +1,161 @@
+/*
+ * The main job: deploy the example organization's settings (examples/example-org.ts) locally, as
+ * CloudFormation would, with the handlers' real bundles, against the local AWS services (local/), and
+ * show what each account held before and after, the calls made and the time; then deploy again
+ * unchanged, run the baseline's scheduled reconciliation, and remove one construct.
+ *
+ *   npx projen demo
+ */
+import { LocalAws, LocalCloudFormation, scaledQuotas } from '../local';
+import { DATA_OU, DATA_PLATFORM, exampleStack, MANAGEMENT, PROD, STAGING, WORKLOAD_ACCOUNTS, WORKLOADS_OU } from './example-org';
+
+/** Time runs this much faster here than in AWS: the handlers' delays, the quotas, the Region transition. */
+const TIME_SCALE = 20;
+/** How long the Region's transition takes, at real time (a few minutes is typical). */
+const TRANSITION_MINUTES = 3;
+const ACCOUNTS = [MANAGEMENT, PROD, STAGING, ...WORKLOAD_ACCOUNTS, DATA_PLATFORM];
+const REGION = 'af-south-1';
+const TYPES = ['BILLING', 'OPERATIONS', 'SECURITY'] as const;
+
+export interface DemoOptions {
+  /** Where the demo's lines go. */
+  readonly print: (line: string) => void;
+  /** @default 20 */
+  readonly timeScale?: number;
+}
+
+/** What the demo's steps did, for tests. */
+export interface DemoResult {
+  readonly steps: Array<{ readonly title: string; readonly status: string; readonly writes: number; readonly changed: number }>;
+  /** Every setting of every account at the end: account → setting → what it holds (masked). */
+  readonly final: Record<string, Record<string, string>>;
+}
+
+/** A value as the demo shows it: the first letter of each word, the domain of an e-mail, the last digits of a phone. */
+export function mask(value: string | undefined): string {
+  if (value === undefined) return '—';
+  const email = /^([^@]*)@(.*)$/.exec(value);
+  if (email) return `${email[1].charAt(0)}${'*'.repeat(Math.max(0, email[1].length - 1))}@${email[2]}`;
+  if (/^[+\d\s()-]+$/.test(value)) return value.replace(/\d(?=(?:\D*\d){2})/g, '*');
+  return value.split(' ').map(word => `${word.charAt(0)}${'*'.repeat(Math.max(0, word.length - 1))}`).join(' ');
+}
+
+/** What each account holds, setting by setting, masked. */
+function snapshot(aws: LocalAws): Record<string, Record<string, string>> {
+  return Object.fromEntries(ACCOUNTS.map(id => {
+    const account = aws.account(id);
+    const settings: Record<string, string> = {};
+    for (const type of TYPES) {
+      const contact = account.alternateContacts.get(type);
+      settings[`${type.toLowerCase()} contact`] = contact ? `${mask(contact.Name)} <${mask(contact.EmailAddress)}>` : '—';
+    }
+    const primary = account.contactInformation;
+    settings['primary contact'] = primary ? `${mask(primary.FullName)}, ${mask(primary.City)} ${primary.CountryCode}` : '—';
+    settings.name = account.name;
+    settings[`Region ${REGION}`] = aws.regionStatus(id, REGION) ?? '—';
+    return [id, settings];
+  }));
+}
+
+function columns(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map(r => r[i].length)));
+  return rows.map(r => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+}
+
+const WRITES = /^(Put|Delete|Enable|Disable)/;
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const { print } = options;
+  const scale = options.timeScale ?? TIME_SCALE;
+  process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = String(scale);
+  const aws = await LocalAws.start({
+    managementAccountId: MANAGEMENT,
+    memberAccountIds: ACCOUNTS.filter(id => id !== MANAGEMENT),
+    rateQuotas: scaledQuotas(scale),
+    regionTransitionMs: (TRANSITION_MINUTES * 60_000) / scale,
+  });
+  aws.useForSdkClients();
+  aws.addOrganizationalUnit(WORKLOADS_OU);
+  aws.addOrganizationalUnit(DATA_OU, WORKLOADS_OU);
+  WORKLOAD_ACCOUNTS.forEach(id => aws.moveAccount(id, WORKLOADS_OU));
+  aws.moveAccount(DATA_PLATFORM, DATA_OU);
+  aws.stepFunctions.waitMs = 30_000 / scale; // the Region's poll interval, 30 s at real time
+  const cloudFormation = new LocalCloudFormation(aws);
+  const steps: DemoResult['steps'] = [];
+  const quiet = console.info;
+  console.info = () => undefined; // the handlers' log lines (in AWS: their CloudWatch log groups)
+
+  const step = async (title: string, run: () => Promise<string>) => {
+    print(`\n== ${title}`);
+    const before = snapshot(aws);
+    aws.clearCalls();
+    const started = Date.now();
+    const progress = setInterval(() => {
+      const status = aws.regionStatus(PROD, REGION);
+      if (status === 'ENABLING') print(`   … ${REGION} of ${PROD} is ENABLING (${((Date.now() - started) * scale / 1000).toFixed(0)} s at real time)`);
+    }, 1000);
+    let status: string;
+    try {
+      status = await run();
+      await aws.stepFunctions.settled();
+      await aws.lambda.settled();
+    } finally {
+      clearInterval(progress);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const after = snapshot(aws);
+    const rows = [['account', 'setting', 'before', 'after']];
+    let changed = 0;
+    for (const id of ACCOUNTS) {
+      for (const setting of Object.keys(after[id])) {
+        if (before[id][setting] === after[id][setting]) continue;
+        changed++;
+        rows.push([id, setting, before[id][setting], after[id][setting]]);
+      }
+    }
+    const calls = new Map<string, number>();
+    for (const call of aws.calls) {
+      if (call.operation.includes(':')) continue; // Account Management calls only
+      calls.set(call.operation, (calls.get(call.operation) ?? 0) + 1);
+    }
+    const writes = [...calls].filter(([op]) => WRITES.test(op)).reduce((n, [, c]) => n + c, 0);
+    print(`   stack ${status} in ${seconds.toFixed(1)} s here, ${(seconds * scale / 60).toFixed(1)} min at real time`);
+    if (changed === 0) print('   no setting of any account changed');
+    else columns(rows).forEach(line => print(`   ${line}`));
+    print(`   Account Management calls: ${[...calls].map(([op, c]) => `${op} ${c}`).join(', ') || 'none'} (${writes} write${writes === 1 ? '' : 's'})`);
+    steps.push({ title, status, writes, changed });
+  };
+
+  try {
+    print(`The example organization: management account ${MANAGEMENT}, ${ACCOUNTS.length - 1} members, the ${WORKLOADS_OU} OU `
+      + `(nested ${DATA_OU}); time runs ${scale}× faster here, the Region takes ${TRANSITION_MINUTES} minutes to enable at real time.`);
+    print('Contact values are masked.');
+    const deploy = async (stack = exampleStack()) => {
+      const result = await cloudFormation.deploy(stack);
+      result.failures.forEach(f => print(`   ! ${f.logicalId}: ${f.reason}`));
+      return result.status;
+    };
+    await step('Deploy the example stack', () => deploy());
+    await step('Deploy it again, unchanged', () => deploy());
+    await step('Run the OU baseline\'s scheduled reconciliation (reads, writes only what drifted)', async () => {
+      const baseline = cloudFormation.stackOf('OrgBaseline').resources;
+      const [logicalId] = [...baseline.keys()].filter(id => baseline.get(id)!.ResourceType === 'Custom::AccountOrganizationBaseline');
+      const properties = cloudFormation.resourceProperties('OrgBaseline', logicalId);
+      await aws.lambda.invoke(String(properties.ServiceToken), { Trigger: 'schedule', BaselineId: properties.BaselineId, Store: properties.Store });
+      return 'unchanged (a scheduled run)';
+    });
+    await step('Remove the management account\'s operations contact from the stack', () => deploy(exampleStack({ withoutOperationsContact: true })));
+    print('\nEvery step above ran the handlers\' bundles (assets/lambda/*) under the local CloudFormation, Lambda and Step Functions.');
+    return { steps, final: snapshot(aws) };
+  } finally {
+    console.info = quiet;
+    await aws.close();
+  }
+}
+
+if (require.main === module) {
+  runDemo({ print: line => console.log(line) }).catch(error => {
+    console.error(error);
+    process.exit(1);
+  });
+}

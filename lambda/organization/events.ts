@@ -1,0 +1,37 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { BASELINE_EVENTS } from '../../src/contract';
+import type { Invocation } from '../shared/clients';
+import { log } from '../shared/log';
+
+/** What the event of a generation's end says: names, counts and account ids, never a value. */
+export interface GenerationEvent {
+  readonly baselineId: string;
+  readonly generation: string;
+  readonly executionArn: string;
+  readonly accounts: { readonly applied: number; readonly unchanged: number; readonly skipped: number; readonly failed: number };
+  readonly regions: { readonly enabled: number; readonly failed: number };
+  /** The first failed accounts, with why. */
+  readonly failures: Array<{ readonly accountId: string; readonly reason: string }>;
+  readonly skipped: Array<{ readonly accountId: string; readonly reason: string }>;
+}
+
+/**
+ * Sends "Organization Baseline Generation Converged" (or "… Failed", when an account failed) to the
+ * account's default event bus. A failure to send is logged, not thrown: the generation is done either way.
+ */
+export async function sendGenerationEvent(invocation: Invocation, event: GenerationEvent): Promise<void> {
+  const failed = event.accounts.failed > 0 || event.regions.failed > 0;
+  try {
+    const answer = await new EventBridgeClient(invocation.config('events')).send(new PutEventsCommand({
+      Entries: [{
+        Source: BASELINE_EVENTS.source,
+        DetailType: failed ? BASELINE_EVENTS.failed : BASELINE_EVENTS.converged,
+        Resources: [event.executionArn],
+        Detail: JSON.stringify(event),
+      }],
+    }));
+    if ((answer.FailedEntryCount ?? 0) > 0) throw new Error(answer.Entries?.[0]?.ErrorMessage ?? 'the entry was refused');
+  } catch (error) {
+    log({ setting: 'organization baseline', outcome: 'the generation\'s event could not be sent', error: (error as Error).message });
+  }
+}

@@ -1,0 +1,131 @@
+import { EnableRegionCommand, GetRegionOptStatusCommand, RegionOptStatus } from '@aws-sdk/client-account';
+import type { Invocation } from '../shared/clients';
+import { failure, isThrottling } from '../shared/errors';
+import { NoLongerWanted, Pacer } from '../shared/pacer';
+import { resolveTarget } from '../shared/target';
+
+/*
+ * The opt-in Regions of an organization baseline, waited on by the reconciler. The service lets an
+ * account have a few transitions in progress and an organization a few dozen (6 and 20 in the
+ * reference, 50 on the current quota page): the reconciler asks for transitions while the service
+ * accepts them, remembers the ones in progress (never more than the service allowed, so the state stays
+ * small), and when the service refuses, waits for some to end before it asks again. It never counts on
+ * the limits' values: a refusal is what tells it the limit is reached.
+ */
+
+/** [account, Region] */
+export type RegionKey = [string, string];
+
+export interface RegionsProgress {
+  /** The last account whose Regions were all seen; the scan resumes after it. */
+  readonly cursor?: string;
+  /** Transitions in progress (or refused for the limits), read again at each step until they end. */
+  readonly inFlight: RegionKey[];
+  readonly enabled: number;
+  readonly failed: number;
+  readonly failures: Array<{ readonly accountId: string; readonly reason: string }>;
+  /** The most transitions this baseline had in progress at once when the service refused another. */
+  readonly limitSeen?: number;
+}
+
+export const NO_REGIONS: RegionsProgress = { inFlight: [], enabled: 0, failed: 0, failures: [] };
+
+/** Failures kept in the state (all are counted and logged). */
+const KEPT_FAILURES = 10;
+
+export interface RegionsStep {
+  readonly progress: RegionsProgress;
+  /** Every Region of every account is ENABLED. */
+  readonly done: boolean;
+  /** The scan stopped for the service's limits (so the next step should wait), not for lack of time. */
+  readonly waiting: boolean;
+}
+
+/**
+ * One step: read the transitions in progress, then go on with the accounts after the cursor until the
+ * service refuses a transition or `deadline` passes.
+ */
+export async function regionsStep(
+  invocation: Invocation, pacer: Pacer, accounts: string[], regions: string[], progress: RegionsProgress, deadline: number,
+  stillWanted: () => Promise<boolean>,
+): Promise<RegionsStep> {
+  const client = invocation.pacedAccount();
+  const inFlight = new Map<string, RegionKey>();
+  let { enabled, failed } = progress;
+  const failures = [...progress.failures];
+  let refused = false;
+  const fail = (accountId: string, reason: string) => {
+    failed++;
+    if (failures.length < KEPT_FAILURES) failures.push({ accountId, reason });
+  };
+
+  /** Reads one Region and asks for its transition when due; false when the service refused (its limits). */
+  const visit = async ([accountId, region]: RegionKey): Promise<boolean> => {
+    const target = resolveTarget(accountId, invocation.ownAccount);
+    const input = { AccountId: target.accountIdParameter, RegionName: region };
+    const key = `${accountId}/${region}`;
+    let status: RegionOptStatus | undefined;
+    try {
+      status = (await pacer.call('GetRegionOptStatus', () => client.send(new GetRegionOptStatusCommand(input)))).RegionOptStatus;
+    } catch (error) {
+      fail(accountId, failure('GetRegionOptStatus', `Region ${region}`, target, error).message);
+      return true;
+    }
+    if (status === 'ENABLED' || status === 'ENABLED_BY_DEFAULT') {
+      inFlight.delete(key);
+      return true;
+    }
+    if (status !== 'DISABLED' || refused) {
+      inFlight.set(key, [accountId, region]); // ENABLING, or DISABLING (enabled once DISABLED)
+      return !refused;
+    }
+    try {
+      // Refused twice, once after slowing down, it is the limits on transitions rather than the rate.
+      await pacer.call('EnableRegion', () => client.send(new EnableRegionCommand(input)), { throttledAttempts: 2, stillWanted });
+      enabled++;
+      inFlight.set(key, [accountId, region]);
+      return true;
+    } catch (error) {
+      // Refused for the service's limits (or a transition that started since the read), or superseded: later.
+      if (isThrottling(error) || error instanceof NoLongerWanted || (error as { name?: string }).name === 'ConflictException') {
+        inFlight.set(key, [accountId, region]);
+        return false;
+      }
+      inFlight.delete(key);
+      fail(accountId, failure('EnableRegion', `Region ${region}`, target, error).message);
+      return true;
+    }
+  };
+
+  for (const key of progress.inFlight) inFlight.set(key.join('/'), key);
+  for (const key of progress.inFlight) {
+    if (Date.now() >= deadline) break;
+    if (!await visit(key)) refused = true;
+  }
+
+  let cursor = progress.cursor;
+  let limitSeen = progress.limitSeen;
+  for (const accountId of accounts.filter(id => cursor === undefined || id > cursor)) {
+    if (refused || Date.now() >= deadline) break;
+    let accepted = true;
+    for (const region of regions) {
+      if (inFlight.has(`${accountId}/${region}`)) continue;
+      if (!await visit([accountId, region])) {
+        accepted = false;
+        break;
+      }
+    }
+    if (!accepted) {
+      refused = true;
+      limitSeen = Math.max(limitSeen ?? 0, [...inFlight.values()].filter(([a]) => a !== accountId).length);
+      break;
+    }
+    cursor = accountId;
+  }
+  const scanned = accounts.length === 0 || cursor === accounts[accounts.length - 1];
+  return {
+    progress: { cursor, inFlight: [...inFlight.values()], enabled, failed, failures, limitSeen },
+    done: scanned && inFlight.size === 0,
+    waiting: refused || (scanned && inFlight.size > 0),
+  };
+}

@@ -1,0 +1,233 @@
+import { createHash } from 'crypto';
+import { declaredTypes } from './accounts';
+import { initialState, Responder } from './reconcile';
+import { deleteUnder, Generation, generationName, Store } from './store';
+import type {
+  BaselineDocument, BaselineStoreProperties, BooleanString, DeployWaitsForName,
+  OrganizationBaselineAttributes, OrganizationBaselineProperties, TargetSpec,
+} from '../../src/contract';
+import type { Invocation } from '../shared/clients';
+import { isFailedCreateId, Request, Result } from '../shared/custom-resource';
+import { log } from '../shared/log';
+import { Answer, isRollingBack, otherClaimant, stillDeclared } from '../shared/stack';
+import { executionArn, startWaiter, stopWaiter } from '../shared/waiter';
+
+/*
+ * The custom-resource requests of an OrganizationBaseline. A Create or an Update stores a new generation
+ * of the baseline, makes it the baseline's current one (which supersedes the one before: its execution is
+ * stopped, and stops itself at its next write anyway), and starts its execution, which answers
+ * CloudFormation once it has done what the deploy waits for. A rollback is a generation too, with the
+ * old values, and is answered at once. A Delete removes what the store holds for the baseline, and, with
+ * removeAlternateContactsOnDelete, first deletes its contacts in another generation.
+ */
+
+/** The ResourceProperties, parsed in one place. */
+interface BaselineRequest {
+  readonly baselineId: string;
+  readonly store: string;
+  readonly targets: TargetSpec;
+  readonly baseline: BaselineDocument;
+  readonly waitsFor: DeployWaitsForName;
+  readonly prune: boolean;
+  readonly removeOnDelete: boolean;
+  readonly coverNewAccounts: boolean;
+}
+
+function parseRequest(resourceProperties: object): BaselineRequest {
+  const properties = resourceProperties as Partial<Record<keyof OrganizationBaselineProperties, unknown>>;
+  const json = (name: keyof OrganizationBaselineProperties) => {
+    try {
+      return JSON.parse(String(properties[name]));
+    } catch {
+      throw new Error(`Resource property ${name} must be JSON`);
+    }
+  };
+  const flag = (name: keyof OrganizationBaselineProperties): boolean => {
+    const value = properties[name] as BooleanString | undefined;
+    if (value !== 'true' && value !== 'false') throw new Error(`${name} must be "true" or "false", got "${String(value)}"`);
+    return value === 'true';
+  };
+  const waitsFor = properties.DeployWaitsFor as DeployWaitsForName;
+  if (!['CONTACTS', 'EVERYTHING', 'NOTHING'].includes(waitsFor)) throw new Error(`DeployWaitsFor must be CONTACTS, EVERYTHING or NOTHING, got "${String(waitsFor)}"`);
+  for (const name of ['BaselineId', 'Store'] as const) {
+    if (typeof properties[name] !== 'string' || properties[name] === '') throw new Error(`Missing resource property ${name}`);
+  }
+  return {
+    baselineId: String(properties.BaselineId),
+    store: String(properties.Store),
+    targets: json('Targets'),
+    baseline: json('Baseline'),
+    waitsFor,
+    prune: flag('PruneUndeclared'),
+    removeOnDelete: flag('RemoveOnDelete'),
+    coverNewAccounts: flag('CoverNewAccounts'),
+  };
+}
+
+/**
+ * The physical id names the targets and what is declared for them (contact types, Regions…), not the
+ * values: a renamed construct keeps it, so a Delete can tell, and two baselines of the same targets
+ * that declare different settings do not take each other for a rename.
+ */
+function physicalId(ownAccount: string, request: BaselineRequest): string {
+  const { alternateContacts, overrides, enabledRegions, primaryContact } = request.baseline;
+  const types = new Set([...Object.keys(alternateContacts), ...Object.values(overrides).flatMap(o => Object.keys(o.alternateContacts ?? {}))]);
+  const declared = {
+    targets: request.targets,
+    types: [...types].sort(),
+    regions: [...enabledRegions].sort(),
+    primaryContact: primaryContact !== undefined || Object.values(overrides).some(o => o.primaryContact),
+    names: Object.keys(overrides).filter(id => overrides[id].accountName !== undefined).sort(),
+  };
+  const digest = createHash('sha256').update(JSON.stringify(declared)).digest('hex').slice(0, 16);
+  return `${ownAccount}/organization-baseline/${digest}`;
+}
+
+function responder(event: Request, physicalResourceId: string): Responder {
+  return {
+    ResponseURL: event.ResponseURL,
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+    PhysicalResourceId: physicalResourceId,
+  };
+}
+
+export async function onRequest(event: Request, invocation: Invocation, functionArn: string): Promise<Result | undefined> {
+  const request = parseRequest(event.ResourceProperties);
+  const store = new Store(invocation, request.store, request.baselineId);
+  const rollback = await isRollingBack(invocation, event.StackId);
+  const fields = { requestType: event.RequestType, setting: 'organization baseline', accountId: invocation.ownAccount };
+  if (event.RequestType === 'Delete') return onDelete(event, request, store, invocation, functionArn, rollback.known ? rollback.value : undefined);
+
+  // A rollback restores the old values in a generation of its own, but is not waited for: a rollback
+  // that times out would leave the stack in UPDATE_ROLLBACK_FAILED.
+  const rollingBack = rollback.known && rollback.value;
+  const physicalResourceId = physicalId(invocation.ownAccount, request);
+  const waitsFor: DeployWaitsForName = rollingBack ? 'NOTHING' : request.waitsFor;
+  const generation = await start(event, store, invocation, functionArn, {
+    targets: request.targets,
+    baseline: request.baseline,
+    waitsFor,
+    prune: request.prune,
+    coverNewAccounts: request.coverNewAccounts,
+    action: 'apply',
+    physicalResourceId,
+  }, waitsFor === 'NOTHING' ? undefined : responder(event, physicalResourceId), request.baselineId);
+  log({ ...fields, outcome: `generation ${generation.generation} started${rollingBack ? ' (rollback: not waited for)' : `, the deploy waits for ${waitsFor.toLowerCase()}`}` });
+  if (waitsFor !== 'NOTHING') return undefined;
+  const data: OrganizationBaselineAttributes = { ExecutionArn: generation.executionArn, Generation: generation.generation, ContactsConverged: 'false' };
+  return { PhysicalResourceId: physicalResourceId, Data: { ...data } };
+}
+
+/**
+ * Stores a generation, makes it current and starts its execution. The same request, retried by Lambda,
+ * finds its generation current and starts (that is, joins) the same execution.
+ */
+async function start(
+  event: Request, store: Store, invocation: Invocation, functionArn: string,
+  declaration: Omit<Generation, 'generation' | 'createdAt' | 'previous'>, respond: Responder | undefined, baselineId: string,
+): Promise<{ generation: string; executionArn: string }> {
+  const before = await store.current();
+  const retried = before?.requestId === event.RequestId;
+  const generation = retried ? before!.generation : generationName(Date.now(), event.RequestId);
+  const previous = retried ? (await store.generation(generation))?.previous : before?.removed ? undefined : before?.generation;
+  const name = `${baselineId}-${generation}`;
+  const arn = executionArn(invocation, name);
+  await store.putGeneration({ ...declaration, generation, createdAt: Date.now(), previous });
+  await store.setCurrent({ generation, executionArn: arn, requestId: event.RequestId });
+  if (before?.executionArn && before.generation !== generation) await stopWaiter(invocation, before.executionArn, `superseded by generation ${generation}`);
+  await startWaiter(invocation, name, initialState({
+    functionArn, executionArn: arn, store: store.bucketName, baselineId, generation, respond, previous,
+  }));
+  return { generation, executionArn: arn };
+}
+
+async function onDelete(
+  event: Request & { RequestType: 'Delete' }, request: BaselineRequest, store: Store, invocation: Invocation, functionArn: string,
+  rollingBack: boolean | undefined,
+): Promise<Result | undefined> {
+  const response = { PhysicalResourceId: event.PhysicalResourceId };
+  const fields = { requestType: 'Delete', setting: 'organization baseline', accountId: invocation.ownAccount };
+  // Replaced by a change of targets (its logical id lives on, with a new physical id): the same
+  // BaselineId goes on, nothing to do. Renamed (another logical id has its physical id): a new
+  // BaselineId goes on, this one's stored data goes.
+  const declared: Answer<boolean> = isFailedCreateId(event.PhysicalResourceId)
+    ? { known: true, value: false }
+    : await stillDeclared(invocation, event);
+  const renamed: Answer<string | undefined> = declared.known && declared.value
+    ? await otherClaimant(invocation, event)
+    : { known: true, value: undefined };
+  if (declared.known && declared.value && renamed.known && !renamed.value && rollingBack) {
+    return restorePrevious(event, request, store, invocation, functionArn);
+  }
+  if (!declared.known || !renamed.known || (declared.value && !renamed.value)) {
+    const why = !declared.known ? declared.why : !renamed.known ? renamed.why : 'the baseline is still declared';
+    log({ ...fields, outcome: `left as it is: ${why}` });
+    return response;
+  }
+  if (renamed.value) {
+    await removeStored(store, invocation);
+    log({ ...fields, outcome: `renamed (now ${renamed.value}): settings left in place; this name's stored generations are deleted` });
+    return response;
+  }
+  // Not when undoing a failed deploy (the contacts may have been there before), nor when that cannot be told.
+  if (request.removeOnDelete && rollingBack === false && !isFailedCreateId(event.PhysicalResourceId)) {
+    const types = new Set([...Object.keys(request.baseline.alternateContacts),
+      ...Object.keys(request.baseline.overrides).flatMap(id => declaredTypes(id, request.baseline))]);
+    if (types.size > 0) {
+      const generation = await start(event, store, invocation, functionArn, {
+        targets: request.targets, baseline: request.baseline, waitsFor: 'EVERYTHING', prune: false, coverNewAccounts: false, action: 'remove',
+      }, responder(event, event.PhysicalResourceId), request.baselineId);
+      log({ ...fields, outcome: `removing the alternate contacts: generation ${generation.generation}` });
+      return undefined;
+    }
+  }
+  await removeStored(store, invocation);
+  log({ ...fields, outcome: 'settings left in place; the stored generations are deleted' });
+  return response;
+}
+
+/**
+ * A rollback undoes an update that had replaced the resource (its physical id changed with what it
+ * declares): CloudFormation goes back to the old resource without a request, and deletes the new one.
+ * If the generation being deleted is the current one, the one it superseded is made current again, in
+ * a new generation (not waited for), so that the accounts get the old values back.
+ */
+async function restorePrevious(
+  event: Request & { RequestType: 'Delete' }, request: BaselineRequest, store: Store, invocation: Invocation, functionArn: string,
+): Promise<Result> {
+  const response = { PhysicalResourceId: event.PhysicalResourceId };
+  const fields = { requestType: 'Delete', setting: 'organization baseline', accountId: invocation.ownAccount };
+  const current = await store.current();
+  const failed = current && !current.removed ? await store.generation(current.generation) : undefined;
+  const previous = failed?.physicalResourceId === event.PhysicalResourceId && failed.previous ? await store.generation(failed.previous) : undefined;
+  if (!previous) {
+    log({ ...fields, outcome: 'left as it is: the rolled-back generation is not the current one' });
+    return response;
+  }
+  const { generation: _generation, createdAt: _createdAt, previous: _previous, ...declaration } = previous;
+  const restored = await start(event, store, invocation, functionArn, { ...declaration, waitsFor: 'NOTHING' }, undefined, request.baselineId);
+  log({ ...fields, outcome: `rollback: generation ${previous.generation}'s values restored as generation ${restored.generation}` });
+  return response;
+}
+
+/** Deletes what the store holds for the baseline, and stops its execution. */
+async function removeStored(store: Store, invocation: Invocation): Promise<void> {
+  const current = await store.current();
+  await store.removeAll();
+  if (current?.executionArn) await stopWaiter(invocation, current.executionArn, 'the baseline was removed');
+}
+
+/**
+ * The stack's store: nothing to do on Create and Update; a Delete (the stack's deletion, after every
+ * baseline's) empties it, so that CloudFormation can delete the bucket.
+ */
+export async function onStoreRequest(event: Request, invocation: Invocation): Promise<Result> {
+  const { Store: bucket } = event.ResourceProperties as unknown as BaselineStoreProperties;
+  if (event.RequestType === 'Delete') {
+    await deleteUnder(invocation, bucket, 'baselines/');
+    log({ requestType: 'Delete', setting: 'organization baseline store', outcome: 'emptied' });
+  }
+  return { PhysicalResourceId: `${invocation.ownAccount}/organization-baseline-store/${bucket}` };
+}

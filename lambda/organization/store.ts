@@ -1,0 +1,208 @@
+import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { BaselineDocument, DeployWaitsForName, TargetSpec } from '../../src/contract';
+import type { Invocation } from '../shared/clients';
+import { errorName } from '../shared/errors';
+
+/*
+ * Where an organization baseline's generations are kept: an S3 bucket of the stack (encrypted at rest),
+ * under baselines/<BaselineId>/. The reconciler's executions, the rules and the logs carry a baseline's
+ * id and generation, never its values: a step reads them from here.
+ *
+ *   current.json                 which generation is the baseline's now (or that it was removed)
+ *   generations/<g>.json          what generation g declares (the values), its targets and options
+ *   writing/<g>/<execution>@<t>   a step of generation g may write until t (epoch ms): deleted when it ends
+ *   runs/<execution>/run.json     the accounts a run resolved its targets to, and what was applied before it
+ *   applied.json                  what may have been written: by the last converged generation, and by
+ *                                 every run started since (for pruneUndeclared)
+ */
+
+/** What a generation declares. */
+export interface Generation {
+  readonly generation: string;
+  /** Epoch ms. */
+  readonly createdAt: number;
+  readonly targets: TargetSpec;
+  readonly baseline: BaselineDocument;
+  readonly waitsFor: DeployWaitsForName;
+  readonly prune: boolean;
+  /** Whether accounts that join its targets get it. */
+  readonly coverNewAccounts: boolean;
+  /** 'remove': the baseline was removed with removeAlternateContactsOnDelete; its contacts are deleted. */
+  readonly action: 'apply' | 'remove';
+  /** The custom resource's physical id when this generation was made. */
+  readonly physicalResourceId?: string;
+  /** The generation this one superseded. */
+  readonly previous?: string;
+}
+
+/** Which generation is the baseline's now. */
+export interface Current {
+  readonly generation: string;
+  readonly executionArn?: string;
+  /** The CloudFormation request that made it (a retried request joins its generation). */
+  readonly requestId?: string;
+  /** The baseline was removed from its stack: no execution may write for it any more. */
+  readonly removed?: boolean;
+}
+
+/** What a converged generation applied: the accounts and the contact types, for the next one to prune. */
+export interface Applied {
+  readonly generation: string;
+  readonly accounts: string[];
+  /** Contact types declared for every account (the baseline's)… */
+  readonly types: string[];
+  /** …and for the overridden accounts, their own. */
+  readonly overrideTypes: Record<string, string[]>;
+}
+
+/** What a run of a generation works from, fixed when it starts. */
+export interface Run {
+  /** The accounts its targets resolved to. */
+  readonly accounts: string[];
+  /** What may have been written before it: the accounts and types it prunes. */
+  readonly before?: Applied;
+}
+
+/**
+ * A generation's name: the time it was made (so that names sort by age) and the request that made it
+ * (so that the same request, retried, names the same generation).
+ */
+export function generationName(at: number, requestId: string): string {
+  return `${at.toString(36).padStart(9, '0')}-${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8)}`;
+}
+
+/** Generations are ordered by name. */
+export function isNewer(generation: string, than: string): boolean {
+  return generation > than;
+}
+
+/** Stored documents are read once per execution environment (they never change once written). */
+const cache = new Map<string, unknown>();
+
+function s3Client(invocation: Invocation): S3Client {
+  // Path-style addressing only where an endpoint override says so (the local services).
+  const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
+  return new S3Client({ ...invocation.config('s3'), forcePathStyle });
+}
+
+/** The ids of the baselines a store holds. */
+export async function baselinesIn(invocation: Invocation, bucket: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const page of paginateListObjectsV2({ client: s3Client(invocation) }, { Bucket: bucket, Prefix: 'baselines/', Delimiter: '/' })) {
+    for (const prefix of page.CommonPrefixes ?? []) {
+      const id = prefix.Prefix?.split('/')[1];
+      if (id) ids.push(id);
+    }
+  }
+  return ids;
+}
+
+/** Deletes everything under `prefix` in the bucket. */
+export async function deleteUnder(invocation: Invocation, bucket: string, prefix: string): Promise<void> {
+  const s3 = s3Client(invocation);
+  const keys: string[] = [];
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
+    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+  }
+  for (let i = 0; i < keys.length; i += 1000) {
+    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map(Key => ({ Key })) } }));
+  }
+}
+
+export class Store {
+  private readonly s3: S3Client;
+
+  constructor(private readonly invocation: Invocation, public readonly bucketName: string, private readonly baselineId: string) {
+    this.s3 = s3Client(invocation);
+  }
+
+  public async current(): Promise<Current | undefined> {
+    return this.get<Current>('current.json', false);
+  }
+
+  public async setCurrent(current: Current): Promise<void> {
+    await this.put('current.json', current);
+  }
+
+  public async generation(generation: string): Promise<Generation | undefined> {
+    return this.get<Generation>(`generations/${generation}.json`, true);
+  }
+
+  public async putGeneration(document: Generation): Promise<void> {
+    await this.put(`generations/${document.generation}.json`, document);
+  }
+
+  /** What a run (named after its first execution) resolved when it started. */
+  public async run(name: string): Promise<Run | undefined> {
+    return this.get<Run>(`runs/${name}/run.json`, true);
+  }
+
+  public async putRun(name: string, run: Run): Promise<void> {
+    await this.put(`runs/${name}/run.json`, run);
+  }
+
+  /**
+   * A step says that it may write until `until` (a lease, that lapses if the step's function dies), before
+   * it looks whether its generation is still the baseline's; it calls the function returned when it ends.
+   */
+  public async writing(generation: string, execution: string, until: number): Promise<() => Promise<void>> {
+    const key = this.prefix(`writing/${generation}/${execution}@${until}`);
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucketName, Key: key, Body: '', ServerSideEncryption: 'AES256' }));
+    return async () => {
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucketName, Key: key }));
+    };
+  }
+
+  /** Whether a step of another generation may still write (its lease is there and has not lapsed). */
+  public async othersWriting(generation: string): Promise<boolean> {
+    const prefix = this.prefix('writing/');
+    for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucketName, Prefix: prefix })) {
+      for (const { Key } of page.Contents ?? []) {
+        const [writer, lease] = Key!.slice(prefix.length).split('/');
+        if (writer !== generation && Number(lease.split('@').pop()) > Date.now()) return true;
+      }
+    }
+    return false;
+  }
+
+  public async applied(): Promise<Applied | undefined> {
+    return this.get<Applied>('applied.json', false);
+  }
+
+  public async putApplied(applied: Applied): Promise<void> {
+    await this.put('applied.json', applied);
+  }
+
+  /** Deletes everything stored for the baseline. */
+  public async removeAll(): Promise<void> {
+    await deleteUnder(this.invocation, this.bucketName, this.prefix(''));
+  }
+
+  private prefix(key: string): string {
+    return `baselines/${this.baselineId}/${key}`;
+  }
+
+  private async get<T>(key: string, immutable: boolean): Promise<T | undefined> {
+    const fullKey = `${this.bucketName}/${this.prefix(key)}`;
+    if (immutable && cache.has(fullKey)) return cache.get(fullKey) as T;
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucketName, Key: this.prefix(key) }));
+      const value = JSON.parse(await object.Body!.transformToString('utf8')) as T;
+      if (immutable) cache.set(fullKey, value);
+      return value;
+    } catch (error) {
+      if (errorName(error) === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
+  private async put(key: string, value: unknown): Promise<void> {
+    await this.s3.send(new PutObjectCommand({
+      Bucket: this.bucketName,
+      Key: this.prefix(key),
+      Body: JSON.stringify(value),
+      ContentType: 'application/json',
+      ServerSideEncryption: 'AES256',
+    }));
+  }
+}

@@ -1,0 +1,171 @@
+import { isThrottling } from './errors';
+import { sleep, timeScale } from './pacing';
+
+/*
+ * Pacing for the organization baseline's reconciler, which makes thousands of calls from one
+ * invocation: a token bucket per operation whose rate starts at the documented quota of the calling
+ * account, grows while calls succeed, and shrinks when the service throttles. The rates it has learned
+ * travel in the workflow's state from one step to the next.
+ *
+ * Why not the SDK's adaptive mode alone: its rate limiter is one per client, whatever the operation
+ * (PutAlternateContact's 5 per second would slow GetAlternateContact's 10), and it starts with no
+ * limit, so a fan-out over hundreds of accounts first meets a wall of throttling.
+ */
+
+export interface Quota {
+  /** Calls per second. */
+  readonly rate: number;
+  readonly burst: number;
+}
+
+/**
+ * The reference's quotas per calling account; PutAccountName and GetAccountInformation are not in its
+ * table and start at 1 per second (they grow if the service allows more).
+ */
+export const DOCUMENTED_QUOTAS: Record<string, Quota> = {
+  DeleteAlternateContact: { rate: 1, burst: 6 },
+  DisableRegion: { rate: 1, burst: 1 },
+  EnableRegion: { rate: 1, burst: 1 },
+  GetAccountInformation: { rate: 1, burst: 1 },
+  GetAlternateContact: { rate: 10, burst: 15 },
+  GetContactInformation: { rate: 10, burst: 15 },
+  GetRegionOptStatus: { rate: 5, burst: 5 },
+  PutAccountName: { rate: 1, burst: 1 },
+  PutAlternateContact: { rate: 5, burst: 8 },
+  PutContactInformation: { rate: 5, burst: 8 },
+};
+
+/** The rates a pacer has learned (calls per second, at real time), as they travel between steps. */
+export type PacerState = Record<string, number>;
+
+/** After a throttle, the rate is multiplied by this (at most once per second, a burst of throttles counting once). */
+const DECREASE = 0.85;
+/** After each second of calls without a throttle, the rate is multiplied by this. */
+const INCREASE = 1.02;
+/** The rate never falls below this share of the documented rate. */
+const FLOOR = 0.1;
+
+interface Bucket {
+  rate: number;
+  readonly burst: number;
+  tokens: number;
+  at: number;
+  /** Since when calls have gone through without a throttle. */
+  calmSince: number;
+  lastDecrease: number;
+}
+
+export interface CallOptions {
+  /**
+   * How many times a call is made while throttled before the refusal is thrown, for the caller to tell
+   * what it means (EnableRegion is refused the same way for its rate and for the transitions in progress).
+   * @default made again until the deadline
+   */
+  readonly throttledAttempts?: number;
+  /** Asked before each attempt (a write of a generation that a newer one has superseded is not made). */
+  readonly stillWanted?: () => Promise<boolean>;
+}
+
+/** The call was not made: `stillWanted` said no. */
+export class NoLongerWanted extends Error {
+  constructor(operation: string) {
+    super(`${operation} was not made: a newer generation of the baseline has superseded this one`);
+    this.name = 'NoLongerWanted';
+  }
+}
+
+/** Figures of what a pacer did, for logs and benchmarks. */
+export interface PacerStats {
+  calls: number;
+  throttled: number;
+}
+
+export class Pacer {
+  public readonly stats: PacerStats = { calls: 0, throttled: 0 };
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly scale = timeScale();
+
+  /**
+   * @param deadline epoch ms after which a throttled call is not tried again
+   * @param learned rates carried from an earlier step
+   */
+  constructor(private readonly deadline: number, learned: PacerState = {}, private readonly quotas: Record<string, Quota> = DOCUMENTED_QUOTAS) {
+    for (const [operation, rate] of Object.entries(learned)) this.bucket(operation).rate = rate;
+  }
+
+  /** The rates learned so far, to carry to the next step. */
+  public state(): PacerState {
+    return Object.fromEntries([...this.buckets].map(([operation, bucket]) => [operation, Math.round(bucket.rate * 1000) / 1000]));
+  }
+
+  /**
+   * Makes the call when the operation's bucket has a token; a throttled call slows the operation down
+   * and is made again, until the deadline or `throttledAttempts`. Other errors are thrown.
+   */
+  public async call<T>(operation: string, fn: () => Promise<T>, options: CallOptions = {}): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      await this.take(operation);
+      if (options.stillWanted && !await options.stillWanted()) throw new NoLongerWanted(operation);
+      this.stats.calls++;
+      try {
+        const result = await fn();
+        this.succeeded(operation);
+        return result;
+      } catch (error) {
+        if (!isThrottling(error)) throw error;
+        this.stats.throttled++;
+        this.throttled(operation);
+        if (Date.now() >= this.deadline || attempt >= (options.throttledAttempts ?? Infinity)) throw error;
+      }
+    }
+  }
+
+  private bucket(operation: string): Bucket {
+    let bucket = this.buckets.get(operation);
+    if (!bucket) {
+      const quota = this.quotas[operation] ?? { rate: 1, burst: 1 };
+      const now = Date.now();
+      bucket = { rate: quota.rate, burst: quota.burst, tokens: quota.burst, at: now, calmSince: now, lastDecrease: 0 };
+      this.buckets.set(operation, bucket);
+    }
+    return bucket;
+  }
+
+  /** Waits until the operation's bucket has a token, and takes it. */
+  private async take(operation: string): Promise<void> {
+    const bucket = this.bucket(operation);
+    for (;;) {
+      const now = Date.now();
+      const rate = bucket.rate * this.scale; // calls per real second
+      bucket.tokens = Math.min(bucket.burst, bucket.tokens + ((now - bucket.at) / 1000) * rate);
+      bucket.at = now;
+      if (bucket.tokens >= 1) {
+        bucket.tokens -= 1;
+        return;
+      }
+      await sleep(((1 - bucket.tokens) / rate) * 1000);
+    }
+  }
+
+  private succeeded(operation: string): void {
+    const bucket = this.bucket(operation);
+    const now = Date.now();
+    if (((now - bucket.calmSince) / 1000) * this.scale >= 1) {
+      bucket.rate *= INCREASE;
+      bucket.calmSince = now;
+    }
+  }
+
+  private throttled(operation: string): void {
+    const bucket = this.bucket(operation);
+    const now = Date.now();
+    const quota = this.quotas[operation] ?? { rate: 1, burst: 1 };
+    if (((now - bucket.lastDecrease) / 1000) * this.scale >= 1) {
+      bucket.rate = Math.max(quota.rate * FLOOR, bucket.rate * DECREASE);
+      bucket.lastDecrease = now;
+    }
+    // The service's bucket is empty: so is this one, and calm starts again.
+    bucket.tokens = 0;
+    bucket.calmSince = now;
+  }
+}
