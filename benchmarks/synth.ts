@@ -13,10 +13,12 @@ import { App, Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsCustomResource, AwsCustomResourcePolicy, AwsSdkCall, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { machine, quick, summarize, Section, table } from './stats';
+import { COMPANY, CONTACTS as EXAMPLE_CONTACTS } from '../examples/example-org';
 import { AccountBaseline } from '../src/account-baseline';
 import { AlternateContact, AlternateContactType } from '../src/alternate-contact';
 import { OrganizationBaseline } from '../src/organization-baseline';
 import { PrimaryContact } from '../src/primary-contact';
+import { renderPrimaryContact } from '../src/private/contacts';
 import { RegionOptIn } from '../src/region-opt-in';
 
 const SIZES = quick() ? [10, 400] : [10, 100, 400];
@@ -31,21 +33,11 @@ const RESOURCE_LIMIT = 500;
 /** The CDK's own check of CloudFormation's 500 resources; 0 turns it off. */
 const RESOURCE_LIMIT_CONTEXT = '@aws-cdk/core:stackResourceLimit';
 
+/** The example organization's contacts (examples/example-org.ts), by the construct's contact type. */
 const CONTACTS: Record<AlternateContactType, { name: string; title: string; emailAddress: string; phoneNumber: string }> = {
-  [AlternateContactType.BILLING]: { name: 'Finance Operations', title: 'Accounts Payable', emailAddress: 'aws-billing@example.com', phoneNumber: '+1 206-555-0101' },
-  [AlternateContactType.OPERATIONS]: { name: 'Cloud Platform On-Call', title: 'Platform Operations', emailAddress: 'aws-ops@example.com', phoneNumber: '+1 206-555-0102' },
-  [AlternateContactType.SECURITY]: { name: 'Security Operations Center', title: 'SOC', emailAddress: 'aws-security@example.com', phoneNumber: '+1 206-555-0103' },
-};
-const PRIMARY = {
-  fullName: 'Cloud Platform Team',
-  companyName: 'Example Corp',
-  addressLine1: '410 Terry Ave N',
-  city: 'Seattle',
-  stateOrRegion: 'WA',
-  postalCode: '98109',
-  countryCode: 'US',
-  phoneNumber: '+1 206-555-0100',
-  websiteUrl: 'https://example.com',
+  [AlternateContactType.BILLING]: EXAMPLE_CONTACTS.billing,
+  [AlternateContactType.OPERATIONS]: EXAMPLE_CONTACTS.operations,
+  [AlternateContactType.SECURITY]: EXAMPLE_CONTACTS.security,
 };
 
 /** One declared setting; both sides declare exactly the same list. */
@@ -71,7 +63,7 @@ function declareWithLibrary(stack: Stack, list: Setting[]): void {
     if (s.kind === 'alternate') {
       new AlternateContact(stack, s.id, { accountId: s.accountId, type: s.type, ...CONTACTS[s.type] });
     } else {
-      new PrimaryContact(stack, s.id, { accountId: s.accountId, ...PRIMARY });
+      new PrimaryContact(stack, s.id, { accountId: s.accountId, ...COMPANY });
     }
   }
 }
@@ -112,17 +104,7 @@ function declareWithAwsCustomResource(stack: Stack, list: Setting[], role?: iam.
         action: 'PutContactInformation',
         parameters: {
           AccountId: s.accountId,
-          ContactInformation: {
-            FullName: PRIMARY.fullName,
-            CompanyName: PRIMARY.companyName,
-            AddressLine1: PRIMARY.addressLine1,
-            City: PRIMARY.city,
-            StateOrRegion: PRIMARY.stateOrRegion,
-            PostalCode: PRIMARY.postalCode,
-            CountryCode: PRIMARY.countryCode,
-            PhoneNumber: PRIMARY.phoneNumber,
-            WebsiteUrl: PRIMARY.websiteUrl,
-          },
+          ContactInformation: primaryParameters(),
         },
         physicalResourceId: PhysicalResourceId.of(`${s.accountId}/primary-contact`),
       };
@@ -308,7 +290,7 @@ const MAX_STATE_MACHINES = 2;
  */
 function declareOneOfEach(stack: Stack): void {
   new AlternateContact(stack, 'SecurityContact', { accountId: ONE_OF_EACH.contact, type: AlternateContactType.SECURITY, ...CONTACTS.SECURITY });
-  new PrimaryContact(stack, 'PrimaryContact', { accountId: ONE_OF_EACH.primary, ...PRIMARY });
+  new PrimaryContact(stack, 'PrimaryContact', { accountId: ONE_OF_EACH.primary, ...COMPANY });
   new RegionOptIn(stack, 'CapeTown', { accountId: ONE_OF_EACH.regions, regionName: 'af-south-1' });
   new RegionOptIn(stack, 'HongKong', { accountId: ONE_OF_EACH.regions, regionName: 'ap-east-1', pollInterval: Duration.minutes(1) });
   new AccountBaseline(stack, 'AccountBaseline', {
@@ -351,18 +333,8 @@ function alternateParameters(type: AlternateContactType): Record<string, string>
   return { AlternateContactType: type, Name: c.name, Title: c.title, EmailAddress: c.emailAddress, PhoneNumber: c.phoneNumber };
 }
 
-function primaryParameters(): Record<string, string> {
-  return {
-    FullName: PRIMARY.fullName,
-    CompanyName: PRIMARY.companyName,
-    AddressLine1: PRIMARY.addressLine1,
-    City: PRIMARY.city,
-    StateOrRegion: PRIMARY.stateOrRegion,
-    PostalCode: PRIMARY.postalCode,
-    CountryCode: PRIMARY.countryCode,
-    PhoneNumber: PRIMARY.phoneNumber,
-    WebsiteUrl: PRIMARY.websiteUrl,
-  };
+function primaryParameters(): Record<string, string | undefined> {
+  return { ...renderPrimaryContact(COMPANY) };
 }
 
 /** The stack's Lambda functions by what they are for: their descriptions (or handlers), counted. */
