@@ -51,6 +51,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-sfn@^3.1164.0',
     `@aws-sdk/client-s3@${SDK_VERSION}`,
     `@aws-sdk/client-eventbridge@${SDK_VERSION}`,
+    `@aws-sdk/client-sts@${SDK_VERSION}`,
     '@smithy/core',
     '@smithy/node-http-handler',
     '@smithy/types',
@@ -63,16 +64,23 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'esbuild',
     // Runs the synthesized state machines in tests (declares Node 22; jest's setup makes it run on Node 20).
     'aws-local-stepfunctions@3.0.0',
+    // The command-line tool's (bundled into it).
+    'commander@^14',
+    'cli-table3@^0.6',
+    'cli-progress@^3',
+    '@types/cli-progress',
   ],
 
-  eslintOptions: { dirs: ['src'], devdirs: ['lambda', 'local', 'test', 'examples', 'benchmarks'] },
-  tsconfigDev: { include: ['../lambda/**/*.ts', '../local/**/*.ts', '../examples/**/*.ts', '../benchmarks/**/*.ts'] },
+  eslintOptions: { dirs: ['src'], devdirs: ['lambda', 'cli', 'local', 'test', 'examples', 'benchmarks'] },
+  tsconfigDev: { include: ['../lambda/**/*.ts', '../cli/**/*.ts', '../local/**/*.ts', '../examples/**/*.ts', '../benchmarks/**/*.ts'] },
   jestOptions: {
     // .ci/run reads the results file to print its summary line.
     extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
     jestConfig: {
       testPathIgnorePatterns: ['/node_modules/', '\\.snapshot/', '/cdk\\.out/'],
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+      // The source that `cdk-account-management import` writes imports the package by its name.
+      moduleNameMapper: { '^cdk-account-management$': '<rootDir>/src/index.ts' },
     },
   },
   gitignore: ['/cdk.out', '**/*.snapshot/asset.*', '/test/**/cdk.integ.out.*', '/examples/cdk.out'],
@@ -97,9 +105,21 @@ for (const entrypoint of ['lambda/settings/index.ts', 'lambda/region/index.ts', 
   });
 }
 
+// The command-line tool (plan, drift, import) is one bundle too, shipped as the package's bin: it needs
+// no dependency installed.
+project.bundler.addBundle('cli/index.ts', {
+  platform: 'node',
+  target: 'node20',
+  externals: [],
+  minify: true,
+  banner: '#!/usr/bin/env node',
+  executable: true,
+});
+project.addBins({ 'cdk-account-management': 'assets/cli/index/index.js' });
+
 // The handlers, the local services, the example app and the benchmarks are type-checked (and linted) as their own
 // projects: they are not part of the jsii build.
-for (const dir of ['lambda', 'local', 'examples', 'benchmarks']) {
+for (const dir of ['lambda', 'cli', 'local', 'examples', 'benchmarks']) {
   new JsonFile(project, `${dir}/tsconfig.json`, {
     obj: {
       extends: '../tsconfig.json',
@@ -114,6 +134,7 @@ for (const dir of ['lambda', 'local', 'examples', 'benchmarks']) {
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 // ts-jest runs with isolatedModules (no type check): check the handlers and the tests here.
 project.testTask.exec('tsc --noEmit -p lambda/tsconfig.json');
+project.testTask.exec('tsc --noEmit -p cli/tsconfig.json');
 project.testTask.exec('tsc --noEmit -p test/tsconfig.json');
 project.testTask.exec('integ-runner --directory test --language typescript --app "ts-node -P test/tsconfig.json {filePath}" --parallel-regions us-east-1');
 project.addTask('integ:update', {
@@ -127,7 +148,7 @@ project.addTask('integ:update', {
 // The README's and the API docs' examples must compile (rosetta/default.ts-fixture wraps them in a Stack).
 project.postCompileTask.exec('jsii-rosetta extract --compile --fail --strict');
 project.gitignore.addPatterns('.jsii.tabl.json');
-project.npmignore?.addPatterns('/rosetta/', '/examples/', '/benchmarks/', '/docs/', '/lambda/', '/local/', '/.ci/');
+project.npmignore?.addPatterns('/rosetta/', '/examples/', '/benchmarks/', '/docs/', '/lambda/', '/cli/', '/local/', '/.ci/');
 
 // Only the JavaScript package is built on these machines; package-all stays for a release machine.
 project.packageTask.reset();

@@ -515,8 +515,7 @@ export async function organizationScaleBenchmark(): Promise<Section> {
       + '(where a step is followed by a Wait of 0 s, or of a few seconds while a superseded generation may still write). '
       + `S per row: ${scales.join(', ')}. `
       + 'The simulation runs every function, state machine and service in this one Node.js process, at 1.5-2.5 ms of CPU per Account '
-      + 'Management call (SigV4, the SDK\'s middleware, and a new TCP connection per request: the local server\'s keep-alive timeout of 1 s '
-      + 'makes Node.js\'s agents drop every socket once used), so S is chosen per row to '
+      + 'Management call (SigV4, the SDK\'s middleware, the local services\' own work), so S is chosen per row to '
       + 'keep it below one core: "CPU" is this process\'s CPU time over the wall time (share of one core, other threads included) and '
       + `the event loop's mean (p99) delay; from ${100 * CPU_BOUND} % the simulation may set the pace, and the ratio says "CPU-bound": `
       + 'the library would be at least that fast. Each call\'s local latency (a few ms) counts S times at real time too, which the Region '

@@ -2,10 +2,10 @@
  * Runs the benchmarks, prints their tables and writes them to docs/PERFORMANCE.md.
  *
  *   npx projen bench                                  every benchmark; writes docs/PERFORMANCE.md
- *   npx projen bench deploy-at-once region            only these (printed, nothing written)
+ *   npx projen bench deploy-at-once region            only these: printed, and their sections of docs/PERFORMANCE.md replaced
  *   BENCH_QUICK=1 npx projen bench                    small sizes and few runs, to check that they work (nothing written)
  *
- * Benchmarks: synth, cold-start, deploy-at-once, region, organization.
+ * Benchmarks: synth, cold-start, deploy-at-once, region, organization, plan.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -13,6 +13,7 @@ import * as path from 'path';
 import { coldStartBenchmark } from './cold-start';
 import { deployAtOnceBenchmark } from './deploy-at-once';
 import { organizationScaleBenchmark } from './organization-scale';
+import { planBenchmark } from './plan';
 import { regionWaiterBenchmark } from './region-waiter';
 import { quick, Section } from './stats';
 import { synthBenchmark } from './synth';
@@ -44,7 +45,7 @@ const WHERE_IT_LOSES = `## Where this library loses
   smallest at every size, and it is the only one whose IAM policies stay within IAM's limits while
   still naming the accounts and contact types.
 - **Region opt-ins across an organization.** The reconciler sees a Region transition end only at its next
-  step, a minute after the last, and learns the in-progress limits only from refusals, so enabling Regions
+  step, 20 seconds after the last, and learns the in-progress limits only from refusals, so enabling Regions
   in many accounts takes longer than the limits alone would need (the organization table shows how much).
 - **Settings per stack.** Like AwsCustomResource, the single-setting constructs cost one resource
   per setting, so a stack tops out near 490 settings; OrganizationBaseline is the way past it.
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
     ['deploy-at-once', deployAtOnceBenchmark],
     ['region', regionWaiterBenchmark],
     ['organization', organizationScaleBenchmark],
+    ['plan', planBenchmark],
   ];
   const unknown = only.filter(name => !benchmarks.some(([known]) => known === name));
   if (unknown.length > 0) throw new Error(`Unknown benchmark ${unknown.join(', ')}; the benchmarks are ${benchmarks.map(([name]) => name).join(', ')}`);
@@ -74,16 +76,31 @@ async function main(): Promise<void> {
   const doc = [
     '# Performance',
     '',
-    `Measured by \`npx projen bench\` on ${new Date().toISOString().slice(0, 10)}, on ${machine}. Every figure comes from that one run.`,
+    `Measured by \`npx projen bench\` on ${new Date().toISOString().slice(0, 10)}, on ${machine}; \`npx projen bench <name>\` measures one section again, `
+      + 'and each section\'s method names the machine\'s load when it was measured.',
     '',
     ...sections.flatMap(s => [`## ${s.title}`, '', s.method, '', s.body, '']),
     WHERE_IT_LOSES,
   ].join('\n');
-  if (only.length === 0 && !quick()) {
-    fs.mkdirSync(path.join(__dirname, '..', 'docs'), { recursive: true });
-    fs.writeFileSync(path.join(__dirname, '..', 'docs', 'PERFORMANCE.md'), doc);
+  if (quick()) return;
+  const file = path.join(__dirname, '..', 'docs', 'PERFORMANCE.md');
+  if (only.length === 0 || !fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, doc);
     console.log('Written to docs/PERFORMANCE.md');
+  } else {
+    fs.writeFileSync(file, sections.reduce(withSection, fs.readFileSync(file, 'utf8')));
+    console.log(`Sections of docs/PERFORMANCE.md replaced: ${sections.map(s => s.title).join('; ')}`);
   }
+}
+
+/** The document with `section` in place of its namesake (or before "Where this library loses" if it is new). */
+function withSection(doc: string, section: Section): string {
+  const text = `## ${section.title}\n\n${section.method}\n\n${section.body}\n\n`;
+  const start = doc.indexOf(`## ${section.title}\n`);
+  if (start < 0) return doc.replace('## Where this library loses', `${text}## Where this library loses`);
+  const end = doc.indexOf('\n## ', start + 1);
+  return `${doc.slice(0, start)}${text}${doc.slice(end + 1)}`;
 }
 
 main().catch(error => {

@@ -6,6 +6,7 @@
  *
  *   npx projen demo
  */
+import { mask } from '../cli/mask';
 import { LocalAws, LocalCloudFormation, scaledQuotas } from '../local';
 import { DATA_OU, DATA_PLATFORM, exampleStack, MANAGEMENT, PROD, STAGING, WORKLOAD_ACCOUNTS, WORKLOADS_OU } from './example-org';
 
@@ -29,15 +30,6 @@ export interface DemoResult {
   readonly steps: Array<{ readonly title: string; readonly status: string; readonly writes: number; readonly changed: number }>;
   /** Every setting of every account at the end: account → setting → what it holds (masked). */
   readonly final: Record<string, Record<string, string>>;
-}
-
-/** A value as the demo shows it: the first letter of each word, the domain of an e-mail, the last digits of a phone. */
-export function mask(value: string | undefined): string {
-  if (value === undefined) return '—';
-  const email = /^([^@]*)@(.*)$/.exec(value);
-  if (email) return `${email[1].charAt(0)}${'*'.repeat(Math.max(0, email[1].length - 1))}@${email[2]}`;
-  if (/^[+\d\s()-]+$/.test(value)) return value.replace(/\d(?=(?:\D*\d){2})/g, '*');
-  return value.split(' ').map(word => `${word.charAt(0)}${'*'.repeat(Math.max(0, word.length - 1))}`).join(' ');
 }
 
 /** What each account holds, setting by setting, masked. */

@@ -170,13 +170,14 @@ export class AccountService {
         const region = this.region(account, body);
         return { RegionName: region.name, RegionOptStatus: region.state.status };
       }
-      case 'ListRegions':
-        return {
-          Regions: [...account.regions.entries()].map(([name, state]) => {
-            this.settle(state);
-            return { RegionName: name, RegionOptStatus: state.status };
-          }),
-        };
+      case 'ListRegions': {
+        const statuses = Array.isArray(body.RegionOptStatusContains) ? body.RegionOptStatusContains as string[] : undefined;
+        const regions = [...account.regions.entries()].map(([name, state]) => {
+          this.settle(state);
+          return { RegionName: name, RegionOptStatus: state.status };
+        });
+        return { Regions: regions.filter(r => !statuses || statuses.includes(r.RegionOptStatus)) };
+      }
       case 'EnableRegion':
       case 'DisableRegion':
         this.transition(account, body, operation === 'EnableRegion');

@@ -2,7 +2,7 @@ import { ApiError } from './common';
 
 /*
  * The read side of AWS CloudFormation that the handlers call on their own stack (awsQuery:
- * DescribeStacks, DescribeStackResource, ListStackResources), over the stacks that the local deployment
+ * DescribeStacks, DescribeStackResource, ListStackResources) and the plan tool reads (GetTemplate), over the stacks that the local deployment
  * engine (deployment.ts) runs, and the pre-signed URLs to which custom resources answer.
  */
 
@@ -21,6 +21,8 @@ export interface LocalStack {
   readonly stackName: string;
   status: string;
   readonly resources: Map<string, StackResource>;
+  /** The template of the last deploy that completed (or the one a rollback went back to). */
+  template: object;
 }
 
 /** What a custom resource answered. */
@@ -113,6 +115,8 @@ export class CloudFormationService {
         const next = start + 100 < resources.length ? `<NextToken>${start + 100}</NextToken>` : '';
         return this.wrap(action, `<StackResourceSummaries>${members}</StackResourceSummaries>${next}`);
       }
+      case 'GetTemplate':
+        return this.wrap(action, `<TemplateBody>${xml(JSON.stringify(stack.template))}</TemplateBody><StagesAvailable><member>Original</member></StagesAvailable>`);
       default:
         throw new ApiError(400, 'InvalidAction', `Unknown action ${action}`);
     }

@@ -205,11 +205,15 @@ class StackDeployment {
   public readonly record: LocalStack;
   /** The resources as last deployed. */
   public readonly deployed = new Map<string, Deployed>();
-  private template: Template = { Resources: {} };
   private events: StackEvent[] = [];
   private failures: Array<{ logicalId: string; reason: string }> = [];
   /** Requests in progress, by logical id: cancelling one stops the wait for it. */
   private readonly inFlight = new Map<string, { verb: string; cancel: () => void }>();
+
+  /** The template as last deployed (kept in the stack's record, where GetTemplate reads it). */
+  private get template(): Template {
+    return this.record.template as Template;
+  }
 
   constructor(private readonly services: LocalServices, stackName: string, private readonly account: string, private readonly region: string) {
     this.record = {
@@ -217,6 +221,7 @@ class StackDeployment {
       stackName,
       status: 'REVIEW_IN_PROGRESS',
       resources: new Map(),
+      template: { Resources: {} },
     };
     services.cloudFormation.stacks.set(this.record.stackId, this.record);
   }
@@ -273,7 +278,7 @@ class StackDeployment {
     const succeeded = await this.inOrder(ids, id => dependencies(next.Resources[id], next), run, () => failed);
 
     if (succeeded) {
-      this.template = next;
+      this.record.template = next;
       if (creating) {
         this.setStackStatus('CREATE_COMPLETE');
       } else {
@@ -358,7 +363,7 @@ class StackDeployment {
     for (const resource of replacements.filter(r => isCustom(r.type))) {
       await this.request(resource.logicalId, resource.definition, 'Delete', resource.properties, undefined, resource.physicalId).catch(() => undefined);
     }
-    this.template = old;
+    this.record.template = old;
     this.setStackStatus('UPDATE_ROLLBACK_COMPLETE');
   }
 

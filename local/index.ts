@@ -106,7 +106,7 @@ export class LocalAws {
    * Handlers keep their HTTP connections across invocations: call it before their first call.
    */
   public useForSdkClients(): void {
-    for (const service of ['ACCOUNT', 'CLOUDFORMATION', 'ORGANIZATIONS', 'SFN', 'S3', 'EVENTBRIDGE']) process.env[`AWS_ENDPOINT_URL_${service}`] = this.endpoint;
+    for (const service of ['ACCOUNT', 'CLOUDFORMATION', 'ORGANIZATIONS', 'SFN', 'S3', 'EVENTBRIDGE', 'STS']) process.env[`AWS_ENDPOINT_URL_${service}`] = this.endpoint;
     process.env.AWS_REGION = 'us-east-1';
     process.env.AWS_ACCESS_KEY_ID = 'AKIDLOCAL';
     process.env.AWS_SECRET_ACCESS_KEY = 'local';
@@ -256,6 +256,8 @@ export class LocalAws {
     } else if (typeof target === 'string' && target.startsWith(STEP_FUNCTIONS_TARGET_PREFIX)) {
       const operation = target.slice(STEP_FUNCTIONS_TARGET_PREFIX.length);
       this.serveJson('states', operation, raw, res, '1.0', body => this.stepFunctions.dispatch(operation, body));
+    } else if (service === 'sts') {
+      this.serveCallerIdentity(res);
     } else if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
       this.serveCloudFormation(raw, res);
     } else {
@@ -351,6 +353,15 @@ export class LocalAws {
       const payload = { __type: type, message: error.message, Message: error.message, ...members };
       respond(error instanceof OrganizationsApiError ? 400 : error.status, payload, type);
     }
+  }
+
+  /** STS GetCallerIdentity (awsQuery), the one STS call the tools make: the caller is the account the services act for. */
+  private serveCallerIdentity(res: http.ServerResponse): void {
+    const account = this.callerAccountId;
+    this.record({ operation: 'sts:GetCallerIdentity', status: 200 });
+    res.writeHead(200, { 'content-type': 'text/xml' }).end('<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+      + `<Arn>arn:aws:iam::${account}:user/local</Arn><UserId>AIDALOCAL</UserId><Account>${account}</Account>`
+      + '</GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>');
   }
 
   private serveCloudFormation(raw: string, res: http.ServerResponse): void {

@@ -3,7 +3,8 @@
  * examples that users copy synthesize.
  */
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { mask, runDemo } from '../examples/demo';
+import { mask } from '../cli/mask';
+import { runDemo } from '../examples/demo';
 import { COMPANY, CONTACTS, DATA_PLATFORM, MANAGEMENT, PROD } from '../examples/example-org';
 
 jest.setTimeout(120_000);

@@ -146,10 +146,10 @@ export class Store {
    * it looks whether its generation is still the baseline's; it calls the function returned when it ends.
    */
   public async writing(generation: string, execution: string, until: number): Promise<() => Promise<void>> {
-    const key = this.prefix(`writing/${generation}/${execution}@${until}`);
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucketName, Key: key, Body: '', ServerSideEncryption: 'AES256' }));
+    const key = `writing/${generation}/${execution}@${until}`;
+    await this.put(key, { until });
     return async () => {
-      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucketName, Key: key }));
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucketName, Key: this.prefix(key) }));
     };
   }
 
