@@ -26,10 +26,15 @@ interface Manifest {
   }>;
 }
 
+/** Whether `dir` holds a cloud assembly. */
+export function isAssembly(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'manifest.json'));
+}
+
 /** Every stack of the assembly in `dir`. */
 export function readAssembly(dir: string): AssemblyStack[] {
   const file = path.join(dir, 'manifest.json');
-  if (!fs.existsSync(file)) {
+  if (!isAssembly(dir)) {
     throw new Error(`${dir} is not a cloud assembly (no manifest.json): run \`cdk synth\` first, or name the assembly with --app`);
   }
   const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readAssembly, selectStacks } from './assembly';
+import { isAssembly, readAssembly, selectStacks } from './assembly';
 import { Aws, READ_PERMISSIONS } from './aws';
 import { accountsSource, organizationSource, readAccounts } from './import';
 import { mask } from './mask';
@@ -64,10 +64,13 @@ export function program(io: { out: (text: string) => void; err: (text: string) =
 
   shared(cli.command('drift')
     .description('What differs in each account from the deployed templates: what changed by hand since the last deploy (exit 0: none, 2: drift, 1: error)')
-    .option('--app <dir>', 'the cloud assembly whose stacks to check', 'cdk.out')
-    .option('--stack <name>', 'only this stack (repeat for more)', stacks, []))
+    .option('--app <dir>', 'the cloud assembly whose stacks to check (not needed with --stack)', 'cdk.out')
+    .option('--stack <name>', 'only this deployed stack (repeat for more)', stacks, []))
     .action(async (options: Output & { app: string; stack: string[] }) => {
-      const selected = selectStacks(readAssembly(options.app), options.stack);
+      // The deployed templates are all drift needs: with stack names, no assembly is read.
+      const selected = options.stack.length && !isAssembly(options.app)
+        ? options.stack.map(name => ({ stackName: name, displayName: name, template: {} }))
+        : selectStacks(readAssembly(options.app), options.stack);
       const changes = await plan(selected, new Aws(Date.now() + DEADLINE_MS), 'deployed', progressBar());
       report('drift', changes, options, io);
     });

@@ -250,6 +250,9 @@ describe('drift', () => {
     expect(drifted).toEqual([expect.objectContaining({ account: IN_OU[2], setting: 'primary contact', action: 'write' })]);
     const table = await run('drift', '--app', synth(changedApp));
     expect(table.out).toContain('drifted');
+    // Without an assembly, the stack's name is enough.
+    const byName = await run('drift', '--app', path.join(workDir, 'none'), '--stack', stack.stackName, '--json');
+    expect(planJson(byName.out).changes.filter((c: Json) => c.action !== 'unchanged')).toEqual(drifted);
   });
 });
 
