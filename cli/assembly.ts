@@ -14,6 +14,8 @@ export interface AssemblyStack {
   readonly displayName: string;
   /** The account of the stack's environment, if the app names one. */
   readonly account?: string;
+  /** The Region of the stack's environment, if the app names one. */
+  readonly region?: string;
   readonly template: Template;
 }
 
@@ -43,11 +45,12 @@ export function readAssembly(dir: string): AssemblyStack[] {
     if (artifact.type === 'cdk:cloud-assembly' && artifact.properties?.directoryName) {
       stacks.push(...readAssembly(path.join(dir, artifact.properties.directoryName)));
     } else if (artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile) {
-      const account = /^aws:\/\/(\d{12})\//.exec(artifact.environment ?? '')?.[1];
+      const [, account, region] = /^aws:\/\/(\d{12}|[^/]*)\/([a-z]{2}(?:-[a-z]+)+-\d)?/.exec(artifact.environment ?? '') ?? [];
       stacks.push({
         stackName: artifact.properties.stackName ?? id,
         displayName: artifact.displayName ?? id,
-        account,
+        account: /^\d{12}$/.test(account ?? '') ? account : undefined,
+        region,
         template: JSON.parse(fs.readFileSync(path.join(dir, artifact.properties.templateFile), 'utf8')) as Template,
       });
     }

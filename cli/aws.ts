@@ -70,10 +70,11 @@ export class Aws {
     return accounts;
   }
 
-  /** The template CloudFormation holds for a stack, or undefined when the stack does not exist. */
-  public async deployedTemplate(stackName: string): Promise<Template | undefined> {
+  /** The template CloudFormation holds for a stack (in `region`, or the tool's), or undefined when the stack does not exist. */
+  public async deployedTemplate(stackName: string, region?: string): Promise<Template | undefined> {
     try {
-      const answer = await new CloudFormationClient(this.config('cloudformation')).send(new GetTemplateCommand({ StackName: stackName }));
+      const client = new CloudFormationClient({ ...this.config('cloudformation'), ...(region ? { region } : {}) });
+      const answer = await client.send(new GetTemplateCommand({ StackName: stackName }));
       return JSON.parse(answer.TemplateBody ?? '{}') as Template;
     } catch (error) {
       if (errorName(error) === 'ValidationError' && /does not exist/.test(String((error as Error).message))) return undefined;

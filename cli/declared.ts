@@ -106,6 +106,11 @@ export function declarationsOf(stack: string, template: Template): Declarations 
   return { settings, baselines };
 }
 
+/** A primary contact with every field (the reconciler writes them all: one left out is cleared). */
+function everyField(primary: PrimaryContactFields): Record<string, string | undefined> {
+  return Object.fromEntries(PRIMARY_FIELDS.map(field => [field, primary[field]]));
+}
+
 function fieldsOf(at: string, properties: Record<string, unknown>, names: string[]): Record<string, string | undefined> {
   return Object.fromEntries(names.map(name => [name, properties[name] === undefined ? undefined : literal(at, properties, name)]));
 }
@@ -131,7 +136,7 @@ export function baselineSettings(baseline: DeclaredBaseline, accountId: string):
       value: { kind: 'contact', fields: { ...fields } },
       onRemove: baseline.removeOnDelete ? 'delete' : 'keep',
     })),
-    ...(primary ? [{ ...common, key: 'primary contact', value: { kind: 'contact', fields: { ...primary } }, onRemove: 'keep' } satisfies DeclaredSetting] : []),
+    ...(primary ? [{ ...common, key: 'primary contact', value: { kind: 'contact', fields: everyField(primary) }, onRemove: 'keep' } satisfies DeclaredSetting] : []),
     ...(override.accountName !== undefined
       ? [{ ...common, key: 'account name', value: { kind: 'name', name: override.accountName }, onRemove: 'keep' } satisfies DeclaredSetting]
       : []),

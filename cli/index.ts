@@ -6,7 +6,7 @@ import { isAssembly, readAssembly, selectStacks } from './assembly';
 import { Aws, READ_PERMISSIONS } from './aws';
 import { accountsSource, organizationSource, readAccounts } from './import';
 import { mask } from './mask';
-import { Action, Change, CHANGES, plan, Progress } from './plan';
+import { Action, CHANGES, Plan, plan, Progress } from './plan';
 
 /*
  * npx cdk-account-management plan | drift | import: what a deploy would change in the accounts, what
@@ -58,8 +58,7 @@ export function program(io: { out: (text: string) => void; err: (text: string) =
     .option('--stack <name>', 'only this stack (repeat for more)', stacks, []))
     .action(async (options: Output & { app: string; stack: string[] }) => {
       const selected = selectStacks(readAssembly(options.app), options.stack);
-      const changes = await plan(selected, new Aws(Date.now() + DEADLINE_MS), 'assembly', progressBar());
-      report('plan', changes, options, io);
+      report('plan', await plan(selected, new Aws(Date.now() + DEADLINE_MS), 'assembly', progressBar()), options, io);
     });
 
   shared(cli.command('drift')
@@ -71,8 +70,7 @@ export function program(io: { out: (text: string) => void; err: (text: string) =
       const selected = options.stack.length && !isAssembly(options.app)
         ? options.stack.map(name => ({ stackName: name, displayName: name, template: {} }))
         : selectStacks(readAssembly(options.app), options.stack);
-      const changes = await plan(selected, new Aws(Date.now() + DEADLINE_MS), 'deployed', progressBar());
-      report('drift', changes, options, io);
+      report('drift', await plan(selected, new Aws(Date.now() + DEADLINE_MS), 'deployed', progressBar()), options, io);
     });
 
   cli.command('import')
@@ -88,13 +86,19 @@ export function program(io: { out: (text: string) => void; err: (text: string) =
       const caller = await aws.caller();
       const env = { account: caller, region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1' };
       const scope = { organizationalUnitIds: options.ou };
-      const ids = options.accounts ?? await aws.resolve(options.ou.length ? { organizationalUnitIds: options.ou } : { allAccounts: true });
+      const ids = options.accounts
+        ? [...new Set(options.accounts)]
+        : await aws.resolve(options.ou.length ? { organizationalUnitIds: options.ou } : { allAccounts: true });
       const bar = progressBar();
       bar.start(ids.length);
       const accounts = await readAccounts(aws, ids, { names: options.names }, () => bar.tick()).finally(() => bar.stop());
+      if (!accounts.some(a => Object.keys(a.contacts).length || a.primaryContact || a.accountName !== undefined || a.enabledRegions.length)) {
+        throw new Error(`Nothing to import: the ${ids.length} account(s) hold no alternate contact, primary contact or opt-in Region`);
+      }
       const source = options.organization ? organizationSource(accounts, scope, env) : accountsSource(accounts, env);
       if (options.out) {
-        fs.writeFileSync(options.out, source);
+        // Readable by its owner only: it holds contact values.
+        fs.writeFileSync(options.out, source, { mode: 0o600 });
         io.err(`Wrote ${options.out}: the settings of ${accounts.length} account(s). It holds their contact values: keep it where your code is.\n`);
       } else {
         io.out(source);
@@ -111,8 +115,15 @@ function accountIds(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** Prints the changes (a table, or JSON) and sets the exit code. */
-function report(command: 'plan' | 'drift', changes: Change[], output: Output, io: Parameters<typeof program>[0]): void {
+/** How drift names what differs: nothing would be written by it. */
+const DRIFT_WORDS: Partial<Record<Action, string>> = {
+  write: 'drifted',
+  enable: 'drifted (declared enabled)',
+  disable: 'drifted (declared disabled)',
+};
+
+/** Prints the changes (a table, or JSON) and the warnings, and sets the exit code. */
+function report(command: 'plan' | 'drift', { changes, warnings }: Plan, output: Output, io: Parameters<typeof program>[0]): void {
   const show = (value: string | undefined) => (output.showValues ? value ?? '—' : mask(value));
   const shownOrAbsent = (value: string | undefined) => (value === undefined ? undefined : show(value));
   const counts: Partial<Record<Action, number>> = {};
@@ -123,9 +134,9 @@ function report(command: 'plan' | 'drift', changes: Change[], output: Output, io
       ...change,
       fields: change.fields?.map(f => ({ field: f.field, current: shownOrAbsent(f.current), declared: shownOrAbsent(f.declared) })),
     }));
-    io.out(`${JSON.stringify({ command, changes: shown, counts, valuesMasked: !output.showValues }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ command, changes: shown, counts, warnings, valuesMasked: !output.showValues }, null, 2)}\n`);
   } else {
-    const word = (action: Action) => (command === 'drift' && action === 'write' ? 'drifted' : WORDS[action]);
+    const word = (action: Action) => (command === 'drift' ? DRIFT_WORDS[action] : undefined) ?? WORDS[action];
     const table = new Table({ head: ['Account', 'Setting', command === 'drift' ? 'State' : 'Action', 'Detail'], wordWrap: true });
     for (const change of changes) {
       const detail = (change.fields ?? []).map(f => `${f.field}: ${show(f.current)} → ${show(f.declared)}`).join('\n');
@@ -134,6 +145,7 @@ function report(command: 'plan' | 'drift', changes: Change[], output: Output, io
     const summary = Object.entries(counts).map(([action, n]) => `${n} ${word(action as Action)}`).join(', ');
     io.out(`${table.toString()}\n${command === 'plan' ? 'Plan' : 'Drift'}: ${summary || 'no settings declared'}`
       + `${output.showValues ? '' : ' (values masked; --show-values shows them)'}\n`);
+    for (const warning of warnings) io.err(`Warning: ${warning}\n`);
   }
   io.exit(changed ? EXIT.CHANGES : EXIT.NO_CHANGES);
 }

@@ -1,11 +1,14 @@
 import type { AssemblyStack } from './assembly';
 import { Aws, Current } from './aws';
-import { baselineSettings, Declarations, declarationsOf, DeclaredSetting, SettingKey, SettingValue, Template } from './declared';
+import { baselineSettings, DeclaredBaseline, declarationsOf, DeclaredSetting, SettingKey, SettingValue, Template } from './declared';
+import { baselinePhysicalId } from '../lambda/organization/identity';
 
 /*
  * What a deploy would change (plan), or what has changed by hand since the last one (drift): every
- * setting declared, read in its account and compared; for a plan, also the settings the deployed
- * template declares and the new one no longer does, with what their removal does.
+ * setting declared, read in its account and compared; for a plan, also what the deploy removes: the
+ * resources of the deployed template that the new one no longer has (a renamed construct, which keeps
+ * its physical id, removes nothing), and what a baseline that stays no longer declares, each with
+ * what its handler does on removal.
  */
 
 export type Action =
@@ -14,7 +17,7 @@ export type Action =
   /** A Region transition toward what is declared is in progress. */
   | 'in progress'
   | 'write' | 'enable' | 'disable' | 'delete'
-  /** No longer declared, and removing the construct leaves it as it is. */
+  /** No longer declared, and its removal leaves it as it is. */
   | 'keep';
 
 /** Actions that change an account. */
@@ -30,12 +33,24 @@ export interface Change {
   readonly fields?: Array<{ readonly field: string; readonly current?: string; readonly declared?: string }>;
 }
 
+export interface Plan {
+  readonly changes: Change[];
+  /** What the comparison cannot show, or settings that two resources fight over. */
+  readonly warnings: string[];
+}
+
 /** A declared setting of a known account. */
 interface Wanted extends DeclaredSetting {
   readonly accountId: string;
 }
 
-/** Calls the tool reads with before it reads: for the progress it shows. */
+/** A baseline of a template, with its physical id and its settings in each targeted account. */
+interface Baseline extends DeclaredBaseline {
+  readonly physicalId: string;
+  readonly settings: Wanted[];
+}
+
+/** Reports progress as the tool reads. */
 export interface Progress {
   start(total: number): void;
   tick(): void;
@@ -46,29 +61,30 @@ export interface Progress {
  * The plan of `stacks` against the accounts (`against: 'assembly'`), or their drift from the deployed
  * templates (`against: 'deployed'`: the settings those declare, read again).
  */
-export async function plan(stacks: AssemblyStack[], aws: Aws, against: 'assembly' | 'deployed', progress?: Progress): Promise<Change[]> {
+export async function plan(stacks: AssemblyStack[], aws: Aws, against: 'assembly' | 'deployed', progress?: Progress): Promise<Plan> {
   const wanted: Wanted[] = [];
   const removed: Array<Wanted & { readonly action: Action }> = [];
+  const warnings: string[] = [];
+  const caller = await aws.caller();
   for (const stack of stacks) {
-    const own = stack.account ?? await aws.caller();
-    const deployed = await aws.deployedTemplate(stack.stackName);
-    if (against === 'deployed' && !deployed) throw new Error(`Stack ${stack.stackName} is not deployed: there is nothing to compare with`);
-    const declared = await settingsOf(stack.stackName, against === 'deployed' ? deployed! : stack.template, own, aws);
-    wanted.push(...declared.settings);
-    if (against === 'assembly' && deployed) {
-      const before = await settingsOf(stack.stackName, deployed, own, aws);
-      const still = new Set(declared.settings.map(keyOf));
-      const baselines = new Map(declared.baselines.map(b => [b.resource, b]));
-      for (const setting of before.settings.filter(s => !still.has(keyOf(s)))) {
-        // A baseline that stays prunes what it no longer declares only with pruneUndeclared; one removed deletes with removeAlternateContactsOnDelete.
-        const staying = baselines.get(setting.resource);
-        const onRemove = staying ? (staying.prune && setting.key.endsWith('alternate contact') ? 'delete' : 'keep') : setting.onRemove;
-        removed.push({ ...setting, action: onRemove });
-      }
+    const own = stack.account ?? caller;
+    let deployed: Template | undefined;
+    if (own !== caller) {
+      warnings.push(`Stack ${stack.stackName} deploys to account ${own}, not to the caller's ${caller}: its deployed template is not read, `
+        + `so ${against === 'deployed' ? 'its drift is not shown' : 'what removing its constructs would do is not shown'} (run with that account's credentials)`);
+      if (against === 'deployed') continue;
+    } else {
+      deployed = await aws.deployedTemplate(stack.stackName, stack.region);
+      if (against === 'deployed' && !deployed) throw new Error(`Stack ${stack.stackName} is not deployed: there is nothing to compare with`);
     }
+    const now = await settingsOf(stack.stackName, against === 'deployed' ? deployed! : stack.template, own, aws);
+    wanted.push(...now.singles, ...now.baselines.flatMap(b => b.settings));
+    if (against === 'assembly' && deployed) removed.push(...removals(await settingsOf(stack.stackName, deployed, own, aws), now));
   }
 
-  const reads = unique([...wanted, ...removed]);
+  const chosen = unique(wanted);
+  warnings.push(...conflicts(wanted), ...removedButDeclared(removed, chosen));
+  const reads = unique([...chosen, ...removed]);
   progress?.start(reads.length);
   const current = new Map<string, Current | undefined>();
   try {
@@ -78,32 +94,75 @@ export async function plan(stacks: AssemblyStack[], aws: Aws, against: 'assembly
   }
 
   const changes = [
-    ...unique(wanted).map(setting => compare(setting, current.get(keyOf(setting)))),
-    ...removed.map(setting => removal(setting, setting.action, current.get(keyOf(setting)))),
+    ...chosen.map(setting => compare(setting, current.get(keyOf(setting)))),
+    ...removed.map(setting => removal(setting, current.get(keyOf(setting)))),
   ];
-  return changes.sort((a, b) => a.account.localeCompare(b.account) || a.setting.localeCompare(b.setting));
+  return { changes: changes.sort((a, b) => a.account.localeCompare(b.account) || a.setting.localeCompare(b.setting)), warnings };
 }
 
-/** A template's settings, each of a known account (an organization baseline's, one per targeted account). */
-async function settingsOf(stack: string, template: Template, own: string, aws: Aws): Promise<{ settings: Wanted[]; baselines: Declarations['baselines'] }> {
+/** A template's settings, each of a known account: the single-setting constructs', and each baseline's in its targeted accounts. */
+async function settingsOf(stack: string, template: Template, own: string, aws: Aws): Promise<{ singles: Wanted[]; baselines: Baseline[] }> {
   const declared = declarationsOf(stack, template);
-  const settings: Wanted[] = declared.settings.map(s => ({ ...s, accountId: s.accountId ?? own }));
+  const baselines: Baseline[] = [];
   for (const baseline of declared.baselines) {
-    for (const accountId of await aws.resolve(baseline.targets)) {
-      settings.push(...baselineSettings(baseline, accountId).map(s => ({ ...s, accountId })));
+    const accounts = await aws.resolve(baseline.targets);
+    baselines.push({
+      ...baseline,
+      physicalId: baselinePhysicalId(own, baseline.targets, baseline.baseline),
+      settings: accounts.flatMap(accountId => baselineSettings(baseline, accountId).map(s => ({ ...s, accountId }))),
+    });
+  }
+  return { singles: declared.settings.map(s => ({ ...s, accountId: s.accountId ?? own })), baselines };
+}
+
+/**
+ * What the deploy from `before` to `now` removes, with what each removal does. A single-setting
+ * resource is removed unless one of `now` has its physical id (the account and setting); a baseline
+ * that stays deletes what it no longer declares only with pruneUndeclared, a baseline renamed (its
+ * physical id lives on) nothing, a baseline removed its contact types with removeAlternateContactsOnDelete.
+ */
+function removals(before: { singles: Wanted[]; baselines: Baseline[] }, now: { singles: Wanted[]; baselines: Baseline[] }) {
+  const result: Array<Wanted & { readonly action: Action }> = [];
+  const singles = new Set(now.singles.map(keyOf));
+  for (const setting of before.singles.filter(s => !singles.has(keyOf(s)))) result.push({ ...setting, action: setting.onRemove });
+  for (const baseline of before.baselines) {
+    const staying = now.baselines.find(b => b.resource === baseline.resource);
+    const isContact = (s: Wanted) => s.key.endsWith(' alternate contact');
+    if (staying) {
+      const still = new Set(staying.settings.map(keyOf));
+      for (const s of baseline.settings.filter(x => !still.has(keyOf(x)))) result.push({ ...s, action: staying.prune && isContact(s) ? 'delete' : 'keep' });
+    } else if (!now.baselines.some(b => b.physicalId === baseline.physicalId)) {
+      for (const s of baseline.settings) result.push({ ...s, action: baseline.removeOnDelete && isContact(s) ? 'delete' : 'keep' });
     }
   }
-  return { settings, baselines: declared.baselines };
+  return result;
 }
 
 function keyOf(setting: { accountId: string; key: SettingKey }): string {
   return `${setting.accountId}/${setting.key}`;
 }
 
-/** One setting per account and key: the first declared (CloudFormation would fail a stack that declares one twice). */
+/** One setting per account and key: the first declared. */
 function unique<T extends Wanted>(settings: T[]): T[] {
   const seen = new Set<string>();
   return settings.filter(s => !seen.has(keyOf(s)) && seen.add(keyOf(s)));
+}
+
+/** Settings that several resources declare: each deploy of one overwrites the other's value. */
+function conflicts(settings: Wanted[]): string[] {
+  const holders = new Map<string, Set<string>>();
+  for (const s of settings) holders.set(keyOf(s), (holders.get(keyOf(s)) ?? new Set()).add(s.resource));
+  return [...holders].filter(([, resources]) => resources.size > 1)
+    .map(([key, resources]) => `${key.replace('/', '\'s ')} is declared by ${[...resources].join(' and ')}: each overwrites the other's value; `
+      + 'the plan compares with the first');
+}
+
+/** A removal that deletes a setting that another resource declares: CloudFormation removes last, so it is gone after the deploy. */
+function removedButDeclared(removed: Array<Wanted & { action: Action }>, declared: Wanted[]): string[] {
+  const byKey = new Map(declared.map(s => [keyOf(s), s]));
+  return removed.filter(r => (r.action === 'delete' || r.action === 'disable') && byKey.has(keyOf(r)))
+    .map(r => `${keyOf(r).replace('/', '\'s ')}: removing ${r.resource} ${r.action === 'delete' ? 'deletes' : 'disables'} it at the end of the deploy, `
+      + `though ${byKey.get(keyOf(r))!.resource} declares it (give ${r.resource} RemovalPolicy.RETAIN, or deploy again)`);
 }
 
 function compare(setting: Wanted, current: Current | undefined): Change {
@@ -119,10 +178,10 @@ function compare(setting: Wanted, current: Current | undefined): Change {
   return { ...base, action: fields.length > 0 ? 'write' : 'unchanged', fields: fields.length > 0 ? fields : undefined };
 }
 
-function removal(setting: Wanted, action: Action, current: Current | undefined): Change {
+function removal(setting: Wanted & { action: Action }, current: Current | undefined): Change {
   const base = { account: setting.accountId, setting: setting.key, resource: setting.resource };
-  if (action === 'delete') return { ...base, action: current ? 'delete' : 'unchanged' };
-  if (action === 'disable') {
+  if (setting.action === 'delete') return { ...base, action: current ? 'delete' : 'unchanged' };
+  if (setting.action === 'disable') {
     const status = current?.kind === 'region' ? current.status : 'DISABLED';
     return { ...base, action: status === 'ENABLED' || status === 'ENABLING' ? 'disable' : 'unchanged' };
   }

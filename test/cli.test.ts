@@ -213,6 +213,59 @@ describe('plan', () => {
     expect(operations(pruned)).toEqual(IN_OU.map(() => 'delete'));
   });
 
+  test('a renamed construct removes nothing; one whose setting moves into a baseline deletes it at the end of the deploy, which the plan warns of', async () => {
+    await deploy(declared());
+    const renamed = settingsStack(stack => {
+      new AlternateContact(stack, 'SecurityOfMemberA', { accountId: MEMBER_A, type: AlternateContactType.SECURITY, ...SECURITY });
+      new RegionOptIn(stack, 'RegionOfB', { accountId: MEMBER_B, regionName: REGION, removalPolicy: RemovalPolicy.DESTROY });
+      new OrganizationBaseline(stack, 'Baseline', { organizationalUnitIds: [OU], alternateContacts: { billing: BILLING }, primaryContact: PRIMARY_CONTACT });
+    });
+    const moved = settingsStack(stack => {
+      new RegionOptIn(stack, 'RegionOfB', { accountId: MEMBER_B, regionName: REGION, removalPolicy: RemovalPolicy.DESTROY });
+      new OrganizationBaseline(stack, 'Baseline', {
+        organizationalUnitIds: [OU],
+        alternateContacts: { billing: BILLING },
+        primaryContact: PRIMARY_CONTACT,
+        overrides: [{ accountId: MEMBER_A, alternateContacts: { security: SECURITY } }],
+      });
+    });
+
+    const afterRename = await run('plan', '--app', synth(renamed), '--json');
+    const afterMove = await run('plan', '--app', synth(moved));
+    const afterMoveJson = await run('plan', '--app', synth(moved), '--json');
+
+    expect(planJson(afterRename.out).changes.filter((c: Json) => c.action === 'delete' || c.action === 'keep')).toEqual([]);
+    const ofA = planJson(afterMoveJson.out).changes.filter((c: Json) => c.account === MEMBER_A && c.setting === 'SECURITY alternate contact');
+    expect(ofA.map((c: Json) => c.action).sort()).toEqual(['delete', 'unchanged']);
+    expect(afterMove.err).toContain(`Warning: ${MEMBER_A}'s SECURITY alternate contact: removing Settings/SecurityOfA`);
+    expect(afterMove.err).toContain('deletes it at the end of the deploy, though Settings/Baseline');
+  });
+
+  test('a baseline\'s primary contact is compared field by field, a field it leaves out included (the reconciler clears it)', async () => {
+    const stack = declared();
+    await deploy(stack);
+    local.aws.setRegionStatus(MEMBER_B, REGION, 'ENABLED');
+    const withWebsite = { ...local.aws.account(IN_OU[0]).contactInformation!, WebsiteUrl: 'https://example.org' };
+    local.aws.account(IN_OU[0]).contactInformation = withWebsite;
+
+    const changes = planJson((await run('plan', '--app', synth(stack), '--json', '--show-values')).out).changes;
+
+    expect(changes.filter((c: Json) => c.action !== 'unchanged')).toEqual([expect.objectContaining({
+      account: IN_OU[0], setting: 'primary contact', action: 'write', fields: [{ field: 'WebsiteUrl', current: 'https://example.org' }],
+    })]);
+  });
+
+  test('a setting two resources declare is a warning: each deploy overwrites the other', async () => {
+    const both = settingsStack(stack => {
+      new OrganizationBaseline(stack, 'Baseline', { organizationalUnitIds: [OU], alternateContacts: { billing: BILLING } });
+      new AccountBaseline(stack, 'One', { accountId: IN_OU[1], alternateContacts: { billing: { ...BILLING, name: 'Someone Else' } } });
+    });
+
+    const result = await run('plan', '--app', synth(both));
+
+    expect(result.err).toMatch(new RegExp(`Warning: ${IN_OU[1]}'s BILLING alternate contact is declared by Settings/\\w+ and Settings/\\w+: each overwrites the other's value`));
+  });
+
   test('a denied read fails with exit code 1, naming the permission the tool needs', async () => {
     local.aws.injectFault({ operation: 'GetAlternateContact', status: 403, errorType: 'AccessDeniedException', count: 1_000 });
     try {

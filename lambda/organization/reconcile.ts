@@ -163,7 +163,7 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
     log({ ...fields, outcome: `waiting for generation ${state.Previous.Generation}, which this one superseded, to stop writing` });
     return { ...state, PollSeconds: PREVIOUS_POLL_SECONDS, LastStep: [] };
   }
-  if (state.Steps >= MAX_STEPS) return continueAsNew(state, invocation);
+  if (state.Steps >= MAX_STEPS) return continueAsNew(state, invocation, store);
   const generation = await store.generation(state.Generation);
   if (!generation) throw new Error(`The organization baseline's generation ${state.Generation} is not in the store ${state.Store}`);
 
@@ -179,7 +179,10 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
     }
     if (next.Phase === 'prune' && applied && Date.now() < deadline && watch.stillWanted()) {
       const departed = applied.accounts.filter(id => !accounts.includes(id));
-      const pruned = (account: string): Desired => ({ contacts: {}, remove: typesOf(applied, account) });
+      // An account that came back into the targets since the run resolved them keeps its contacts.
+      const pruned = async (account: string): Promise<Desired> => (await isTargeted(invocation.organizations(), generation.targets, account)
+        ? { contacts: {}, remove: [] }
+        : { contacts: {}, remove: typesOf(applied, account) });
       next = await accountsPhase(next, invocation, pacer, departed, pruned, deadline, watch);
       if (phaseDone(next, departed)) next = { ...next, Phase: regionsOrDone(generation), Cursor: undefined };
     }
@@ -206,8 +209,10 @@ function regionsOrDone(generation: Generation): Phase {
   return generation.action === 'apply' && generation.baseline.enabledRegions.length > 0 ? 'regions' : 'done';
 }
 
+/** No account after the cursor, and none of the accounts left unfinished (an account may leave the targets meanwhile). */
 function phaseDone(state: ReconcileState, accounts: string[]): boolean {
-  return state.Cursor === accounts[accounts.length - 1] && !state.Unfinished?.length;
+  const cursor = state.Cursor;
+  return accounts.every(id => cursor !== undefined && id <= cursor) && !(state.Unfinished ?? []).some(id => accounts.includes(id));
 }
 
 /** What one account of the generation should hold (or lose). */
@@ -236,11 +241,14 @@ async function runOf(invocation: Invocation, store: Store, state: ReconcileState
   }
   const stored = await store.run(state.Run);
   if (stored) return stored;
-  const accounts = await resolveTargets(invocation.organizations(Infinity), generation.targets);
+  // The record is read before the targets are: an account that joins while they are listed (and that a
+  // new-account run records) is not in it, so it is never taken for one that left.
   const before = await store.applied();
+  const accounts = await resolveTargets(invocation.organizations(Infinity), generation.targets);
   const run = { accounts, before };
-  await store.putRun(state.Run, run);
+  // Recorded before the run is: a run found stored has recorded what it may write.
   if (generation.action === 'apply') await store.putApplied(merged(before, appliedBy(generation, accounts)));
+  await store.putRun(state.Run, run);
   return run;
 }
 
@@ -254,17 +262,19 @@ function appliedBy(generation: Generation, accounts: string[]): Applied {
   };
 }
 
-/** Both records in one: every account of either, with every type either has for it. */
+/**
+ * Both records in one: every account of either, each with the types either has for it (an account
+ * only one of them lists has only that one's); `b`'s types are the default, the others overrides.
+ */
 function merged(a: Applied | undefined, b: Applied): Applied {
   if (!a) return b;
   const union = (x: string[], y: string[]) => [...new Set([...x, ...y])].sort();
-  const overridden = new Set([...Object.keys(a.overrideTypes), ...Object.keys(b.overrideTypes)]);
-  return {
-    generation: b.generation,
-    accounts: union(a.accounts, b.accounts),
-    types: union(a.types, b.types),
-    overrideTypes: Object.fromEntries([...overridden].map(id => [id, union(typesOf(a, id), typesOf(b, id))])),
-  };
+  const accounts = union(a.accounts, b.accounts);
+  const typesIn = (record: Applied, id: string) => (record.accounts.includes(id) ? typesOf(record, id) : []);
+  const overrideTypes = Object.fromEntries(accounts
+    .map(id => [id, union(typesIn(a, id), typesIn(b, id))] as const)
+    .filter(([, types]) => types.join() !== b.types.join()));
+  return { generation: b.generation, accounts, types: b.types, overrideTypes };
 }
 
 /**
@@ -276,7 +286,7 @@ function convergedRecord(generation: Generation, run: Run, now: Applied | undefi
   const added = (now?.accounts ?? []).filter(id => !run.accounts.includes(id) && !run.before?.accounts.includes(id));
   if (!now || added.length === 0) return mine;
   const overrideTypes = Object.fromEntries(added.map(id => [id, typesOf(now, id)]));
-  return merged(mine, { generation: mine.generation, accounts: added, types: [], overrideTypes });
+  return merged({ generation: mine.generation, accounts: added, types: [], overrideTypes }, mine);
 }
 
 interface Watch {
@@ -317,7 +327,7 @@ async function superseded(store: Store, state: ReconcileState): Promise<boolean>
  * deadline are kept as unfinished, so that no account is written twice and counted once).
  */
 async function accountsPhase(
-  state: ReconcileState, invocation: Invocation, pacer: Pacer, accounts: string[], desired: (accountId: string) => Desired,
+  state: ReconcileState, invocation: Invocation, pacer: Pacer, accounts: string[], desired: (accountId: string) => Desired | Promise<Desired>,
   deadline: number, watch: Watch,
 ): Promise<ReconcileState> {
   const unfinished = (state.Unfinished ?? []).filter(id => accounts.includes(id));
@@ -327,7 +337,7 @@ async function accountsPhase(
   const worker = async () => {
     while (next < todo.length && Date.now() < deadline && watch.stillWanted()) {
       const index = next++;
-      results[index] = await reconcileAccount(invocation, pacer, todo[index], desired(todo[index]), watch.beforeWrite);
+      results[index] = await reconcileAccount(invocation, pacer, todo[index], await desired(todo[index]), watch.beforeWrite);
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, todo.length) }, worker));
@@ -421,10 +431,11 @@ export function failureSummary(state: ReconcileState): string {
 }
 
 /** An execution that has made many steps goes on in a new one (Step Functions keeps 25,000 events of a history). */
-async function continueAsNew(state: ReconcileState, invocation: Invocation): Promise<ReconcileState> {
+async function continueAsNew(state: ReconcileState, invocation: Invocation, store: Store): Promise<ReconcileState> {
   const name = executionName('continued', state.ExecutionArn);
   const arn = executionArn(invocation, name);
   await startWaiter(invocation, name, { ...state, ExecutionArn: arn, Steps: 0, LastStep: [] });
+  if (!state.Account) await store.putLatestRun(state.Generation, arn);
   log({ setting: 'organization baseline', outcome: `continued as ${arn}` });
   return { ...state, Respond: undefined, Done: true };
 }

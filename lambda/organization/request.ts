@@ -1,7 +1,7 @@
-import { createHash } from 'crypto';
 import { declaredTypes } from './accounts';
+import { baselinePhysicalId } from './identity';
 import { initialState, Responder } from './reconcile';
-import { deleteUnder, Generation, generationName, Store } from './store';
+import { Current, deleteUnder, Generation, generationName, Store } from './store';
 import type {
   BaselineDocument, BaselineStoreProperties, BooleanString, DeployWaitsForName,
   OrganizationBaselineAttributes, OrganizationBaselineProperties, TargetSpec,
@@ -64,25 +64,6 @@ function parseRequest(resourceProperties: object): BaselineRequest {
   };
 }
 
-/**
- * The physical id names the targets and what is declared for them (contact types, Regions…), not the
- * values: a renamed construct keeps it, so a Delete can tell, and two baselines of the same targets
- * that declare different settings do not take each other for a rename.
- */
-function physicalId(ownAccount: string, request: BaselineRequest): string {
-  const { alternateContacts, overrides, enabledRegions, primaryContact } = request.baseline;
-  const types = new Set([...Object.keys(alternateContacts), ...Object.values(overrides).flatMap(o => Object.keys(o.alternateContacts ?? {}))]);
-  const declared = {
-    targets: request.targets,
-    types: [...types].sort(),
-    regions: [...enabledRegions].sort(),
-    primaryContact: primaryContact !== undefined || Object.values(overrides).some(o => o.primaryContact),
-    names: Object.keys(overrides).filter(id => overrides[id].accountName !== undefined).sort(),
-  };
-  const digest = createHash('sha256').update(JSON.stringify(declared)).digest('hex').slice(0, 16);
-  return `${ownAccount}/organization-baseline/${digest}`;
-}
-
 function responder(event: Request, physicalResourceId: string): Responder {
   return {
     ResponseURL: event.ResponseURL,
@@ -103,7 +84,7 @@ export async function onRequest(event: Request, invocation: Invocation, function
   // A rollback restores the old values in a generation of its own, but is not waited for: a rollback
   // that times out would leave the stack in UPDATE_ROLLBACK_FAILED.
   const rollingBack = rollback.known && rollback.value;
-  const physicalResourceId = physicalId(invocation.ownAccount, request);
+  const physicalResourceId = baselinePhysicalId(invocation.ownAccount, request.targets, request.baseline);
   const waitsFor: DeployWaitsForName = rollingBack ? 'NOTHING' : request.waitsFor;
   const generation = await start(event, store, invocation, functionArn, {
     targets: request.targets,
@@ -136,7 +117,7 @@ async function start(
   const arn = executionArn(invocation, name);
   await store.putGeneration({ ...declaration, generation, createdAt: Date.now(), previous });
   await store.setCurrent({ generation, executionArn: arn, requestId: event.RequestId });
-  if (before?.executionArn && before.generation !== generation) await stopWaiter(invocation, before.executionArn, `superseded by generation ${generation}`);
+  if (before && before.generation !== generation) await stopRuns(store, invocation, before, `superseded by generation ${generation}`);
   await startWaiter(invocation, name, initialState({
     functionArn, executionArn: arn, store: store.bucketName, baselineId, generation, respond, previous,
   }));
@@ -215,8 +196,8 @@ async function restorePrevious(
 /** Deletes what the store holds for the baseline, and stops its execution. */
 async function removeStored(store: Store, invocation: Invocation): Promise<void> {
   const current = await store.current();
+  if (current) await stopRuns(store, invocation, current, 'the baseline was removed');
   await store.removeAll();
-  if (current?.executionArn) await stopWaiter(invocation, current.executionArn, 'the baseline was removed');
 }
 
 /**
@@ -230,4 +211,10 @@ export async function onStoreRequest(event: Request, invocation: Invocation): Pr
     log({ requestType: 'Delete', setting: 'organization baseline store', outcome: 'emptied' });
   }
   return { PhysicalResourceId: `${invocation.ownAccount}/organization-baseline-store/${bucket}` };
+}
+
+/** Stops the executions of a generation's runs: the one that made it current, and its latest (scheduled, or continued as new). */
+async function stopRuns(store: Store, invocation: Invocation, current: Current, why: string): Promise<void> {
+  const latest = await store.latestRun(current.generation);
+  for (const arn of new Set([current.executionArn, latest])) if (arn) await stopWaiter(invocation, arn, why);
 }

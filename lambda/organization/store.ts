@@ -10,6 +10,7 @@ import { errorName } from '../shared/errors';
  *
  *   current.json                 which generation is the baseline's now (or that it was removed)
  *   generations/<g>.json          what generation g declares (the values), its targets and options
+ *   generations/<g>/latest.json   the execution of g's latest run (a scheduled one, or one continued as new)
  *   writing/<g>/<execution>@<t>   a step of generation g may write until t (epoch ms): deleted when it ends
  *   runs/<execution>/run.json     the accounts a run resolved its targets to, and what was applied before it
  *   applied.json                  what may have been written: by the last converged generation, and by
@@ -130,6 +131,15 @@ export class Store {
 
   public async putGeneration(document: Generation): Promise<void> {
     await this.put(`generations/${document.generation}.json`, document);
+  }
+
+  /** The execution of the generation's latest run, if it is not the one that made it current. */
+  public async latestRun(generation: string): Promise<string | undefined> {
+    return (await this.get<{ executionArn: string }>(`generations/${generation}/latest.json`, false))?.executionArn;
+  }
+
+  public async putLatestRun(generation: string, executionArn: string): Promise<void> {
+    await this.put(`generations/${generation}/latest.json`, { executionArn });
   }
 
   /** What a run (named after its first execution) resolved when it started. */

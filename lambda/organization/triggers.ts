@@ -62,12 +62,14 @@ async function reconcile(baselineId: string, bucket: string, invocation: Invocat
     log({ ...fields, outcome: 'nothing to do: the baseline has no generation' });
     return;
   }
-  const { current, start } = baseline;
-  if (current.executionArn && await isRunning(invocation, current.executionArn)) {
+  const { store, current, start } = baseline;
+  const latest = (await store.latestRun(current.generation)) ?? current.executionArn;
+  if (latest && await isRunning(invocation, latest)) {
     log({ ...fields, outcome: `nothing to do: generation ${current.generation} is still converging` });
     return;
   }
   const arn = await start(`${baselineId}-${current.generation}-s${Math.floor(Date.now() / 60_000).toString(36)}`);
+  await store.putLatestRun(current.generation, arn);
   log({ ...fields, outcome: `reconciling generation ${current.generation}: ${arn}` });
 }
 
