@@ -1,12 +1,13 @@
 import { randomUUID } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
-import { Stack, Stage, Token } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import type { CloudFormationService, CustomResourceResponse, LocalStack } from './cloudformation';
 import { timeScale } from './common';
+import { Intrinsics } from './intrinsics';
 import type { LambdaService } from './lambda';
+import { Provisioner } from './provisioning';
 import type { ObjectStore } from './s3';
 import type { StepFunctionsService } from './step-functions';
+import { Artifact, dependencies, Deployed, isCustom, Json, stringified, synthesize, Template, TemplateResource } from './template';
 
 /*
  * CloudFormation's deploy lifecycle, played locally over a synthesized stack, with the semantics the
@@ -25,44 +26,6 @@ import type { StepFunctionsService } from './step-functions';
  * Lambda functions, state machines and S3 buckets of the stack are deployed to the local services;
  * other resource types are recorded without doing anything.
  */
-
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-interface TemplateResource {
-  readonly Type: string;
-  readonly Properties?: Record<string, Json>;
-  readonly DependsOn?: string | string[];
-  readonly DeletionPolicy?: string;
-  readonly UpdateReplacePolicy?: string;
-  readonly Condition?: string;
-}
-
-interface Template {
-  readonly Resources: Record<string, TemplateResource>;
-  readonly Parameters?: Record<string, { Default?: Json }>;
-  readonly Conditions?: Record<string, Json>;
-  readonly Mappings?: Record<string, Record<string, Record<string, Json>>>;
-}
-
-/** A synthesized stack: its template and where its assets were staged. */
-interface Artifact {
-  readonly template: Template;
-  /** Asset hash → the staged directory or file. */
-  readonly assets: Map<string, string>;
-  readonly account: string;
-  readonly region: string;
-}
-
-/** A deployed resource. */
-interface Deployed {
-  readonly logicalId: string;
-  readonly type: string;
-  readonly definition: TemplateResource;
-  /** The properties as last applied (resolved; for custom resources, as sent). */
-  readonly properties: Record<string, Json>;
-  readonly physicalId: string;
-  readonly attributes: Record<string, string>;
-}
 
 /** One change of a resource's status, as CloudFormation's stack events show it. */
 export interface StackEvent {
@@ -151,54 +114,6 @@ export class LocalCloudFormation {
   }
 }
 
-function synthesize(stack: Stack, defaultAccount: string): Artifact {
-  const stage = Stage.of(stack);
-  if (!stage) throw new Error(`${stack.node.path} is not in an app`);
-  const assembly = stage.synth();
-  const artifact = assembly.getStackArtifact(stack.artifactId);
-  const assets = new Map<string, string>();
-  for (const manifest of assembly.artifacts) {
-    const file = (manifest as { file?: string }).file;
-    if (!file || !file.endsWith('.assets.json')) continue;
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { files?: Record<string, { source: { path: string } }> };
-    for (const [hash, entry] of Object.entries(parsed.files ?? {})) assets.set(hash, path.join(assembly.directory, entry.source.path));
-  }
-  return {
-    template: { Resources: {}, ...artifact.template },
-    assets,
-    account: Token.isUnresolved(stack.account) ? defaultAccount : stack.account,
-    region: Token.isUnresolved(stack.region) ? 'us-east-1' : stack.region,
-  };
-}
-
-/** The resources a resource depends on: DependsOn, and every Ref, Fn::GetAtt and Fn::Sub reference. */
-function dependencies(resource: TemplateResource, template: Template): Set<string> {
-  const deps = new Set<string>([resource.DependsOn ?? []].flat());
-  const visit = (value: Json): void => {
-    if (Array.isArray(value)) return value.forEach(visit);
-    if (value === null || typeof value !== 'object') return;
-    if (typeof value.Ref === 'string') deps.add(value.Ref);
-    if (value['Fn::GetAtt']) deps.add(Array.isArray(value['Fn::GetAtt']) ? value['Fn::GetAtt'][0] : String(value['Fn::GetAtt']).split('.')[0]);
-    if (value['Fn::Sub']) {
-      const text = Array.isArray(value['Fn::Sub']) ? value['Fn::Sub'][0] : value['Fn::Sub'];
-      for (const match of String(text).matchAll(/\$\{([^!}][^}.]*)/g)) deps.add(match[1]);
-    }
-    Object.values(value).forEach(visit);
-  };
-  visit(resource.Properties ?? {});
-  return new Set([...deps].filter(id => id in template.Resources));
-}
-
-/** CloudFormation delivers a custom resource's scalar properties as strings. */
-function stringified(value: Json): Json {
-  if (Array.isArray(value)) return value.map(stringified);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stringified(v)]));
-  return value === null || value === undefined ? value : String(value);
-}
-
-function isCustom(type: string): boolean {
-  return type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
-}
 
 /** One stack's deployments. */
 class StackDeployment {
@@ -215,7 +130,10 @@ class StackDeployment {
     return this.record.template as Template;
   }
 
-  constructor(private readonly services: LocalServices, stackName: string, private readonly account: string, private readonly region: string) {
+  private readonly provisioner: Provisioner;
+  private readonly intrinsics: Intrinsics;
+
+  constructor(private readonly services: LocalServices, stackName: string, account: string, region: string) {
     this.record = {
       stackId: `arn:aws:cloudformation:${region}:${account}:stack/${stackName}/${randomUUID()}`,
       stackName,
@@ -224,6 +142,8 @@ class StackDeployment {
       template: { Resources: {} },
     };
     services.cloudFormation.stacks.set(this.record.stackId, this.record);
+    this.provisioner = new Provisioner(services, stackName, account, region);
+    this.intrinsics = new Intrinsics({ account, region, stackId: this.record.stackId, stackName, deployed: this.deployed });
   }
 
   public async deploy(artifact: Artifact, options: DeployOptions): Promise<DeployResult> {
@@ -234,7 +154,7 @@ class StackDeployment {
     const next = artifact.template;
     this.setStackStatus(creating ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS');
 
-    const ids = Object.keys(next.Resources).filter(id => this.condition(next, next.Resources[id].Condition));
+    const ids = Object.keys(next.Resources).filter(id => this.intrinsics.condition(next, next.Resources[id].Condition));
     /** What this deploy did to each resource it touched, and what the resource was before. */
     const touched = new Map<string, { action: 'created' | 'updated'; before?: Deployed; attempted?: Record<string, Json> }>();
     const replaced: Deployed[] = [];
@@ -247,7 +167,7 @@ class StackDeployment {
       const verb = previous ? 'UPDATE' : 'CREATE';
       const breakage = options.breakResources?.[id];
       try {
-        const properties = this.sent(definition.Type, this.resolve(definition.Properties ?? {}, next));
+        const properties = this.sent(definition.Type, this.intrinsics.resolve(definition.Properties ?? {}, next));
         if (previous && !breakage && JSON.stringify(previous.properties) === JSON.stringify(properties)) return;
         touched.set(id, { action: previous ? 'updated' : 'created', before: previous, attempted: properties });
         this.setResourceStatus(id, definition.Type, previous?.physicalId ?? '', `${verb}_IN_PROGRESS`);
@@ -343,7 +263,7 @@ class StackDeployment {
           const response = await this.request(id, before.definition, 'Update', before.properties, attempted, current.physicalId);
           restored = { ...before, physicalId: response.PhysicalResourceId ?? current.physicalId, attributes: response.Data ?? {} };
         } else {
-          this.provision(before, artifact);
+          this.provisioner.provision(before, artifact);
         }
         this.deployed.set(id, restored);
         this.setResourceStatus(id, before.type, restored.physicalId, 'UPDATE_COMPLETE');
@@ -389,7 +309,7 @@ class StackDeployment {
       if (isCustom(resource.type)) {
         await this.request(resource.logicalId, resource.definition, 'Delete', resource.properties, undefined, resource.physicalId);
       } else {
-        this.unprovision(resource);
+        this.provisioner.unprovision(resource);
       }
       this.deployed.delete(resource.logicalId);
       this.record.resources.delete(resource.logicalId);
@@ -456,10 +376,10 @@ class StackDeployment {
     id: string, verb: string, definition: TemplateResource, properties: Record<string, Json>, previous: Deployed | undefined, artifact: Artifact,
   ): Promise<Deployed> {
     if (!isCustom(definition.Type)) {
-      const physicalId = previous?.physicalId ?? this.physicalName(id, definition);
-      const attributes = this.attributesOf(id, definition.Type, physicalId);
+      const physicalId = previous?.physicalId ?? this.provisioner.physicalName(id, definition);
+      const attributes = this.provisioner.attributesOf(id, definition.Type, physicalId);
       const deployed = { logicalId: id, type: definition.Type, definition, properties, physicalId, attributes };
-      this.provision(deployed, artifact);
+      this.provisioner.provision(deployed, artifact);
       return deployed;
     }
     const response = await this.request(id, definition, previous ? 'Update' : 'Create', properties, previous?.properties, previous?.physicalId, verb);
@@ -525,68 +445,6 @@ class StackDeployment {
     }
   }
 
-  private physicalName(id: string, definition: TemplateResource): string {
-    const props = definition.Properties ?? {};
-    const named = props.FunctionName ?? props.StateMachineName ?? props.RoleName ?? props.Name ?? props.LogGroupName ?? props.BucketName;
-    if (typeof named === 'string') return named;
-    const generated = `${this.record.stackName}-${id}`;
-    return definition.Type === 'AWS::S3::Bucket' ? generated.toLowerCase().slice(0, 63) : generated;
-  }
-
-  private attributesOf(id: string, type: string, physicalId: string): Record<string, string> {
-    const { account, region } = this;
-    switch (type) {
-      case 'AWS::Lambda::Function':
-        return { Ref: physicalId, Arn: `arn:aws:lambda:${region}:${account}:function:${physicalId}` };
-      case 'AWS::StepFunctions::StateMachine': {
-        const arn = `arn:aws:states:${region}:${account}:stateMachine:${physicalId}`;
-        return { Ref: arn, Arn: arn, Name: physicalId };
-      }
-      case 'AWS::IAM::Role':
-        return { Ref: physicalId, Arn: `arn:aws:iam::${account}:role/${physicalId}`, RoleId: `AROA${id.toUpperCase()}` };
-      case 'AWS::IAM::ManagedPolicy':
-        return { Ref: `arn:aws:iam::${account}:policy/${physicalId}` };
-      case 'AWS::Logs::LogGroup':
-        return { Ref: physicalId, Arn: `arn:aws:logs:${region}:${account}:log-group:${physicalId}:*` };
-      case 'AWS::S3::Bucket':
-        return { Ref: physicalId, Arn: `arn:aws:s3:::${physicalId}`, DomainName: `${physicalId}.s3.amazonaws.com` };
-      default:
-        return { Ref: physicalId, Arn: `arn:aws:local:${region}:${account}:${id}` };
-    }
-  }
-
-  private provision(resource: Deployed, artifact: Artifact): void {
-    const props = resource.properties;
-    switch (resource.type) {
-      case 'AWS::Lambda::Function': {
-        const key = String(props.Code?.S3Key ?? '');
-        const directory = artifact.assets.get(key.replace(/\.zip$/, ''));
-        if (!directory) throw new Error(`The code of ${resource.logicalId} (${key}) is not among the stack's assets`);
-        this.services.lambda.register({
-          arn: resource.attributes.Arn,
-          codeDirectory: directory,
-          handler: String(props.Handler),
-          timeoutSeconds: Number(props.Timeout ?? 3),
-          environment: props.Environment?.Variables,
-        });
-        break;
-      }
-      case 'AWS::StepFunctions::StateMachine':
-        this.services.stepFunctions.register(resource.attributes.Arn, JSON.parse(String(props.DefinitionString)));
-        break;
-      case 'AWS::S3::Bucket':
-        this.services.s3.createBucket(resource.physicalId);
-        break;
-      default:
-        break;
-    }
-  }
-
-  private unprovision(resource: Deployed): void {
-    if (resource.type === 'AWS::Lambda::Function') this.services.lambda.unregister(resource.attributes.Arn);
-    if (resource.type === 'AWS::StepFunctions::StateMachine') this.services.stepFunctions.unregister(resource.attributes.Arn);
-    if (resource.type === 'AWS::S3::Bucket') this.services.s3.deleteBucket(resource.physicalId);
-  }
 
   private setStackStatus(status: string): void {
     this.record.status = status;
@@ -600,89 +458,4 @@ class StackDeployment {
     this.events.push({ logicalId: id, status, reason, at: Date.now() });
   }
 
-  private condition(template: Template, name: string | undefined): boolean {
-    return name === undefined || Boolean(this.evaluate(template.Conditions?.[name], template));
-  }
-
-  private evaluate(value: Json, template: Template): Json {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-    const [fn, args]: [string?, Json?] = Object.entries(value as Record<string, Json>)[0] ?? [];
-    switch (fn) {
-      case 'Fn::Equals': return JSON.stringify(this.resolve(args[0], template)) === JSON.stringify(this.resolve(args[1], template));
-      case 'Fn::Or': return (args as Json[]).some(a => this.evaluate(a, template));
-      case 'Fn::And': return (args as Json[]).every(a => this.evaluate(a, template));
-      case 'Fn::Not': return !this.evaluate(args[0], template);
-      case 'Condition': return this.condition(template, args);
-      default: return Boolean(this.resolve(value, template));
-    }
-  }
-
-  /** Resolves the intrinsic functions CDK templates use, against the deployed resources and pseudo parameters. */
-  private resolve(value: Json, template: Template, artifact?: Artifact): Json {
-    if (Array.isArray(value)) return value.map(v => this.resolve(v, template, artifact)).filter(v => v !== undefined);
-    if (value === null || typeof value !== 'object') return value;
-    const keys = Object.keys(value);
-    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'))) {
-      const args = value[keys[0]];
-      switch (keys[0]) {
-        case 'Ref': return this.ref(String(args), template);
-        case 'Fn::GetAtt': {
-          const [id, attribute] = Array.isArray(args) ? args : String(args).split(/\.(.+)/);
-          return this.attribute(id, attribute);
-        }
-        case 'Fn::Join': return (this.resolve(args[1], template, artifact) as Json[]).join(args[0]);
-        case 'Fn::Select': return this.resolve(args[1], template, artifact)[Number(this.resolve(args[0], template, artifact))];
-        case 'Fn::Split': return String(this.resolve(args[1], template, artifact)).split(args[0]);
-        case 'Fn::Base64': return Buffer.from(String(this.resolve(args, template, artifact))).toString('base64');
-        case 'Fn::If': return this.resolve(this.condition(template, args[0]) ? args[1] : args[2], template, artifact);
-        case 'Fn::FindInMap': {
-          const [map, first, second] = (args as Json[]).map(a => this.resolve(a, template, artifact));
-          return template.Mappings?.[map]?.[first]?.[second];
-        }
-        case 'Fn::Sub': {
-          const [text, vars]: [string, Record<string, Json>] = Array.isArray(args) ? args as [string, Record<string, Json>] : [String(args), {}];
-          return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
-            if (name.startsWith('!')) return `\${${name.slice(1)}}`;
-            if (name in vars) return String(this.resolve(vars[name], template, artifact));
-            const [id, attribute] = name.split(/\.(.+)/);
-            return String(attribute ? this.attribute(id, attribute) : this.ref(id, template));
-          });
-        }
-        case 'Fn::GetAZs': return [`${this.region}a`, `${this.region}b`];
-        default: throw new Error(`${keys[0]} is not supported by the local CloudFormation`);
-      }
-    }
-    return Object.fromEntries(Object.entries(value)
-      .map(([k, v]) => [k, this.resolve(v, template, artifact)])
-      .filter(([, v]) => v !== undefined));
-  }
-
-  private ref(name: string, template: Template): Json {
-    switch (name) {
-      case 'AWS::AccountId': return this.account;
-      case 'AWS::Region': return this.region;
-      case 'AWS::Partition': return 'aws';
-      case 'AWS::URLSuffix': return 'amazonaws.com';
-      case 'AWS::StackId': return this.record.stackId;
-      case 'AWS::StackName': return this.record.stackName;
-      case 'AWS::NoValue': return undefined;
-      default:
-        break;
-    }
-    if (template.Parameters?.[name]) return template.Parameters[name].Default;
-    const resource = this.deployed.get(name);
-    if (!resource) throw new Error(`Ref to ${name}, which is not deployed`);
-    return isCustom(resource.type) ? resource.physicalId : resource.attributes.Ref ?? resource.physicalId;
-  }
-
-  private attribute(id: string, attribute: string): Json {
-    const resource = this.deployed.get(id);
-    if (!resource) throw new Error(`Fn::GetAtt of ${id}, which is not deployed`);
-    const value = resource.attributes[attribute];
-    if (value === undefined) {
-      if (isCustom(resource.type)) throw new Error(`Vendor response doesn't contain ${attribute} attribute in object ${id}`);
-      return `${resource.physicalId}.${attribute}`;
-    }
-    return value;
-  }
 }

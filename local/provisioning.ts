@@ -1,0 +1,89 @@
+import type { LambdaService } from './lambda';
+import type { ObjectStore } from './s3';
+import type { StepFunctionsService } from './step-functions';
+import type { Artifact, Deployed, TemplateResource } from './template';
+
+/*
+ * The resources of a stack that are not custom resources: their names and attributes as CloudFormation
+ * gives them, and the local services they are deployed to (Lambda functions, state machines, S3
+ * buckets); other types are recorded without doing anything.
+ */
+
+/** The local services that resources are deployed to. */
+export interface ProvisioningServices {
+  readonly lambda: LambdaService;
+  readonly stepFunctions: StepFunctionsService;
+  readonly s3: ObjectStore;
+}
+
+export class Provisioner {
+  constructor(
+    private readonly services: ProvisioningServices,
+    private readonly stackName: string,
+    private readonly account: string,
+    private readonly region: string,
+  ) {}
+
+  public physicalName(id: string, definition: TemplateResource): string {
+    const props = definition.Properties ?? {};
+    const named = props.FunctionName ?? props.StateMachineName ?? props.RoleName ?? props.Name ?? props.LogGroupName ?? props.BucketName;
+    if (typeof named === 'string') return named;
+    const generated = `${this.stackName}-${id}`;
+    return definition.Type === 'AWS::S3::Bucket' ? generated.toLowerCase().slice(0, 63) : generated;
+  }
+
+  public attributesOf(id: string, type: string, physicalId: string): Record<string, string> {
+    const { account, region } = this;
+    switch (type) {
+      case 'AWS::Lambda::Function':
+        return { Ref: physicalId, Arn: `arn:aws:lambda:${region}:${account}:function:${physicalId}` };
+      case 'AWS::StepFunctions::StateMachine': {
+        const arn = `arn:aws:states:${region}:${account}:stateMachine:${physicalId}`;
+        return { Ref: arn, Arn: arn, Name: physicalId };
+      }
+      case 'AWS::IAM::Role':
+        return { Ref: physicalId, Arn: `arn:aws:iam::${account}:role/${physicalId}`, RoleId: `AROA${id.toUpperCase()}` };
+      case 'AWS::IAM::ManagedPolicy':
+        return { Ref: `arn:aws:iam::${account}:policy/${physicalId}` };
+      case 'AWS::Logs::LogGroup':
+        return { Ref: physicalId, Arn: `arn:aws:logs:${region}:${account}:log-group:${physicalId}:*` };
+      case 'AWS::S3::Bucket':
+        return { Ref: physicalId, Arn: `arn:aws:s3:::${physicalId}`, DomainName: `${physicalId}.s3.amazonaws.com` };
+      default:
+        return { Ref: physicalId, Arn: `arn:aws:local:${region}:${account}:${id}` };
+    }
+  }
+
+  public provision(resource: Deployed, artifact: Artifact): void {
+    const props = resource.properties;
+    switch (resource.type) {
+      case 'AWS::Lambda::Function': {
+        const key = String(props.Code?.S3Key ?? '');
+        const directory = artifact.assets.get(key.replace(/\.zip$/, ''));
+        if (!directory) throw new Error(`The code of ${resource.logicalId} (${key}) is not among the stack's assets`);
+        this.services.lambda.register({
+          arn: resource.attributes.Arn,
+          codeDirectory: directory,
+          handler: String(props.Handler),
+          timeoutSeconds: Number(props.Timeout ?? 3),
+          environment: props.Environment?.Variables,
+        });
+        break;
+      }
+      case 'AWS::StepFunctions::StateMachine':
+        this.services.stepFunctions.register(resource.attributes.Arn, JSON.parse(String(props.DefinitionString)));
+        break;
+      case 'AWS::S3::Bucket':
+        this.services.s3.createBucket(resource.physicalId);
+        break;
+      default:
+        break;
+    }
+  }
+
+  public unprovision(resource: Deployed): void {
+    if (resource.type === 'AWS::Lambda::Function') this.services.lambda.unregister(resource.attributes.Arn);
+    if (resource.type === 'AWS::StepFunctions::StateMachine') this.services.stepFunctions.unregister(resource.attributes.Arn);
+    if (resource.type === 'AWS::S3::Bucket') this.services.s3.deleteBucket(resource.physicalId);
+  }
+}
