@@ -1,0 +1,85 @@
+import { declaredTypes, Desired, desiredFor } from './accounts';
+import type { ReconcileState } from './state';
+import { Applied, Generation, Run, Store } from './store';
+import type { ContactTypeName } from '../../src/contract';
+import type { Invocation } from '../shared/clients';
+import { isTargeted, resolveTargets } from '../shared/organizations';
+
+/*
+ * What a run works on (its accounts, fixed when it starts) and the store's record of what may have been
+ * written, which pruneUndeclared deletes from.
+ */
+
+/** What one account of the generation should hold (or lose). */
+export function desiredOf(accountId: string, generation: Generation, applied: Applied | undefined): Desired {
+  if (generation.action === 'remove') return { contacts: {}, remove: declaredTypes(accountId, generation.baseline) };
+  return desiredFor(accountId, generation.baseline, applied?.accounts.includes(accountId) ? typesOf(applied, accountId) : []);
+}
+
+export function typesOf(applied: Applied, accountId: string): ContactTypeName[] {
+  return (applied.overrideTypes[accountId] ?? applied.types) as ContactTypeName[];
+}
+
+/**
+ * What the execution works on: its one account, or the generation's targets, resolved when the run
+ * starts (a scheduled run sees the accounts that joined or left since) and kept for its steps. Before
+ * the run writes, what it may write joins the store's record of what may have been written, and the
+ * record as it was is kept as what the run prunes: a generation superseded or failed part-way is
+ * pruned by the next as surely as one that converged, and an account that joins while the run goes
+ * on is not taken for one that left.
+ */
+export async function runOf(invocation: Invocation, store: Store, state: ReconcileState, generation: Generation): Promise<Run> {
+  if (state.Account) {
+    const targeted = await isTargeted(invocation.organizations(), generation.targets, state.Account);
+    if (targeted && state.Steps === 0) await store.putApplied(merged(await store.applied(), appliedBy(generation, [state.Account])));
+    return { accounts: targeted ? [state.Account] : [] };
+  }
+  const stored = await store.run(state.Run);
+  if (stored) return stored;
+  // The record is read before the targets are: an account that joins while they are listed (and that a
+  // new-account run records) is not in it, so it is never taken for one that left.
+  const before = await store.applied();
+  const accounts = await resolveTargets(invocation.organizations(Infinity), generation.targets);
+  const run = { accounts, before };
+  // Recorded before the run is: a run found stored has recorded what it may write.
+  if (generation.action === 'apply') await store.putApplied(merged(before, appliedBy(generation, accounts)));
+  await store.putRun(state.Run, run);
+  return run;
+}
+
+/** What a generation applies to `accounts`. */
+function appliedBy(generation: Generation, accounts: string[]): Applied {
+  return {
+    generation: generation.generation,
+    accounts,
+    types: Object.keys(generation.baseline.alternateContacts).sort(),
+    overrideTypes: Object.fromEntries(Object.keys(generation.baseline.overrides).map(id => [id, declaredTypes(id, generation.baseline)])),
+  };
+}
+
+/**
+ * Both records in one: every account of either, each with the types either has for it (an account
+ * only one of them lists has only that one's); `b`'s types are the default, the others overrides.
+ */
+function merged(a: Applied | undefined, b: Applied): Applied {
+  if (!a) return b;
+  const union = (x: string[], y: string[]) => [...new Set([...x, ...y])].sort();
+  const accounts = union(a.accounts, b.accounts);
+  const typesIn = (record: Applied, id: string) => (record.accounts.includes(id) ? typesOf(record, id) : []);
+  const overrideTypes = Object.fromEntries(accounts
+    .map(id => [id, union(typesIn(a, id), typesIn(b, id))] as const)
+    .filter(([, types]) => types.join() !== b.types.join()));
+  return { generation: b.generation, accounts, types: b.types, overrideTypes };
+}
+
+/**
+ * What a converged generation leaves as the record: what it applied, and the accounts that writers
+ * started during its run added (an account that joined the targets, with the types written there).
+ */
+export function convergedRecord(generation: Generation, run: Run, now: Applied | undefined): Applied {
+  const mine = appliedBy(generation, run.accounts);
+  const added = (now?.accounts ?? []).filter(id => !run.accounts.includes(id) && !run.before?.accounts.includes(id));
+  if (!now || added.length === 0) return mine;
+  const overrideTypes = Object.fromEntries(added.map(id => [id, typesOf(now, id)]));
+  return merged({ generation: mine.generation, accounts: added, types: [], overrideTypes }, mine);
+}

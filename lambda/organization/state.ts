@@ -1,0 +1,101 @@
+import { NO_REGIONS, RegionsProgress } from './regions';
+import type { PacerState } from '../shared/pacer';
+import type { WaiterState } from '../shared/waiter';
+
+/*
+ * What an execution of the reconciler carries from one step to the next: the phase, the cursor, the
+ * counts, the rates the pacer learned, the Region transitions in progress, and whom to answer. Never a
+ * value: a step reads those from the store.
+ */
+
+/** What answering CloudFormation needs, without the request's properties (they hold the values). */
+export interface Responder {
+  readonly ResponseURL: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+  readonly PhysicalResourceId: string;
+}
+
+export interface Counts {
+  readonly applied: number;
+  readonly unchanged: number;
+  readonly skipped: number;
+  readonly failed: number;
+}
+
+export interface Reported {
+  readonly accountId: string;
+  readonly reason: string;
+}
+
+export type Phase = 'contacts' | 'prune' | 'regions' | 'done';
+
+export interface ReconcileState extends WaiterState {
+  readonly Task: 'reconcile';
+  readonly BaselineId: string;
+  readonly Store: string;
+  readonly Generation: string;
+  readonly ExecutionArn: string;
+  /** The name of the run's first execution (a run that continues as new keeps it, and the targets it resolved). */
+  readonly Run: string;
+  /** One account only (an account that just joined the targets), or every target. */
+  readonly Account?: string;
+  readonly Phase: Phase;
+  /** The last account the phase has started on: those up to it are done, but for `Unfinished`. */
+  readonly Cursor?: string;
+  /** Accounts up to the cursor that a step left unfinished (still throttled at its deadline): the next step does them first. */
+  readonly Unfinished?: string[];
+  readonly Counts: Counts;
+  /** The first failed and skipped accounts, with why (all are counted, and logged). */
+  readonly Failures: Reported[];
+  readonly Skipped: Reported[];
+  readonly Regions: RegionsProgress;
+  readonly Rates: PacerState;
+  /** Set until CloudFormation has its answer. */
+  readonly Respond?: Responder;
+  /**
+   * The generation this one superseded: the first step waits until no step of an older generation may
+   * still be writing, so that a baseline has one writer at a time.
+   */
+  readonly Previous?: { readonly Generation: string };
+  readonly StartedAt: number;
+  readonly Steps: number;
+  /** What the last step did, account by account: the execution's history keeps each step's. */
+  readonly LastStep?: Array<{ readonly account: string; readonly outcome: string }>;
+}
+
+/** The state of a new execution for `generation`. */
+export function initialState(args: {
+  functionArn: string;
+  executionArn: string;
+  store: string;
+  baselineId: string;
+  generation: string;
+  account?: string;
+  respond?: Responder;
+  previous?: string;
+}): ReconcileState {
+  return {
+    Function: args.functionArn,
+    PollSeconds: 0,
+    Done: false,
+    Task: 'reconcile',
+    BaselineId: args.baselineId,
+    Store: args.store,
+    Generation: args.generation,
+    ExecutionArn: args.executionArn,
+    Run: args.executionArn.split(':').pop()!,
+    Account: args.account,
+    Phase: 'contacts',
+    Counts: { applied: 0, unchanged: 0, skipped: 0, failed: 0 },
+    Failures: [],
+    Skipped: [],
+    Regions: NO_REGIONS,
+    Rates: {},
+    Respond: args.respond,
+    Previous: args.previous ? { Generation: args.previous } : undefined,
+    StartedAt: Date.now(),
+    Steps: 0,
+  };
+}
