@@ -120,8 +120,14 @@ async function settingsOf(stack: string, template: Template, own: string, aws: A
  * resource is removed unless one of `now` has its physical id (the account and setting); a baseline
  * that stays deletes what it no longer declares only with pruneUndeclared, a baseline renamed (its
  * physical id lives on) nothing, a baseline removed its contact types with removeAlternateContactsOnDelete.
+ * As the handlers do, nothing that another resource of the same stack now declares is deleted (it moved).
  */
 function removals(before: { singles: Wanted[]; baselines: Baseline[] }, now: { singles: Wanted[]; baselines: Baseline[] }) {
+  const declaredNow = new Set([...now.singles, ...now.baselines.flatMap(b => b.settings)].map(keyOf));
+  return removalsOf(before, now).map(r => (declaredNow.has(keyOf(r)) ? { ...r, action: 'keep' as Action } : r));
+}
+
+function removalsOf(before: { singles: Wanted[]; baselines: Baseline[] }, now: { singles: Wanted[]; baselines: Baseline[] }) {
   const result: Array<Wanted & { readonly action: Action }> = [];
   const singles = new Set(now.singles.map(keyOf));
   for (const setting of before.singles.filter(s => !singles.has(keyOf(s)))) result.push({ ...setting, action: setting.onRemove });
@@ -157,7 +163,10 @@ function conflicts(settings: Wanted[]): string[] {
       + 'the plan compares with the first');
 }
 
-/** A removal that deletes a setting that another resource declares: CloudFormation removes last, so it is gone after the deploy. */
+/**
+ * A removal that deletes a setting that a resource of another stack declares (the handlers leave what their
+ * own stack declares): CloudFormation removes last, so it is gone after the deploy if it still holds the removed values.
+ */
 function removedButDeclared(removed: Array<Wanted & { action: Action }>, declared: Wanted[]): string[] {
   const byKey = new Map(declared.map(s => [keyOf(s), s]));
   return removed.filter(r => (r.action === 'delete' || r.action === 'disable') && byKey.has(keyOf(r)))

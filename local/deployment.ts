@@ -2,6 +2,7 @@ import { randomUUID } from 'crypto';
 import type { Stack } from 'aws-cdk-lib';
 import type { CloudFormationService, CustomResourceResponse, LocalStack } from './cloudformation';
 import { timeScale } from './common';
+import type { EventBus } from './eventbridge';
 import { Intrinsics } from './intrinsics';
 import type { LambdaService } from './lambda';
 import { Provisioner } from './provisioning';
@@ -63,6 +64,7 @@ export interface LocalServices {
   readonly lambda: LambdaService;
   readonly stepFunctions: StepFunctionsService;
   readonly s3: ObjectStore;
+  readonly eventBus?: EventBus;
 }
 
 const DEFAULT_SERVICE_TIMEOUT_SECONDS = 3600;
@@ -153,6 +155,8 @@ class StackDeployment {
     const old = this.template;
     const next = artifact.template;
     this.setStackStatus(creating ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS');
+    // As in AWS, GetTemplate answers the template being deployed from the start of the deploy (the old one again once it rolls back).
+    this.record.template = next;
 
     const ids = Object.keys(next.Resources).filter(id => this.intrinsics.condition(next, next.Resources[id].Condition));
     /** What this deploy did to each resource it touched, and what the resource was before. */
@@ -170,7 +174,7 @@ class StackDeployment {
         const properties = this.sent(definition.Type, this.intrinsics.resolve(definition.Properties ?? {}, next));
         if (previous && !breakage && JSON.stringify(previous.properties) === JSON.stringify(properties)) return;
         touched.set(id, { action: previous ? 'updated' : 'created', before: previous, attempted: properties });
-        this.setResourceStatus(id, definition.Type, previous?.physicalId ?? '', `${verb}_IN_PROGRESS`);
+        this.setResourceStatus(id, definition.Type, previous?.physicalId ?? '', `${verb}_IN_PROGRESS`, undefined, properties);
         if (breakage) {
           await this.cancellable(id, verb, Promise.resolve(breakage.when));
           throw new Error(breakage.reason ?? 'Resource handler returned message: "broken on purpose"');
@@ -198,7 +202,6 @@ class StackDeployment {
     const succeeded = await this.inOrder(ids, id => dependencies(next.Resources[id], next), run, () => failed);
 
     if (succeeded) {
-      this.record.template = next;
       if (creating) {
         this.setStackStatus('CREATE_COMPLETE');
       } else {
@@ -241,6 +244,7 @@ class StackDeployment {
     replaced: Deployed[], failedCreates: Deployed[], old: Template, next: Template, artifact: Artifact,
   ): Promise<void> {
     this.setStackStatus('UPDATE_ROLLBACK_IN_PROGRESS');
+    this.record.template = old;
     const replacedIds = new Set(replaced.map(r => r.logicalId));
     const replacements = replaced.map(r => this.deployed.get(r.logicalId)).filter((r): r is Deployed => r !== undefined);
     for (const resource of failedCreates) this.deployed.set(resource.logicalId, resource);
@@ -256,7 +260,7 @@ class StackDeployment {
         return;
       }
       const current = this.deployed.get(id) ?? before;
-      this.setResourceStatus(id, before.type, current.physicalId, 'UPDATE_IN_PROGRESS');
+      this.setResourceStatus(id, before.type, current.physicalId, 'UPDATE_IN_PROGRESS', undefined, before.properties);
       try {
         let restored: Deployed = before;
         if (isCustom(before.type)) {
@@ -451,10 +455,11 @@ class StackDeployment {
     this.events.push({ logicalId: this.record.stackName, status, at: Date.now() });
   }
 
-  private setResourceStatus(id: string, type: string, physicalId: string, status: string, reason?: string): void {
+  /** `properties`: what an IN_PROGRESS status applies (its stack event carries them). */
+  private setResourceStatus(id: string, type: string, physicalId: string, status: string, reason?: string, properties?: Record<string, Json>): void {
     this.services.cloudFormation.setResource(this.record, {
       LogicalResourceId: id, PhysicalResourceId: physicalId, ResourceType: type, ResourceStatus: status, ResourceStatusReason: reason,
-    });
+    }, properties);
     this.events.push({ logicalId: id, status, reason, at: Date.now() });
   }
 

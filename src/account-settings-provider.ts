@@ -65,7 +65,7 @@ export class AccountSettingsProvider extends Construct {
       logRetention,
     });
     this.policy = new AccountApiPolicy(this, 'AccountApiPolicy', handler.role!);
-    grantStackReads(handler.role!, ['account:DeleteAlternateContact']);
+    grantStackReads(handler.role!, ['account:DeleteAlternateContact', 'account:GetAlternateContact']);
     this.handler = handler;
     this.serviceToken = handler.functionArn;
   }

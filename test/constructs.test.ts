@@ -56,8 +56,8 @@ const PRIMARY_CONTACT: PrimaryContactProps = {
 const ALL_TYPES = [AlternateContactType.BILLING, AlternateContactType.OPERATIONS, AlternateContactType.SECURITY];
 /** What the Account Management policy grants per contact; removal is granted by the handler role's DefaultPolicy. */
 const ALTERNATE_CONTACT_ACTIONS = ['account:PutAlternateContact'];
-/** The removal actions of the contacts provider: granted on every account, whatever the stack declares. */
-const REMOVAL_ACTIONS = ['account:DeleteAlternateContact'];
+/** The removal actions of the contacts provider (a Delete reads the contact first): granted on every account, whatever the stack declares. */
+const REMOVAL_ACTIONS = ['account:DeleteAlternateContact', 'account:GetAlternateContact'];
 /** The condition key that narrows PutAlternateContact to the declared contact types. */
 const CONDITION_KEY = 'account:AlternateContactTypes';
 const CUSTOM_RESOURCE_TYPES = ['Custom::AccountAlternateContact', 'Custom::AccountPrimaryContact', 'Custom::AccountName'];
@@ -68,7 +68,7 @@ const CUSTOM_RESOURCE_TYPES = ['Custom::AccountAlternateContact', 'Custom::Accou
 /** The removal statement: the removal actions on the deploying account and every member account, without a condition. */
 const REMOVAL_STATEMENT: Statement = {
   Effect: 'Allow',
-  Action: 'account:DeleteAlternateContact',
+  Action: REMOVAL_ACTIONS,
   Resource: [standaloneArn(), ANY_MEMBER_ARN],
 };
 
@@ -581,7 +581,7 @@ describe('cdk-nag AwsSolutions checks', () => {
         + 'so it cannot be narrowed to the declared accounts (the grant would be gone when the Delete runs); the '
         + 'statement allows only the removal action account:DeleteAlternateContact',
     },
-    describeAccountAcknowledgment('Stack/AccountSettingsProvider/Handler/ServiceRole/DefaultPolicy/Resource'),
+    ...describeAccountAcknowledgment('Stack/AccountSettingsProvider/Handler/ServiceRole/DefaultPolicy/Resource'),
     {
       rule: 'AwsSolutions-L1',
       finding: '',

@@ -41,21 +41,28 @@ export const ANY_MEMBER_ARN = memberArn('*');
 /** Every member account of any organization as AWS Organizations names it (DescribeAccount is authorized against it). */
 export const ANY_ORGANIZATIONS_ACCOUNT_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':organizations::*:account/o-*/*']] };
 
+/** Every organizational unit of any organization as AWS Organizations names it (ListParents walks up through them). */
+export const ANY_ORGANIZATIONAL_UNIT_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':organizations::*:ou/o-*/ou-*']] };
+
 /**
- * What every handler role may read of its own stack (to tell a renamed construct from a removed one, a rollback from a
- * deploy, and whether CloudFormation still waits for a request): these three actions on the stack's own id, nothing else.
+ * What every handler role may read of its own stack (to tell a setting that lives on in another resource from a removed
+ * one, a rollback from a deploy, and whether CloudFormation still waits for a request): these actions on the stack's
+ * own id, nothing else.
  */
 export const STACK_READ_STATEMENT: Statement = {
   Effect: 'Allow',
-  Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks', 'cloudformation:ListStackResources'],
+  Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:ListStackResources'],
   Resource: { Ref: 'AWS::StackId' },
 };
 
-/** What every handler role may ask AWS Organizations (whether an account is still a member): DescribeAccount of member accounts. */
+/**
+ * What every handler role may ask AWS Organizations (whether an account is still a member, and whether a baseline of the
+ * stack targets it through an OU): DescribeAccount and ListParents of member accounts and OUs.
+ */
 export const DESCRIBE_ACCOUNT_STATEMENT: Statement = {
   Effect: 'Allow',
-  Action: 'organizations:DescribeAccount',
-  Resource: ANY_ORGANIZATIONS_ACCOUNT_ARN,
+  Action: ['organizations:DescribeAccount', 'organizations:ListParents'],
+  Resource: [ANY_ORGANIZATIONS_ACCOUNT_ARN, ANY_ORGANIZATIONAL_UNIT_ARN],
 };
 
 /** Every statement of every IAM policy in the template (policies, managed policies and roles' inline policies). */

@@ -61,17 +61,24 @@ export function stale(findings: Finding[], table: Acknowledged[]): Acknowledged[
  * The acknowledgment of the DescribeAccount statement that every handler role gets with its stack reads
  * (`grantStackReads`), whose finding is on the role's DefaultPolicy at `path`.
  */
-export function describeAccountAcknowledgment(path: string): Acknowledged {
-  return {
+export function describeAccountAcknowledgment(path: string): Acknowledged[] {
+  return [{
     rule: 'AwsSolutions-IAM5',
     finding: 'Resource::arn:<AWS::Partition>:organizations::*:account/o-*/*',
     path,
-    reason: 'organizations:DescribeAccount, alone in its statement and read-only, tells an account that left the '
-      + 'organization (or was closed) from a call that the Account Management API denied; an account\'s ARN '
-      + '(organizations::<management account>:account/o-<org>/<account>) embeds the management account and organization '
-      + 'ids, unknown at synth, and a Delete may concern an account the stack no longer declares (CloudFormation updates '
-      + 'the policies before it), so the statement names every member account',
-  };
+    reason: 'organizations:DescribeAccount and ListParents, alone in their statement and read-only, tell an account that left '
+      + 'the organization (or was closed) from a call that the Account Management API denied, and whether a baseline of the '
+      + 'stack targets an account through an OU; an account\'s ARN (organizations::<management account>:account/o-<org>/<account>) '
+      + 'embeds the management account and organization ids, unknown at synth, and a Delete may concern an account the stack no '
+      + 'longer declares (CloudFormation updates the policies before it), so the statement names every member account',
+  }, {
+    rule: 'AwsSolutions-IAM5',
+    finding: 'Resource::arn:<AWS::Partition>:organizations::*:ou/o-*/ou-*',
+    path,
+    reason: 'organizations:ListParents walks from an account up through its OUs to tell whether a baseline of the stack targets '
+      + 'it before a Delete removes what the baseline now declares; an OU\'s ARN embeds the management account and organization '
+      + 'ids, unknown at synth, and the OUs of any baseline may be asked',
+  }];
 }
 
 /** The acknowledgment of AWSLambdaBasicExecutionRole on the role of a handler function, at `path`. */

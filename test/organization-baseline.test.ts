@@ -972,7 +972,7 @@ describe('permissions', () => {
   function providerStatements(stack: Stack): Statement[] {
     const stateMachine = stateMachineId(stack);
     return [
-      { Effect: 'Allow', Action: 'account:DeleteAlternateContact', Resource: [standaloneArn(), ANY_MEMBER_ARN] },
+      { Effect: 'Allow', Action: ['account:DeleteAlternateContact', 'account:GetAlternateContact'], Resource: [standaloneArn(), ANY_MEMBER_ARN] },
       STACK_READ_STATEMENT,
       DESCRIBE_ACCOUNT_STATEMENT,
       ...storeStatements(stack),
@@ -1018,7 +1018,7 @@ describe('permissions', () => {
       // Besides them, only the provider's removal statement allows an account action.
       expectStatements(serviceStatements(Template.fromStack(stack), 'account'), [
         ...accountApiStatements(stack),
-        { Effect: 'Allow', Action: 'account:DeleteAlternateContact', Resource: [standaloneArn(), ANY_MEMBER_ARN] },
+        { Effect: 'Allow', Action: ['account:DeleteAlternateContact', 'account:GetAlternateContact'], Resource: [standaloneArn(), ANY_MEMBER_ARN] },
       ]);
     });
 
@@ -1646,10 +1646,10 @@ describe('cdk-nag AwsSolutions checks', () => {
       finding: 'Resource::arn:<AWS::Partition>:account::*:account/o-*/*',
       path: DEFAULT_POLICY,
       reason: 'removal (pruneUndeclared, removeAlternateContactsOnDelete) runs after CloudFormation has updated the policies '
-        + 'to the new declarations, so account:DeleteAlternateContact, alone in its statement, is granted on every member '
+        + 'to the new declarations, so account:DeleteAlternateContact (with the GetAlternateContact that checks the values first), alone in their statement, is granted on every member '
         + 'account (their management account and organization ids are unknown at synth) for as long as the provider exists',
     },
-    describeAccountAcknowledgment(DEFAULT_POLICY),
+    ...describeAccountAcknowledgment(DEFAULT_POLICY),
     {
       rule: 'AwsSolutions-IAM5',
       finding: 'Resource::*',

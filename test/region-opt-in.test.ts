@@ -1028,7 +1028,7 @@ describe('cdk-nag AwsSolutions checks', () => {
         + 'so it cannot be narrowed to the declared accounts (the grant would be gone when the Delete runs); the '
         + 'statement allows only the removal actions account:GetRegionOptStatus and account:DisableRegion',
     },
-    describeAccountAcknowledgment('Stack/RegionOptInProvider/Handler/ServiceRole/DefaultPolicy/Resource'),
+    ...describeAccountAcknowledgment('Stack/RegionOptInProvider/Handler/ServiceRole/DefaultPolicy/Resource'),
     {
       rule: 'AwsSolutions-IAM5',
       finding: /^Resource::<RegionOptInProviderHandler[0-9A-F]{8}\.Arn>:\*$/,

@@ -9,6 +9,7 @@ import {
   AccountClient,
   ConflictException,
   DeleteAlternateContactCommand,
+  GetAlternateContactCommand,
   InternalServerException,
   PutAccountNameCommand,
   PutAlternateContactCommand,
@@ -22,6 +23,7 @@ import {
   CloudFormationServiceException,
   DescribeStackResourceCommand,
   DescribeStacksCommand,
+  GetTemplateCommand,
   ListStackResourcesCommand,
   ResourceStatus,
   StackResourceSummary,
@@ -393,6 +395,22 @@ describe('a put that is throttled or fails for a while', () => {
 describe('delete', () => {
   const deleteEvent = (physicalId = CONTACT_ID) => event('Delete', { ...CONTACT, AccountId: MEMBER }, physicalId);
   const accessDenied = () => new AccessDeniedException({ message: 'denied', $metadata: { httpStatusCode: 403 } });
+  const { Setting: _setting, AlternateContactType: _type, ...declaredValues } = CONTACT;
+  /** A template in which `Renamed` declares the same contact. */
+  const templateWithRenamed = () => ({
+    TemplateBody: JSON.stringify({
+      Resources: {
+        Renamed: { Type: 'Custom::AccountAlternateContact', Properties: { ...CONTACT, AccountId: MEMBER } },
+        Other: { Type: 'Custom::AccountAlternateContact', Properties: { ...CONTACT, AccountId: OWN } },
+      },
+    }),
+  });
+
+  beforeEach(() => {
+    // The stack's template declares nothing else, and the account holds what the resource declared.
+    cloudFormation.on(GetTemplateCommand).resolves({ TemplateBody: JSON.stringify({ Resources: {} }) });
+    account.on(GetAlternateContactCommand).resolves({ AlternateContact: { ...declaredValues, AlternateContactType: 'SECURITY' } });
+  });
 
   test('deletes the contact after checking that the stack is not rolling back and that no other resource declares it', async () => {
     account.on(DeleteAlternateContactCommand).resolves({});
@@ -402,13 +420,27 @@ describe('delete', () => {
     expect(account).toHaveReceivedCommandWith(DeleteAlternateContactCommand, { AccountId: MEMBER, AlternateContactType: 'SECURITY' });
     expect(cloudFormation).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: STACK_ID });
     expect(cloudFormation).toHaveReceivedCommandWith(ListStackResourcesCommand, { StackName: STACK_ID });
+    expect(cloudFormation).toHaveReceivedCommandWith(GetTemplateCommand, { StackName: STACK_ID });
+    expect(account).toHaveReceivedCommandWith(GetAlternateContactCommand, { AccountId: MEMBER, AlternateContactType: 'SECURITY' });
     expect(logLines.some(line => JSON.parse(line).outcome === 'deleted')).toBe(true);
   });
 
-  test('deleting a contact that is already gone succeeds', async () => {
-    account.on(DeleteAlternateContactCommand).rejects(new ResourceNotFoundException({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
+  test.each([
+    ['read', () => account.on(GetAlternateContactCommand).rejects(new ResourceNotFoundException({ message: 'gone', $metadata: { httpStatusCode: 404 } }))],
+    ['deleted', () => account.on(DeleteAlternateContactCommand).rejects(new ResourceNotFoundException({ message: 'gone', $metadata: { httpStatusCode: 404 } }))],
+  ])('deleting a contact that is already gone when %s succeeds', async (_, arrange) => {
+    arrange();
     await expect(handle(deleteEvent(), invocation())).resolves.toStrictEqual({ PhysicalResourceId: CONTACT_ID, Data: { AccountId: MEMBER } });
     expect(logLines.some(line => JSON.parse(line).outcome === 'already gone')).toBe(true);
+  });
+
+  test('a contact that no longer holds the values the resource declared is left, and the log names no value', async () => {
+    account.on(GetAlternateContactCommand).resolves({ AlternateContact: { ...declaredValues, EmailAddress: 'changed-by-hand@example.com' } });
+    await handle(deleteEvent(), invocation());
+
+    expect(account).not.toHaveReceivedCommand(DeleteAlternateContactCommand);
+    expect(logLines.some(line => JSON.parse(line).outcome.startsWith('left in place: it no longer holds the values'))).toBe(true);
+    expect(logLines.join('\n')).not.toContain('changed-by-hand');
   });
 
   test('any other error fails the delete, with what failed, the fix and what the service answered', async () => {
@@ -429,6 +461,7 @@ describe('delete', () => {
   });
 
   test('a contact that another live resource of the stack now declares is left in place', async () => {
+    cloudFormation.on(GetTemplateCommand).resolves(templateWithRenamed());
     cloudFormation.on(ListStackResourcesCommand)
       .resolvesOnce({ StackResourceSummaries: [summary('Other', 'x', 'CREATE_COMPLETE')], NextToken: 'page2' })
       .resolvesOnce({ StackResourceSummaries: [summary('Security', CONTACT_ID, 'DELETE_IN_PROGRESS'), summary('Renamed', CONTACT_ID, 'CREATE_COMPLETE')] });
@@ -441,8 +474,28 @@ describe('delete', () => {
     expect(logLines.some(line => JSON.parse(line).outcome === 'left in place (now declared by Renamed)')).toBe(true);
   });
 
+  test.each([
+    ['an OrganizationBaseline that lists the account', { accountIds: [MEMBER] }, ['SECURITY'], true],
+    ['an OrganizationBaseline that lists the account but declares another type', { accountIds: [MEMBER] }, ['BILLING'], false],
+    ['an OrganizationBaseline that excludes the account', { accountIds: [MEMBER], excludeAccountIds: [MEMBER] }, ['SECURITY'], false],
+    ['an AlternateContact whose account is a token (it may be this one)', undefined, ['SECURITY'], true],
+  ])('with %s in the stack, the contact is kept: %s', async (_, targets, types, kept) => {
+    account.on(DeleteAlternateContactCommand).resolves({});
+    const contacts = Object.fromEntries(types.map(type => [type, declaredValues]));
+    const resource = targets
+      ? { Type: 'Custom::AccountOrganizationBaseline', Properties: { Targets: JSON.stringify({ organizationalUnitIds: [], allAccounts: false, excludeAccountIds: [], ...targets }), Baseline: JSON.stringify({ alternateContacts: contacts, enabledRegions: [], overrides: {} }) } }
+      : { Type: 'Custom::AccountAlternateContact', Properties: { ...CONTACT, AccountId: { Ref: 'Member' } } };
+    cloudFormation.on(GetTemplateCommand).resolves({ TemplateBody: JSON.stringify({ Resources: { Declarer: resource } }) });
+    cloudFormation.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [summary('Declarer', 'x', 'UPDATE_COMPLETE')] });
+    await handle(deleteEvent(), invocation());
+
+    if (kept) expect(account).not.toHaveReceivedCommand(DeleteAlternateContactCommand);
+    else expect(account).toHaveReceivedCommand(DeleteAlternateContactCommand);
+  });
+
   test.each(['DELETE_COMPLETE', 'DELETE_IN_PROGRESS', 'CREATE_FAILED'])('a resource in %s does not keep the contact', async (status) => {
     account.on(DeleteAlternateContactCommand).resolves({});
+    cloudFormation.on(GetTemplateCommand).resolves(templateWithRenamed());
     cloudFormation.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [summary('Renamed', CONTACT_ID, status)] });
     await handle(deleteEvent(), invocation());
 
@@ -483,9 +536,10 @@ describe('delete', () => {
       expect(account).not.toHaveReceivedAnyCommand();
     });
 
-  test.each(['DescribeStacks', 'ListStackResources'])('%s failing leaves the contact in place and the delete succeeds (fail closed)', async (operation) => {
+  test.each(['DescribeStacks', 'ListStackResources', 'GetTemplate'])('%s failing leaves the contact in place and the delete succeeds (fail closed)', async (operation) => {
     const denied = new CloudFormationServiceException({ name: 'AccessDenied', $fault: 'client', message: 'not allowed', $metadata: { httpStatusCode: 403 } });
     if (operation === 'DescribeStacks') cloudFormation.on(DescribeStacksCommand).rejects(denied);
+    else if (operation === 'GetTemplate') cloudFormation.on(GetTemplateCommand).rejects(denied);
     else cloudFormation.on(ListStackResourcesCommand).rejects(denied);
     const result = await handle(deleteEvent(), invocation());
 

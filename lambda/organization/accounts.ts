@@ -7,9 +7,15 @@ import {
 import type {
   AlternateContactFields, AlternateContactsByType, BaselineDocument, ContactTypeName, PrimaryContactFields,
 } from '../../src/contract';
-import { deleteAlternateContact, departure, putAccountName, putAlternateContact, putContactInformation } from '../shared/account-api';
+import {
+  deleteAlternateContact, departure, getAlternateContact, holdsContact, putAccountName, putAlternateContact, putContactInformation,
+} from '../shared/account-api';
 import type { Invocation } from '../shared/clients';
+import type { Generation } from './store';
+import { StackDeclarations } from '../shared/declarations';
+import type { Answer } from '../shared/stack';
 import { errorName, failure, isThrottling } from '../shared/errors';
+import { log } from '../shared/log';
 import { NoLongerWanted, Pacer } from '../shared/pacer';
 import { resolveTarget } from '../shared/target';
 
@@ -26,6 +32,22 @@ export interface Desired {
   readonly accountName?: string;
   /** Contact types to delete: declared before, not now. */
   readonly remove: ContactTypeName[];
+  /** The values a removed baseline declared: a contact is deleted only while it still holds them. */
+  readonly removeIfHolds?: AlternateContactsByType;
+  /** What the stack's other resources declare, asked before each delete; absent when nothing is to be deleted. */
+  readonly declarations?: Declarations;
+}
+
+/**
+ * What the other resources of the baseline's stack declare: a contact that moved to another construct
+ * stays. Not known (an older generation, or the stack could not be read): nothing is deleted.
+ */
+export type Declarations = Answer<StackDeclarations>;
+
+/** The declarations of the generation's stack but its own baseline's, each baseline's targets listed once. */
+export async function declarationsOf(invocation: Invocation, generation: Generation): Promise<Declarations> {
+  if (!generation.stack) return { known: false, why: `generation ${generation.generation} does not name its stack (an earlier version made it); deploy again` };
+  return StackDeclarations.read(invocation, generation.stack.stackId, { LogicalResourceId: generation.stack.logicalId }, { resolveTargets: true });
 }
 
 export type AccountOutcome =
@@ -78,6 +100,21 @@ export async function reconcileAccount(
   try {
     for (const type of desired.remove) {
       step = { operation: 'DeleteAlternateContact', setting: `${type} alternate contact` };
+      const kept = await keptBy(desired.declarations, accountId, type);
+      if (kept) {
+        log({ setting: step.setting, accountId, outcome: `left in place: ${kept}` });
+        continue;
+      }
+      const values = desired.removeIfHolds?.[type];
+      if (values) {
+        step = { operation: 'GetAlternateContact', setting: `${type} alternate contact` };
+        const current = await pacer.call(step.operation, () => getAlternateContact(client, target, type as AlternateContactType));
+        if (!holdsContact(current, values)) {
+          if (current) log({ setting: step.setting, accountId, outcome: 'left in place: it no longer holds the values this baseline declared (changed by hand or by another stack)' });
+          continue;
+        }
+        step = { operation: 'DeleteAlternateContact', setting: `${type} alternate contact` };
+      }
       if (await pacer.call(step.operation, () => deleteAlternateContact(client, target, type as AlternateContactType), write) === 'deleted') writes++;
     }
     for (const [type, contact] of Object.entries(desired.contacts) as Array<[ContactTypeName, AlternateContactFields]>) {
@@ -118,6 +155,14 @@ export async function reconcileAccount(
     if (gone) return { outcome: 'skipped', reason: gone === 'closed' ? 'the account is closed' : 'the account is not a member of the organization' };
     return { outcome: 'failed', reason: failure(step.operation, step.setting, target, error).message };
   }
+}
+
+/** Why a contact type is not deleted although the generation would: another resource of the stack declares it, or that cannot be told. */
+async function keptBy(declarations: Declarations | undefined, accountId: string, type: ContactTypeName): Promise<string | undefined> {
+  if (!declarations) return 'cannot tell whether another resource of the stack declares it (the generation does not name its stack; deploy again)';
+  const claimant = declarations.known ? await declarations.value.declarer({ accountId, contactType: type }) : declarations;
+  if (!claimant.known) return `cannot tell whether another resource of the stack declares it (${claimant.why})`;
+  return claimant.value ? `now declared by ${claimant.value}` : undefined;
 }
 
 function notFoundAsUndefined(error: unknown): undefined {

@@ -1,6 +1,6 @@
-import type { Desired } from './accounts';
+import { declarationsOf, Desired } from './accounts';
 import { accountsPhase, KEPT, phaseDone } from './accounts-phase';
-import { answer, answerDeploy, summary } from './answer';
+import { answer, answerDeploy, answerUnfinishedRemoval, summary } from './answer';
 import { sendGenerationEvent } from './events';
 import { regionsStep } from './regions';
 import { convergedRecord, desiredOf, runOf, typesOf } from './run';
@@ -79,8 +79,10 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
   try {
     const { accounts, before } = await runOf(invocation, store, state, generation);
     const applied = generation.prune ? before : undefined;
+    // Read once a step, and only by a generation that may delete: a contact that moved to another resource of the stack stays.
+    const declarations = generation.action === 'remove' || applied ? await declarationsOf(invocation, generation) : undefined;
     if (next.Phase === 'contacts') {
-      next = await accountsPhase(next, invocation, pacer, accounts, account => desiredOf(account, generation, applied), deadline, watch);
+      next = await accountsPhase(next, invocation, pacer, accounts, account => desiredOf(account, generation, applied, declarations), deadline, watch);
       if (next.Phase === 'contacts' && phaseDone(next, accounts)) next = { ...next, Phase: applied ? 'prune' : regionsOrDone(generation), Cursor: undefined };
     }
     if (next.Phase === 'prune' && applied && Date.now() < deadline && watch.stillWanted()) {
@@ -88,7 +90,7 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
       // An account that came back into the targets since the run resolved them keeps its contacts.
       const pruned = async (account: string): Promise<Desired> => (await isTargeted(invocation.organizations(), generation.targets, account)
         ? { contacts: {}, remove: [] }
-        : { contacts: {}, remove: typesOf(applied, account) });
+        : { contacts: {}, remove: typesOf(applied, account), declarations });
       next = await accountsPhase(next, invocation, pacer, departed, pruned, deadline, watch);
       if (phaseDone(next, departed)) next = { ...next, Phase: regionsOrDone(generation), Cursor: undefined };
     }
@@ -103,7 +105,12 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
       return { ...next, Rates: pacer.state() };
     }
     if (next.Phase === 'done') return await finish(next, invocation, store, generation, { accounts, before });
-    if (next.Respond && Date.now() >= answerBy) next = await answerDeploy(next, contactsDone);
+    if (generation.action === 'remove' && !state.Account) await saveRemoval(store, next, pacer, accounts.length);
+    if (next.Respond && Date.now() >= answerBy) {
+      next = generation.action === 'remove'
+        ? await answerUnfinishedRemoval(next, accounts.length)
+        : await answerDeploy(next, contactsDone, generation.waitsFor === 'EVERYTHING');
+    }
     return { ...next, Rates: pacer.state() };
   } finally {
     watch.stop();
@@ -118,7 +125,13 @@ function regionsOrDone(generation: Generation): Phase {
 /** The generation is done: what it applied is kept (for the next to prune), the event sent, the deploy answered. */
 async function finish(state: ReconcileState, invocation: Invocation, store: Store, generation: Generation, run: Run): Promise<ReconcileState> {
   if (generation.action === 'remove') {
+    // A Delete that came again has resumed the removal in a newer generation: the store is that one's now.
+    if (await superseded(store, state)) return { ...state, Respond: undefined, Done: true };
     await store.removeAll();
+    // Nobody waits any more (the Delete was answered FAILED): a Delete that comes again learns that it is done.
+    if (!state.Respond && !state.Account && state.Counts.failed === 0) {
+      await store.setCurrent({ generation: state.Generation, removed: true, removalDone: true });
+    }
   } else if (!state.Account && state.Counts.failed === 0) {
     await store.putApplied(convergedRecord(generation, run, await store.applied()));
   }
@@ -127,12 +140,18 @@ async function finish(state: ReconcileState, invocation: Invocation, store: Stor
     generation: state.Generation,
     executionArn: state.ExecutionArn,
     accounts: state.Counts,
-    regions: { enabled: state.Regions.enabled, failed: state.Regions.failed },
+    regions: { enabled: state.Regions.enabled, failed: state.Regions.failed, skipped: state.Regions.skipped ?? 0 },
     failures: [...state.Failures, ...state.Regions.failures].slice(0, KEPT),
-    skipped: state.Skipped,
+    skipped: [...state.Skipped, ...state.Regions.skips ?? []].slice(0, KEPT),
   });
-  const answered = await answerDeploy(state, true);
+  const answered = await answerDeploy(state, true, generation.waitsFor === 'EVERYTHING');
   return { ...answered, Done: true };
+}
+
+/** Where a removal generation got to, for a Delete that comes again to resume from. */
+async function saveRemoval(store: Store, state: ReconcileState, pacer: Pacer, total: number): Promise<void> {
+  const { Run, Cursor, Unfinished, Counts, Failures, Skipped } = state;
+  await store.putRemoval(state.Generation, { Run, Cursor, Unfinished, Counts, Failures, Skipped, Rates: pacer.state(), total });
 }
 
 /** An execution that has made many steps goes on in a new one (Step Functions keeps 25,000 events of a history). */

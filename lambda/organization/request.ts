@@ -1,7 +1,7 @@
 import { declaredTypes } from './accounts';
 import { baselinePhysicalId } from './identity';
 import { initialState, Responder } from './reconcile';
-import { Current, deleteUnder, Generation, generationName, Store } from './store';
+import { Current, deleteUnder, Generation, generationName, RemovalProgress, Store } from './store';
 import type {
   BaselineDocument, BaselineStoreProperties, BooleanString, DeployWaitsForName,
   OrganizationBaselineAttributes, OrganizationBaselineProperties, TargetSpec,
@@ -9,7 +9,7 @@ import type {
 import type { Invocation } from '../shared/clients';
 import { isFailedCreateId, Request, Result } from '../shared/custom-resource';
 import { log } from '../shared/log';
-import { Answer, isRollingBack, otherClaimant, stillDeclared } from '../shared/stack';
+import { Answer, currentRequest, isRollingBack, otherClaimant, stillDeclared } from '../shared/stack';
 import { executionArn, startWaiter, stopWaiter } from '../shared/waiter';
 
 /*
@@ -81,6 +81,16 @@ export async function onRequest(event: Request, invocation: Invocation, function
   const fields = { requestType: event.RequestType, setting: 'organization baseline', accountId: invocation.ownAccount };
   if (event.RequestType === 'Delete') return onDelete(event, request, store, invocation, functionArn, rollback.known ? rollback.value : undefined);
 
+  // A delivery that Lambda makes late, twice or again after a failure stores nothing once its request is
+  // no longer the resource's current one: a replayed older request never supersedes a newer generation.
+  const current = await currentRequest(invocation, event);
+  if (!current.known || !current.value) {
+    log({ ...fields, outcome: `stopped: ${current.known ? 'CloudFormation no longer waits for this request' : `cannot tell whether CloudFormation still waits for this request (${current.why})`}; no generation started` });
+    throw new Error(current.known
+      ? 'The baseline\'s request was stopped: CloudFormation no longer waits for it (it was answered, cancelled or rolled back, or a later request of the resource began); no generation was started'
+      : `The baseline's request was not started: it cannot be told whether CloudFormation still waits for it (${current.why}); deploy again`);
+  }
+
   // A rollback restores the old values in a generation of its own, but is not waited for: a rollback
   // that times out would leave the stack in UPDATE_ROLLBACK_FAILED.
   const rollingBack = rollback.known && rollback.value;
@@ -107,7 +117,8 @@ export async function onRequest(event: Request, invocation: Invocation, function
  */
 async function start(
   event: Request, store: Store, invocation: Invocation, functionArn: string,
-  declaration: Omit<Generation, 'generation' | 'createdAt' | 'previous'>, respond: Responder | undefined, baselineId: string,
+  declaration: Omit<Generation, 'generation' | 'createdAt' | 'previous' | 'stack'>, respond: Responder | undefined, baselineId: string,
+  resume?: RemovalProgress,
 ): Promise<{ generation: string; executionArn: string }> {
   const before = await store.current();
   const retried = before?.requestId === event.RequestId;
@@ -115,11 +126,12 @@ async function start(
   const previous = retried ? (await store.generation(generation))?.previous : before?.removed ? undefined : before?.generation;
   const name = `${baselineId}-${generation}`;
   const arn = executionArn(invocation, name);
-  await store.putGeneration({ ...declaration, generation, createdAt: Date.now(), previous });
+  const stack = { stackId: event.StackId, logicalId: event.LogicalResourceId };
+  await store.putGeneration({ ...declaration, generation, createdAt: Date.now(), previous, stack });
   await store.setCurrent({ generation, executionArn: arn, requestId: event.RequestId });
   if (before && before.generation !== generation) await stopRuns(store, invocation, before, `superseded by generation ${generation}`);
   await startWaiter(invocation, name, initialState({
-    functionArn, executionArn: arn, store: store.bucketName, baselineId, generation, respond, previous,
+    functionArn, executionArn: arn, store: store.bucketName, baselineId, generation, respond, previous, resume,
   }));
   return { generation, executionArn: arn };
 }
@@ -157,10 +169,20 @@ async function onDelete(
     const types = new Set([...Object.keys(request.baseline.alternateContacts),
       ...Object.keys(request.baseline.overrides).flatMap(id => declaredTypes(id, request.baseline))]);
     if (types.size > 0) {
+      const current = await store.current();
+      if (current?.removalDone) {
+        await removeStored(store, invocation);
+        log({ ...fields, outcome: 'the removal of the alternate contacts that an earlier Delete started has finished' });
+        return response;
+      }
+      // An earlier Delete's removal, answered FAILED because it was not done in time, goes on from where it got.
+      const earlier = current && !current.removed && current.requestId !== event.RequestId ? await store.generation(current.generation) : undefined;
+      const resume = earlier?.action === 'remove' ? await store.removal(earlier.generation) : undefined;
       const generation = await start(event, store, invocation, functionArn, {
         targets: request.targets, baseline: request.baseline, waitsFor: 'EVERYTHING', prune: false, coverNewAccounts: false, action: 'remove',
-      }, responder(event, event.PhysicalResourceId), request.baselineId);
-      log({ ...fields, outcome: `removing the alternate contacts: generation ${generation.generation}` });
+      }, responder(event, event.PhysicalResourceId), request.baselineId, resume);
+      const resumed = resume ? ` (resuming generation ${earlier!.generation}'s removal after ${resume.Cursor ?? 'no account'}, of ${resume.total} accounts)` : '';
+      log({ ...fields, outcome: `removing the alternate contacts: generation ${generation.generation}${resumed}` });
       return undefined;
     }
   }
@@ -187,7 +209,7 @@ async function restorePrevious(
     log({ ...fields, outcome: 'left as it is: the rolled-back generation is not the current one' });
     return response;
   }
-  const { generation: _generation, createdAt: _createdAt, previous: _previous, ...declaration } = previous;
+  const { generation: _generation, createdAt: _createdAt, previous: _previous, stack: _stack, ...declaration } = previous;
   const restored = await start(event, store, invocation, functionArn, { ...declaration, waitsFor: 'NOTHING' }, undefined, request.baselineId);
   log({ ...fields, outcome: `rollback: generation ${previous.generation}'s values restored as generation ${restored.generation}` });
   return response;

@@ -1,4 +1,4 @@
-import { declaredTypes, Desired, desiredFor } from './accounts';
+import { declaredTypes, Declarations, Desired, desiredFor } from './accounts';
 import type { ReconcileState } from './state';
 import { Applied, Generation, Run, Store } from './store';
 import type { ContactTypeName } from '../../src/contract';
@@ -11,9 +11,12 @@ import { isTargeted, resolveTargets } from '../shared/organizations';
  */
 
 /** What one account of the generation should hold (or lose). */
-export function desiredOf(accountId: string, generation: Generation, applied: Applied | undefined): Desired {
-  if (generation.action === 'remove') return { contacts: {}, remove: declaredTypes(accountId, generation.baseline) };
-  return desiredFor(accountId, generation.baseline, applied?.accounts.includes(accountId) ? typesOf(applied, accountId) : []);
+export function desiredOf(accountId: string, generation: Generation, applied: Applied | undefined, declarations?: Declarations): Desired {
+  if (generation.action === 'remove') {
+    const declared = desiredFor(accountId, generation.baseline).contacts;
+    return { contacts: {}, remove: declaredTypes(accountId, generation.baseline), removeIfHolds: declared, declarations };
+  }
+  return { ...desiredFor(accountId, generation.baseline, applied?.accounts.includes(accountId) ? typesOf(applied, accountId) : []), declarations };
 }
 
 export function typesOf(applied: Applied, accountId: string): ContactTypeName[] {

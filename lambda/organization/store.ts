@@ -1,4 +1,5 @@
 import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { ReconcileState } from './state';
 import type { BaselineDocument, DeployWaitsForName, TargetSpec } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
 import { errorName } from '../shared/errors';
@@ -11,6 +12,7 @@ import { errorName } from '../shared/errors';
  *   current.json                 which generation is the baseline's now (or that it was removed)
  *   generations/<g>.json          what generation g declares (the values), its targets and options
  *   generations/<g>/latest.json   the execution of g's latest run (a scheduled one, or one continued as new)
+ *   generations/<g>/removal.json  how far removal generation g got (a Delete that comes again resumes from it)
  *   writing/<g>/<execution>@<t>   a step of generation g may write until t (epoch ms): deleted when it ends
  *   runs/<execution>/run.json     the accounts a run resolved its targets to, and what was applied before it
  *   applied.json                  what may have been written: by the last converged generation, and by
@@ -32,6 +34,8 @@ export interface Generation {
   readonly action: 'apply' | 'remove';
   /** The custom resource's physical id when this generation was made. */
   readonly physicalResourceId?: string;
+  /** The baseline's stack and logical id: a delete first asks what the stack's other resources declare. */
+  readonly stack?: { readonly stackId: string; readonly logicalId: string };
   /** The generation this one superseded. */
   readonly previous?: string;
 }
@@ -44,6 +48,14 @@ export interface Current {
   readonly requestId?: string;
   /** The baseline was removed from its stack: no execution may write for it any more. */
   readonly removed?: boolean;
+  /** With `removed`: a removal generation finished after its Delete had been answered (so deleting again succeeds at once). */
+  readonly removalDone?: boolean;
+}
+
+/** How far a removal generation got, saved at each step: a Delete that comes again resumes from it. */
+export interface RemovalProgress extends Pick<ReconcileState, 'Run' | 'Cursor' | 'Unfinished' | 'Counts' | 'Failures' | 'Skipped' | 'Rates'> {
+  /** The accounts of the run. */
+  readonly total: number;
 }
 
 /** What a converged generation applied: the accounts and the contact types, for the next one to prune. */
@@ -140,6 +152,14 @@ export class Store {
 
   public async putLatestRun(generation: string, executionArn: string): Promise<void> {
     await this.put(`generations/${generation}/latest.json`, { executionArn });
+  }
+
+  public async removal(generation: string): Promise<RemovalProgress | undefined> {
+    return this.get<RemovalProgress>(`generations/${generation}/removal.json`, false);
+  }
+
+  public async putRemoval(generation: string, progress: RemovalProgress): Promise<void> {
+    await this.put(`generations/${generation}/removal.json`, progress);
   }
 
   /** What a run (named after its first execution) resolved when it started. */

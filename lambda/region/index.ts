@@ -6,16 +6,22 @@ import { answer, failedOutcome, isRequest, Request, Result } from '../shared/cus
 import { log } from '../shared/log';
 import { timeScale } from '../shared/pacing';
 import { respond } from '../shared/response';
-import { currentRequest, isRollingBack, otherClaimant, RequestMarker } from '../shared/stack';
+import { StackDeclarations } from '../shared/declarations';
+import { currentRequest, isRollingBack, RequestMarker } from '../shared/stack';
 import { resolveTarget, Target } from '../shared/target';
-import { executionName, failureMessage, isWaiterStep, startWaiter, WaiterState } from '../shared/waiter';
+import {
+  checkVersion, endMessage, executionName, ExecutionStatusChange, failureMessage, isExecutionStatusChange, isWaiterStep, STATE_VERSION,
+  startWaiter, stillAwaited, unansweredEnd, WaiterState,
+} from '../shared/waiter';
 
 /*
  * The handler of RegionOptIn: its function is the resources' service token and the task of the stack's
  * waiter. A request reads the Region's status and requests the transition when one is needed; if the
  * deploy must wait for it, the waiter calls the function again every `PollIntervalSeconds` with the
  * state below until the transition has ended, the timeout has passed, or CloudFormation has stopped
- * waiting for the request. The function answers CloudFormation itself, from whichever step ends it.
+ * waiting for the request. The function answers CloudFormation itself, from whichever step ends it, or,
+ * when the execution ended without a step that could (stopped, States.Runtime, a failed report), from
+ * the execution's status change. Each answer is given only while CloudFormation still waits for it.
  */
 
 /** The ResourceProperties, parsed in one place. */
@@ -33,7 +39,7 @@ interface RegionWait extends WaiterState {
   readonly Request: Request;
   readonly PhysicalResourceId: string;
   readonly Goal: RegionGoal;
-  /** When to stop waiting, in epoch ms. */
+  /** When to stop waiting, in epoch ms: the timeout counted from CloudFormation's request, not from the handler's start. */
   readonly Deadline: number;
   readonly WaitForCompletion: boolean;
   /** Which request of the resource this is (Create and Update); undefined for a Delete, or when it could not be read yet. */
@@ -74,7 +80,11 @@ function parseRequest(resourceProperties: object): RegionRequest {
 export async function handler(event: unknown, context: InvocationContext): Promise<RegionWait | undefined> {
   const invocation = new Invocation(context);
   if (isRequest(event)) {
-    await answer(event, () => onRequest(event, invocation, context.invokedFunctionArn));
+    await answer(event, () => onRequest(event, invocation, context.invokedFunctionArn), invocation.end);
+    return undefined;
+  }
+  if (isExecutionStatusChange(event)) {
+    await onExecutionEnd(event, invocation, context.invokedFunctionArn);
     return undefined;
   }
   if (isWaiterStep(event)) return step(event as RegionWait, invocation);
@@ -132,7 +142,8 @@ async function onRequest(event: Request, invocation: Invocation, functionArn: st
     Request: event,
     PhysicalResourceId: physicalResourceId,
     Goal: goal,
-    Deadline: Date.now() + (request.timeoutSeconds * 1000) / timeScale(),
+    Version: STATE_VERSION,
+    Deadline: requestStart(event, marker) + (request.timeoutSeconds * 1000) / timeScale(),
     WaitForCompletion: request.waitForCompletion,
     Marker: marker,
     Deferred: result.deferred,
@@ -147,16 +158,23 @@ async function step(state: RegionWait, invocation: Invocation): Promise<RegionWa
   const target = resolveTarget(request.accountId, invocation.ownAccount);
   const setting = `Region ${request.regionName}`;
   const fields = { requestType: state.Request.RequestType, setting, accountId: target.accountId };
+  // A Create or Update is checked at the start of each step; a Delete, and a reported failure, before answering.
+  let checked = false;
   const finish = async (result: { status: string } | { error: unknown }) => {
+    if (!checked && !await stillAwaited(invocation, state.Request, state.Marker)) {
+      log({ ...fields, outcome: 'not answered: CloudFormation no longer waits for this request (answered, cancelled or superseded)' });
+      return { ...state, Done: true };
+    }
     await respond(state.Request, 'error' in result
       ? failedOutcome(state.Request, result.error)
-      : { Status: 'SUCCESS', ...outcome(state.PhysicalResourceId, result.status) });
+      : { Status: 'SUCCESS', ...outcome(state.PhysicalResourceId, result.status) }, invocation.end);
     return { ...state, Done: true };
   };
   if (state.Failure) {
     log({ ...fields, outcome: 'failed', error: failureMessage(state.Failure) });
     return finish({ error: new Error(`Waiting for the ${setting} of account ${target.accountId} failed: ${failureMessage(state.Failure)}`) });
   }
+  checkVersion(state);
 
   // A waiter acts only while CloudFormation still waits for its request: a deploy that failed elsewhere
   // cancels it and rolls the resource back, and a request made now would undo the rollback.
@@ -165,9 +183,11 @@ async function step(state: RegionWait, invocation: Invocation): Promise<RegionWa
   if (state.Request.RequestType !== 'Delete') {
     const current = await currentRequest(invocation, state.Request, marker);
     if (current.known && !current.value) {
-      log({ ...fields, outcome: 'stopped: CloudFormation no longer waits for this request; nothing requested' });
-      return finish({ error: new Error(noLongerWaitedFor(setting, target)) });
+      // Answered (a step made again after a timeout), cancelled or superseded: nothing to request, nor to answer.
+      log({ ...fields, outcome: 'stopped: CloudFormation no longer waits for this request; nothing requested, nothing answered' });
+      return { ...state, Done: true };
     }
+    checked = true;
     if (current.known) marker = current.value;
     else unsure = `cannot tell whether CloudFormation still waits for this request (${current.why})`;
   }
@@ -184,10 +204,45 @@ async function step(state: RegionWait, invocation: Invocation): Promise<RegionWa
       return await finish({ error: new Error(stillInProgress(state, request, target, result.status, result.deferred)) });
     }
     log({ ...fields, outcome: 'waiting', status: result.status });
-    return { ...state, Marker: marker, Deferred: result.deferred };
+    // The last wait ends at the deadline, so that the answer comes within the hour counted from the request.
+    const untilDeadline = Math.ceil(((state.Deadline - Date.now()) * timeScale()) / 1000);
+    return { ...state, Marker: marker, Deferred: result.deferred, PollSeconds: Math.max(1, Math.min(request.pollSeconds, untilDeadline)) };
   } catch (error) {
     return finish({ error });
   }
+}
+
+/**
+ * When CloudFormation made the request, as well as can be told: the earliest of now, the signing time of
+ * its ResponseURL (a pre-signed S3 URL's X-Amz-Date) and the time the resource went in progress. Lambda
+ * may hold an asynchronous event for minutes before the function runs.
+ */
+function requestStart(event: Request, marker: RequestMarker | undefined): number {
+  const signed = /[?&]X-Amz-Date=(\d{8}T\d{6}Z)/.exec(event.ResponseURL)?.[1];
+  const signedAt = signed ? Date.parse(signed.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z')) : NaN;
+  const since = marker ? Date.parse(marker.since) : NaN;
+  return Math.min(Date.now(), ...[signedAt, since].filter(Number.isFinite));
+}
+
+/**
+ * An execution of this function ended without answering (stopped by hand, States.Runtime, a step and its
+ * report both failed, the function could not be invoked): CloudFormation is told, if it still waits.
+ */
+async function onExecutionEnd(event: ExecutionStatusChange, invocation: Invocation, functionArn: string): Promise<void> {
+  const end = await unansweredEnd<RegionWait>(invocation, event, functionArn);
+  const name = event.detail.executionArn.split(':').pop();
+  if ('ignored' in end) {
+    log({ setting: 'Region', operation: `execution ${name} ended`, outcome: `nothing to answer: ${end.ignored}` });
+    return;
+  }
+  const request = end.state.Request;
+  const fields = { requestType: request.RequestType, setting: 'Region', operation: `execution ${name} ${end.status.toLowerCase()}` };
+  if (!await stillAwaited(invocation, request, end.state.Marker)) {
+    log({ ...fields, outcome: 'not answered: CloudFormation no longer waits for this request (answered, cancelled or superseded)' });
+    return;
+  }
+  log({ ...fields, outcome: 'failed', error: `${end.status} ${end.error ?? ''}`.trim() });
+  await respond(request, failedOutcome(request, new Error(endMessage(end))), invocation.end);
 }
 
 async function goalOf(
@@ -202,7 +257,11 @@ async function goalOf(
     log({ ...fields, outcome: rollback.known ? 'left as it is (rollback)' : `left as it is: cannot tell whether the stack is rolling back (${rollback.why})` });
     return 'NONE';
   }
-  const claimant = await otherClaimant(invocation, event);
+  // Renamed, or moved into another construct of the stack (an OrganizationBaseline's enabledRegions): it stays enabled.
+  const declarations = await StackDeclarations.read(invocation, event.StackId, event);
+  const claimant = declarations.known
+    ? await declarations.value.declarer({ accountId: target.accountId, regionName: request.regionName })
+    : declarations;
   if (!claimant.known || claimant.value) {
     log({ ...fields, outcome: claimant.known ? `left as it is (now declared by ${claimant.value})` : `left as it is: ${claimant.why}` });
     return 'NONE';

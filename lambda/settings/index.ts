@@ -5,7 +5,8 @@ import { Invocation, InvocationContext } from '../shared/clients';
 import { answer, isFailedCreateId, Request, Result } from '../shared/custom-resource';
 import { errorName, failure, isTransient } from '../shared/errors';
 import { log } from '../shared/log';
-import { currentRequest, isRollingBack, otherClaimant, RequestMarker } from '../shared/stack';
+import { StackDeclarations } from '../shared/declarations';
+import { currentRequest, isRollingBack, RequestMarker } from '../shared/stack';
 import { resolveTarget, Target } from '../shared/target';
 
 /*
@@ -18,7 +19,7 @@ import { resolveTarget, Target } from '../shared/target';
 
 export async function handler(event: Request, context: InvocationContext): Promise<void> {
   const invocation = new Invocation(context);
-  await answer(event, () => handle(event, invocation));
+  await answer(event, () => handle(event, invocation), invocation.end);
 }
 
 /** The request's result; throws what fails it. */
@@ -45,19 +46,35 @@ function result(physicalResourceId: string, target: Target): Result {
 }
 
 /**
- * How long a put may stay throttled before the handler checks that CloudFormation still waits for it:
- * a deploy that fails elsewhere cancels this request and rolls the resource back to its old value, and a
- * put of the new value that lands after that would undo the rollback.
+ * How long a put may stay throttled before the handler checks again that CloudFormation still waits for
+ * it: a deploy that fails elsewhere cancels this request and rolls the resource back to its old value,
+ * and a put of the new value that lands after that would undo the rollback.
  */
 const CHECK_AFTER_MS = 15_000;
 
 async function put(event: Request & { RequestType: 'Create' | 'Update' }, setting: Setting, target: Target, invocation: Invocation): Promise<Result> {
   const fields = { requestType: event.RequestType, setting: setting.description, accountId: target.accountId, operation: setting.putOperation };
-  let marker: RequestMarker | undefined;
+  const stopped = () => {
+    // CloudFormation ignores this answer; should it still wait after all, it learns at once.
+    log({ ...fields, outcome: 'stopped: CloudFormation no longer waits for this request; nothing written' });
+    return new Error(`${setting.putOperation} for the ${setting.description} of account ${target.accountId} was stopped: CloudFormation no longer `
+      + 'waits for this request (it was answered, cancelled or rolled back, or a later request of the resource began); nothing was written');
+  };
+  // Checked before the first write: a delivery that Lambda makes late, twice, or again after a failure
+  // finds its request answered, cancelled, rolled back or superseded, and writes nothing.
+  const first = await currentRequest(invocation, event);
+  if (!first.known) {
+    log({ ...fields, outcome: `not written: cannot tell whether CloudFormation still waits for this request (${first.why})` });
+    throw new Error(`${setting.putOperation} for the ${setting.description} of account ${target.accountId} was not made: it cannot be told `
+      + `whether CloudFormation still waits for this request (${first.why}); deploy again`);
+  }
+  if (!first.value) throw stopped();
+  let marker: RequestMarker = first.value;
+  let rechecked = false;
   for (;;) {
     try {
       // The first window is jittered, so that hundreds of throttled requests do not all check at once.
-      await setting.put(invocation.account(CHECK_AFTER_MS * (marker ? 1 : 1 + Math.random())), target);
+      await setting.put(invocation.account(CHECK_AFTER_MS * (rechecked ? 1 : 1 + Math.random())), target);
       break;
     } catch (error) {
       if (!isTransient(error) || invocation.remainingMs() <= 0) {
@@ -65,14 +82,10 @@ async function put(event: Request & { RequestType: 'Create' | 'Update' }, settin
         throw await explainedFailure(invocation, setting.putOperation, setting.description, target, error);
       }
       const current = await currentRequest(invocation, event, marker);
-      // Not knowing, the put goes on: writing the declared value is what this request asks for.
+      rechecked = true;
+      // Not knowing, the put goes on: it was this request's when checked, and writing the declared value is what it asks for.
       if (!current.known) continue;
-      if (!current.value) {
-        // CloudFormation ignores this answer; should it still wait after all, it learns at once.
-        log({ ...fields, outcome: 'stopped: CloudFormation no longer waits for this request; nothing written' });
-        throw new Error(`${setting.putOperation} for the ${setting.description} of account ${target.accountId} was stopped: `
-          + 'CloudFormation no longer waits for this request (it was cancelled, or a later request of the resource began); nothing was written');
-      }
+      if (!current.value) throw stopped();
       marker = current.value;
     }
   }
@@ -109,7 +122,10 @@ async function remove(event: Request & { RequestType: 'Delete' }, setting: Setti
     });
     return response;
   }
-  const claimant = await otherClaimant(invocation, event);
+  // Renamed, or moved into another construct of the stack (an AccountBaseline, an OrganizationBaseline
+  // that targets the account): the setting lives on there.
+  const declarations = await StackDeclarations.read(invocation, event.StackId, event);
+  const claimant = declarations.known ? await declarations.value.declarer(setting.remove.declared(target.accountId)) : declarations;
   if (!claimant.known || claimant.value) {
     log({
       ...fields,
@@ -121,7 +137,11 @@ async function remove(event: Request & { RequestType: 'Delete' }, setting: Setti
   }
   try {
     const outcome = await setting.remove.run(invocation.account(), target);
-    log({ ...fields, operation: setting.remove.operation, outcome });
+    log({
+      ...fields,
+      operation: setting.remove.operation,
+      outcome: outcome === 'changed' ? 'left in place: it no longer holds the values this resource declared (changed by hand or by another stack)' : outcome,
+    });
   } catch (error) {
     const gone = await departure(invocation, target, error);
     if (!gone) {

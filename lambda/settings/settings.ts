@@ -1,6 +1,7 @@
 import { AccountClient, AlternateContactType } from '@aws-sdk/client-account';
 import type { AccountNameProperties, AlternateContactProperties, PrimaryContactProperties, SettingProperties } from '../../src/contract';
-import { deleteAlternateContact, putAccountName, putAlternateContact, putContactInformation } from '../shared/account-api';
+import { deleteAlternateContactIfHolds, putAccountName, putAlternateContact, putContactInformation } from '../shared/account-api';
+import type { Declared } from '../shared/declarations';
 import { Target } from '../shared/target';
 
 /** One declared setting of one account, parsed from the ResourceProperties. */
@@ -12,10 +13,15 @@ export interface Setting {
   /** The part of the physical id after the account: the same for the same setting of an account. */
   readonly idSuffix: string;
   readonly putOperation: string;
-  /** Delete the setting, or undefined when the API cannot delete it (it stays as last written). */
+  /**
+   * Delete the setting while it still holds the declared values, or undefined when the API cannot delete
+   * it (it stays as last written).
+   */
   readonly remove?: {
     readonly operation: string;
-    run(client: AccountClient, target: Target): Promise<'deleted' | 'already gone'>;
+    /** What another resource of the stack would declare if the setting moved there. */
+    declared(accountId: string): Declared;
+    run(client: AccountClient, target: Target): Promise<'deleted' | 'already gone' | 'changed'>;
   };
   put(client: AccountClient, target: Target): Promise<void>;
 }
@@ -52,7 +58,8 @@ function alternateContact(properties: Properties): Setting {
     put: (client, target) => putAlternateContact(client, target, type, fields),
     remove: {
       operation: 'DeleteAlternateContact',
-      run: (client, target) => deleteAlternateContact(client, target, type),
+      declared: accountId => ({ accountId, contactType: type }),
+      run: (client, target) => deleteAlternateContactIfHolds(client, target, type, fields),
     },
   };
 }

@@ -4,6 +4,7 @@ import {
   DeleteAlternateContactCommand,
   DisableRegionCommand,
   EnableRegionCommand,
+  GetAlternateContactCommand,
   GetRegionOptStatusCommand,
   PutAccountNameCommand,
   PutAlternateContactCommand,
@@ -36,6 +37,36 @@ export async function deleteAlternateContact(client: AccountClient, target: Targ
     return 'deleted';
   } catch (error) {
     if (errorName(error) === 'ResourceNotFoundException') return 'already gone';
+    throw error;
+  }
+}
+
+const CONTACT_FIELDS: Array<keyof AlternateContactFields> = ['Name', 'Title', 'EmailAddress', 'PhoneNumber'];
+
+/** Whether a contact read from the API holds exactly these values. */
+export function holdsContact(current: Partial<AlternateContactFields> | undefined, fields: AlternateContactFields): boolean {
+  return current !== undefined && CONTACT_FIELDS.every(field => (current[field] || undefined) === (fields[field] || undefined));
+}
+
+/**
+ * Deletes the contact only while it holds `fields`, the values the caller declared: one changed since (by
+ * hand, or by another stack that now declares it) is 'changed', and left.
+ */
+export async function deleteAlternateContactIfHolds(
+  client: AccountClient, target: Target, type: AlternateContactType, fields: AlternateContactFields,
+): Promise<'deleted' | 'already gone' | 'changed'> {
+  const current = await getAlternateContact(client, target, type);
+  if (current === undefined) return 'already gone';
+  if (!holdsContact(current, fields)) return 'changed';
+  return deleteAlternateContact(client, target, type);
+}
+
+/** The contact of that type, undefined when the account has none. */
+export async function getAlternateContact(client: AccountClient, target: Target, type: AlternateContactType): Promise<Partial<AlternateContactFields> | undefined> {
+  try {
+    return (await client.send(new GetAlternateContactCommand({ AccountId: target.accountIdParameter, AlternateContactType: type }))).AlternateContact;
+  } catch (error) {
+    if (errorName(error) === 'ResourceNotFoundException') return undefined;
     throw error;
   }
 }

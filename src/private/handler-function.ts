@@ -20,7 +20,7 @@ export interface HandlerFunctionProps {
 /** A custom-resource handler: Node.js 22 on arm64, JSON logs into a log group with the given retention. */
 export function createHandlerFunction(scope: Construct, id: string, props: HandlerFunctionProps): lambda.Function {
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: props.logRetention });
-  return new lambda.Function(scope, id, {
+  const fn = new lambda.Function(scope, id, {
     code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'lambda', props.bundle, 'index')),
     handler: `index.${props.handler}`,
     runtime: lambda.Runtime.NODEJS_22_X,
@@ -36,6 +36,11 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
     systemLogLevelV2: lambda.SystemLogLevel.WARN,
     logGroup,
   });
+  // An event is worth nothing once CloudFormation (at most an hour) has stopped waiting for it; younger
+  // ones are kept however long Lambda is throttled. A late, repeated or retried delivery is harmless:
+  // the handlers check before their first write that the request is still the resource's current one.
+  fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
+  return fn;
 }
 
 /**
@@ -46,9 +51,10 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
  * Removal permissions cannot follow the declared accounts as the other grants do: CloudFormation
  * updates the policies before it deletes removed or replaced resources (in the cleanup phase), so a
  * grant that followed the declarations would be gone when the Delete that needs it runs, and the
- * setting would silently stay. The stack reads let a Delete tell a renamed construct from a removed one
- * and a rollback (which leaves settings in place and never waits) from a deploy, and let a request that
- * waits (throttled, or for a Region transition) see whether CloudFormation still waits for it.
+ * setting would silently stay. The stack reads let a Delete tell a setting that lives on in another
+ * resource of the stack (renamed, or moved into a baseline, whose targets ListParents places) from a
+ * removed one and a rollback (which leaves settings in place and never waits) from a deploy, and let a
+ * request that waits (throttled, or for a Region transition) see whether CloudFormation still waits for it.
  * DescribeAccount tells an account that left the organization (or was closed) from a denied call.
  */
 export function grantStackReads(role: iam.IRole, removalActions: string[]): void {
@@ -63,11 +69,11 @@ export function grantStackReads(role: iam.IRole, removalActions: string[]): void
     }));
   }
   role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks', 'cloudformation:ListStackResources'],
+    actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:ListStackResources'],
     resources: [stack.stackId],
   }));
   role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['organizations:DescribeAccount'],
-    resources: [`arn:${Aws.PARTITION}:organizations::*:account/o-*/*`],
+    actions: ['organizations:DescribeAccount', 'organizations:ListParents'],
+    resources: [`arn:${Aws.PARTITION}:organizations::*:account/o-*/*`, `arn:${Aws.PARTITION}:organizations::*:ou/o-*/ou-*`],
   }));
 }

@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { warnUnlessUsEast1 } from './events';
 import { createHandlerFunction, grantStackReads } from './handler-function';
+import { SETTING_SERVICE_TIMEOUT } from './service-timeouts';
 import { Waiter } from './waiter';
 import { BaselineDocument, BaselineStoreProperties, BaselineTrigger, RESOURCE_TYPES, TargetSpec } from '../contract';
 
@@ -76,7 +77,7 @@ export class OrganizationBaselineProvider extends Construct {
     this.policy = new iam.Policy(this, 'AccountApiPolicy', { roles: [role] });
     // Removal (pruneUndeclared, removeAlternateContactsOnDelete) is granted for as long as the provider
     // exists: CloudFormation updates the policies before the Delete of a removed baseline runs.
-    grantStackReads(role, ['account:DeleteAlternateContact']);
+    grantStackReads(role, ['account:DeleteAlternateContact', 'account:GetAlternateContact']);
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
       resources: [this.store.arnForObjects('baselines/*')],
@@ -98,6 +99,7 @@ export class OrganizationBaselineProvider extends Construct {
     const cleanup: BaselineStoreProperties = { Store: this.store.bucketName };
     this.storeCleanup = new CustomResource(this, 'StoreCleanup', {
       serviceToken: this.serviceToken,
+      serviceTimeout: SETTING_SERVICE_TIMEOUT,
       resourceType: RESOURCE_TYPES.baselineStore,
       properties: { ...cleanup },
     });
