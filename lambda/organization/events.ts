@@ -9,7 +9,8 @@ export interface GenerationEvent {
   readonly generation: string;
   readonly executionArn: string;
   readonly accounts: { readonly applied: number; readonly unchanged: number; readonly skipped: number; readonly failed: number };
-  readonly regions: { readonly enabled: number; readonly failed: number };
+  /** Regions enabled, failed (the reads kept failing, or the request was refused) and skipped (their account closed or left). */
+  readonly regions: { readonly enabled: number; readonly failed: number; readonly skipped: number };
   /** The first failed accounts, with why. */
   readonly failures: Array<{ readonly accountId: string; readonly reason: string }>;
   readonly skipped: Array<{ readonly accountId: string; readonly reason: string }>;

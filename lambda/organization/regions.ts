@@ -1,6 +1,8 @@
 import { EnableRegionCommand, GetRegionOptStatusCommand, RegionOptStatus } from '@aws-sdk/client-account';
+import { departure } from '../shared/account-api';
 import type { Invocation } from '../shared/clients';
-import { failure, isThrottling } from '../shared/errors';
+import { failure, isThrottling, isTransient } from '../shared/errors';
+import { log } from '../shared/log';
 import { NoLongerWanted, Pacer } from '../shared/pacer';
 import { resolveTarget } from '../shared/target';
 
@@ -10,11 +12,13 @@ import { resolveTarget } from '../shared/target';
  * reference, 50 on the current quota page): the reconciler asks for transitions while the service
  * accepts them, remembers the ones in progress (never more than the service allowed, so the state stays
  * small), and when the service refuses, waits for some to end before it asks again. It never counts on
- * the limits' values: a refusal is what tells it the limit is reached.
+ * the limits' values: a refusal is what tells it the limit is reached. A Region whose reads keep failing
+ * (a service control policy that denies them) stops being read and counts as failed, and one of an
+ * account that was closed or left the organization as skipped, so that the execution ends.
  */
 
-/** [account, Region] */
-export type RegionKey = [string, string];
+/** [account, Region, reads in a row that failed with a non-transient error] */
+export type RegionKey = [string, string, number?];
 
 export interface RegionsProgress {
   /** The last account whose Regions were all seen; the scan resumes after it. */
@@ -24,14 +28,19 @@ export interface RegionsProgress {
   readonly enabled: number;
   readonly failed: number;
   readonly failures: Array<{ readonly accountId: string; readonly reason: string }>;
+  /** Regions of accounts that were closed or left the organization (absent in the state of older versions). */
+  readonly skipped?: number;
+  readonly skips?: Array<{ readonly accountId: string; readonly reason: string }>;
   /** The most transitions this baseline had in progress at once when the service refused another. */
   readonly limitSeen?: number;
 }
 
-export const NO_REGIONS: RegionsProgress = { inFlight: [], enabled: 0, failed: 0, failures: [] };
+export const NO_REGIONS: RegionsProgress = { inFlight: [], enabled: 0, failed: 0, failures: [], skipped: 0, skips: [] };
 
 /** Failures kept in the state (all are counted and logged). */
 const KEPT_FAILURES = 10;
+/** Reads in a row (one per step, 20 s apart) that fail with a non-transient error before the Region is given up. */
+const MAX_FAILED_READS = 3;
 
 export interface RegionsStep {
   readonly progress: RegionsProgress;
@@ -52,15 +61,30 @@ export async function regionsStep(
   const client = invocation.pacedAccount();
   const inFlight = new Map<string, RegionKey>();
   let { enabled, failed } = progress;
+  let skipped = progress.skipped ?? 0;
   const failures = [...progress.failures];
+  const skips = [...progress.skips ?? []];
   let refused = false;
   const fail = (accountId: string, reason: string) => {
     failed++;
     if (failures.length < KEPT_FAILURES) failures.push({ accountId, reason });
+    log({ setting: 'organization baseline', accountId, outcome: 'Region failed', error: reason });
+  };
+  /** Membership asked once per account and step: a closed account's Regions all fail the same way. */
+  const departures = new Map<string, Promise<string | undefined>>();
+  const departed = (target: ReturnType<typeof resolveTarget>, error: unknown) => {
+    if (!departures.has(target.accountId)) departures.set(target.accountId, departure(invocation, target, error).catch(() => undefined));
+    return departures.get(target.accountId)!;
+  };
+  const skip = (accountId: string, region: string, gone: string) => {
+    skipped++;
+    const reason = `Region ${region}: ${gone === 'closed' ? 'the account is closed' : 'the account is not a member of the organization'}`;
+    if (skips.length < KEPT_FAILURES) skips.push({ accountId, reason });
+    log({ setting: 'organization baseline', accountId, outcome: 'Region skipped', error: reason });
   };
 
   /** Reads one Region and asks for its transition when due; false when the service refused (its limits). */
-  const visit = async ([accountId, region]: RegionKey): Promise<boolean> => {
+  const visit = async ([accountId, region, failedReads]: RegionKey): Promise<boolean> => {
     const target = resolveTarget(accountId, invocation.ownAccount);
     const input = { AccountId: target.accountIdParameter, RegionName: region };
     const key = `${accountId}/${region}`;
@@ -68,7 +92,21 @@ export async function regionsStep(
     try {
       status = (await pacer.call('GetRegionOptStatus', () => client.send(new GetRegionOptStatusCommand(input)))).RegionOptStatus;
     } catch (error) {
-      fail(accountId, failure('GetRegionOptStatus', `Region ${region}`, target, error).message);
+      // Transient (throttled until the deadline, 5xx): read again at the next step, as often as it takes.
+      if (isTransient(error)) {
+        inFlight.set(key, failedReads ? [accountId, region, failedReads] : [accountId, region]);
+        return true;
+      }
+      // Not transient: an account that is gone is skipped now; anything else is read again a few times, then failed.
+      const gone = await departed(target, error);
+      const reads = (failedReads ?? 0) + 1;
+      if (!gone && reads < MAX_FAILED_READS) {
+        inFlight.set(key, [accountId, region, reads]);
+        return true;
+      }
+      inFlight.delete(key);
+      if (gone) skip(accountId, region, gone);
+      else fail(accountId, failure('GetRegionOptStatus', `Region ${region}`, target, error).message);
       return true;
     }
     if (status === 'ENABLED' || status === 'ENABLED_BY_DEFAULT') {
@@ -92,12 +130,14 @@ export async function regionsStep(
         return false;
       }
       inFlight.delete(key);
-      fail(accountId, failure('EnableRegion', `Region ${region}`, target, error).message);
+      const gone = await departed(target, error);
+      if (gone) skip(accountId, region, gone);
+      else fail(accountId, failure('EnableRegion', `Region ${region}`, target, error).message);
       return true;
     }
   };
 
-  for (const key of progress.inFlight) inFlight.set(key.join('/'), key);
+  for (const key of progress.inFlight) inFlight.set(`${key[0]}/${key[1]}`, key);
   for (const key of progress.inFlight) {
     if (Date.now() >= deadline) break;
     if (!await visit(key)) refused = true;
@@ -124,7 +164,7 @@ export async function regionsStep(
   }
   const scanned = accounts.length === 0 || cursor === accounts[accounts.length - 1];
   return {
-    progress: { cursor, inFlight: [...inFlight.values()], enabled, failed, failures, limitSeen },
+    progress: { cursor, inFlight: [...inFlight.values()], enabled, failed, failures, skipped, skips, limitSeen },
     done: scanned && inFlight.size === 0,
     waiting: refused || (scanned && inFlight.size > 0),
   };

@@ -1,4 +1,5 @@
 import { NO_REGIONS, RegionsProgress } from './regions';
+import type { RemovalProgress } from './store';
 import type { PacerState } from '../shared/pacer';
 import type { WaiterState } from '../shared/waiter';
 
@@ -59,6 +60,10 @@ export interface ReconcileState extends WaiterState {
    * still be writing, so that a baseline has one writer at a time.
    */
   readonly Previous?: { readonly Generation: string };
+  /** A deploy's run: what each account held is kept before the first write, for the deploy's rollback. */
+  readonly KeepPriors?: boolean;
+  /** A rollback's run: the failed deploy's generation, whose kept priors it puts back. */
+  readonly RestoreFrom?: string;
   readonly StartedAt: number;
   readonly Steps: number;
   /** What the last step did, account by account: the execution's history keeps each step's. */
@@ -75,7 +80,12 @@ export function initialState(args: {
   account?: string;
   respond?: Responder;
   previous?: string;
+  /** A removal that a Delete resumes: where the removal it supersedes got to (its run, cursor and counts). */
+  resume?: RemovalProgress;
+  keepPriors?: boolean;
+  restoreFrom?: string;
 }): ReconcileState {
+  const resume = args.resume;
   return {
     Function: args.functionArn,
     PollSeconds: 0,
@@ -85,16 +95,20 @@ export function initialState(args: {
     Store: args.store,
     Generation: args.generation,
     ExecutionArn: args.executionArn,
-    Run: args.executionArn.split(':').pop()!,
+    Run: resume?.Run ?? args.executionArn.split(':').pop()!,
     Account: args.account,
     Phase: 'contacts',
-    Counts: { applied: 0, unchanged: 0, skipped: 0, failed: 0 },
-    Failures: [],
-    Skipped: [],
+    Cursor: resume?.Cursor,
+    Unfinished: resume?.Unfinished,
+    Counts: resume?.Counts ?? { applied: 0, unchanged: 0, skipped: 0, failed: 0 },
+    Failures: resume?.Failures ?? [],
+    Skipped: resume?.Skipped ?? [],
     Regions: NO_REGIONS,
-    Rates: {},
+    Rates: resume?.Rates ?? {},
     Respond: args.respond,
     Previous: args.previous ? { Generation: args.previous } : undefined,
+    KeepPriors: args.keepPriors,
+    RestoreFrom: args.restoreFrom,
     StartedAt: Date.now(),
     Steps: 0,
   };
