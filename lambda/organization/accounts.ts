@@ -4,6 +4,7 @@ import {
   GetAlternateContactCommand,
   GetContactInformationCommand,
 } from '@aws-sdk/client-account';
+import type { Generation } from './store';
 import type {
   AlternateContactFields, AlternateContactsByType, BaselineDocument, ContactTypeName, PrimaryContactFields,
 } from '../../src/contract';
@@ -11,12 +12,11 @@ import {
   deleteAlternateContact, departure, getAlternateContact, holdsContact, putAccountName, putAlternateContact, putContactInformation,
 } from '../shared/account-api';
 import type { Invocation } from '../shared/clients';
-import type { Generation } from './store';
 import { StackDeclarations } from '../shared/declarations';
-import type { Answer } from '../shared/stack';
 import { errorName, failure, isThrottling } from '../shared/errors';
 import { log } from '../shared/log';
 import { NoLongerWanted, Pacer } from '../shared/pacer';
+import type { Answer } from '../shared/stack';
 import { resolveTarget } from '../shared/target';
 
 /*
@@ -36,6 +36,8 @@ export interface Desired {
   readonly removeIfHolds?: AlternateContactsByType;
   /** What the stack's other resources declare, asked before each delete; absent when nothing is to be deleted. */
   readonly declarations?: Declarations;
+  /** Keeps what the account holds before the first write (a deploy's generation: its rollback restores it). */
+  readonly keepPrior?: (prior: Prior) => Promise<void>;
 }
 
 /**
@@ -87,67 +89,89 @@ function same<T extends object>(fields: Array<keyof T>, current: Partial<T> | un
   return current !== undefined && fields.every(field => (current[field] || undefined) === (desired[field] || undefined));
 }
 
-/** Brings one account to `desired`; never throws. A write is made only if `stillWanted()` says so first. */
+/** What an account held before a deploy's generation wrote to it (null: nothing), so that a rollback can restore it. */
+export interface Prior {
+  readonly contacts: Partial<Record<ContactTypeName, AlternateContactFields | null>>;
+  readonly primaryContact?: PrimaryContactFields | null;
+  readonly accountName?: string;
+}
+
+interface Write {
+  readonly operation: string;
+  readonly setting: string;
+  run(): Promise<unknown>;
+}
+
+/**
+ * Brings one account to `desired`; never throws. Everything is read first; what is about to change is
+ * kept (`keepPrior`) before the first write; each write is made only if `stillWanted()` says so first.
+ */
 export async function reconcileAccount(
   invocation: Invocation, pacer: Pacer, accountId: string, desired: Desired, stillWanted: () => Promise<boolean>,
 ): Promise<AccountOutcome> {
   const target = resolveTarget(accountId, invocation.ownAccount);
   const client = invocation.pacedAccount();
   const input = { AccountId: target.accountIdParameter };
-  const write = { stillWanted };
-  let writes = 0;
+  const writes: Write[] = [];
+  const prior: { -readonly [K in keyof Prior]: Prior[K] } = { contacts: {} };
   let step = { operation: '', setting: 'account' };
+  const read = <T>(operation: string, setting: string, call: () => Promise<T>) => {
+    step = { operation, setting };
+    return pacer.call(operation, call);
+  };
   try {
     for (const type of desired.remove) {
-      step = { operation: 'DeleteAlternateContact', setting: `${type} alternate contact` };
+      const setting = `${type} alternate contact`;
       const kept = await keptBy(desired.declarations, accountId, type);
       if (kept) {
-        log({ setting: step.setting, accountId, outcome: `left in place: ${kept}` });
+        log({ setting, accountId, outcome: `left in place: ${kept}` });
         continue;
       }
+      const current = await read('GetAlternateContact', setting, () => getAlternateContact(client, target, type as AlternateContactType));
+      if (!current) continue;
       const values = desired.removeIfHolds?.[type];
-      if (values) {
-        step = { operation: 'GetAlternateContact', setting: `${type} alternate contact` };
-        const current = await pacer.call(step.operation, () => getAlternateContact(client, target, type as AlternateContactType));
-        if (!holdsContact(current, values)) {
-          if (current) log({ setting: step.setting, accountId, outcome: 'left in place: it no longer holds the values this baseline declared (changed by hand or by another stack)' });
-          continue;
-        }
-        step = { operation: 'DeleteAlternateContact', setting: `${type} alternate contact` };
+      if (values && !holdsContact(current, values)) {
+        log({ setting, accountId, outcome: 'left in place: it no longer holds the values this baseline declared (changed by hand or by another stack)' });
+        continue;
       }
-      if (await pacer.call(step.operation, () => deleteAlternateContact(client, target, type as AlternateContactType), write) === 'deleted') writes++;
+      prior.contacts[type] = fieldsOf(current);
+      writes.push({ operation: 'DeleteAlternateContact', setting, run: () => deleteAlternateContact(client, target, type as AlternateContactType) });
     }
     for (const [type, contact] of Object.entries(desired.contacts) as Array<[ContactTypeName, AlternateContactFields]>) {
-      step = { operation: 'GetAlternateContact', setting: `${type} alternate contact` };
-      const current = await pacer.call(step.operation, () => client.send(new GetAlternateContactCommand({ ...input, AlternateContactType: type }))
+      const setting = `${type} alternate contact`;
+      const current = await read('GetAlternateContact', setting, () => client.send(new GetAlternateContactCommand({ ...input, AlternateContactType: type }))
         .then(answer => answer.AlternateContact, notFoundAsUndefined));
       if (same(CONTACT_FIELDS, current, contact)) continue;
-      step = { operation: 'PutAlternateContact', setting: `${type} alternate contact` };
-      await pacer.call(step.operation, () => putAlternateContact(client, target, type as AlternateContactType, contact), write);
-      writes++;
+      prior.contacts[type] = current ? fieldsOf(current) : null;
+      writes.push({ operation: 'PutAlternateContact', setting, run: () => putAlternateContact(client, target, type as AlternateContactType, contact) });
     }
     if (desired.primaryContact) {
       const primary = desired.primaryContact;
-      step = { operation: 'GetContactInformation', setting: 'primary contact' };
-      const current = await pacer.call(step.operation, () => client.send(new GetContactInformationCommand(input))
+      const current = await read('GetContactInformation', 'primary contact', () => client.send(new GetContactInformationCommand(input))
         .then(answer => answer.ContactInformation, notFoundAsUndefined));
       if (!same(PRIMARY_FIELDS, current as Partial<PrimaryContactFields> | undefined, primary)) {
-        step = { operation: 'PutContactInformation', setting: 'primary contact' };
-        await pacer.call(step.operation, () => putContactInformation(client, target, primary), write);
-        writes++;
+        prior.primaryContact = (current as PrimaryContactFields | undefined) ?? null;
+        writes.push({ operation: 'PutContactInformation', setting: 'primary contact', run: () => putContactInformation(client, target, primary) });
       }
     }
     if (desired.accountName !== undefined) {
       const name = desired.accountName;
-      step = { operation: 'GetAccountInformation', setting: 'account name' };
-      const current = await pacer.call(step.operation, () => client.send(new GetAccountInformationCommand(input)));
+      const current = await read('GetAccountInformation', 'account name', () => client.send(new GetAccountInformationCommand(input)));
       if (current.AccountName !== name) {
-        step = { operation: 'PutAccountName', setting: 'account name' };
-        await pacer.call(step.operation, () => putAccountName(client, target, name), write);
-        writes++;
+        prior.accountName = current.AccountName;
+        writes.push({ operation: 'PutAccountName', setting: 'account name', run: () => putAccountName(client, target, name) });
       }
     }
-    return { outcome: writes > 0 ? 'applied' : 'unchanged' };
+    if (writes.length > 0 && desired.keepPrior) {
+      step = { operation: 's3:PutObject', setting: 'record of what the account held' };
+      await desired.keepPrior(prior);
+    }
+    let written = 0;
+    for (const write of writes) {
+      step = write;
+      if (await pacer.call(write.operation, () => write.run(), { stillWanted }) !== 'already gone') written++;
+    }
+    return { outcome: written > 0 ? 'applied' : 'unchanged' };
   } catch (error) {
     if (error instanceof NoLongerWanted) return { outcome: 'superseded' };
     if (isThrottling(error)) return { outcome: 'unfinished' };
@@ -155,6 +179,10 @@ export async function reconcileAccount(
     if (gone) return { outcome: 'skipped', reason: gone === 'closed' ? 'the account is closed' : 'the account is not a member of the organization' };
     return { outcome: 'failed', reason: failure(step.operation, step.setting, target, error).message };
   }
+}
+
+function fieldsOf(contact: Partial<AlternateContactFields>): AlternateContactFields {
+  return Object.fromEntries(CONTACT_FIELDS.map(field => [field, contact[field] ?? ''])) as unknown as AlternateContactFields;
 }
 
 /** Why a contact type is not deleted although the generation would: another resource of the stack declares it, or that cannot be told. */

@@ -3,6 +3,7 @@ import { accountsPhase, KEPT, phaseDone } from './accounts-phase';
 import { answer, answerDeploy, answerUnfinishedRemoval, summary } from './answer';
 import { sendGenerationEvent } from './events';
 import { regionsStep } from './regions';
+import { restoringOf, withPriors } from './rollback';
 import { convergedRecord, desiredOf, runOf, typesOf } from './run';
 import type { Phase, ReconcileState } from './state';
 import { Generation, Run, Store } from './store';
@@ -78,11 +79,14 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
   let next: ReconcileState = { ...state, Previous: undefined, Steps: state.Steps + 1, PollSeconds: 0, LastStep: [] };
   try {
     const { accounts, before } = await runOf(invocation, store, state, generation);
-    const applied = generation.prune ? before : undefined;
+    // A rollback's run puts back what the failed deploy changed, instead of pruning with a record that deploy widened.
+    const applied = generation.prune && !state.RestoreFrom ? before : undefined;
+    const restoring = await restoringOf(store, state);
     // Read once a step, and only by a generation that may delete: a contact that moved to another resource of the stack stays.
-    const declarations = generation.action === 'remove' || applied ? await declarationsOf(invocation, generation) : undefined;
+    const declarations = generation.action === 'remove' || applied || restoring ? await declarationsOf(invocation, generation) : undefined;
     if (next.Phase === 'contacts') {
-      next = await accountsPhase(next, invocation, pacer, accounts, account => desiredOf(account, generation, applied, declarations), deadline, watch);
+      const desired = (account: string) => withPriors(store, state, restoring, account, desiredOf(account, generation, applied, declarations));
+      next = await accountsPhase(next, invocation, pacer, accounts, desired, deadline, watch);
       if (next.Phase === 'contacts' && phaseDone(next, accounts)) next = { ...next, Phase: applied ? 'prune' : regionsOrDone(generation), Cursor: undefined };
     }
     if (next.Phase === 'prune' && applied && Date.now() < deadline && watch.stillWanted()) {
@@ -135,6 +139,7 @@ async function finish(state: ReconcileState, invocation: Invocation, store: Stor
   } else if (!state.Account && state.Counts.failed === 0) {
     await store.putApplied(convergedRecord(generation, run, await store.applied()));
   }
+  if (state.RestoreFrom && !state.Account) await store.forgetPriors();
   await sendGenerationEvent(invocation, {
     baselineId: state.BaselineId,
     generation: state.Generation,

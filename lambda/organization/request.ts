@@ -104,7 +104,7 @@ export async function onRequest(event: Request, invocation: Invocation, function
     coverNewAccounts: request.coverNewAccounts,
     action: 'apply',
     physicalResourceId,
-  }, waitsFor === 'NOTHING' ? undefined : responder(event, physicalResourceId), request.baselineId);
+  }, waitsFor === 'NOTHING' ? undefined : responder(event, physicalResourceId), request.baselineId, undefined, rollingBack ? 'restore' : 'keep');
   log({ ...fields, outcome: `generation ${generation.generation} started${rollingBack ? ' (rollback: not waited for)' : `, the deploy waits for ${waitsFor.toLowerCase()}`}` });
   if (waitsFor !== 'NOTHING') return undefined;
   const data: OrganizationBaselineAttributes = { ExecutionArn: generation.executionArn, Generation: generation.generation, ContactsConverged: 'false' };
@@ -113,12 +113,14 @@ export async function onRequest(event: Request, invocation: Invocation, function
 
 /**
  * Stores a generation, makes it current and starts its execution. The same request, retried by Lambda,
- * finds its generation current and starts (that is, joins) the same execution.
+ * finds its generation current and starts (that is, joins) the same execution. A deploy's run keeps what
+ * each account held before it writes (`priors: 'keep'`, the older deploys' kept priors are forgotten); a
+ * rollback's run puts that back from the generation it supersedes (`'restore'`).
  */
 async function start(
   event: Request, store: Store, invocation: Invocation, functionArn: string,
   declaration: Omit<Generation, 'generation' | 'createdAt' | 'previous' | 'stack'>, respond: Responder | undefined, baselineId: string,
-  resume?: RemovalProgress,
+  resume?: RemovalProgress, priors?: 'keep' | 'restore',
 ): Promise<{ generation: string; executionArn: string }> {
   const before = await store.current();
   const retried = before?.requestId === event.RequestId;
@@ -127,11 +129,13 @@ async function start(
   const name = `${baselineId}-${generation}`;
   const arn = executionArn(invocation, name);
   const stack = { stackId: event.StackId, logicalId: event.LogicalResourceId };
+  if (priors === 'keep' && !retried) await store.forgetPriors();
   await store.putGeneration({ ...declaration, generation, createdAt: Date.now(), previous, stack });
   await store.setCurrent({ generation, executionArn: arn, requestId: event.RequestId });
   if (before && before.generation !== generation) await stopRuns(store, invocation, before, `superseded by generation ${generation}`);
   await startWaiter(invocation, name, initialState({
     functionArn, executionArn: arn, store: store.bucketName, baselineId, generation, respond, previous, resume,
+    keepPriors: priors === 'keep', restoreFrom: priors === 'restore' ? previous : undefined,
   }));
   return { generation, executionArn: arn };
 }
@@ -164,6 +168,7 @@ async function onDelete(
     log({ ...fields, outcome: `renamed (now ${renamed.value}): settings left in place; this name's stored generations are deleted` });
     return response;
   }
+  if (rollingBack && await restoreCreated(event, store, invocation, functionArn, request.baselineId)) return undefined;
   // Not when undoing a failed deploy (the contacts may have been there before), nor when that cannot be told.
   if (request.removeOnDelete && rollingBack === false && !isFailedCreateId(event.PhysicalResourceId)) {
     const types = new Set([...Object.keys(request.baseline.alternateContacts),
@@ -210,9 +215,30 @@ async function restorePrevious(
     return response;
   }
   const { generation: _generation, createdAt: _createdAt, previous: _previous, stack: _stack, ...declaration } = previous;
-  const restored = await start(event, store, invocation, functionArn, { ...declaration, waitsFor: 'NOTHING' }, undefined, request.baselineId);
+  const restored = await start(event, store, invocation, functionArn, { ...declaration, waitsFor: 'NOTHING' }, undefined, request.baselineId, undefined, 'restore');
   log({ ...fields, outcome: `rollback: generation ${previous.generation}'s values restored as generation ${restored.generation}` });
   return response;
+}
+
+/**
+ * A rollback deletes a baseline that the failed deploy created: what its generation wrote is undone (from
+ * the priors it kept) before the Delete is answered, since CloudFormation may then delete the function
+ * and the store. True when such a restore was started.
+ */
+async function restoreCreated(
+  event: Request & { RequestType: 'Delete' }, store: Store, invocation: Invocation, functionArn: string, baselineId: string,
+): Promise<boolean> {
+  const current = await store.current();
+  const created = current && !current.removed ? await store.generation(current.generation) : undefined;
+  const createdBy = (id: string) => created?.physicalResourceId === id || (isFailedCreateId(id) && id.endsWith(`/${current?.requestId}`));
+  if (!created || !createdBy(event.PhysicalResourceId) || (await store.priorAccounts(created.generation)).size === 0) return false;
+  const nothing = { alternateContacts: {}, enabledRegions: [], overrides: {} };
+  const restore = await start(event, store, invocation, functionArn, {
+    targets: created.targets, baseline: nothing, waitsFor: 'EVERYTHING', prune: false, coverNewAccounts: false, action: 'apply',
+    physicalResourceId: event.PhysicalResourceId,
+  }, responder(event, event.PhysicalResourceId), baselineId, undefined, 'restore');
+  log({ requestType: 'Delete', setting: 'organization baseline', accountId: invocation.ownAccount, outcome: `rollback: undoing what generation ${created.generation} wrote, in generation ${restore.generation}` });
+  return true;
 }
 
 /** Deletes what the store holds for the baseline, and stops its execution. */

@@ -1,4 +1,5 @@
 import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Prior } from './accounts';
 import type { ReconcileState } from './state';
 import type { BaselineDocument, DeployWaitsForName, TargetSpec } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
@@ -17,6 +18,8 @@ import { errorName } from '../shared/errors';
  *   runs/<execution>/run.json     the accounts a run resolved its targets to, and what was applied before it
  *   applied.json                  what may have been written: by the last converged generation, and by
  *                                 every run started since (for pruneUndeclared)
+ *   priors/<g>/<account>.json     what the account held before a deploy's generation g wrote to it (values:
+ *                                 encrypted, as the generations), for g's rollback to restore
  */
 
 /** What a generation declares. */
@@ -201,6 +204,43 @@ export class Store {
 
   public async putApplied(applied: Applied): Promise<void> {
     await this.put('applied.json', applied);
+  }
+
+  /**
+   * Keeps what an account held before `generation` wrote to it, for that generation's rollback: what was
+   * kept first stays (an account done again after throttling may already hold some of the new values).
+   */
+  public async keepPrior(generation: string, accountId: string, prior: Prior): Promise<void> {
+    const key = `priors/${generation}/${accountId}.json`;
+    const kept = await this.get<Prior>(key, false);
+    await this.put(key, kept ? { ...prior, ...kept, contacts: { ...prior.contacts, ...kept.contacts } } : prior);
+  }
+
+  /** The accounts whose priors `generation` kept. */
+  public async priorAccounts(generation: string): Promise<Set<string>> {
+    const prefix = this.prefix(`priors/${generation}/`);
+    const accounts = new Set<string>();
+    for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucketName, Prefix: prefix })) {
+      for (const { Key } of page.Contents ?? []) accounts.add(Key!.slice(prefix.length).replace(/\.json$/, ''));
+    }
+    return accounts;
+  }
+
+  /** What the account held before `generation` wrote to it. */
+  public async prior(generation: string, accountId: string): Promise<Prior | undefined> {
+    return this.get<Prior>(`priors/${generation}/${accountId}.json`, false);
+  }
+
+  /** Deletes the kept priors: of every generation but `except` (a newer deploy no longer rolls back to them). */
+  public async forgetPriors(except?: string): Promise<void> {
+    const prefix = this.prefix('priors/');
+    const generations = new Set<string>();
+    for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucketName, Prefix: prefix, Delimiter: '/' })) {
+      for (const common of page.CommonPrefixes ?? []) generations.add(common.Prefix!.slice(prefix.length).replace(/\/$/, ''));
+    }
+    for (const generation of generations) {
+      if (generation !== except) await deleteUnder(this.invocation, this.bucketName, this.prefix(`priors/${generation}/`));
+    }
   }
 
   /** Deletes everything stored for the baseline. */

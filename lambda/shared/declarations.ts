@@ -63,15 +63,16 @@ export class StackDeclarations {
         }
       }
       const dead = (logicalId: string) => {
-        const status = listed.get(logicalId)?.status ?? '';
-        return status.startsWith('DELETE_') || status === 'CREATE_FAILED';
+        const state = listed.get(logicalId)?.status ?? '';
+        return state.startsWith('DELETE_') || state === 'CREATE_FAILED';
       };
+      const isAsker = (logicalId: string) => logicalId === asker.LogicalResourceId
+        && (asker.PhysicalResourceId === undefined || listed.get(logicalId)?.physicalId === asker.PhysicalResourceId);
       operation = 'GetTemplate';
       const template = await cloudFormation.send(new GetTemplateCommand({ StackName: stackId }));
       const resources = (JSON.parse(template.TemplateBody ?? '{}') as Template).Resources ?? {};
       const declarations = Object.entries(resources)
-        .filter(([logicalId]) => !dead(logicalId)
-          && !(logicalId === asker.LogicalResourceId && (asker.PhysicalResourceId === undefined || listed.get(logicalId)?.physicalId === asker.PhysicalResourceId)))
+        .filter(([logicalId]) => !dead(logicalId) && !isAsker(logicalId))
         .map(([logicalId, resource]) => declarationOf(logicalId, resource))
         .filter((d): d is Declaration => d !== undefined);
       return { known: true, value: new StackDeclarations(invocation, stackId, declarations, options.resolveTargets ?? false) };
@@ -115,8 +116,9 @@ export class StackDeclarations {
       case 'baseline': {
         const { targets, baseline } = declaration;
         if (baseline !== UNKNOWN && baseline !== undefined) {
+          const contacts = { ...baseline.alternateContacts, ...baseline.overrides[setting.accountId]?.alternateContacts };
           const declared = contact
-            ? (setting as { contactType: string }).contactType in { ...baseline.alternateContacts, ...baseline.overrides[setting.accountId]?.alternateContacts }
+            ? (setting as { contactType: string }).contactType in contacts
             : baseline.enabledRegions.includes((setting as { regionName: string }).regionName);
           if (!declared) return false;
         }

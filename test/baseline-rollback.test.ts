@@ -1,0 +1,139 @@
+/*
+ * A rolled-back OrganizationBaseline update gives each account back what it held before the failed
+ * deploy: a deploy's run keeps, in the stack's store and before its first write to an account, what that
+ * account held; the rollback's run puts it back (a value the deploy overwrote, hand-made or drifted, gets
+ * its earlier value; a contact the deploy created is deleted), and never prunes with the record the
+ * failed deploy widened. Deployed through the local CloudFormation with a resource that fails after the
+ * baseline (its update done and answered) or beside it (cancelled while its generation writes).
+ */
+import { Stack } from 'aws-cdk-lib';
+import { LocalAws, LocalCloudFormation, scaledQuotas } from '../local';
+import { addBreaker, BREAKER, captureConsole, Local, MANAGEMENT, stackOf, startLocal, stopLocal } from './support';
+import { AlternateContactDetails, OrganizationBaseline, OrganizationBaselineProps } from '../src';
+
+const TIME_SCALE = 50;
+const MEMBERS = Array.from({ length: 6 }, (_, i) => String(210000000000 + i));
+const OU = 'ou-root-rollback';
+const [HAND_BILLING, DRIFTED, ...OTHERS] = MEMBERS;
+
+jest.setTimeout(120_000);
+
+let local: Local;
+let aws: LocalAws;
+let cfn: LocalCloudFormation;
+
+beforeAll(async () => {
+  local = await startLocal({ memberAccountIds: MEMBERS, rateQuotas: scaledQuotas(TIME_SCALE) }, TIME_SCALE);
+  aws = local.aws;
+  aws.addOrganizationalUnit(OU);
+  for (const id of MEMBERS) aws.moveAccount(id, OU);
+});
+
+afterAll(async () => {
+  await stopLocal(local);
+});
+
+beforeEach(() => {
+  jest.spyOn(console, 'info').mockImplementation(() => undefined);
+  aws.callerAccountId = MANAGEMENT;
+  aws.trustedAccess = true;
+  aws.stepFunctions.waitMs = 10;
+  aws.clearCalls();
+  aws.clearFaults();
+  for (const account of aws.accounts.values()) {
+    account.alternateContacts.clear();
+    account.name = `account-${account.id}`;
+  }
+  aws.s3.buckets.clear();
+  cfn = new LocalCloudFormation(aws);
+});
+
+afterEach(async () => {
+  await aws.stepFunctions.settled();
+  await aws.lambda.settled();
+});
+
+function details(label: string): AlternateContactDetails {
+  return { name: `${label} Desk`, title: `${label} Lead`, emailAddress: `${label.toLowerCase()}@example.com`, phoneNumber: '+1 206-555-0100' };
+}
+
+const SECURITY_BEFORE = details('Before');
+const SECURITY_AFTER = details('After');
+const BILLING_DECLARED = details('Billing');
+const BILLING_BY_HAND = details('Hand');
+const DRIFT = details('Drift');
+
+function fields(d: AlternateContactDetails) {
+  return { Name: d.name, Title: d.title, EmailAddress: d.emailAddress, PhoneNumber: d.phoneNumber };
+}
+
+function contactsOf(accountId: string): Record<string, unknown> {
+  return Object.fromEntries(aws.account(accountId).alternateContacts);
+}
+
+/** The baseline over the OU, and a resource that a deploy may break: after the baseline, or beside it. */
+function stack(props: Partial<OrganizationBaselineProps>, breaker: 'after' | 'beside'): Stack {
+  return stackOf(s => {
+    const baseline = new OrganizationBaseline(s, 'Baseline', { organizationalUnitIds: [OU], ...props });
+    addBreaker(s);
+    if (breaker === 'after') s.node.findChild(BREAKER).node.addDependency(baseline);
+  });
+}
+
+async function deploy(scope: Stack, options: Parameters<LocalCloudFormation['deploy']>[1] = {}): Promise<string> {
+  const { result, output } = await captureConsole(() => cfn.deploy(scope, options));
+  await aws.stepFunctions.settled();
+  return `${result?.status}\n${output}`;
+}
+
+describe.each([true, false])('pruneUndeclared: %s', (prune) => {
+  const BEFORE = { alternateContacts: { security: SECURITY_BEFORE }, pruneUndeclared: prune };
+  const AFTER = { alternateContacts: { security: SECURITY_AFTER, billing: BILLING_DECLARED }, pruneUndeclared: prune };
+
+  test('an update rolled back after it converged restores every account as it was, hand-made and drifted values included', async () => {
+    expect(await deploy(stack(BEFORE, 'after'))).toMatch(/^CREATE_COMPLETE/);
+    aws.account(HAND_BILLING).alternateContacts.set('BILLING', fields(BILLING_BY_HAND));
+    aws.account(DRIFTED).alternateContacts.set('SECURITY', fields(DRIFT));
+
+    const output = await deploy(stack(AFTER, 'after'), { breakResources: { [BREAKER]: {} } });
+    expect(output).toMatch(/^UPDATE_ROLLBACK_COMPLETE/);
+
+    expect(contactsOf(HAND_BILLING)).toEqual({ SECURITY: fields(SECURITY_BEFORE), BILLING: fields(BILLING_BY_HAND) });
+    expect(contactsOf(DRIFTED)).toEqual({ SECURITY: fields(DRIFT) });
+    for (const id of OTHERS) expect(contactsOf(id)).toEqual({ SECURITY: fields(SECURITY_BEFORE) });
+    // The values were kept in the store (encrypted), never in a log line; and forgotten once restored.
+    for (const value of Object.values(BILLING_BY_HAND)) expect(output).not.toContain(value);
+    const keys = [...aws.s3.buckets.values()].flatMap(bucket => [...bucket.keys()]);
+    expect(keys.filter(key => key.includes('/priors/'))).toEqual([]);
+  });
+
+  test('an update cancelled while its generation writes restores the accounts it reached, and leaves the others as they were', async () => {
+    expect(await deploy(stack(BEFORE, 'beside'))).toMatch(/^CREATE_COMPLETE/);
+    aws.account(HAND_BILLING).alternateContacts.set('BILLING', fields(BILLING_BY_HAND));
+
+    const writing = aws.nextCall(c => c.operation === 'PutAlternateContact' && c.status === 200);
+    expect(await deploy(stack(AFTER, 'beside'), { breakResources: { [BREAKER]: { when: writing } } })).toMatch(/^UPDATE_ROLLBACK_COMPLETE/);
+
+    expect(contactsOf(HAND_BILLING)).toEqual({ SECURITY: fields(SECURITY_BEFORE), BILLING: fields(BILLING_BY_HAND) });
+    for (const id of [DRIFTED, ...OTHERS]) expect(contactsOf(id)).toEqual({ SECURITY: fields(SECURITY_BEFORE) });
+  });
+});
+
+test('a rolled-back update of the account names gives each account its earlier name back', async () => {
+  const named = (suffix: string) => ({ alternateContacts: { security: SECURITY_BEFORE }, overrides: MEMBERS.map(accountId => ({ accountId, accountName: `${accountId}-${suffix}` })) });
+  expect(await deploy(stack(named('v1'), 'after'))).toMatch(/^CREATE_COMPLETE/);
+  aws.account(DRIFTED).name = 'renamed-by-hand';
+
+  expect(await deploy(stack(named('v2'), 'after'), { breakResources: { [BREAKER]: {} } })).toMatch(/^UPDATE_ROLLBACK_COMPLETE/);
+  expect(aws.account(DRIFTED).name).toBe('renamed-by-hand');
+  for (const id of [HAND_BILLING, ...OTHERS]) expect(aws.account(id).name).toBe(`${id}-v1`);
+});
+
+test('a stack whose creation is rolled back undoes what the baseline wrote before its Delete is answered', async () => {
+  aws.account(HAND_BILLING).alternateContacts.set('BILLING', fields(BILLING_BY_HAND));
+  const declared = { alternateContacts: { security: SECURITY_AFTER, billing: BILLING_DECLARED } };
+
+  expect(await deploy(stack(declared, 'after'), { breakResources: { [BREAKER]: {} } })).toMatch(/^ROLLBACK_COMPLETE/);
+  expect(contactsOf(HAND_BILLING)).toEqual({ BILLING: fields(BILLING_BY_HAND) });
+  for (const id of [DRIFTED, ...OTHERS]) expect(contactsOf(id)).toEqual({});
+});
