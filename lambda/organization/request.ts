@@ -18,7 +18,8 @@ import { executionArn, startWaiter, stopWaiter } from '../shared/waiter';
  * stopped, and stops itself at its next write anyway), and starts its execution, which answers
  * CloudFormation once it has done what the deploy waits for. A rollback is a generation too, with the
  * old values, and is answered at once. A Delete removes what the store holds for the baseline, and, with
- * removeAlternateContactsOnDelete, first deletes its contacts in another generation.
+ * removeAlternateContactsOnDelete, first deletes its contacts in another generation, which answers once
+ * they are all deleted (or FAILED at 55 minutes, saying how far it got: the next Delete resumes it).
  */
 
 /** The ResourceProperties, parsed in one place. */
