@@ -702,7 +702,7 @@ describe('time: what a deploy waits for, and what goes on after it', () => {
     expect(execution.status).toBe('SUCCEEDED');
     expect(stateOf(execution)).toMatchObject({ Phase: 'done', Regions: { inFlight: [], enabled: 5, failed: 0 } });
     expect(regionStatuses(TEAM, [OPT_IN_REGIONS[0]])).toEqual(TEAM.map(() => 'ENABLED'));
-    expect(sent).toEqual([expect.objectContaining({ detailType: BASELINE_EVENTS.converged, regions: { enabled: 5, failed: 0 } })]);
+    expect(sent).toEqual([expect.objectContaining({ detailType: BASELINE_EVENTS.converged, regions: { enabled: 5, failed: 0, skipped: 0 } })]);
   });
 
   test('a deploy answered at 55 minutes while only Regions are in progress says its contacts converged', async () => {
