@@ -2,7 +2,7 @@ import { ApiError } from './common';
 
 /*
  * The read side of AWS CloudFormation that the handlers call on their own stack (awsQuery:
- * DescribeStacks, DescribeStackResource, ListStackResources) and the plan tool reads (GetTemplate), over the stacks that the local deployment
+ * DescribeStacks, DescribeStackResource, DescribeStackEvents, ListStackResources) and the plan tool reads (GetTemplate), over the stacks that the local deployment
  * engine (deployment.ts) runs, and the pre-signed URLs to which custom resources answer.
  */
 
@@ -16,6 +16,13 @@ export interface StackResource {
   LastUpdatedTimestamp: Date;
 }
 
+/** A change of a resource's status, as DescribeStackEvents reports it (newest first). */
+export interface LocalStackEvent extends StackResource {
+  readonly EventId: string;
+  /** The properties CloudFormation applies, on CREATE_IN_PROGRESS and UPDATE_IN_PROGRESS events (JSON). */
+  readonly ResourceProperties?: string;
+}
+
 export interface LocalStack {
   readonly stackId: string;
   readonly stackName: string;
@@ -23,6 +30,8 @@ export interface LocalStack {
   readonly resources: Map<string, StackResource>;
   /** The template of the last deploy that completed (or the one a rollback went back to). */
   template: object;
+  /** The stack's resource events, oldest first. */
+  events?: LocalStackEvent[];
 }
 
 /** What a custom resource answered. */
@@ -58,11 +67,21 @@ export class CloudFormationService {
     return this.stacks.get(nameOrId) ?? [...this.stacks.values()].find(s => s.stackName === nameOrId);
   }
 
-  /** Sets a resource's status, stamping it with the time, as CloudFormation does. */
-  public setResource(stack: LocalStack, resource: Omit<StackResource, 'LastUpdatedTimestamp'>): void {
+  /**
+   * Sets a resource's status, stamping it with the time, as CloudFormation does, and records the event;
+   * `properties` are those an IN_PROGRESS status applies.
+   */
+  public setResource(stack: LocalStack, resource: Omit<StackResource, 'LastUpdatedTimestamp'>, properties?: object): void {
     // Each change of a resource has a later time than the one before, even within a millisecond.
     const previous = stack.resources.get(resource.LogicalResourceId)?.LastUpdatedTimestamp.getTime() ?? 0;
-    stack.resources.set(resource.LogicalResourceId, { ...resource, LastUpdatedTimestamp: new Date(Math.max(this.clock(), previous + 1)) });
+    const stamped = { ...resource, LastUpdatedTimestamp: new Date(Math.max(this.clock(), previous + 1)) };
+    stack.resources.set(resource.LogicalResourceId, stamped);
+    stack.events ??= [];
+    stack.events.push({
+      ...stamped,
+      EventId: `${resource.LogicalResourceId}-${stack.events.length}`,
+      ...(properties && resource.ResourceStatus.endsWith('_IN_PROGRESS') ? { ResourceProperties: JSON.stringify(properties) } : {}),
+    });
   }
 
   /** A promise of the answer to the request whose ResponseURL ends with `token`. */
@@ -114,6 +133,17 @@ export class CloudFormationService {
         const members = resources.slice(start, start + 100).map(r => `<member>${this.member(r)}</member>`).join('');
         const next = start + 100 < resources.length ? `<NextToken>${start + 100}</NextToken>` : '';
         return this.wrap(action, `<StackResourceSummaries>${members}</StackResourceSummaries>${next}`);
+      }
+      case 'DescribeStackEvents': {
+        // Newest first, in pages of 100.
+        const events = [...stack.events ?? []].reverse();
+        const start = Number(params.get('NextToken') ?? '0');
+        const members = events.slice(start, start + 100).map(e => `<member><EventId>${xml(e.EventId)}</EventId><StackId>${xml(stack.stackId)}</StackId>`
+          + `<StackName>${xml(stack.stackName)}</StackName>${this.member(e).replace('LastUpdatedTimestamp>', 'Timestamp>').replace('LastUpdatedTimestamp>', 'Timestamp>')}`
+          + `${e.ResourceStatusReason ? `<ResourceStatusReason>${xml(e.ResourceStatusReason)}</ResourceStatusReason>` : ''}`
+          + `${e.ResourceProperties ? `<ResourceProperties>${xml(e.ResourceProperties)}</ResourceProperties>` : ''}</member>`).join('');
+        const next = start + 100 < events.length ? `<NextToken>${start + 100}</NextToken>` : '';
+        return this.wrap(action, `<StackEvents>${members}</StackEvents>${next}`);
       }
       case 'GetTemplate':
         return this.wrap(action, `<TemplateBody>${xml(JSON.stringify(stack.template))}</TemplateBody><StagesAvailable><member>Original</member></StagesAvailable>`);

@@ -50,8 +50,54 @@ interface LocalFunction extends LocalFunctionConfig {
   created: number;
 }
 
-/** Lambda retries a failed asynchronous invocation twice. */
+/** Lambda waits at least a minute before the second attempt of a failed event, two before the third. */
 const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000];
+
+/** How Lambda treats a function's asynchronous events (its AWS::Lambda::EventInvokeConfig). */
+export interface AsyncInvokeConfig {
+  /** Retries after a function error, 0-2. @default 2 */
+  readonly maximumRetryAttempts?: number;
+  /** How long an event is kept before it is dropped, 60-21600 seconds. @default 21600 */
+  readonly maximumEventAgeSeconds?: number;
+}
+
+/** An asynchronous event, as Lambda's queue holds it. */
+export interface AsyncEvent {
+  readonly functionArn: string;
+  readonly payload: unknown;
+  /** When it was queued (this process's clock), and Lambda's clock offset then. */
+  readonly queuedAt: number;
+  readonly offsetAtQueue: number;
+  /** How many times its function was given it (retries and repeated deliveries included). */
+  deliveries: number;
+  /** Why Lambda gave up on it: older than the function's maximum event age, or its retries used up. */
+  dropped?: 'too old' | 'retries exhausted';
+}
+
+/** A delivery that a test holds back (Lambda delivering late): it happens when the test releases it. */
+export interface HeldDelivery {
+  /** Resolves with the event once a delivery of it is being held. */
+  readonly held: Promise<AsyncEvent>;
+  /** Delivers it now (dropped if it is older than its function allows); resolves once that delivery has ended. */
+  release(): Promise<void>;
+}
+
+/** A test's say over the next delivery of an event that matches. */
+interface Interception {
+  readonly match: (payload: unknown, event: AsyncEvent) => boolean;
+  readonly kind: 'hold' | 'fail';
+  readonly seen: (event: AsyncEvent) => void;
+  readonly gate: Promise<void>;
+  readonly ended: () => void;
+}
+
+function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>(r => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
 
 type ModuleFunction = (
   exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string, process: NodeJS.Process, console: Console,
@@ -81,8 +127,14 @@ function load(config: LocalFunctionConfig): Environment {
 
 export class LambdaService {
   public readonly invocations: InvocationRecord[] = [];
+  /** Every asynchronous event queued, in order. */
+  public readonly asyncEvents: AsyncEvent[] = [];
   private readonly functions = new Map<string, LocalFunction>();
+  private readonly asyncConfigs = new Map<string, AsyncInvokeConfig>();
   private readonly running = new Set<Promise<unknown>>();
+  private interceptions: Interception[] = [];
+  /** Simulated milliseconds by which Lambda's clock is ahead (`advanceClock`). */
+  private clockOffsetMs = 0;
   private requests = 0;
 
   /** Deploys a function, or new code or configuration for it (its environments are then replaced). */
@@ -92,6 +144,63 @@ export class LambdaService {
 
   public unregister(arn: string): void {
     this.functions.delete(arn);
+    this.asyncConfigs.delete(arn);
+  }
+
+  /** Sets (or, undefined, resets) how the function's asynchronous events are retried and how long they are kept. */
+  public configureAsync(arnOrName: string, config: AsyncInvokeConfig | undefined): void {
+    if (config) {
+      this.asyncConfigs.set(this.function(arnOrName).arn, config);
+      return;
+    }
+    // The function may be gone already (deleted in the same deploy), its settings with it.
+    const arn = [...this.asyncConfigs.keys()].find(a => a === arnOrName || a.endsWith(`:function:${arnOrName}`));
+    if (arn) this.asyncConfigs.delete(arn);
+  }
+
+  /** The function's asynchronous-invocation settings, defaults included. */
+  public asyncConfigOf(arnOrName: string): Required<AsyncInvokeConfig> {
+    const config = this.asyncConfigs.get(this.function(arnOrName).arn) ?? {};
+    return { maximumRetryAttempts: config.maximumRetryAttempts ?? 2, maximumEventAgeSeconds: config.maximumEventAgeSeconds ?? 21_600 };
+  }
+
+  /** Moves Lambda's clock on by `seconds` of simulated time: queued and held events age by as much. */
+  public advanceClock(seconds: number): void {
+    this.clockOffsetMs += seconds * 1000;
+  }
+
+  /**
+   * Holds the next delivery (first, retry or repeated) of an event that matches: it waits, ageing, until
+   * the test releases it, as an event that Lambda delivers late.
+   */
+  public holdNextDelivery(match: (payload: any) => boolean): HeldDelivery { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const seen = deferred<AsyncEvent>();
+    const gate = deferred();
+    const ended = deferred();
+    this.interceptions.push({ match, kind: 'hold', seen: seen.resolve, gate: gate.promise, ended: ended.resolve });
+    return {
+      held: seen.promise,
+      release: async () => {
+        gate.resolve();
+        await ended.promise;
+      },
+    };
+  }
+
+  /**
+   * Fails the next delivery of an event that matches with a function error before its code runs (as a
+   * runtime that exits would): Lambda then retries it as the function's settings say. Resolves with the
+   * event once that delivery has failed.
+   */
+  public failNextDelivery(match: (payload: any) => boolean): Promise<AsyncEvent> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const seen = deferred<AsyncEvent>();
+    this.interceptions.push({ match, kind: 'fail', seen: seen.resolve, gate: Promise.resolve(), ended: () => undefined });
+    return seen.promise;
+  }
+
+  /** Delivers a queued event once more (Lambda may deliver an event twice); resolves once that delivery has ended. */
+  public redeliver(event: AsyncEvent): Promise<void> {
+    return this.track(this.deliver(event, true));
   }
 
   /** How many execution environments the function has had. */
@@ -104,22 +213,61 @@ export class LambdaService {
     return this.run(this.function(arn), payload, 'RequestResponse');
   }
 
-  /** An asynchronous invocation (as CloudFormation and EventBridge make them): retried twice if the function fails. */
+  /**
+   * An asynchronous invocation (as CloudFormation and EventBridge make them): queued, delivered, and after
+   * a function error retried as the function's AsyncInvokeConfig says, unless older than its maximum age.
+   */
   public invokeAsync(arn: string, payload: unknown): void {
     const fn = this.function(arn);
-    const attempt = async () => {
-      for (let retry = 0; ; retry++) {
-        try {
-          return await this.run(fn, payload, 'Event');
-        } catch {
-          if (retry >= ASYNC_RETRY_DELAYS_MS.length) return undefined;
-          await new Promise(resolve => setTimeout(resolve, ASYNC_RETRY_DELAYS_MS[retry] / timeScale()));
-        }
-      }
-    };
-    const running = attempt();
+    const event: AsyncEvent = { functionArn: fn.arn, payload, queuedAt: Date.now(), offsetAtQueue: this.clockOffsetMs, deliveries: 0 };
+    this.asyncEvents.push(event);
+    void this.track(this.deliver(event, false));
+  }
+
+  /** How old the event is, in simulated seconds. */
+  public ageOf(event: AsyncEvent): number {
+    return ((Date.now() - event.queuedAt) * timeScale() + this.clockOffsetMs - event.offsetAtQueue) / 1000;
+  }
+
+  private track(running: Promise<void>): Promise<void> {
     this.running.add(running);
     void running.finally(() => this.running.delete(running));
+    return running;
+  }
+
+  /** Delivers the event, and retries it after a function error (not a repeated delivery: that is one attempt). */
+  private async deliver(event: AsyncEvent, repeated: boolean): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) await new Promise(resolve => setTimeout(resolve, ASYNC_RETRY_DELAYS_MS[attempt - 1] / timeScale()));
+      const fn = this.functions.get(event.functionArn);
+      if (!fn) return;
+      const config = this.asyncConfigOf(fn.arn);
+      const interception = this.interceptions.find(i => i.match(event.payload, event));
+      this.interceptions = this.interceptions.filter(i => i !== interception);
+      interception?.seen(event);
+      try {
+        await interception?.gate;
+        if (this.ageOf(event) > config.maximumEventAgeSeconds) {
+          event.dropped = 'too old';
+          return;
+        }
+        event.deliveries++;
+        if (interception?.kind === 'fail') {
+          const now = Date.now();
+          this.invocations.push({ functionArn: fn.arn, type: 'Event', outcome: 'threw', error: 'Runtime.ExitError: failed by the test', startedAt: now, endedAt: now });
+          throw new FunctionError('Runtime.ExitError', 'failed by the test');
+        }
+        await this.run(fn, event.payload, 'Event');
+        return;
+      } catch {
+        if (repeated || attempt >= Math.min(config.maximumRetryAttempts, ASYNC_RETRY_DELAYS_MS.length)) {
+          if (!repeated) event.dropped = 'retries exhausted';
+          return;
+        }
+      } finally {
+        interception?.ended();
+      }
+    }
   }
 
   /** Waits until every asynchronous invocation has ended. */

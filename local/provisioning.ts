@@ -76,6 +76,12 @@ export class Provisioner {
       case 'AWS::S3::Bucket':
         this.services.s3.createBucket(resource.physicalId);
         break;
+      case 'AWS::Lambda::EventInvokeConfig':
+        this.services.lambda.configureAsync(String(props.FunctionName), {
+          maximumRetryAttempts: props.MaximumRetryAttempts === undefined ? undefined : Number(props.MaximumRetryAttempts),
+          maximumEventAgeSeconds: props.MaximumEventAgeInSeconds === undefined ? undefined : Number(props.MaximumEventAgeInSeconds),
+        });
+        break;
       default:
         break;
     }
@@ -85,5 +91,6 @@ export class Provisioner {
     if (resource.type === 'AWS::Lambda::Function') this.services.lambda.unregister(resource.attributes.Arn);
     if (resource.type === 'AWS::StepFunctions::StateMachine') this.services.stepFunctions.unregister(resource.attributes.Arn);
     if (resource.type === 'AWS::S3::Bucket') this.services.s3.deleteBucket(resource.physicalId);
+    if (resource.type === 'AWS::Lambda::EventInvokeConfig') this.services.lambda.configureAsync(String(resource.properties.FunctionName), undefined);
   }
 }

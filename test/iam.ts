@@ -51,7 +51,10 @@ export const ANY_ORGANIZATIONAL_UNIT_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'A
  */
 export const STACK_READ_STATEMENT: Statement = {
   Effect: 'Allow',
-  Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:ListStackResources'],
+  Action: [
+    'cloudformation:DescribeStackEvents', 'cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks',
+    'cloudformation:GetTemplate', 'cloudformation:ListStackResources',
+  ],
   Resource: { Ref: 'AWS::StackId' },
 };
 

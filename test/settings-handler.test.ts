@@ -21,6 +21,7 @@ import {
 import {
   CloudFormationClient,
   CloudFormationServiceException,
+  DescribeStackEventsCommand,
   DescribeStackResourceCommand,
   DescribeStacksCommand,
   GetTemplateCommand,
@@ -52,8 +53,8 @@ const CONTACT_ID = `${MEMBER}/alternate-contact/SECURITY`;
 const TRUSTED_ACCESS_HINT = 'check that trusted access for account.amazonaws.com is enabled in AWS Organizations, '
   + 'that the stack deploys from the management account or the Account Management delegated administrator, '
   + `and that account ${MEMBER} is a member of that organization`;
-const NO_LONGER_WAITS = `PutAlternateContact for the SECURITY alternate contact of account ${MEMBER} was stopped: `
-  + 'CloudFormation no longer waits for this request (it was cancelled, or a later request of the resource began); nothing was written';
+const NO_LONGER_WAITS = `PutAlternateContact for the SECURITY alternate contact of account ${MEMBER} was stopped: CloudFormation no longer `
+  + 'waits for this request (it was answered, cancelled or rolled back, or a later request of the resource began); nothing was written';
 
 const account = mockClient(AccountClient);
 const cloudFormation = mockClient(CloudFormationClient);
@@ -82,7 +83,19 @@ beforeEach(() => {
   // A stack deploying, with no other resource of the same setting, and an ACTIVE member account.
   cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [stack('UPDATE_IN_PROGRESS')] });
   cloudFormation.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
-  cloudFormation.on(DescribeStackResourceCommand).resolves(stackResource('CREATE_IN_PROGRESS'));
+  // The request a test made last is the one CloudFormation waits for: its resource in progress, its properties applied.
+  cloudFormation.on(DescribeStackResourceCommand).callsFake(() => stackResource(`${requested.RequestType.toUpperCase()}_IN_PROGRESS`));
+  cloudFormation.on(DescribeStackEventsCommand).callsFake(() => ({
+    StackEvents: [{
+      StackId: STACK_ID,
+      StackName: 'baseline',
+      EventId: 'e',
+      Timestamp: new Date('2024-01-01T00:00:00Z'),
+      LogicalResourceId: 'Security',
+      ResourceStatus: `${requested.RequestType.toUpperCase()}_IN_PROGRESS`,
+      ResourceProperties: JSON.stringify(requested.ResourceProperties),
+    }],
+  }));
   organizations.on(DescribeAccountCommand).resolves({ Account: { Id: MEMBER, Status: 'ACTIVE', State: 'ACTIVE' } });
   logLines = [];
   jest.spyOn(console, 'info').mockImplementation((line: unknown) => {
@@ -118,8 +131,11 @@ function invocation(remainingMs = 900_000): Invocation {
   return new Invocation({ invokedFunctionArn: FUNCTION_ARN, getRemainingTimeInMillis: () => remainingMs });
 }
 
+/** The request that `event` made last. */
+let requested: CloudFormationCustomResourceEvent;
+
 function event(requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, string>, physicalResourceId?: string): CloudFormationCustomResourceEvent {
-  return {
+  requested = {
     RequestType: requestType,
     ServiceToken: 'token',
     ResponseURL: 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/response',
@@ -131,6 +147,7 @@ function event(requestType: 'Create' | 'Update' | 'Delete', properties: Record<s
     ...(physicalResourceId ? { PhysicalResourceId: physicalResourceId } : {}),
     ...(requestType === 'Update' ? { OldResourceProperties: { ServiceToken: 'token', ...properties } } : {}),
   } as CloudFormationCustomResourceEvent;
+  return requested;
 }
 
 function stack(status: string) {
@@ -179,8 +196,9 @@ describe('create and update', () => {
       PhoneNumber: '+1 206-555-0100',
     });
     expect(result).toStrictEqual({ PhysicalResourceId: CONTACT_ID, Data: { AccountId: MEMBER } });
-    // A put that is not throttled asks CloudFormation and Organizations nothing.
-    expect(cloudFormation).not.toHaveReceivedAnyCommand();
+    // A Create asks CloudFormation once, before writing, whether it still waits for the request; Organizations nothing.
+    expect(cloudFormation).toHaveReceivedCommandTimes(DescribeStackResourceCommand, 1);
+    expect(cloudFormation.calls()).toHaveLength(1);
     expect(organizations).not.toHaveReceivedAnyCommand();
   });
 
@@ -260,9 +278,9 @@ describe('create and update', () => {
     const failed = await rejection(handle(event('Create', { ...CONTACT, AccountId: MEMBER }), invocation()));
 
     expect(failed.message).toBe(`PutAlternateContact for the SECURITY alternate contact of account ${MEMBER} (organizations mode) failed: ${expected}`);
-    // A client error is not tried again, nor does it ask CloudFormation anything.
+    // A client error is not tried again, nor does it ask CloudFormation anything after the check before the write.
     expect(account).toHaveReceivedCommandTimes(PutAlternateContactCommand, 1);
-    expect(cloudFormation).not.toHaveReceivedAnyCommand();
+    expect(cloudFormation.calls()).toHaveLength(1);
   });
 
   test('a ValidationException is reported by its field names, never by the values it echoes', async () => {
@@ -312,13 +330,14 @@ describe('a put that is throttled or fails for a while', () => {
 
     expect(result.PhysicalResourceId).toBe(CONTACT_ID);
     expect(account).toHaveReceivedCommandTimes(PutAlternateContactCommand, 2);
-    expect(cloudFormation).toHaveReceivedCommandTimes(DescribeStackResourceCommand, 1);
+    // Before the first write, and once the put has been throttled for a while.
+    expect(cloudFormation).toHaveReceivedCommandTimes(DescribeStackResourceCommand, 2);
     expect(cloudFormation).toHaveReceivedCommandWith(DescribeStackResourceCommand, { StackName: STACK_ID, LogicalResourceId: 'Security' });
   });
 
-  test('goes on when CloudFormation cannot tell whether it still waits (writing the declared value is what was asked)', async () => {
+  test('goes on when, once throttled, CloudFormation cannot tell whether it still waits (it did at the first check)', async () => {
     account.on(PutAlternateContactCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({});
-    cloudFormation.on(DescribeStackResourceCommand).rejects(new CloudFormationServiceException({
+    cloudFormation.on(DescribeStackResourceCommand).resolvesOnce(stackResource('CREATE_IN_PROGRESS')).rejects(new CloudFormationServiceException({
       name: 'Throttling', $fault: 'client', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 },
     }));
     const result = await handle(event('Create', { ...CONTACT, AccountId: MEMBER }), invocation());
@@ -327,18 +346,30 @@ describe('a put that is throttled or fails for a while', () => {
     expect(account).toHaveReceivedCommandTimes(PutAlternateContactCommand, 3);
   });
 
+  test('writes nothing when CloudFormation cannot tell before the first write whether it still waits', async () => {
+    account.on(PutAlternateContactCommand).resolves({});
+    cloudFormation.on(DescribeStackResourceCommand).rejects(new CloudFormationServiceException({
+      name: 'AccessDenied', $fault: 'client', message: 'not allowed', $metadata: { httpStatusCode: 403 },
+    }));
+    const failed = await rejection(handle(event('Create', { ...CONTACT, AccountId: MEMBER }), invocation()));
+
+    expect(failed.message).toBe(`PutAlternateContact for the SECURITY alternate contact of account ${MEMBER} was not made: it cannot be told whether `
+      + 'CloudFormation still waits for this request (cloudformation:DescribeStackResource failed: AccessDenied: not allowed); deploy again');
+    expect(account).not.toHaveReceivedAnyCommand();
+  });
+
   test.each([
     ['Create', 'CREATE_FAILED'],
     ['Create', 'DELETE_IN_PROGRESS'],
     ['Update', 'UPDATE_ROLLBACK_IN_PROGRESS'],
     ['Update', 'UPDATE_COMPLETE'],
-  ] as const)('for the %s request of a resource now in %s stops with an error saying CloudFormation no longer waits', async (requestType, status) => {
-    account.on(PutAlternateContactCommand).rejects(throttled());
+  ] as const)('for the %s request of a resource now in %s writes nothing and says CloudFormation no longer waits', async (requestType, status) => {
+    account.on(PutAlternateContactCommand).resolves({});
     cloudFormation.on(DescribeStackResourceCommand).resolves(stackResource(status));
     const failed = await rejection(handle(event(requestType, { ...CONTACT, AccountId: MEMBER }, requestType === 'Update' ? CONTACT_ID : undefined), invocation()));
 
     expect(failed.message).toBe(NO_LONGER_WAITS);
-    expect(account).toHaveReceivedCommandTimes(PutAlternateContactCommand, 1);
+    expect(account).not.toHaveReceivedAnyCommand();
     expect(logLines.some(line => line.includes('stopped: CloudFormation no longer waits for this request'))).toBe(true);
   });
 
@@ -350,7 +381,7 @@ describe('a put that is throttled or fails for a while', () => {
     const failed = await rejection(handle(event('Update', { ...CONTACT, AccountId: MEMBER }, CONTACT_ID), invocation()));
 
     expect(failed.message).toBe(NO_LONGER_WAITS);
-    expect(account).toHaveReceivedCommandTimes(PutAlternateContactCommand, 2);
+    expect(account).toHaveReceivedCommandTimes(PutAlternateContactCommand, 1);
     expect(cloudFormation).toHaveReceivedCommandTimes(DescribeStackResourceCommand, 2);
   });
 
@@ -376,19 +407,20 @@ describe('a put that is throttled or fails for a while', () => {
     expect(current.remainingMs()).toBeLessThanOrEqual(0);
     expect(failed.message).toBe(`PutAlternateContact for the SECURITY alternate contact of account ${MEMBER} (organizations mode) failed: ${expected}`);
     expect(puts).toBe(2);
-    expect(cloudFormation).toHaveReceivedCommandTimes(DescribeStackResourceCommand, 1);
+    // Before the first put, and after it was refused for a while.
+    expect(cloudFormation).toHaveReceivedCommandTimes(DescribeStackResourceCommand, 2);
     // Transient errors are not a sign that the account left the organization.
     expect(organizations).not.toHaveReceivedAnyCommand();
   });
 
-  test('with no time left fails at once, without asking CloudFormation', async () => {
+  test('with no time left fails at once, asking CloudFormation nothing after the check before the write', async () => {
     account.on(PutAlternateContactCommand).rejects(throttled(3));
     // All that is left is the reserve for answering CloudFormation (10 s, scaled to 10 ms).
     const failed = await rejection(handle(event('Create', { ...CONTACT, AccountId: MEMBER }), invocation(0)));
 
     expect(failed.message).toMatch(/failed: the service was still throttling after 3 attempts, when the function had no time left/);
     expect(account).toHaveReceivedCommandTimes(PutAlternateContactCommand, 1);
-    expect(cloudFormation).not.toHaveReceivedAnyCommand();
+    expect(cloudFormation.calls()).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,7 @@
 import {
   DescribeStackResourceCommand,
   DescribeStacksCommand,
+  paginateDescribeStackEvents,
   paginateListStackResources,
   StackResourceSummary,
 } from '@aws-sdk/client-cloudformation';
@@ -19,6 +20,8 @@ export interface StackRequest {
   readonly StackId: string;
   readonly LogicalResourceId: string;
   readonly RequestType: 'Create' | 'Update' | 'Delete';
+  /** What the request asks for (an Update is told from another Update of the resource by them). */
+  readonly ResourceProperties?: object;
 }
 
 /** An answer, or why there is none. */
@@ -59,23 +62,84 @@ export interface RequestMarker {
 
 /**
  * The marker of the request being served, read now: undefined when CloudFormation no longer waits for
- * it, i.e. the resource is not in the state this request puts it in (CREATE_IN_PROGRESS,
- * UPDATE_IN_PROGRESS…) or, given the marker read earlier, a later request of it has begun since.
+ * it (answered, cancelled, superseded or rolled back), i.e.
+ * - the resource is gone, or not in the state this request puts it in (CREATE_IN_PROGRESS…), or
+ * - given the marker read earlier, a later request of it has begun since, or
+ * - (an Update, without an earlier marker) the properties that CloudFormation applies now, which its
+ *   stack events carry, are not this request's. During an update rollback the rollback's own Update
+ *   (old values) and a late delivery of the failed Update (new values) both find the resource
+ *   UPDATE_IN_PROGRESS; only the properties tell them apart.
+ * A Create is told by its status alone: another Create of the same logical id needs the resource to be
+ * deleted and created again in between (two deploys), which Lambda's event age bounds.
  */
 export async function currentRequest(
   invocation: Invocation, request: StackRequest, earlier?: RequestMarker,
 ): Promise<Answer<RequestMarker | undefined>> {
+  let marker: RequestMarker;
   try {
     const { StackResourceDetail: detail } = await invocation.cloudFormation().send(new DescribeStackResourceCommand({
       StackName: request.StackId,
       LogicalResourceId: request.LogicalResourceId,
     }));
-    const marker = { status: detail?.ResourceStatus ?? '', since: detail?.LastUpdatedTimestamp?.toISOString() ?? '' };
-    const current = marker.status === `${request.RequestType.toUpperCase()}_IN_PROGRESS`
-      && (earlier === undefined || (earlier.status === marker.status && earlier.since === marker.since));
-    return { known: true, value: current ? marker : undefined };
+    marker = { status: detail?.ResourceStatus ?? '', since: detail?.LastUpdatedTimestamp?.toISOString() ?? '' };
   } catch (error) {
+    // The resource (or its stack) is gone: a Create rolled back, a Delete done.
+    if (isGone(error)) return { known: true, value: undefined };
     return unknown('DescribeStackResource', error);
+  }
+  if (marker.status !== `${request.RequestType.toUpperCase()}_IN_PROGRESS`) return { known: true, value: undefined };
+  if (earlier) return { known: true, value: earlier.status === marker.status && earlier.since === marker.since ? marker : undefined };
+  if (request.RequestType !== 'Update' || request.ResourceProperties === undefined) return { known: true, value: marker };
+  const applied = await appliedProperties(invocation, request);
+  if (!applied.known) return applied;
+  // A stack event without properties cannot tell: the status says it is this request's.
+  return { known: true, value: applied.value === undefined || sameProperties(applied.value, request.ResourceProperties) ? marker : undefined };
+}
+
+function isGone(error: unknown): boolean {
+  const e = error as ServiceError;
+  return e?.name === 'ValidationError' && /does not exist/.test(e?.message ?? '');
+}
+
+/** The stack's events are read newest first, at most this many pages (of 100) per check. */
+const MAX_EVENT_PAGES = 10;
+
+/**
+ * The properties of the resource's latest IN_PROGRESS stack event (the request CloudFormation makes
+ * now), undefined when the event has none.
+ */
+async function appliedProperties(invocation: Invocation, request: StackRequest): Promise<Answer<string | undefined>> {
+  const status = `${request.RequestType.toUpperCase()}_IN_PROGRESS`;
+  try {
+    let pages = 0;
+    for await (const page of paginateDescribeStackEvents({ client: invocation.cloudFormation() }, { StackName: request.StackId })) {
+      const latest = (page.StackEvents ?? []).find(e => e.LogicalResourceId === request.LogicalResourceId);
+      if (latest) {
+        return latest.ResourceStatus === status
+          ? { known: true, value: latest.ResourceProperties }
+          : { known: false, why: `the resource's latest stack event is ${latest.ResourceStatus}, its status ${status}` };
+      }
+      if (++pages >= MAX_EVENT_PAGES) break;
+    }
+    return { known: false, why: `no stack event of ${request.LogicalResourceId} in the latest ${pages * 100}` };
+  } catch (error) {
+    return unknown('DescribeStackEvents', error);
+  }
+}
+
+/** Whether two property sets are the same once scalars are strings (as custom resources receive them) and keys ordered. */
+function sameProperties(applied: string, requested: object): boolean {
+  const normal = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(normal);
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.keys(value).sort().map(k => [k, normal((value as Record<string, unknown>)[k])]));
+    }
+    return value === null || value === undefined ? value : String(value);
+  };
+  try {
+    return JSON.stringify(normal(JSON.parse(applied))) === JSON.stringify(normal(requested));
+  } catch {
+    return false;
   }
 }
 

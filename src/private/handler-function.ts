@@ -54,8 +54,9 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
  * setting would silently stay. The stack reads let a Delete tell a setting that lives on in another
  * resource of the stack (renamed, or moved into a baseline, whose targets ListParents places) from a
  * removed one and a rollback (which leaves settings in place and never waits) from a deploy, and let a
- * request that waits (throttled, or for a Region transition) see whether CloudFormation still waits for it.
- * DescribeAccount tells an account that left the organization (or was closed) from a denied call.
+ * request see, before its first write and while it waits, whether CloudFormation still waits for it (the
+ * stack events tell a late Update from the rollback's own). DescribeAccount tells an account that left
+ * the organization (or was closed) from a denied call.
  */
 export function grantStackReads(role: iam.IRole, removalActions: string[]): void {
   const stack = Stack.of(role);
@@ -69,7 +70,10 @@ export function grantStackReads(role: iam.IRole, removalActions: string[]): void
     }));
   }
   role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:ListStackResources'],
+    actions: [
+      'cloudformation:DescribeStackEvents', 'cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks',
+      'cloudformation:GetTemplate', 'cloudformation:ListStackResources',
+    ],
     resources: [stack.stackId],
   }));
   role.addToPrincipalPolicy(new iam.PolicyStatement({

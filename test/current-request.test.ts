@@ -1,0 +1,117 @@
+/*
+ * currentRequest (lambda/shared/stack.ts) with a mocked CloudFormation client: how a request tells that it
+ * is still the one CloudFormation waits for, from the resource's status and, for an Update, from the
+ * properties of the resource's latest stack event (the rollback's own Update and a late delivery of the
+ * failed Update both find the resource UPDATE_IN_PROGRESS).
+ */
+import {
+  CloudFormationClient,
+  CloudFormationServiceException,
+  DescribeStackEventsCommand,
+  DescribeStackResourceCommand,
+  ResourceStatus,
+  StackEvent,
+} from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { Invocation } from '../lambda/shared/clients';
+import { currentRequest, StackRequest } from '../lambda/shared/stack';
+
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:111111111111:stack/baseline/1';
+const SINCE = new Date('2024-01-01T00:00:00.000Z');
+const MARKER = { status: 'UPDATE_IN_PROGRESS', since: SINCE.toISOString() };
+const NEW_VALUES = { ServiceToken: 'token', Name: 'After', Retries: '3' };
+const OLD_VALUES = { ServiceToken: 'token', Name: 'Before', Retries: '3' };
+
+const cloudFormation = mockClient(CloudFormationClient);
+
+const TIME_SCALE = process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE;
+beforeAll(() => {
+  process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = '1000';
+});
+afterAll(() => {
+  cloudFormation.restore();
+  if (TIME_SCALE === undefined) delete process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE;
+  else process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = TIME_SCALE;
+});
+
+beforeEach(() => {
+  cloudFormation.reset();
+  cloudFormation.on(DescribeStackResourceCommand).resolves({
+    StackResourceDetail: { LogicalResourceId: 'Security', ResourceType: 'Custom::AccountAlternateContact', ResourceStatus: 'UPDATE_IN_PROGRESS', LastUpdatedTimestamp: SINCE },
+  });
+});
+
+const invocation = () => new Invocation({ invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:handler', getRemainingTimeInMillis: () => 60_000 });
+
+function update(properties: object): StackRequest {
+  return { StackId: STACK_ID, LogicalResourceId: 'Security', RequestType: 'Update', ResourceProperties: properties };
+}
+
+function event(logicalId: string, status: string, properties?: object): StackEvent {
+  return {
+    StackId: STACK_ID,
+    StackName: 'baseline',
+    EventId: `${logicalId}-${status}`,
+    Timestamp: SINCE,
+    LogicalResourceId: logicalId,
+    ResourceStatus: status as ResourceStatus,
+    ...(properties ? { ResourceProperties: JSON.stringify(properties) } : {}),
+  };
+}
+
+describe('an Update request while its resource is UPDATE_IN_PROGRESS', () => {
+  test('is current when the latest IN_PROGRESS event of the resource applies its properties (scalars as strings, any key order)', async () => {
+    cloudFormation.on(DescribeStackEventsCommand).resolves({
+      StackEvents: [event('Other', 'UPDATE_IN_PROGRESS', { Name: 'x' }), event('Security', 'UPDATE_IN_PROGRESS', { Retries: 3, Name: 'After', ServiceToken: 'token' })],
+    });
+
+    await expect(currentRequest(invocation(), update(NEW_VALUES))).resolves.toStrictEqual({ known: true, value: MARKER });
+    expect(cloudFormation).toHaveReceivedCommandWith(DescribeStackEventsCommand, { StackName: STACK_ID });
+  });
+
+  test('is not current when CloudFormation applies other properties (the rollback\'s Update, or a later deploy\'s)', async () => {
+    cloudFormation.on(DescribeStackEventsCommand).resolves({ StackEvents: [event('Security', 'UPDATE_IN_PROGRESS', OLD_VALUES)] });
+
+    await expect(currentRequest(invocation(), update(NEW_VALUES))).resolves.toStrictEqual({ known: true, value: undefined });
+  });
+
+  test('reads the events page after page until it finds the resource', async () => {
+    cloudFormation.on(DescribeStackEventsCommand, { StackName: STACK_ID, NextToken: undefined })
+      .resolves({ StackEvents: [event('Other', 'UPDATE_COMPLETE')], NextToken: 'page2' });
+    cloudFormation.on(DescribeStackEventsCommand, { StackName: STACK_ID, NextToken: 'page2' })
+      .resolves({ StackEvents: [event('Security', 'UPDATE_IN_PROGRESS', OLD_VALUES)] });
+
+    await expect(currentRequest(invocation(), update(NEW_VALUES))).resolves.toStrictEqual({ known: true, value: undefined });
+    expect(cloudFormation).toHaveReceivedCommandTimes(DescribeStackEventsCommand, 2);
+  });
+
+  test('cannot tell when the events cannot be read, and says why', async () => {
+    cloudFormation.on(DescribeStackEventsCommand).rejects(new CloudFormationServiceException({
+      name: 'AccessDenied', $fault: 'client', message: 'not allowed', $metadata: { httpStatusCode: 403 },
+    }));
+
+    await expect(currentRequest(invocation(), update(NEW_VALUES))).resolves.toStrictEqual({
+      known: false, why: 'cloudformation:DescribeStackEvents failed: AccessDenied: not allowed',
+    });
+  });
+
+  test('is told by its status alone when the event carries no properties', async () => {
+    cloudFormation.on(DescribeStackEventsCommand).resolves({ StackEvents: [event('Security', 'UPDATE_IN_PROGRESS')] });
+
+    await expect(currentRequest(invocation(), update(NEW_VALUES))).resolves.toStrictEqual({ known: true, value: MARKER });
+  });
+
+  test('given the marker of its first check, reads no events (the marker tells a later request)', async () => {
+    await expect(currentRequest(invocation(), update(NEW_VALUES), MARKER)).resolves.toStrictEqual({ known: true, value: MARKER });
+    expect(cloudFormation).not.toHaveReceivedCommand(DescribeStackEventsCommand);
+  });
+});
+
+test('a request whose resource is gone (a rolled-back Create, a deleted stack) is not current', async () => {
+  cloudFormation.on(DescribeStackResourceCommand).rejects(new CloudFormationServiceException({
+    name: 'ValidationError', $fault: 'client', message: 'Resource Security does not exist for stack baseline', $metadata: { httpStatusCode: 400 },
+  }));
+
+  await expect(currentRequest(invocation(), update(NEW_VALUES))).resolves.toStrictEqual({ known: true, value: undefined });
+});
