@@ -239,6 +239,10 @@ describe('removeAlternateContactsOnDelete: the removal finishes or says so', () 
     expect(failed).toMatchObject({ Status: 'FAILED', awaited: true });
     expect(failed.Reason).toMatch(/^The removal of the organization baseline's alternate contacts is not done: 5 of 10 accounts done \(5 removed, /);
     expect(failed.Reason).toMatch(/delete the stack \(or deploy without the baseline\) again to resume it/);
+    const at = (status: string) => first.events.find(e => e.logicalId === baselineLogicalId(stack) && e.status === status)!.at;
+    const minutes = ((at('DELETE_FAILED') - at('DELETE_IN_PROGRESS')) * REMOVAL_SCALE) / 60_000;
+    expect(minutes).toBeGreaterThanOrEqual(55);
+    expect(minutes).toBeLessThan(60);
     // Nothing the removal needs was deleted: the store (with the baseline's record), the function and the state machine.
     expect([...aws.s3.buckets.get(bucket)!.keys()].some(key => key.includes('/generations/'))).toBe(true);
     const kept = [...cfn.stackOf(STACK).resources.values()].map(r => r.ResourceType);
