@@ -4,8 +4,8 @@ import { sleep, timeScale } from './pacing';
 /*
  * Pacing for the organization baseline's reconciler, which makes thousands of calls from one
  * invocation: a token bucket per operation whose rate starts at the documented quota of the calling
- * account, grows while calls succeed, and shrinks when the service throttles. The rates it has learned
- * travel in the workflow's state from one step to the next.
+ * account, grows while calls succeed and the rate holds them back (up to a ceiling), and shrinks when
+ * the service throttles. The rates it has learned travel in the workflow's state from one step to the next.
  *
  * Why not the SDK's adaptive mode alone: its rate limiter is one per client, whatever the operation
  * (PutAlternateContact's 5 per second would slow GetAlternateContact's 10), and it starts with no
@@ -40,10 +40,15 @@ export type PacerState = Record<string, number>;
 
 /** After a throttle, the rate is multiplied by this (at most once per second, a burst of throttles counting once). */
 const DECREASE = 0.85;
-/** After each second of calls without a throttle, the rate is multiplied by this. */
+/** After each second of calls without a throttle, while the rate held calls back, the rate is multiplied by this. */
 const INCREASE = 1.02;
 /** The rate never falls below this share of the documented rate. */
 const FLOOR = 0.1;
+/**
+ * Nor grows beyond this multiple of it: where the quota counts per target account, a caller may go far
+ * beyond the documented rate, but a rate learned there must not meet a caller-wide quota as a wall.
+ */
+export const CEILING = 20;
 
 interface Bucket {
   rate: number;
@@ -53,6 +58,8 @@ interface Bucket {
   /** Since when calls have gone through without a throttle. */
   calmSince: number;
   lastDecrease: number;
+  /** Whether a call waited for a token since the rate last grew: only a rate that holds calls back grows. */
+  limited: boolean;
 }
 
 export interface CallOptions {
@@ -90,7 +97,7 @@ export class Pacer {
    * @param learned rates carried from an earlier step
    */
   constructor(private readonly deadline: number, learned: PacerState = {}, private readonly quotas: Record<string, Quota> = DOCUMENTED_QUOTAS) {
-    for (const [operation, rate] of Object.entries(learned)) this.bucket(operation).rate = rate;
+    for (const [operation, rate] of Object.entries(learned)) this.bucket(operation).rate = this.bounded(operation, rate);
   }
 
   /** The rates learned so far, to carry to the next step. */
@@ -125,7 +132,7 @@ export class Pacer {
     if (!bucket) {
       const quota = this.quotas[operation] ?? { rate: 1, burst: 1 };
       const now = Date.now();
-      bucket = { rate: quota.rate, burst: quota.burst, tokens: quota.burst, at: now, calmSince: now, lastDecrease: 0 };
+      bucket = { rate: quota.rate, burst: quota.burst, tokens: quota.burst, at: now, calmSince: now, lastDecrease: 0, limited: false };
       this.buckets.set(operation, bucket);
     }
     return bucket;
@@ -143,6 +150,7 @@ export class Pacer {
         bucket.tokens -= 1;
         return;
       }
+      bucket.limited = true;
       await sleep(((1 - bucket.tokens) / rate) * 1000);
     }
   }
@@ -150,10 +158,17 @@ export class Pacer {
   private succeeded(operation: string): void {
     const bucket = this.bucket(operation);
     const now = Date.now();
-    if (((now - bucket.calmSince) / 1000) * this.scale >= 1) {
-      bucket.rate *= INCREASE;
+    if (bucket.limited && ((now - bucket.calmSince) / 1000) * this.scale >= 1) {
+      bucket.rate = this.bounded(operation, bucket.rate * INCREASE);
       bucket.calmSince = now;
+      bucket.limited = false;
     }
+  }
+
+  /** A rate within the floor and the ceiling of the operation's documented quota. */
+  private bounded(operation: string, rate: number): number {
+    const quota = this.quotas[operation] ?? { rate: 1, burst: 1 };
+    return Math.min(quota.rate * CEILING, Math.max(quota.rate * FLOOR, rate));
   }
 
   private throttled(operation: string): void {

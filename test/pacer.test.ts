@@ -1,0 +1,57 @@
+/*
+ * The reconciler's pacer grows only while its rate holds calls back, and within a ceiling tied to the
+ * documented quota: sparse calls (a Region poll every 20 seconds) must not teach it a rate that later
+ * meets the caller-wide quota as a wall of throttling. Run on a fake clock.
+ */
+import { CEILING, Pacer } from '../lambda/shared/pacer';
+
+const T0 = 1_700_000_000_000;
+const QUOTAS = { Get: { rate: 5, burst: 5 } };
+
+const TIME_SCALE = process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE;
+
+beforeEach(() => {
+  process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = '1';
+  jest.useFakeTimers({ now: T0, doNotFake: ['nextTick', 'queueMicrotask'] });
+});
+
+afterEach(() => {
+  jest.useRealTimers();
+  if (TIME_SCALE === undefined) delete process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE;
+  else process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = TIME_SCALE;
+});
+
+/** `count` calls, one every `everyMs`, each answered at once. */
+async function callSpaced(pacer: Pacer, count: number, everyMs: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const call = pacer.call('Get', async () => 'ok');
+    await jest.advanceTimersByTimeAsync(everyMs);
+    await call;
+  }
+}
+
+test('sparse calls that never wait for a token do not grow the rate', async () => {
+  const pacer = new Pacer(T0 + 24 * 3600_000, {}, QUOTAS);
+  await callSpaced(pacer, 180, 20_000); // an hour of polls every 20 s
+
+  expect(pacer.state().Get).toBe(QUOTAS.Get.rate);
+});
+
+test('calls held back by the rate grow it, never beyond the ceiling', async () => {
+  const pacer = new Pacer(T0 + 24 * 3600_000, {}, QUOTAS);
+  // At the documented 5 per second these take 10 minutes; growing, the rate reaches its ceiling within 3.
+  const calls = (async () => {
+    for (let i = 0; i < 3_000; i++) await pacer.call('Get', async () => 'ok');
+  })();
+  await jest.advanceTimersByTimeAsync(600_000);
+  await calls;
+
+  expect(pacer.state().Get).toBeGreaterThan(QUOTAS.Get.rate * 10);
+  expect(pacer.state().Get).toBeLessThanOrEqual(QUOTAS.Get.rate * CEILING);
+});
+
+test('a rate carried from an earlier step is brought within the ceiling', () => {
+  const pacer = new Pacer(T0 + 600_000, { Get: 1_000 }, QUOTAS);
+
+  expect(pacer.state().Get).toBe(QUOTAS.Get.rate * CEILING);
+});
