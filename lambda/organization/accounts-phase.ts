@@ -2,6 +2,7 @@ import { AccountOutcome, Desired, reconcileAccount } from './accounts';
 import type { ReconcileState } from './state';
 import type { Watch } from './supersession';
 import type { Invocation } from '../shared/clients';
+import { isThrottling } from '../shared/errors';
 import { log } from '../shared/log';
 import type { Pacer } from '../shared/pacer';
 
@@ -11,6 +12,23 @@ const CONCURRENCY = 16;
 export const KEPT = 20;
 /** Accounts a step reports one by one (in its output, which the execution's history keeps). */
 const REPORTED = 1_000;
+
+/**
+ * One account, whose desired state may itself need calls (whether it is still targeted): their failure is
+ * the account's, reported with it (a throttled one is left for the next step), never the step's.
+ */
+async function reconcileWith(
+  invocation: Invocation, pacer: Pacer, accountId: string, desired: (accountId: string) => Desired | Promise<Desired>, watch: Watch,
+): Promise<AccountOutcome> {
+  let wanted: Desired;
+  try {
+    wanted = await desired(accountId);
+  } catch (error) {
+    if (isThrottling(error) || isThrottling((error as Error | undefined)?.cause)) return { outcome: 'unfinished' };
+    return { outcome: 'failed', reason: `what account ${accountId} should hold could not be told: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  return reconcileAccount(invocation, pacer, accountId, wanted, watch.beforeWrite);
+}
 
 /** No account after the cursor, and none of the accounts left unfinished (an account may leave the targets meanwhile). */
 export function phaseDone(state: ReconcileState, accounts: string[]): boolean {
@@ -34,7 +52,7 @@ export async function accountsPhase(
   const worker = async () => {
     while (next < todo.length && Date.now() < deadline && watch.stillWanted()) {
       const index = next++;
-      results[index] = await reconcileAccount(invocation, pacer, todo[index], await desired(todo[index]), watch.beforeWrite);
+      results[index] = await reconcileWith(invocation, pacer, todo[index], desired, watch);
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, todo.length) }, worker));

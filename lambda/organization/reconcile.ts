@@ -91,8 +91,9 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
     }
     if (next.Phase === 'prune' && applied && Date.now() < deadline && watch.stillWanted()) {
       const departed = applied.accounts.filter(id => !accounts.includes(id));
-      // An account that came back into the targets since the run resolved them keeps its contacts.
-      const pruned = async (account: string): Promise<Desired> => (await isTargeted(invocation.organizations(), generation.targets, account)
+      // An excluded account is left untouched; one that came back into the targets since the run resolved them keeps its contacts.
+      const excluded = new Set(generation.targets.excludeAccountIds ?? []);
+      const pruned = async (account: string): Promise<Desired> => (excluded.has(account) || await isTargeted(invocation.organizations(), generation.targets, account)
         ? { contacts: {}, remove: [] }
         : { contacts: {}, remove: typesOf(applied, account), declarations });
       next = await accountsPhase(next, invocation, pacer, departed, pruned, deadline, watch);
