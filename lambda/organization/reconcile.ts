@@ -93,7 +93,8 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
       const departed = applied.accounts.filter(id => !accounts.includes(id));
       // An excluded account is left untouched; one that came back into the targets since the run resolved them keeps its contacts.
       const excluded = new Set(generation.targets.excludeAccountIds ?? []);
-      const pruned = async (account: string): Promise<Desired> => (excluded.has(account) || await isTargeted(invocation.organizations(), generation.targets, account)
+      const kept = async (account: string) => excluded.has(account) || isTargeted(invocation.organizations(), generation.targets, account);
+      const pruned = async (account: string): Promise<Desired> => (await kept(account)
         ? { contacts: {}, remove: [] }
         : { contacts: {}, remove: typesOf(applied, account), declarations });
       next = await accountsPhase(next, invocation, pacer, departed, pruned, deadline, watch);
