@@ -92,6 +92,9 @@ export class LocalAws {
     this.addAccount(management);
     for (const id of options.memberAccountIds ?? []) this.addAccount(id, { member: true });
     for (const id of options.standaloneAccountIds ?? []) this.addAccount(id);
+    // Step Functions' status changes reach the default bus, whose rules invoke their targets asynchronously.
+    this.stepFunctions.onStatusChange = event => this.eventBus.put(event);
+    this.eventBus.deliverTo = (arn, payload) => this.lambda.invokeAsync(arn, payload);
     this.server = http.createServer((req, res) => this.serve(req, res));
     // Idle connections are kept 10 s: clients reuse them rather than open one per call (CPU that the benchmarks count).
     this.server.keepAliveTimeout = 10_000;
@@ -244,6 +247,15 @@ export class LocalAws {
     // The service a signed request is for, from its SigV4 credential scope.
     const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
     if (req.method === 'PUT' && url.startsWith('/cloudformation-response/')) {
+      // Faults of 'cloudformation:Response' stand for S3 refusing the answer's PUT (it is then not received).
+      try {
+        this.faults.take('cloudformation:Response');
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        this.record({ operation: 'cloudformation:Response', status: error.status, errorType: error.type });
+        res.writeHead(error.status).end(error.message);
+        return;
+      }
       const answer = this.cloudFormation.receiveResponse(url.slice('/cloudformation-response/'.length), raw);
       res.writeHead(answer.status).end(answer.body);
     } else if (service === 's3') {

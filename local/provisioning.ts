@@ -1,3 +1,4 @@
+import type { EventBus, RuleTarget } from './eventbridge';
 import type { LambdaService } from './lambda';
 import type { ObjectStore } from './s3';
 import type { StepFunctionsService } from './step-functions';
@@ -6,7 +7,7 @@ import type { Artifact, Deployed, TemplateResource } from './template';
 /*
  * The resources of a stack that are not custom resources: their names and attributes as CloudFormation
  * gives them, and the local services they are deployed to (Lambda functions, state machines, S3
- * buckets); other types are recorded without doing anything.
+ * buckets, EventBridge rules with an event pattern); other types are recorded without doing anything.
  */
 
 /** The local services that resources are deployed to. */
@@ -14,6 +15,8 @@ export interface ProvisioningServices {
   readonly lambda: LambdaService;
   readonly stepFunctions: StepFunctionsService;
   readonly s3: ObjectStore;
+  /** The default event bus, for rules (absent: rules are recorded without doing anything). */
+  readonly eventBus?: EventBus;
 }
 
 export class Provisioner {
@@ -82,6 +85,11 @@ export class Provisioner {
           maximumEventAgeSeconds: props.MaximumEventAgeInSeconds === undefined ? undefined : Number(props.MaximumEventAgeInSeconds),
         });
         break;
+      case 'AWS::Events::Rule':
+        if (props.EventPattern && props.State !== 'DISABLED') {
+          this.services.eventBus?.putRule(resource.physicalId, props.EventPattern, (props.Targets ?? []) as RuleTarget[]);
+        }
+        break;
       default:
         break;
     }
@@ -92,5 +100,6 @@ export class Provisioner {
     if (resource.type === 'AWS::StepFunctions::StateMachine') this.services.stepFunctions.unregister(resource.attributes.Arn);
     if (resource.type === 'AWS::S3::Bucket') this.services.s3.deleteBucket(resource.physicalId);
     if (resource.type === 'AWS::Lambda::EventInvokeConfig') this.services.lambda.configureAsync(String(resource.properties.FunctionName), undefined);
+    if (resource.type === 'AWS::Events::Rule') this.services.eventBus?.removeRule(resource.physicalId);
   }
 }

@@ -1,12 +1,16 @@
 import type { StateMachineDefinition } from 'aws-local-stepfunctions' with { 'resolution-mode': 'require' };
-import { ApiError } from './common';
+import { ApiError, timeScale } from './common';
 import { FunctionError, LambdaService } from './lambda';
 
 /*
  * AWS Step Functions, locally: StartExecution, DescribeExecution and StopExecution (awsJson1_0) over
  * the state machines the local deployment engine registers, each execution run by aws-local-stepfunctions
  * (a maintained ASL interpreter) with its Lambda tasks invoking the local functions, and its Wait states
- * shortened to `waitMs`.
+ * shortened to `waitMs`. Retry intervals take as long in total as in AWS, on the scaled clock. Tests may
+ * make a task fail as the service would (`injectTaskFault`: Lambda service errors, which Retry and
+ * Catch see, and States.Runtime / States.DataLimitExceeded, which end the execution at once), and every
+ * change of an execution's status is sent as "Step Functions Execution Status Change" to `onStatusChange`
+ * (the local default event bus).
  */
 
 // aws-local-stepfunctions declares Node.js 22, for Promise.withResolvers alone: provide it on Node.js 20.
@@ -35,7 +39,9 @@ export interface ExecutionRecord {
   readonly input: string;
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   output?: string;
+  /** The execution's error and cause, as DescribeExecution reports them (FAILED, ABORTED). */
   error?: string;
+  cause?: string;
   readonly startedAt: number;
   stoppedAt?: number;
   readonly abort: () => void;
@@ -43,6 +49,38 @@ export interface ExecutionRecord {
 }
 
 type States = Record<string, { Type: string; Resource?: string }>;
+
+/**
+ * A fault of a task state, as Step Functions would meet it. `Lambda.*` errors (TooManyRequestsException…)
+ * fail the invoke, and the state's Retry and Catch apply; `States.Runtime` and `States.DataLimitExceeded`
+ * end the execution FAILED at once, which no Retry or Catch (States.ALL included) sees, as in AWS.
+ */
+export interface TaskFault {
+  /** The task state ('Step', 'Report failure'). */
+  readonly state: string;
+  readonly error: string;
+  readonly cause?: string;
+  /** How many invokes of the state in a row get it. */
+  readonly count: number;
+  /** The function runs first, then the task fails (its result lost, as when a step outlives its TimeoutSeconds). */
+  readonly afterInvoke?: boolean;
+}
+
+/** Errors that end an execution whatever its Retry and Catch say. */
+const TERMINAL_ERRORS = new Set(['States.Runtime', 'States.DataLimitExceeded']);
+
+/** The event Step Functions sends to the default bus when an execution's status changes. */
+export interface ExecutionStatusChange {
+  readonly 'version': '0';
+  readonly 'id': string;
+  readonly 'detail-type': 'Step Functions Execution Status Change';
+  readonly 'source': 'aws.states';
+  readonly 'account': string;
+  readonly 'time': string;
+  readonly 'region': string;
+  readonly 'resources': string[];
+  readonly 'detail': Record<string, unknown>;
+}
 
 /** What a `lambda:invoke` task passes, its Parameters resolved. */
 interface LambdaInvokeParameters {
@@ -55,8 +93,13 @@ export class StepFunctionsService {
   public waitMs = 10;
   public readonly executions: ExecutionRecord[] = [];
   private readonly definitions = new Map<string, StateMachineDefinition>();
+  private taskFaults: Array<TaskFault & { remaining: number }> = [];
+  private events = 0;
 
   constructor(private readonly lambda: LambdaService) {}
+
+  /** Where status changes go (the local default event bus). */
+  public onStatusChange: (event: ExecutionStatusChange) => void = () => undefined;
 
   public register(arn: string, definition: StateMachineDefinition): void {
     this.definitions.set(arn, definition);
@@ -64,6 +107,20 @@ export class StepFunctionsService {
 
   public unregister(arn: string): void {
     this.definitions.delete(arn);
+  }
+
+  /** Makes the next `count` invokes of a task state fail with `error` (see TaskFault). */
+  public injectTaskFault(fault: TaskFault): void {
+    this.taskFaults.push({ ...fault, remaining: fault.count });
+  }
+
+  public clearTaskFaults(): void {
+    this.taskFaults = [];
+  }
+
+  /** Stops an execution, as someone would by hand in the console. */
+  public stop(executionArn: string, cause = 'Stopped by hand'): void {
+    this.dispatch('StopExecution', { executionArn, cause });
   }
 
   /** Waits until every execution has ended. */
@@ -84,13 +141,19 @@ export class StepFunctionsService {
           status: execution.status,
           input: execution.input,
           output: execution.output,
+          error: execution.error,
+          cause: execution.cause,
           startDate: execution.startedAt / 1000,
           stopDate: execution.stoppedAt === undefined ? undefined : execution.stoppedAt / 1000,
         };
       }
       case 'StopExecution': {
         const execution = this.execution(String(body.executionArn));
-        if (execution.status === 'RUNNING') execution.abort();
+        if (execution.status === 'RUNNING') {
+          execution.error = body.error === undefined ? undefined : String(body.error);
+          execution.cause = body.cause === undefined ? undefined : String(body.cause);
+          execution.abort();
+        }
         return { stopDate: Date.now() / 1000 };
       }
       default:
@@ -115,12 +178,23 @@ export class StepFunctionsService {
       return { executionArn, startDate: existing.startedAt / 1000 };
     }
     const states = (definition as unknown as { States: States }).States;
+    // A terminal error (States.Runtime…) ends the execution whatever its Catch says: the run is aborted and the execution FAILED.
+    let terminal: { error: string; cause: string } | undefined;
+    let abort = () => undefined as void;
+    const fail = (error: string, cause: string) => {
+      terminal = { error, cause };
+      abort();
+    };
     const tasks = Object.fromEntries(Object.entries(states)
       .filter(([, state]) => state.Type === 'Task' && state.Resource === LAMBDA_INVOKE)
-      .map(([stateName]) => [stateName, async (parameters: unknown) => this.invokeTask(parameters as LambdaInvokeParameters) as never]));
+      .map(([stateName]) => [stateName, async (parameters: unknown) => (
+        this.invokeTask(stateName, parameters as LambdaInvokeParameters, fail) as never)]));
     const waits = Object.fromEntries(Object.entries(states).filter(([, state]) => state.Type === 'Wait').map(([stateName]) => [stateName, this.waitMs]));
     const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
-    const run = machine.run(JSON.parse(input), { overrides: { taskResourceLocalHandlers: tasks, waitTimeOverrides: waits } });
+    const run = machine.run(JSON.parse(input), {
+      overrides: { taskResourceLocalHandlers: tasks, waitTimeOverrides: waits, retryIntervalOverrides: retryIntervals(states) },
+    });
+    abort = () => run.abort();
     const record: ExecutionRecord = {
       executionArn,
       stateMachineArn,
@@ -135,19 +209,73 @@ export class StepFunctionsService {
           record.output = JSON.stringify(output);
         },
         (error: Error) => {
-          record.status = error?.name === 'ExecutionAbortedError' ? 'ABORTED' : 'FAILED';
-          record.error = error?.message;
+          if (terminal) {
+            record.status = 'FAILED';
+            record.error = terminal.error;
+            record.cause = terminal.cause;
+          } else if (error?.name === 'ExecutionAbortedError') {
+            record.status = 'ABORTED';
+          } else {
+            // The error of the state that failed it (a Fail state's Error and Cause, or an uncaught task error).
+            const failure = (error as Error & { cause?: Error }).cause;
+            record.status = 'FAILED';
+            record.error = failure?.name ?? error?.name;
+            record.cause = failure?.message ?? error?.message;
+          }
         },
       ).finally(() => {
         record.stoppedAt = Date.now();
+        this.statusChanged(record);
       }),
     };
     this.executions.push(record);
+    this.statusChanged(record);
     return { executionArn, startDate: record.startedAt / 1000 };
   }
 
+  private statusChanged(record: ExecutionRecord): void {
+    const [, , , region, account] = record.executionArn.split(':');
+    this.onStatusChange({
+      'version': '0',
+      'id': `local-states-event-${++this.events}`,
+      'detail-type': 'Step Functions Execution Status Change',
+      'source': 'aws.states',
+      account,
+      'time': new Date().toISOString(),
+      region,
+      'resources': [record.executionArn],
+      'detail': {
+        executionArn: record.executionArn,
+        stateMachineArn: record.stateMachineArn,
+        name: record.name,
+        status: record.status,
+        startDate: record.startedAt,
+        stopDate: record.stoppedAt ?? null,
+        input: record.input,
+        output: record.output ?? null,
+        inputDetails: { included: true },
+        error: record.error ?? null,
+        cause: record.cause ?? null,
+      },
+    });
+  }
+
   /** A `lambda:invoke` task: the function's result in the integration's shape, or its error by its type. */
-  private async invokeTask(parameters: LambdaInvokeParameters): Promise<unknown> {
+  private async invokeTask(
+    stateName: string, parameters: LambdaInvokeParameters, fail: (error: string, cause: string) => void,
+  ): Promise<unknown> {
+    const fault = this.taskFaults.find(f => f.state === stateName && f.remaining > 0);
+    if (fault) {
+      fault.remaining--;
+      this.taskFaults = this.taskFaults.filter(f => f.remaining > 0);
+      const cause = fault.cause ?? `Injected ${fault.error}`;
+      if (fault.afterInvoke) await this.lambda.invoke(parameters.FunctionName, parameters.Payload).catch(() => undefined);
+      if (TERMINAL_ERRORS.has(fault.error)) {
+        fail(fault.error, cause);
+        return new Promise(() => undefined); // the run is aborted: this task never ends
+      }
+      throw Object.assign(new Error(cause), { name: fault.error });
+    }
     try {
       const payload = await this.lambda.invoke(parameters.FunctionName, parameters.Payload);
       return { Payload: payload, StatusCode: 200, ExecutedVersion: '$LATEST' };
@@ -157,4 +285,25 @@ export class StepFunctionsService {
       throw Object.assign(new Error(cause), { name: failure.errorType });
     }
   }
+}
+
+/**
+ * Each retrier's interval, in ms on the scaled clock: constant per retrier here (the interpreter takes
+ * one per retrier), chosen so that its attempts together wait as long as their backoff would in AWS.
+ */
+function retryIntervals(states: States): Record<string, number[]> {
+  const intervals: Record<string, number[]> = {};
+  for (const [stateName, state] of Object.entries(states)) {
+    const retry = (state as { Retry?: Array<{ IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number }> }).Retry;
+    if (!retry) continue;
+    intervals[stateName] = retry.map(r => {
+      const attempts = r.MaxAttempts ?? 3;
+      const interval = r.IntervalSeconds ?? 1;
+      const backoff = r.BackoffRate ?? 2;
+      let total = 0;
+      for (let k = 0; k < attempts; k++) total += interval * backoff ** k;
+      return attempts > 0 ? (total * 1000) / attempts / timeScale() : 0;
+    });
+  }
+  return intervals;
 }

@@ -2,6 +2,7 @@ import { CustomResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccountSettingsProvider } from './account-settings-provider';
 import { AccountNameProperties, RESOURCE_TYPES } from './contract';
+import { SETTING_SERVICE_TIMEOUT } from './private/service-timeouts';
 import { claimSetting } from './private/setting-claims';
 import { validateAccountId, validateAccountName } from './validation';
 
@@ -49,6 +50,7 @@ export class AccountName extends Construct {
     const properties: AccountNameProperties = { Setting: 'AccountName', AccountId: props.accountId, AccountName: props.accountName };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
+      serviceTimeout: SETTING_SERVICE_TIMEOUT,
       resourceType: RESOURCE_TYPES.accountName,
       properties: { ...properties },
     });

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { AccountSettingsProvider } from './account-settings-provider';
 import { AlternateContactProperties, RESOURCE_TYPES } from './contract';
 import { renderAlternateContact } from './private/contacts';
+import { SETTING_SERVICE_TIMEOUT } from './private/service-timeouts';
 import { claimSetting } from './private/setting-claims';
 import { validateAccountId, validateAlternateContactDetails, validateRemovalPolicy } from './validation';
 
@@ -118,6 +119,7 @@ export class AlternateContact extends Construct {
     };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
+      serviceTimeout: SETTING_SERVICE_TIMEOUT,
       resourceType: RESOURCE_TYPES.alternateContact,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
       properties: { ...properties },

@@ -94,6 +94,13 @@ export interface RegionOptInAttributes {
 /** The environment variable that tells a function the ARN of the stack's waiter state machine. */
 export const WAITER_ARN_ENV = 'WAITER_STATE_MACHINE_ARN';
 
+/**
+ * The errors a waiter execution ends with when a step failed: `reported` once the function has answered
+ * (nothing more to say), `unreported` when the report failed too (the execution's end is then answered
+ * from outside it, like any other failed, timed-out or stopped execution).
+ */
+export const WAITER_FAILURES = { reported: 'StepFailed', unreported: 'ReportFailed' } as const;
+
 /** Which accounts an organization baseline applies to. */
 export interface TargetSpec {
   /** These accounts, as given (an account that is not an active member is skipped and reported). */

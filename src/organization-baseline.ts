@@ -7,6 +7,7 @@ import { BaselineDocument, OrganizationBaselineProperties, RESOURCE_TYPES, Targe
 import { PrimaryContactDetails } from './primary-contact';
 import { alternateContactsByType, renderAlternateContacts, renderPrimaryContact } from './private/contacts';
 import { OrganizationBaselineProvider } from './private/organization-baseline-provider';
+import { BASELINE_SERVICE_TIMEOUT } from './private/service-timeouts';
 import { claimSetting } from './private/setting-claims';
 import {
   validateAccountId, validateAccountName, validateAlternateContactDetails, validatePrimaryContactDetails, validateRegionName,
@@ -233,6 +234,7 @@ export class OrganizationBaseline extends Construct {
     };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
+      serviceTimeout: BASELINE_SERVICE_TIMEOUT,
       resourceType: RESOURCE_TYPES.organizationBaseline,
       properties: { ...properties },
     });

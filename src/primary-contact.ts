@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { AccountSettingsProvider } from './account-settings-provider';
 import { PrimaryContactProperties, RESOURCE_TYPES } from './contract';
 import { renderPrimaryContact } from './private/contacts';
+import { SETTING_SERVICE_TIMEOUT } from './private/service-timeouts';
 import { claimSetting } from './private/setting-claims';
 import { validateAccountId, validatePrimaryContactDetails } from './validation';
 
@@ -134,6 +135,7 @@ export class PrimaryContact extends Construct {
     const properties: PrimaryContactProperties = { Setting: 'PrimaryContact', AccountId: props.accountId, ...renderPrimaryContact(props) };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
+      serviceTimeout: SETTING_SERVICE_TIMEOUT,
       resourceType: RESOURCE_TYPES.primaryContact,
       properties: { ...properties },
     });

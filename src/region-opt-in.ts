@@ -3,6 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import { RegionOptInProperties, RESOURCE_TYPES } from './contract';
 import { warnUnlessUsEast1 } from './private/events';
+import { regionServiceTimeout } from './private/service-timeouts';
 import { claimSetting } from './private/setting-claims';
 import { RegionOptInProvider } from './region-opt-in-provider';
 import { validateAccountId, validateRegionName, validateRemovalPolicy } from './validation';
@@ -233,6 +234,7 @@ export class RegionOptIn extends Construct {
     };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
+      serviceTimeout: regionServiceTimeout(timeout),
       resourceType: RESOURCE_TYPES.regionOptIn,
       removalPolicy,
       properties: { ...properties },

@@ -613,11 +613,12 @@ describe('the custom resource', () => {
     new OrganizationBaseline(stack, 'Baseline', EVERYTHING);
     const { properties, targets, baseline } = baselineResource(Template.fromStack(stack));
     const names: Array<keyof OrganizationBaselineProperties | 'ServiceToken'> = [
-      'Baseline', 'BaselineId', 'CoverNewAccounts', 'DeployWaitsFor', 'PruneUndeclared', 'RemoveOnDelete', 'ServiceToken', 'Store', 'Targets',
+      'Baseline', 'BaselineId', 'CoverNewAccounts', 'DeployWaitsFor', 'PruneUndeclared', 'RemoveOnDelete', 'ServiceTimeout', 'ServiceToken', 'Store', 'Targets',
     ];
 
     expect(Object.keys(properties).sort()).toEqual(names);
     expect(properties.ServiceToken).toEqual(handlerArn(Template.fromStack(stack)));
+    expect(properties.ServiceTimeout).toBe('3600');
     expect(properties.Store).toEqual({ Ref: storeId(stack) });
     expect(properties.BaselineId).toMatch(/^[0-9a-f]{16}$/);
     expect([properties.DeployWaitsFor, properties.PruneUndeclared, properties.RemoveOnDelete, properties.CoverNewAccounts])
@@ -842,9 +843,9 @@ describe('the per-stack provider', () => {
     const template = Template.fromStack(stack);
     const [id, properties] = onlyResource(template, RESOURCE_TYPES.baselineStore);
     expect(id).toBe(logicalIdAt(stack, `${PROVIDER}/StoreCleanup`));
-    const names: Array<keyof BaselineStoreProperties | 'ServiceToken'> = ['ServiceToken', 'Store'];
+    const names: Array<keyof BaselineStoreProperties | 'ServiceToken' | 'ServiceTimeout'> = ['ServiceTimeout', 'ServiceToken', 'Store'];
     expect(Object.keys(properties).sort()).toEqual(names);
-    expect(properties).toEqual({ ServiceToken: handlerArn(template), Store: { Ref: storeId(stack) } });
+    expect(properties).toEqual({ ServiceToken: handlerArn(template), ServiceTimeout: '1200', Store: { Ref: storeId(stack) } });
   });
 
   test('on the stack\'s deletion the baselines go first, then the cleanup empties the store, then the bucket and the function\'s permissions', () => {
@@ -1348,8 +1349,9 @@ describe('permissions', () => {
       }
       expectWithinLimit(stack);
       // 15 schedules, and the stack's 2 new-account rules (explicit accounts: no MoveAccount rule), each with its permission.
-      Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 15 + 2);
-      Template.fromStack(stack).resourceCountIs('AWS::Lambda::Permission', 15 + 2);
+      // +1: the waiter's rule on executions that end unsuccessfully (the function is its target too).
+      Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 15 + 2 + 1);
+      Template.fromStack(stack).resourceCountIs('AWS::Lambda::Permission', 15 + 2 + 1);
       const listed = Array.from({ length: 3 }, (_, i) => [standaloneArn(), ...accountRange(200000000000 + 10 * i, 10).map(memberArn)]);
       expectAccountApiStatements(stack, [
         ...listed.flatMap((resources) => [contactStatement(resources, ['SECURITY']), regionStatement(resources, ['af-south-1'])]),
@@ -1470,8 +1472,9 @@ describe('coverNewAccounts', () => {
       new OrganizationBaseline(stack, `Baseline${i}`, { ...PROPS, overrides: undefined, organizationalUnitIds: [`ou-ab12-cd34ef5${i}`] });
     }
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::Events::Rule', 3);
-    template.resourceCountIs('AWS::Lambda::Permission', 3);
+    // +1: the waiter's rule on executions that end unsuccessfully (the function is its target too).
+    template.resourceCountIs('AWS::Events::Rule', 3 + 1);
+    template.resourceCountIs('AWS::Lambda::Permission', 3 + 1);
     expect(Object.keys(rulesOf(stack, PROVIDER)).sort()).toEqual(['ControlTowerRule', 'CreateAccountRule', 'MoveAccountRule']);
     for (let i = 0; i < 10; i++) expect(rulesOf(stack, `Baseline${i}`)).toEqual({});
   });
@@ -1489,7 +1492,8 @@ describe('coverNewAccounts', () => {
     expect(ruleIds()).toEqual(['ControlTowerRule', 'CreateAccountRule', 'MoveAccountRule']);
     new OrganizationBaseline(stack, 'OtherUnit', { organizationalUnitIds: ['ou-ab12-cd34ef57'], primaryContact: PRIMARY_CONTACT, coverNewAccounts: true });
     expect(ruleIds()).toEqual(['ControlTowerRule', 'CreateAccountRule', 'MoveAccountRule']);
-    Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 3);
+    // +1: the waiter's rule on executions that end unsuccessfully (the function is its target too).
+    Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 3 + 1);
   });
 
   test('the function may be invoked by each rule, and by nothing else', () => {
@@ -1497,7 +1501,8 @@ describe('coverNewAccounts', () => {
     new OrganizationBaseline(stack, 'Baseline', PROPS);
     const template = Template.fromStack(stack);
     const ruleIds = resourcesOf(template, 'AWS::Events::Rule').map(([id]) => id);
-    expect(ruleIds).toHaveLength(3);
+    // +1: the waiter's rule on executions that end unsuccessfully (the function is its target too).
+    expect(ruleIds).toHaveLength(3 + 1);
     expectSameMembers(resourcesOf(template, 'AWS::Lambda::Permission').map(([, p]) => p), ruleIds.map((id) => ({
       Action: 'lambda:InvokeFunction', FunctionName: handlerArn(template), Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [id, 'Arn'] },
     })));
@@ -1506,8 +1511,9 @@ describe('coverNewAccounts', () => {
   test('without coverNewAccounts there is no rule and no permission', () => {
     const stack = newStack();
     new OrganizationBaseline(stack, 'Baseline', { ...PROPS, coverNewAccounts: undefined });
-    Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 0);
-    Template.fromStack(stack).resourceCountIs('AWS::Lambda::Permission', 0);
+    // +1: the waiter's rule on executions that end unsuccessfully (the function is its target too).
+    Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 0 + 1);
+    Template.fromStack(stack).resourceCountIs('AWS::Lambda::Permission', 0 + 1);
   });
 
   test('in an eu-west-1 stack each baseline with coverNewAccounts warns on itself, once, that the events arrive only in us-east-1', () => {
@@ -1518,7 +1524,8 @@ describe('coverNewAccounts', () => {
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue()).map((w) => [w.id, w.entry.data]);
     expectSameMembers(warnings, [['/Stack/First', NEW_ACCOUNT_WARNING('eu-west-1')], ['/Stack/Second', NEW_ACCOUNT_WARNING('eu-west-1')]]);
     // The stack's rules are still made, once.
-    Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 3);
+    // +1: the waiter's rule on executions that end unsuccessfully (the function is its target too).
+    Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 3 + 1);
   });
 
   test.each<[string, () => Stack, boolean | undefined]>([
@@ -1573,7 +1580,8 @@ describe('reconcileSchedule', () => {
     new OrganizationBaseline(both, 'Baseline', { ...PROPS, coverNewAccounts: true });
     expect(Object.keys(rulesOf(both, 'Baseline'))).toEqual(['Reconcile']);
     expect(Object.keys(rulesOf(both, PROVIDER)).sort()).toEqual(['ControlTowerRule', 'CreateAccountRule']);
-    Template.fromStack(both).resourceCountIs('AWS::Events::Rule', 3);
+    // +1: the waiter's rule on executions that end unsuccessfully (the function is its target too).
+    Template.fromStack(both).resourceCountIs('AWS::Events::Rule', 3 + 1);
   });
 
   test('without reconcileSchedule there is no scheduled rule', () => {
@@ -1594,7 +1602,8 @@ describe('reconcileSchedule', () => {
     });
     expect(propertiesOf(baselines[0]).BaselineId).not.toBe(propertiesOf(baselines[1]).BaselineId);
     // Two schedules and the stack's two new-account rules.
-    Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 4);
+    // +1: the waiter's rule on executions that end unsuccessfully (the function is its target too).
+    Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 4 + 1);
   });
 
   test('a large baseline makes rule inputs no larger than a small one\'s: the values never travel in them', () => {

@@ -148,9 +148,20 @@ function startExecutionStatement(template: Template): Statement {
   return { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: stateMachineId(template) } };
 }
 
+/** The function's permission to read its waiter's executions (it confirms an execution's end before answering for it). */
+function describeExecutionStatement(template: Template): Statement {
+  return {
+    Effect: 'Allow',
+    Action: 'states:DescribeExecution',
+    Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':execution:', { 'Fn::GetAtt': [stateMachineId(template), 'Name'] }, ':*']] },
+  };
+}
+
 /** What the Regions' function role holds besides the Account Management policy, whatever the stack declares. */
 function providerStatements(template: Template): Statement[] {
-  return [REMOVAL_STATEMENT, STACK_READ_STATEMENT, DESCRIBE_ACCOUNT_STATEMENT, startExecutionStatement(template)];
+  return [
+    REMOVAL_STATEMENT, STACK_READ_STATEMENT, DESCRIBE_ACCOUNT_STATEMENT, startExecutionStatement(template), describeExecutionStatement(template),
+  ];
 }
 
 /**
@@ -447,7 +458,8 @@ describe('the per-stack provider', () => {
     expect(after.id).toBe(before.id);
     expect(after.resources[after.id]).toEqual({
       ...before.resources[before.id],
-      Properties: { ...before.resources[before.id].Properties, PollIntervalSeconds: '120', TimeoutSeconds: '600', WaitForCompletion: 'false' },
+      // The ServiceTimeout follows the timeout (10 minutes, then the last step's margin).
+      Properties: { ...before.resources[before.id].Properties, PollIntervalSeconds: '120', TimeoutSeconds: '600', WaitForCompletion: 'false', ServiceTimeout: '900' },
     });
     // The function, the waiter and the policies are the same resources with the same properties.
     const others = (resources: Record<string, unknown>, id: string) => Object.fromEntries(Object.entries(resources).filter(([key]) => key !== id));
@@ -540,7 +552,7 @@ describe('the waiter', () => {
     const [, fn] = onlyResource(template, 'AWS::Lambda::Function');
     expect(fn.Environment).toEqual({ Variables: { [WAITER_ARN_ENV]: { Ref: stateMachineId(template) }, NODE_OPTIONS: '--enable-source-maps' } });
     expect(allStatements(template).filter((s) => asArray(s.Action).some((a) => a.startsWith('states:'))))
-      .toEqual([startExecutionStatement(template)]);
+      .toEqual([startExecutionStatement(template), describeExecutionStatement(template)]);
   });
 
   test('the state machine\'s role may invoke only the function it serves (and its versions and aliases), through its own InvokePolicy', () => {
@@ -662,7 +674,7 @@ describe('the custom resources', () => {
   test('the custom resources hold the service token and the contract\'s properties, nothing else', () => {
     const template = Template.fromStack(stackWithRegions());
     const keys = Object.values(template.findResources(CUSTOM_RESOURCE_TYPE)).map((resource) => Object.keys(resource.Properties).sort());
-    const common = ['Enabled', 'PollIntervalSeconds', 'RegionName', 'ServiceToken', 'TimeoutSeconds', 'WaitForCompletion'];
+    const common = ['Enabled', 'PollIntervalSeconds', 'RegionName', 'ServiceTimeout', 'ServiceToken', 'TimeoutSeconds', 'WaitForCompletion'];
     expect(sortByJson(keys)).toEqual(sortByJson([common, ['AccountId', ...common]]));
   });
 
@@ -1029,6 +1041,14 @@ describe('cdk-nag AwsSolutions checks', () => {
         + 'statement allows only the removal actions account:GetRegionOptStatus and account:DisableRegion',
     },
     ...describeAccountAcknowledgment('Stack/RegionOptInProvider/Handler/ServiceRole/DefaultPolicy/Resource'),
+    {
+      rule: 'AwsSolutions-IAM5',
+      finding: /^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<AccountManagementWaiterStateMachine[0-9A-F]{8}\.Name>:\*$/,
+      path: 'Stack/RegionOptInProvider/Handler/ServiceRole/DefaultPolicy/Resource',
+      reason: 'the executions of the stack\'s own waiter, named at deploy time after their requests: the function reads '
+        + '(DescribeExecution) an execution whose end the waiter\'s rule reports, to confirm it before answering for it, '
+        + 'and may do nothing else to executions, nor anything to another state machine\'s',
+    },
     {
       rule: 'AwsSolutions-IAM5',
       finding: /^Resource::<RegionOptInProviderHandler[0-9A-F]{8}\.Arn>:\*$/,

@@ -3,6 +3,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DeadlineRetryOptions, DeadlineRetryStrategy, timeScale } from './pacing';
+import { RESPONSE_WITHIN_MS } from './response';
 import { ownAccountId } from './target';
 import { WAITER_ARN_ENV } from '../../src/contract';
 
@@ -12,10 +13,16 @@ export interface InvocationContext {
   getRemainingTimeInMillis(): number;
 }
 
-/** Kept free at the end of an invocation to report its outcome (to CloudFormation or Step Functions). */
-const RESERVE_MS = 10_000;
 /** One attempt that hangs gives way to the next after this long (a TimeoutError is retried). */
-const REQUEST_TIMEOUT_MS = 20_000;
+export const REQUEST_TIMEOUT_MS = 20_000;
+/** How long opening a connection may take, before the attempt fails. */
+const CONNECTION_TIMEOUT_MS = 5_000;
+/**
+ * Kept free at the end of an invocation to report its outcome (to CloudFormation or Step Functions): an
+ * attempt started just before the deadline (its connection, then its request) and the answer to
+ * CloudFormation after it (RESPONSE_WITHIN_MS) both fit, with a few seconds to spare.
+ */
+export const RESERVE_MS = CONNECTION_TIMEOUT_MS + REQUEST_TIMEOUT_MS + RESPONSE_WITHIN_MS + 5_000;
 /**
  * How long a call to CloudFormation or Organizations is retried: they answer questions about the
  * request (is the stack rolling back, is the account still a member), and the request itself needs
@@ -33,7 +40,7 @@ const httpHandlers = new Map<string, NodeHttpHandler>();
 function httpHandler(service: string): NodeHttpHandler {
   let handler = httpHandlers.get(service);
   if (!handler) {
-    handler = new NodeHttpHandler({ requestTimeout: REQUEST_TIMEOUT_MS / timeScale(), connectionTimeout: 5_000 });
+    handler = new NodeHttpHandler({ requestTimeout: REQUEST_TIMEOUT_MS / timeScale(), connectionTimeout: CONNECTION_TIMEOUT_MS });
     httpHandlers.set(service, handler);
   }
   return handler;

@@ -45,10 +45,10 @@ export function failedOutcome(request: Request, error: unknown): Outcome {
 
 /**
  * Runs `handle` and answers CloudFormation with its result, or with its failure: an invocation that
- * does not answer would leave CloudFormation waiting for an hour. `handle` returns undefined when the
- * answer is left to a workflow it started.
+ * does not answer would leave CloudFormation waiting until the resource's ServiceTimeout. `handle`
+ * returns undefined when the answer is left to a workflow it started. `until` is the invocation's end.
  */
-export async function answer(request: Request, handle: () => Promise<Result | undefined>): Promise<void> {
+export async function answer(request: Request, handle: () => Promise<Result | undefined>, until?: number): Promise<void> {
   let outcome: Outcome;
   try {
     const result = await handle();
@@ -58,5 +58,5 @@ export async function answer(request: Request, handle: () => Promise<Result | un
     outcome = failedOutcome(request, error);
     log({ requestType: request.RequestType, setting: request.ResourceType, physicalResourceId: outcome.PhysicalResourceId, outcome: 'failed', error: outcome.Reason });
   }
-  await respond(request, outcome);
+  await respond(request, outcome, until);
 }

@@ -56,35 +56,50 @@ export function responseBody(request: ResponseTarget, outcome: Outcome): string 
 }
 
 const ATTEMPTS = 5;
+/** One PUT that hangs gives way to the next after this long. */
+const PUT_TIMEOUT_MS = 5_000;
+/** How long answering may take, all attempts together: the invocation keeps this much (and more) for it. */
+export const RESPONSE_WITHIN_MS = 15_000;
+/** Kept between the last attempt's end and the invocation's. */
+const MARGIN_MS = 1_000;
+/** An attempt gets at least this long, in real time (below MARGIN_MS): a clock sped up for tests must not cut a local PUT short. */
+const MIN_PUT_MS = 250;
 
-/** Sends the answer, trying a few times (S3 may fail a request now and then). */
-export async function respond(request: ResponseTarget, outcome: Outcome): Promise<void> {
+/**
+ * Sends the answer, trying a few times (S3 may fail a request now and then), within RESPONSE_WITHIN_MS
+ * and before `until` (epoch ms: the invocation's end), so that the function does not end mid-answer.
+ * Throws when every attempt failed.
+ */
+export async function respond(request: ResponseTarget, outcome: Outcome, until = Infinity): Promise<void> {
   const body = responseBody(request, outcome);
+  const by = Math.min(until - MARGIN_MS / timeScale(), Date.now() + RESPONSE_WITHIN_MS / timeScale());
   for (let attempt = 1; ; attempt++) {
     try {
-      await put(request.ResponseURL, body);
+      await put(request.ResponseURL, body, Math.max(MIN_PUT_MS, Math.min(PUT_TIMEOUT_MS / timeScale(), by - Date.now())));
       return;
     } catch (error) {
-      if (attempt >= ATTEMPTS) throw error;
-      await sleep((500 * 2 ** attempt) / timeScale());
+      const pause = (250 * 2 ** attempt) / timeScale();
+      if (attempt >= ATTEMPTS || Date.now() + pause >= by) throw error;
+      await sleep(pause);
     }
   }
 }
 
-function put(url: string, body: string): Promise<void> {
+function put(url: string, body: string, timeoutMs: number): Promise<void> {
   const parsed = new URL(url);
   const send = parsed.protocol === 'http:' ? http.request : https.request;
   return new Promise((resolve, reject) => {
     const request = send(parsed, {
       method: 'PUT',
       headers: { 'content-type': '', 'content-length': Buffer.byteLength(body, 'utf8') },
-      timeout: 30_000,
     }, response => {
       response.resume();
       if ((response.statusCode ?? 500) >= 400) reject(new Error(`The response to CloudFormation was refused: HTTP ${response.statusCode}`));
       else response.on('end', () => resolve());
     });
-    request.on('timeout', () => request.destroy(new Error('The response to CloudFormation timed out')));
+    // The whole attempt is bounded (not only the socket's idle time).
+    const timer = setTimeout(() => request.destroy(new Error('The response to CloudFormation timed out')), timeoutMs);
+    request.on('close', () => clearTimeout(timer));
     request.on('error', reject);
     request.end(body);
   });

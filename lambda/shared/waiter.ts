@@ -1,8 +1,9 @@
 import { createHash } from 'crypto';
-import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Invocation } from './clients';
 import { errorName } from './errors';
-import { WAITER_ARN_ENV } from '../../src/contract';
+import { currentRequest, RequestMarker, StackRequest } from './stack';
+import { WAITER_ARN_ENV, WAITER_FAILURES } from '../../src/contract';
 
 /*
  * The stack's waiter: a Step Functions state machine (src/private/waiter.ts) that invokes a function with
@@ -11,8 +12,17 @@ import { WAITER_ARN_ENV } from '../../src/contract';
  * only keeps time and the state between steps, for as long as it takes.
  */
 
+/**
+ * The version of the state's shape that this release writes and reads. The waiter invokes the
+ * function's latest code, so a library upgraded while an execution runs meets the state of the release
+ * before: a step refuses a version it does not know (the execution then fails, saying to deploy again).
+ */
+export const STATE_VERSION = 1;
+
 /** What the state machine reads of the state; the rest belongs to the function. */
 export interface WaiterState {
+  /** The release's STATE_VERSION (absent in states written before versions were). */
+  readonly Version?: number;
   /** The function to invoke at each step: the one that started the execution. */
   readonly Function: string;
   /** Seconds to wait before the next step. */
@@ -21,6 +31,15 @@ export interface WaiterState {
   readonly Done: boolean;
   /** Set by the state machine when a step failed (the function threw, timed out, or could not be invoked). */
   readonly Failure?: { readonly Error?: string; readonly Cause?: string };
+}
+
+/** Throws, naming what to do, when the state was written by a release whose state this one does not read. */
+export function checkVersion(state: WaiterState): void {
+  if (state.Version === STATE_VERSION) return;
+  const error = new Error(`The waiter's state is of ${state.Version === undefined ? 'an earlier release' : `version ${state.Version}`} of `
+    + `cdk-account-management and this function reads version ${STATE_VERSION} (the library changed while the execution ran); deploy again`);
+  error.name = 'StateVersionMismatch';
+  throw error;
 }
 
 /** Whether the event is a waiter step (as opposed to a custom-resource request). */
@@ -79,4 +98,85 @@ export function failureMessage(failure: NonNullable<WaiterState['Failure']>): st
     // not JSON: kept as it is
   }
   return `${failure.Error ?? 'Error'}${cause ? `: ${cause}` : ''}`;
+}
+
+/**
+ * Whether CloudFormation may still wait for the request: it is the resource's current one (`marker`, when
+ * known, tells it from a later request of the resource). Checked before every answer from a waiter, so
+ * that a step made again (Step Functions retries a step that timed out) or an execution's end does not
+ * answer a request that was answered, cancelled or superseded. A resource gone is not waited for; any
+ * other doubt says yes: an answer CloudFormation no longer waits for is ignored, an answer missing is an
+ * hour's wait.
+ */
+export async function stillAwaited(invocation: Invocation, request: StackRequest, marker?: RequestMarker): Promise<boolean> {
+  const current = await currentRequest(invocation, request, marker);
+  if (current.known) return current.value !== undefined;
+  return !/does not exist/.test(current.why);
+}
+
+/** The event Step Functions sends to the default bus when an execution's status changes (the fields read here). */
+export interface ExecutionStatusChange {
+  readonly 'source': 'aws.states';
+  readonly 'detail-type': 'Step Functions Execution Status Change';
+  readonly 'detail': { readonly executionArn: string };
+}
+
+/** Whether the event is an execution's status change (the waiter's rule delivers those of unsuccessful ends). */
+export function isExecutionStatusChange(event: unknown): event is ExecutionStatusChange {
+  const e = event as Partial<ExecutionStatusChange> | undefined;
+  return e?.source === 'aws.states' && e['detail-type'] === 'Step Functions Execution Status Change' && typeof e.detail?.executionArn === 'string';
+}
+
+/** An execution of this function's that ended without answering, as Step Functions describes it. */
+export interface UnansweredEnd<S extends WaiterState> {
+  readonly executionArn: string;
+  readonly status: string;
+  readonly error?: string;
+  readonly cause?: string;
+  /** The execution's input: its first state. */
+  readonly state: S;
+}
+
+const UNSUCCESSFUL = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/**
+ * The end of one of this function's executions, read from Step Functions (not from the event, which
+ * anyone who may invoke the function could write), when it ended without success and without having
+ * reported its failure; otherwise why there is nothing to answer.
+ */
+export async function unansweredEnd<S extends WaiterState>(
+  invocation: Invocation, event: ExecutionStatusChange, functionArn: string,
+): Promise<UnansweredEnd<S> | { readonly ignored: string }> {
+  const arn = event.detail.executionArn;
+  if (!arn.startsWith(`${executionArn(invocation, '')}`)) return { ignored: 'not an execution of this stack\'s waiter' };
+  const execution = await new SFNClient(invocation.config('sfn')).send(new DescribeExecutionCommand({ executionArn: arn }));
+  const status = execution.status ?? 'UNKNOWN';
+  if (!UNSUCCESSFUL.has(status)) return { ignored: `the execution is ${status}` };
+  if (status === 'FAILED' && execution.error === WAITER_FAILURES.reported) return { ignored: 'the function reported its failure itself' };
+  let state: S;
+  try {
+    state = JSON.parse(execution.input ?? '') as S;
+  } catch {
+    return { ignored: 'the execution\'s input is not a waiter state' };
+  }
+  const unqualified = (a: string) => a.split(':').slice(0, 7).join(':');
+  if (typeof state?.Function !== 'string' || unqualified(state.Function) !== unqualified(functionArn)) return { ignored: 'another function\'s execution' };
+  return { executionArn: arn, status, error: execution.error, cause: execution.cause, state };
+}
+
+/** What happened to an execution that ended without answering, and what to do: for CloudFormation's Reason. */
+export function endMessage(end: UnansweredEnd<WaiterState>): string {
+  const name = end.executionArn.split(':').pop();
+  const cause = end.cause && end.cause.length > 300 ? `${end.cause.slice(0, 300)}…` : end.cause;
+  const what = end.status === 'ABORTED' ? `was stopped${cause ? ` (${cause})` : ''}`
+    : end.status === 'TIMED_OUT' ? 'timed out'
+      : `failed with ${end.error ?? 'an error'}${cause ? `: ${cause}` : ''}`;
+  const hint = end.error?.startsWith('Lambda.') || end.cause?.includes('Lambda.TooManyRequestsException')
+    ? 'the function could not be invoked (Lambda refused it for its concurrency or failed); deploy again when fewer deploys run at once, or give the function more concurrency'
+    : end.error === WAITER_FAILURES.unreported
+      ? 'its report could not reach CloudFormation (the execution\'s history shows each step); deploy again'
+      : end.status === 'ABORTED'
+        ? 'deploy again to start it over'
+        : 'deploy again; the execution\'s history in the Step Functions console shows the step that failed';
+  return `The waiter's execution ${name} ${what} before it answered: ${hint}`;
 }
