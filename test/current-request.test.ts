@@ -15,7 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { Invocation } from '../lambda/shared/clients';
-import { currentRequest, StackRequest } from '../lambda/shared/stack';
+import { checkCurrentRequest, currentRequest, StackRequest } from '../lambda/shared/stack';
 
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:111111111111:stack/baseline/1';
 const SINCE = new Date('2024-01-01T00:00:00.000Z');
@@ -114,4 +114,31 @@ test('a request whose resource is gone (a rolled-back Create, a deleted stack) i
   }));
 
   await expect(currentRequest(invocation(), update(NEW_VALUES))).resolves.toStrictEqual({ known: true, value: undefined });
+});
+
+describe('checkCurrentRequest', () => {
+  const throttling = () => new CloudFormationServiceException({ name: 'Throttling', $fault: 'client', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
+
+  test('asks again while CloudFormation throttles its reads: a check that cannot be read yet delays the request', async () => {
+    // Throttled past the client's own retries (one minute, scaled), then answered.
+    let throttledUntil = Date.now() + 150;
+    cloudFormation.on(DescribeStackResourceCommand).callsFake(() => {
+      if (Date.now() < throttledUntil) throw throttling();
+      throttledUntil = 0;
+      return { StackResourceDetail: { LogicalResourceId: 'Security', ResourceType: 'Custom::X', ResourceStatus: 'CREATE_IN_PROGRESS', LastUpdatedTimestamp: SINCE } };
+    });
+    const create: StackRequest = { StackId: STACK_ID, LogicalResourceId: 'Security', RequestType: 'Create' };
+
+    await expect(checkCurrentRequest(invocation(), create)).resolves.toStrictEqual({ known: true, value: { status: 'CREATE_IN_PROGRESS', since: SINCE.toISOString() } });
+    expect(cloudFormation.commandCalls(DescribeStackResourceCommand).length).toBeGreaterThan(1);
+  });
+
+  test('does not ask again when the failure is not transient (access denied)', async () => {
+    cloudFormation.on(DescribeStackResourceCommand).rejects(new CloudFormationServiceException({
+      name: 'AccessDenied', $fault: 'client', message: 'not allowed', $metadata: { httpStatusCode: 403 },
+    }));
+
+    await expect(checkCurrentRequest(invocation(), update(NEW_VALUES))).resolves.toMatchObject({ known: false });
+    expect(cloudFormation).toHaveReceivedCommandTimes(DescribeStackResourceCommand, 1);
+  });
 });

@@ -9,7 +9,7 @@ import type {
 import type { Invocation } from '../shared/clients';
 import { isFailedCreateId, Request, Result } from '../shared/custom-resource';
 import { log } from '../shared/log';
-import { Answer, currentRequest, isRollingBack, otherClaimant, stillDeclared } from '../shared/stack';
+import { Answer, checkCurrentRequest, isRollingBack, otherClaimant, stillDeclared } from '../shared/stack';
 import { executionArn, startWaiter, stopWaiter } from '../shared/waiter';
 
 /*
@@ -84,7 +84,7 @@ export async function onRequest(event: Request, invocation: Invocation, function
 
   // A delivery that Lambda makes late, twice or again after a failure stores nothing once its request is
   // no longer the resource's current one: a replayed older request never supersedes a newer generation.
-  const current = await currentRequest(invocation, event);
+  const current = await checkCurrentRequest(invocation, event);
   if (!current.known || !current.value) {
     log({ ...fields, outcome: `stopped: ${current.known ? 'CloudFormation no longer waits for this request' : `cannot tell whether CloudFormation still waits for this request (${current.why})`}; no generation started` });
     throw new Error(current.known

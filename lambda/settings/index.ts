@@ -3,10 +3,10 @@ import type { SettingAttributes } from '../../src/contract';
 import { explainedFailure, departure } from '../shared/account-api';
 import { Invocation, InvocationContext } from '../shared/clients';
 import { answer, isFailedCreateId, Request, Result } from '../shared/custom-resource';
+import { StackDeclarations } from '../shared/declarations';
 import { errorName, failure, isTransient } from '../shared/errors';
 import { log } from '../shared/log';
-import { StackDeclarations } from '../shared/declarations';
-import { currentRequest, isRollingBack, RequestMarker } from '../shared/stack';
+import { checkCurrentRequest, currentRequest, isRollingBack, RequestMarker } from '../shared/stack';
 import { resolveTarget, Target } from '../shared/target';
 
 /*
@@ -62,7 +62,7 @@ async function put(event: Request & { RequestType: 'Create' | 'Update' }, settin
   };
   // Checked before the first write: a delivery that Lambda makes late, twice, or again after a failure
   // finds its request answered, cancelled, rolled back or superseded, and writes nothing.
-  const first = await currentRequest(invocation, event);
+  const first = await checkCurrentRequest(invocation, event);
   if (!first.known) {
     log({ ...fields, outcome: `not written: cannot tell whether CloudFormation still waits for this request (${first.why})` });
     throw new Error(`${setting.putOperation} for the ${setting.description} of account ${target.accountId} was not made: it cannot be told `

@@ -6,7 +6,8 @@ import {
   StackResourceSummary,
 } from '@aws-sdk/client-cloudformation';
 import type { Invocation } from './clients';
-import { describe, ServiceError } from './errors';
+import { describe, isTransient, ServiceError } from './errors';
+import { backoffDelay, sleep } from './pacing';
 
 /*
  * What a handler asks CloudFormation about its own stack: whether a rollback is under way, whether the
@@ -28,7 +29,9 @@ export interface StackRequest {
 export type Answer<T> = { readonly known: true; readonly value: T } | { readonly known: false; readonly why: string };
 
 function unknown(operation: string, error: unknown): { known: false; why: string } {
-  return { known: false, why: `cloudformation:${operation} failed: ${describe((error ?? {}) as ServiceError)}` };
+  const answer = { known: false as const, why: `cloudformation:${operation} failed: ${describe((error ?? {}) as ServiceError)}` };
+  if (isTransient(error)) transientFailures.add(answer);
+  return answer;
 }
 
 const ROLLBACK_STATUSES = new Set([
@@ -101,8 +104,24 @@ function isGone(error: unknown): boolean {
   return e?.name === 'ValidationError' && /does not exist/.test(e?.message ?? '');
 }
 
-/** The stack's events are read newest first, at most this many pages (of 100) per check. */
-const MAX_EVENT_PAGES = 10;
+/**
+ * The request's marker as currentRequest reads it, asked again while the reads fail for a transient
+ * reason (CloudFormation throttles them when hundreds of requests check at once) and the invocation has
+ * time: a check that cannot be read then delays the request rather than failing it.
+ */
+export async function checkCurrentRequest(invocation: Invocation, request: StackRequest): Promise<Answer<RequestMarker | undefined>> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await currentRequest(invocation, request);
+    if (current.known || !transientFailures.has(current) || invocation.remainingMs() <= 0) return current;
+    await sleep(backoffDelay(attempt));
+  }
+}
+
+/** The "cannot tell" answers whose cause was transient (throttling, 5xx, network). */
+const transientFailures = new WeakSet<object>();
+
+/** The stack's events are read newest first, at most this many pages (of 100) per check: a stack's 500 resources, twice over. */
+const MAX_EVENT_PAGES = 20;
 
 /**
  * The properties of the resource's latest IN_PROGRESS stack event (the request CloudFormation makes
