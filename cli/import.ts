@@ -1,5 +1,5 @@
 import type { Aws } from './aws';
-import type { ContactTypeName } from '../src/contract';
+import { ContactTypeName, MAX_BASELINE_PROPERTY_BYTES } from '../src/contract';
 
 /*
  * `import`: what accounts hold now, written as TypeScript that declares it with the library's
@@ -80,7 +80,11 @@ export interface OrganizationScope {
   readonly organizationalUnitIds: string[];
 }
 
-/** The source of a stack with one OrganizationBaseline over the accounts (and a RegionOptIn per Region that only some have). */
+/**
+ * The source of a stack with one OrganizationBaseline over the accounts (and a RegionOptIn per Region
+ * that only some have). Overrides too many for one baseline's properties go to further baselines over
+ * their accounts, which the first one excludes.
+ */
 export function organizationSource(accounts: AccountSettings[], scope: OrganizationScope, env: Env): string {
   const baselineContacts: AccountSettings['contacts'] = {};
   for (const type of TYPES) {
@@ -100,19 +104,29 @@ export function organizationSource(accounts: AccountSettings[], scope: Organizat
       ...(ownPrimary ? [`primaryContact: ${primaryLiteral(ownPrimary)},`] : []),
       ...(account.accountName !== undefined ? [`accountName: ${str(account.accountName)},`] : []),
     ];
-    return props.length ? [`{\n${indent([`accountId: ${str(account.accountId)},`, ...props], 2)}\n},`] : [];
+    if (!props.length) return [];
+    const document = { alternateContacts: contacts, primaryContact: ownPrimary, accountName: account.accountName };
+    const bytes = JSON.stringify({ [account.accountId]: document }).length;
+    return [{ accountId: account.accountId, source: `{\n${indent([`accountId: ${str(account.accountId)},`, ...props], 2)}\n},`, bytes }];
   });
-  const targets = scope.organizationalUnitIds.length
-    ? `organizationalUnitIds: [${scope.organizationalUnitIds.map(str).join(', ')}],`
-    : 'allAccounts: true,';
-  const props = [
-    targets,
+  const shared = [
     ...contactsProp(baselineContacts),
     ...(primary ? [`primaryContact: ${primaryLiteral(primary)},`] : []),
     ...(regions.length ? [`enabledRegions: [${regions.map(str).join(', ')}],`] : []),
-    ...(overrides.length ? ['overrides: [', ...indent(overrides, 2).split('\n'), '],'] : []),
   ];
-  const constructs = [`    new OrganizationBaseline(this, 'Baseline', {\n${indent(props, 6)}\n    });`];
+  const sharedBytes = JSON.stringify({ baselineContacts, primary, regions }).length;
+  const groups = inGroups(overrides, MAX_BASELINE_PROPERTY_BYTES * 0.9 - sharedBytes - 20 * overrides.length);
+  const overridesProp = (group: typeof overrides) => (group.length ? ['overrides: [', ...indent(group.map(o => o.source), 2).split('\n'), '],'] : []);
+  const separate = groups.slice(1).flat().map(o => o.accountId);
+  const targets = [
+    scope.organizationalUnitIds.length ? `organizationalUnitIds: [${scope.organizationalUnitIds.map(str).join(', ')}],` : 'allAccounts: true,',
+    ...(separate.length ? [`excludeAccountIds: [${separate.map(str).join(', ')}], // in the baselines below`] : []),
+  ];
+  const constructs = [`    new OrganizationBaseline(this, 'Baseline', {\n${indent([...targets, ...shared, ...overridesProp(groups[0] ?? [])], 6)}\n    });`];
+  groups.slice(1).forEach((group, i) => {
+    const props = [`accountIds: [${group.map(o => str(o.accountId)).join(', ')}],`, ...shared, ...overridesProp(group)];
+    constructs.push(`    new OrganizationBaseline(this, 'Baseline${i + 2}', {\n${indent(props, 6)}\n    });`);
+  });
   for (const account of accounts) {
     for (const region of account.enabledRegions.filter(r => !regions.includes(r))) {
       constructs.push(`    new RegionOptIn(this, ${str(`Region${account.accountId}${region.replace(/-/g, '')}`)}, { accountId: ${str(account.accountId)}, regionName: ${str(region)} });`);
@@ -120,6 +134,21 @@ export function organizationSource(accounts: AccountSettings[], scope: Organizat
   }
   const used = constructs.some(c => c.includes('new RegionOptIn')) ? ['OrganizationBaseline', 'RegionOptIn'] : ['OrganizationBaseline'];
   return source(used, constructs, env, `the settings of ${accounts.length} account(s) of the organization`);
+}
+
+/** Consecutive groups whose bytes stay within `budget` each (one item at least per group). */
+function inGroups<T extends { bytes: number }>(items: T[], budget: number): T[][] {
+  const groups: T[][] = [];
+  let size = Infinity;
+  for (const item of items) {
+    if (size + item.bytes > budget) {
+      groups.push([]);
+      size = 0;
+    }
+    groups[groups.length - 1].push(item);
+    size += item.bytes;
+  }
+  return groups;
 }
 
 /** The stack's environment: the account and Region it deploys from. */
