@@ -137,3 +137,25 @@ test('a stack whose creation is rolled back undoes what the baseline wrote befor
   expect(contactsOf(HAND_BILLING)).toEqual({ BILLING: fields(BILLING_BY_HAND) });
   for (const id of [DRIFTED, ...OTHERS]) expect(contactsOf(id)).toEqual({});
 });
+
+test('after a rollback, the record is what it was before the failed deploy: a later scheduled prune leaves the hand-made contact', async () => {
+  const before = { alternateContacts: { security: SECURITY_BEFORE }, pruneUndeclared: true };
+  expect(await deploy(stack(before, 'after'))).toMatch(/^CREATE_COMPLETE/);
+  aws.account(HAND_BILLING).alternateContacts.set('BILLING', fields(BILLING_BY_HAND));
+  const after = { alternateContacts: { security: SECURITY_BEFORE, billing: BILLING_DECLARED }, pruneUndeclared: true };
+  expect(await deploy(stack(after, 'after'), { breakResources: { [BREAKER]: {} } })).toMatch(/^UPDATE_ROLLBACK_COMPLETE/);
+
+  // The baseline's schedule, delivered as its rule would.
+  const resources = cfn.stackOf('Settings').resources;
+  const baseline = [...resources.values()].find(r => r.ResourceType === 'Custom::AccountOrganizationBaseline')!;
+  const handler = [...resources.values()].find(r => r.ResourceType === 'AWS::Lambda::Function' && r.LogicalResourceId.startsWith('OrganizationBaselineProviderHandler'))!;
+  const { BaselineId, Store } = cfn.resourceProperties('Settings', baseline.LogicalResourceId);
+  const functionArn = `arn:aws:lambda:us-east-1:${MANAGEMENT}:function:${handler.PhysicalResourceId}`;
+  const executions = aws.stepFunctions.executions.length;
+  const { error } = await captureConsole(() => aws.lambda.invoke(functionArn, { Trigger: 'schedule', BaselineId, Store }));
+  await aws.stepFunctions.settled();
+  expect(error).toBeUndefined();
+  expect(aws.stepFunctions.executions.slice(executions).map(e => e.status)).toEqual(['SUCCEEDED']);
+
+  expect(contactsOf(HAND_BILLING)).toEqual({ SECURITY: fields(SECURITY_BEFORE), BILLING: fields(BILLING_BY_HAND) });
+});

@@ -79,15 +79,19 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
   let next: ReconcileState = { ...state, Previous: undefined, Steps: state.Steps + 1, PollSeconds: 0, LastStep: [] };
   try {
     const { accounts, before } = await runOf(invocation, store, state, generation);
-    // A rollback's run puts back what the failed deploy changed, instead of pruning with a record that deploy widened.
-    const applied = generation.prune && !state.RestoreFrom ? before : undefined;
+    // A rollback's run only puts back what the failed deploy wrote, account by account: it touches no other account and prunes nothing.
     const restoring = await restoringOf(store, state);
+    const applied = generation.prune && !restoring ? before : undefined;
     // Read once a step, and only by a generation that may delete: a contact that moved to another resource of the stack stays.
     const declarations = generation.action === 'remove' || applied || restoring ? await declarationsOf(invocation, generation) : undefined;
     if (next.Phase === 'contacts') {
-      const desired = (account: string) => withPriors(store, state, restoring, account, desiredOf(account, generation, applied, declarations));
-      next = await accountsPhase(next, invocation, pacer, accounts, desired, deadline, watch);
-      if (next.Phase === 'contacts' && phaseDone(next, accounts)) next = { ...next, Phase: applied ? 'prune' : regionsOrDone(generation), Cursor: undefined };
+      const worked = restoring ? [...restoring.accounts].sort() : accounts;
+      const desired = (account: string) => withPriors(store, state, restoring, account, restoring
+        ? { contacts: {}, remove: [], declarations }
+        : desiredOf(account, generation, applied, declarations));
+      next = await accountsPhase(next, invocation, pacer, worked, desired, deadline, watch);
+      const after: Phase = applied ? 'prune' : restoring ? 'done' : regionsOrDone(generation);
+      if (next.Phase === 'contacts' && phaseDone(next, worked)) next = { ...next, Phase: after, Cursor: undefined };
     }
     if (next.Phase === 'prune' && applied && Date.now() < deadline && watch.stillWanted()) {
       const departed = applied.accounts.filter(id => !accounts.includes(id));
@@ -138,10 +142,14 @@ async function finish(state: ReconcileState, invocation: Invocation, store: Stor
     if (!state.Respond && !state.Account && state.Counts.failed === 0) {
       await store.setCurrent({ generation: state.Generation, removed: true, removalDone: true });
     }
+  } else if (state.RestoreFrom && !state.Account) {
+    // The record goes back to what it was before the failed deploy's run widened it.
+    const failedRun = await store.run(`${state.BaselineId}-${state.RestoreFrom}`);
+    if (failedRun?.before) await store.putApplied(failedRun.before);
+    await store.forgetPriors();
   } else if (!state.Account && state.Counts.failed === 0) {
     await store.putApplied(convergedRecord(generation, run, await store.applied()));
   }
-  if (state.RestoreFrom && !state.Account) await store.forgetPriors();
   await sendGenerationEvent(invocation, {
     baselineId: state.BaselineId,
     generation: state.Generation,
