@@ -259,7 +259,7 @@ export class LocalAws {
       const answer = this.cloudFormation.receiveResponse(url.slice('/cloudformation-response/'.length), raw);
       res.writeHead(answer.status).end(answer.body);
     } else if (service === 's3') {
-      this.serveS3(req.method ?? 'GET', url, raw, res);
+      this.serveS3(req.method ?? 'GET', url, raw, res, req.headers);
     } else if (typeof target === 'string' && target.startsWith('AWSEvents.')) {
       this.serveJson('events', target.slice('AWSEvents.'.length), raw, res, '1.1', body => this.eventBus.dispatch(target.slice('AWSEvents.'.length), body));
     } else if (typeof target === 'string' && target.startsWith(ORGANIZATIONS_TARGET_PREFIX)) {
@@ -319,18 +319,33 @@ export class LocalAws {
     }
   }
 
-  private serveS3(method: string, url: string, raw: string, res: http.ServerResponse): void {
+  private serveS3(method: string, url: string, raw: string, res: http.ServerResponse, headers: http.IncomingHttpHeaders): void {
     const parsed = new URL(url, this.endpoint);
+    // A request that a test holds is served when the test releases it.
+    const hold = this.s3.holdOf(method, parsed, raw);
+    if (hold) {
+      void hold.gate.then(() => hold.answered(this.serveS3Now(method, parsed, raw, res, headers))).catch(() => {
+        res.destroy();
+        hold.answered(0);
+      });
+      return;
+    }
+    this.serveS3Now(method, parsed, raw, res, headers);
+  }
+
+  private serveS3Now(method: string, parsed: URL, raw: string, res: http.ServerResponse, headers: http.IncomingHttpHeaders): number {
     const operation = `s3:${method} ${parsed.pathname.split('/').length > 2 && parsed.pathname.split('/')[2] ? 'object' : 'bucket'}`;
     try {
       this.faults.take(operation);
-      const answer = this.s3.serve(method, parsed, raw);
+      const answer = this.s3.serve(method, parsed, raw, headers);
       this.record({ operation, status: answer.status });
       res.writeHead(answer.status, answer.headers ?? {}).end(answer.body);
+      return answer.status;
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       this.record({ operation, status: error.status, errorType: error.type });
       res.writeHead(error.status, { 'content-type': 'application/xml' }).end(s3Error(error));
+      return error.status;
     }
   }
 
