@@ -612,7 +612,7 @@ describe('the custom resource', () => {
     const stack = newStack();
     new OrganizationBaseline(stack, 'Baseline', EVERYTHING);
     const { properties, targets, baseline } = baselineResource(Template.fromStack(stack));
-    const names: Array<keyof OrganizationBaselineProperties | 'ServiceToken'> = [
+    const names: Array<keyof OrganizationBaselineProperties | 'ServiceToken' | 'ServiceTimeout'> = [
       'Baseline', 'BaselineId', 'CoverNewAccounts', 'DeployWaitsFor', 'PruneUndeclared', 'RemoveOnDelete', 'ServiceTimeout', 'ServiceToken', 'Store', 'Targets',
     ];
 
@@ -809,35 +809,6 @@ describe('the per-stack provider', () => {
     expect(onlyResource(template, 'AWS::Logs::LogGroup')[1].RetentionInDays).toBe(365);
   });
 
-  test('the store: encrypted with S3-managed keys, public access blocked, SSL only, deleted with the stack', () => {
-    const { stack } = stackWithTwoBaselines();
-    const template = Template.fromStack(stack);
-    const bucket = template.toJSON().Resources[storeId(stack)];
-    expect(bucket).toEqual({
-      Type: 'AWS::S3::Bucket',
-      Properties: {
-        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      },
-      UpdateReplacePolicy: 'Delete',
-      DeletionPolicy: 'Delete',
-    });
-    const bucketArn = { 'Fn::GetAtt': [storeId(stack), 'Arn'] };
-    expect(onlyResource(template, 'AWS::S3::BucketPolicy')[1]).toEqual({
-      Bucket: { Ref: storeId(stack) },
-      PolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [{
-          Effect: 'Deny',
-          Principal: { AWS: '*' },
-          Action: 's3:*',
-          Resource: [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }],
-          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-        }],
-      },
-    });
-  });
-
   test('the store\'s cleanup: one Custom::AccountBaselineStore of the provider, with exactly the contract\'s properties: the function\'s ARN and the bucket\'s name', () => {
     const { stack } = stackWithTwoBaselines();
     const template = Template.fromStack(stack);
@@ -964,7 +935,7 @@ describe('permissions', () => {
   /** What the function may do in the store: get, put and delete the objects under baselines/, and list the bucket. */
   function storeStatements(stack: Stack): Statement[] {
     return [
-      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: { 'Fn::Join': ['', [BUCKET_ARN(stack), '/baselines/*']] } },
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject'], Resource: { 'Fn::Join': ['', [BUCKET_ARN(stack), '/baselines/*']] } },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: BUCKET_ARN(stack) },
     ];
   }
@@ -1397,7 +1368,7 @@ describe('coverNewAccounts', () => {
     MoveAccountRule: {
       'source': ['aws.organizations'],
       'detail-type': ['AWS API Call via CloudTrail'],
-      'detail': { eventName: ['MoveAccount'] },
+      'detail': { eventName: ['MoveAccount'], errorCode: [{ exists: false }] },
     },
   };
   const EVENT_NAMES: Record<string, string> = { CreateAccountRule: 'CreateAccountResult', ControlTowerRule: 'CreateManagedAccount', MoveAccountRule: 'MoveAccount' };
@@ -1565,7 +1536,10 @@ describe('reconcileSchedule', () => {
     expect(rule.Description).toBe('cdk-account-management: reconcile the organization baseline');
     expect(rule.Targets).toHaveLength(1);
     expect(rule.Targets[0].Arn).toEqual(handlerArn(template));
-    const expected: BaselineTrigger = { Trigger: 'schedule', BaselineId: propertiesOf(baseline).BaselineId, Store: `REF:${storeId(stack)}` };
+    const expected: BaselineTrigger = {
+      Trigger: 'schedule', BaselineId: propertiesOf(baseline).BaselineId, Store: `REF:${storeId(stack)}`,
+      Resource: { StackId: 'REF:AWS::StackId', LogicalResourceId: logicalIdAt(stack, 'Baseline/Resource') },
+    };
     expect(inputOf(rule.Targets[0])).toEqual(expected);
   });
 
@@ -1597,7 +1571,10 @@ describe('reconcileSchedule', () => {
     baselines.forEach((baseline) => {
       const rules = rulesOf(stack, baseline.node.id);
       expect(Object.keys(rules)).toEqual(['Reconcile']);
-      const expected: BaselineTrigger = { Trigger: 'schedule', BaselineId: propertiesOf(baseline).BaselineId, Store: `REF:${storeId(stack)}` };
+      const expected: BaselineTrigger = {
+        Trigger: 'schedule', BaselineId: propertiesOf(baseline).BaselineId, Store: `REF:${storeId(stack)}`,
+        Resource: { StackId: 'REF:AWS::StackId', LogicalResourceId: logicalIdAt(stack, `${baseline.node.id}/Resource`) },
+      };
       expect(inputOf(rules.Reconcile.Targets[0])).toEqual(expected);
     });
     expect(propertiesOf(baselines[0]).BaselineId).not.toBe(propertiesOf(baselines[1]).BaselineId);
@@ -1673,8 +1650,8 @@ describe('cdk-nag AwsSolutions checks', () => {
       finding: /^Resource::<OrganizationBaselineProviderStore[0-9A-F]{8}\.Arn>\/baselines\/\*$/,
       path: DEFAULT_POLICY,
       reason: 'the objects under baselines/ of the stack\'s own store bucket, whose keys (baselines/<baseline id>/<generation>...) '
-        + 'are made at deploy time, one set per generation; the statement holds only s3:GetObject, s3:PutObject and '
-        + 's3:DeleteObject (the bucket itself gets s3:ListBucket alone, on its own ARN), and no other bucket or prefix is granted',
+        + 'are made at deploy time, one set per generation; the statement holds only s3:GetObject, s3:PutObject, '
+        + 's3:PutObjectTagging (the expiring objects are tagged as they are put) and s3:DeleteObject (the bucket itself gets s3:ListBucket alone, on its own ARN), and no other bucket or prefix is granted',
     },
     {
       rule: 'AwsSolutions-IAM5',

@@ -16,7 +16,7 @@ import { Duration, Stack, Stage } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import type { GenerationEvent } from '../lambda/organization/events';
 import type { ReconcileState } from '../lambda/organization/reconcile';
-import { DeployResult, ExecutionRecord, LocalAws, LocalCloudFormation, MAX_RESPONSE_BYTES, RegionOptStatus, scaledQuotas } from '../local';
+import { DeployResult, ExecutionRecord, LocalAws, LocalCloudFormation, matches, MAX_RESPONSE_BYTES, RegionOptStatus, scaledQuotas } from '../local';
 import { addBreaker, BREAKER, captureConsole, Local, MANAGEMENT, stackOf, startLocal, stopLocal } from './support';
 import { AlternateContactDetails, DeployWaitsFor, OrganizationBaseline, OrganizationBaselineProps, PrimaryContactDetails } from '../src';
 import { BASELINE_EVENTS } from '../src/contract';
@@ -234,13 +234,6 @@ function resolve(value: Json): Json {
   if (value['Fn::GetAtt']) return cfn.resource(STACK, value['Fn::GetAtt'][0])!.attributes[value['Fn::GetAtt'][1]];
   if (value['Fn::Join']) return (value['Fn::Join'][1] as Json[]).map(resolve).join(value['Fn::Join'][0]);
   throw new Error(`cannot resolve ${JSON.stringify(value)}`);
-}
-
-/** Whether an event matches an EventBridge pattern (lists of values, nested objects). */
-function matches(pattern: Json, event: Json): boolean {
-  return Object.entries(pattern).every(([key, expected]) => (Array.isArray(expected)
-    ? expected.includes(event?.[key])
-    : matches(expected, event?.[key])));
 }
 
 /** What a rule of the stack (CreateAccountRule, MoveAccountRule, a baseline's Reconcile) would send its target for `event`. */
@@ -1058,7 +1051,8 @@ describe('values travel by reference', () => {
     expect(names).toContainEqual(expect.stringMatching(`-a${JOINED}-[0-9a-f]{32}$`));
     expect(names).toContainEqual(expect.stringMatching(/-s[0-9a-z]+$/));
     expect(eventsSince().map(e => e.detailType)).toEqual(expect.arrayContaining([BASELINE_EVENTS.failed, BASELINE_EVENTS.converged]));
-    expect(Object.values(template).filter(r => r.Type === 'AWS::Events::Rule')).toHaveLength(4);
+    // The baseline's schedule, the stack's three new-account rules, and the waiter's rule on executions that end unsuccessfully.
+    expect(Object.values(template).filter(r => r.Type === 'AWS::Events::Rule')).toHaveLength(4 + 1);
     expect(JSON.stringify(template[baselineLogicalId(stack)])).toContain(SECURITY.emailAddress); // the search would see one
   });
 });

@@ -10,8 +10,9 @@
  */
 import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { CustomResourceResponse, DeployResult, LocalAws, LocalCloudFormation } from '../local';
+import { SECURITY } from './fixtures';
 import { Local, stackOf, startLocal, stopLocal } from './support';
-import { RegionOptIn, RegionOptInProps } from '../src';
+import { DeployWaitsFor, OrganizationBaseline, RegionOptIn, RegionOptInProps } from '../src';
 
 const MEMBER = '222222222222';
 const REGION = 'af-south-1';
@@ -270,5 +271,31 @@ describe('a Region\'s answer comes within the hour counted from the request', ()
     const seconds = answeredAfterSeconds(result, logicalId);
     expect(seconds).toBeGreaterThanOrEqual(60);
     expect(seconds).toBeLessThan(6 * 60);
+  });
+});
+
+describe('an organization baseline\'s deploy', () => {
+  test('whose execution is stopped by hand is answered FAILED from its status change, once, naming the generation', async () => {
+    // The deploy waits for everything, the Region's transition included: the reconciler polls it until stopped.
+    let baselineId = '';
+    const stack = stackOf(s => {
+      const baseline = new OrganizationBaseline(s, 'Baseline', {
+        accountIds: [MEMBER], alternateContacts: { security: SECURITY }, enabledRegions: [REGION], deployWaitsFor: DeployWaitsFor.EVERYTHING,
+      });
+      baselineId = s.getLogicalId(baseline.node.findChild('Resource').node.defaultChild as CfnResource);
+    });
+    void waiterPolled().then(() => aws.stepFunctions.stop(runningExecution(), 'stopped by an operator'));
+
+    const result = await cfn.deploy(stack);
+    await aws.stepFunctions.settled();
+    await aws.lambda.settled();
+
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    const failed = answersOf(baselineId).filter(a => a.Status === 'FAILED');
+    expect(failed).toEqual([expect.objectContaining({ awaited: true })]);
+    expect(failed[0].Reason).toMatch(/^The organization baseline's generation \S+: The waiter's execution \S+ was stopped \(stopped by an operator\) before it answered: deploy again to start it over$/);
+    expect(answeredAfterSeconds(result, baselineId)).toBeLessThan(3600);
+    expect(executions()[0].status).toBe('ABORTED');
+    expect(deliveredStatuses()).toEqual(['ABORTED']);
   });
 });

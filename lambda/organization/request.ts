@@ -1,9 +1,9 @@
 import { declaredTypes } from './accounts';
 import { baselinePhysicalId } from './identity';
 import { initialState, Responder } from './reconcile';
-import { Current, deleteUnder, Generation, generationName, RemovalProgress, Store } from './store';
+import { Current, deleteUnder, digestOf, Generation, generationName, RemovalProgress, Store } from './store';
 import type {
-  BaselineDocument, BaselineStoreProperties, BooleanString, DeployWaitsForName,
+  BaselineDocument, BaselineStoreProperties, BooleanString, DeployWaitsForName, FailDeployOnName,
   OrganizationBaselineAttributes, OrganizationBaselineProperties, TargetSpec,
 } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
@@ -29,6 +29,7 @@ interface BaselineRequest {
   readonly targets: TargetSpec;
   readonly baseline: BaselineDocument;
   readonly waitsFor: DeployWaitsForName;
+  readonly failDeployOn: FailDeployOnName;
   readonly prune: boolean;
   readonly removeOnDelete: boolean;
   readonly coverNewAccounts: boolean;
@@ -50,6 +51,10 @@ function parseRequest(resourceProperties: object): BaselineRequest {
   };
   const waitsFor = properties.DeployWaitsFor as DeployWaitsForName;
   if (!['CONTACTS', 'EVERYTHING', 'NOTHING'].includes(waitsFor)) throw new Error(`DeployWaitsFor must be CONTACTS, EVERYTHING or NOTHING, got "${String(waitsFor)}"`);
+  const failDeployOn = (properties.FailDeployOn ?? 'LISTED_ACCOUNTS') as FailDeployOnName;
+  if (!['LISTED_ACCOUNTS', 'ANY_ACCOUNT', 'NO_ACCOUNT'].includes(failDeployOn)) {
+    throw new Error(`FailDeployOn must be LISTED_ACCOUNTS, ANY_ACCOUNT or NO_ACCOUNT, got "${String(failDeployOn)}"`);
+  }
   for (const name of ['BaselineId', 'Store'] as const) {
     if (typeof properties[name] !== 'string' || properties[name] === '') throw new Error(`Missing resource property ${name}`);
   }
@@ -59,6 +64,7 @@ function parseRequest(resourceProperties: object): BaselineRequest {
     targets: json('Targets'),
     baseline: json('Baseline'),
     waitsFor,
+    failDeployOn,
     prune: flag('PruneUndeclared'),
     removeOnDelete: flag('RemoveOnDelete'),
     coverNewAccounts: flag('CoverNewAccounts'),
@@ -72,6 +78,7 @@ function responder(event: Request, physicalResourceId: string): Responder {
     RequestId: event.RequestId,
     LogicalResourceId: event.LogicalResourceId,
     PhysicalResourceId: physicalResourceId,
+    RequestType: event.RequestType,
   };
 }
 
@@ -101,6 +108,7 @@ export async function onRequest(event: Request, invocation: Invocation, function
     targets: request.targets,
     baseline: request.baseline,
     waitsFor,
+    failDeployOn: request.failDeployOn,
     prune: request.prune,
     coverNewAccounts: request.coverNewAccounts,
     action: 'apply',
@@ -131,12 +139,15 @@ async function start(
   const arn = executionArn(invocation, name);
   const stack = { stackId: event.StackId, logicalId: event.LogicalResourceId };
   if (priors === 'keep' && !retried) await store.forgetPriors();
-  await store.putGeneration({ ...declaration, generation, createdAt: Date.now(), previous, stack });
+  const document: Generation = { ...declaration, generation, createdAt: Date.now(), previous, stack };
+  await store.putGeneration(document);
   await store.setCurrent({ generation, executionArn: arn, requestId: event.RequestId });
   if (before && before.generation !== generation) await stopRuns(store, invocation, before, `superseded by generation ${generation}`);
+  // The digest of what CloudFormation declared travels in the execution's state, out of the store writers' reach.
   await startWaiter(invocation, name, initialState({
     functionArn, executionArn: arn, store: store.bucketName, baselineId, generation, respond, previous, resume,
     keepPriors: priors === 'keep', restoreFrom: priors === 'restore' ? previous : undefined,
+    digest: digestOf(document), stack: { StackId: event.StackId, LogicalResourceId: event.LogicalResourceId },
   }));
   return { generation, executionArn: arn };
 }

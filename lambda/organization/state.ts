@@ -1,7 +1,7 @@
 import { NO_REGIONS, RegionsProgress } from './regions';
 import type { RemovalProgress } from './store';
 import type { PacerState } from '../shared/pacer';
-import type { WaiterState } from '../shared/waiter';
+import { STATE_VERSION, WaiterState } from '../shared/waiter';
 
 /*
  * What an execution of the reconciler carries from one step to the next: the phase, the cursor, the
@@ -16,6 +16,14 @@ export interface Responder {
   readonly RequestId: string;
   readonly LogicalResourceId: string;
   readonly PhysicalResourceId: string;
+  /** Whether CloudFormation still waits is read from the resource's status for this type (absent before versions: not checked). */
+  readonly RequestType?: 'Create' | 'Update' | 'Delete';
+}
+
+/** A baseline's custom resource. */
+export interface BaselineResource {
+  readonly StackId: string;
+  readonly LogicalResourceId: string;
 }
 
 export interface Counts {
@@ -51,6 +59,9 @@ export interface ReconcileState extends WaiterState {
   /** The first failed and skipped accounts, with why (all are counted, and logged). */
   readonly Failures: Reported[];
   readonly Skipped: Reported[];
+  /** How many failed accounts fail the deploy (failDeployOn), and the first of them; absent in earlier versions' state: all. */
+  readonly Blocking?: number;
+  readonly BlockingFailures?: Reported[];
   readonly Regions: RegionsProgress;
   readonly Rates: PacerState;
   /** Set until CloudFormation has its answer. */
@@ -64,6 +75,10 @@ export interface ReconcileState extends WaiterState {
   readonly KeepPriors?: boolean;
   /** A rollback's run: the failed deploy's generation, whose kept priors it puts back. */
   readonly RestoreFrom?: string;
+  /** The digest of what the deploy declared (`digestOf`): a generation whose stored document differs is not used. */
+  readonly Digest?: string;
+  /** The baseline's resource: a step that finds the store emptied asks CloudFormation whether it is still declared. */
+  readonly Stack?: BaselineResource;
   readonly StartedAt: number;
   readonly Steps: number;
   /** What the last step did, account by account: the execution's history keeps each step's. */
@@ -84,9 +99,12 @@ export function initialState(args: {
   resume?: RemovalProgress;
   keepPriors?: boolean;
   restoreFrom?: string;
+  digest?: string;
+  stack?: BaselineResource;
 }): ReconcileState {
   const resume = args.resume;
   return {
+    Version: STATE_VERSION,
     Function: args.functionArn,
     PollSeconds: 0,
     Done: false,
@@ -103,12 +121,16 @@ export function initialState(args: {
     Counts: resume?.Counts ?? { applied: 0, unchanged: 0, skipped: 0, failed: 0 },
     Failures: resume?.Failures ?? [],
     Skipped: resume?.Skipped ?? [],
+    Blocking: resume?.Counts.failed ?? 0,
+    BlockingFailures: resume?.Failures ?? [],
     Regions: NO_REGIONS,
     Rates: resume?.Rates ?? {},
     Respond: args.respond,
     Previous: args.previous ? { Generation: args.previous } : undefined,
     KeepPriors: args.keepPriors,
     RestoreFrom: args.restoreFrom,
+    Digest: args.digest,
+    Stack: args.stack,
     StartedAt: Date.now(),
     Steps: 0,
   };

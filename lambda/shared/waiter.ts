@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Invocation } from './clients';
 import { errorName } from './errors';
@@ -105,10 +106,24 @@ export function failureMessage(failure: NonNullable<WaiterState['Failure']>): st
  * known, tells it from a later request of the resource). Checked before every answer from a waiter, so
  * that a step made again (Step Functions retries a step that timed out) or an execution's end does not
  * answer a request that was answered, cancelled or superseded. A resource gone is not waited for; any
- * other doubt says yes: an answer CloudFormation no longer waits for is ignored, an answer missing is an
- * hour's wait.
+ * other doubt says yes: an answer CloudFormation no longer waits for is ignored, an answer missing is a
+ * wait until the ServiceTimeout. A Delete of a replaced resource (in the cleanup phase, when the logical
+ * id names the replacement) cannot be told answered: yes.
  */
-export async function stillAwaited(invocation: Invocation, request: StackRequest, marker?: RequestMarker): Promise<boolean> {
+export async function stillAwaited(
+  invocation: Invocation, request: StackRequest & { readonly PhysicalResourceId?: string }, marker?: RequestMarker,
+): Promise<boolean> {
+  if (request.RequestType === 'Delete') {
+    try {
+      const { StackResourceDetail: detail } = await invocation.cloudFormation().send(new DescribeStackResourceCommand({
+        StackName: request.StackId, LogicalResourceId: request.LogicalResourceId,
+      }));
+      if (request.PhysicalResourceId !== undefined && detail?.PhysicalResourceId !== request.PhysicalResourceId) return true;
+      return detail?.ResourceStatus === 'DELETE_IN_PROGRESS';
+    } catch (error) {
+      return !/does not exist/.test((error as Error).message ?? '');
+    }
+  }
   const current = await currentRequest(invocation, request, marker);
   if (current.known) return current.value !== undefined;
   return !/does not exist/.test(current.why);
