@@ -128,15 +128,19 @@ function deliveredStatuses(): string[] {
 }
 
 describe('an execution that ends without a step that could answer is answered from its status change', () => {
-  test('States.Runtime, which no Catch sees, fails the execution: the rule hands its end to the function, which answers FAILED', async () => {
+  test.each([
+    ['States.Runtime', 'The JSONPath $.Payload could not be found'],
+    ['States.DataLimitExceeded', 'The state/task returned a result with a size exceeding the maximum number of bytes service limit'],
+  ])('%s, which no Catch sees, fails the execution: the rule hands its end to the function, which answers FAILED', async (error, cause) => {
     // The step that would see the transition completed cannot run: the execution fails at once.
-    void waiterPolled().then(() => aws.stepFunctions.injectTaskFault({ state: 'Step', error: 'States.Runtime', cause: 'The JSONPath $.Payload could not be found', count: 1 }));
+    void waiterPolled().then(() => aws.stepFunctions.injectTaskFault({ state: 'Step', error, cause, count: 1 }));
 
     const result = await cfn.deploy(regionStack());
 
     const reason = expectAnsweredFailure(result);
-    expect(reason).toMatch(/^The waiter's execution region-[0-9a-f]+ failed with States\.Runtime: The JSONPath \$\.Payload could not be found before it answered: deploy again/);
-    expect(executions().map(e => [e.status, e.error])).toEqual([['FAILED', 'States.Runtime']]);
+    expect(reason).toMatch(new RegExp(`^The waiter's execution region-[0-9a-f]+ failed with ${error.replace('.', '\\.')}: .* before it answered: deploy again`));
+    expect(reason).toContain(cause.slice(0, 40));
+    expect(executions().map(e => [e.status, e.error])).toEqual([['FAILED', error]]);
     expect(deliveredStatuses()).toEqual(['FAILED']);
   });
 
