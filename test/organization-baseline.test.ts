@@ -816,7 +816,7 @@ describe('the per-stack provider', () => {
     expect(id).toBe(logicalIdAt(stack, `${PROVIDER}/StoreCleanup`));
     const names: Array<keyof BaselineStoreProperties | 'ServiceToken' | 'ServiceTimeout'> = ['ServiceTimeout', 'ServiceToken', 'Store'];
     expect(Object.keys(properties).sort()).toEqual(names);
-    expect(properties).toEqual({ ServiceToken: handlerArn(template), ServiceTimeout: '1200', Store: { Ref: storeId(stack) } });
+    expect(properties).toEqual({ ServiceToken: handlerArn(template), ServiceTimeout: '1800', Store: { Ref: storeId(stack) } });
   });
 
   test('on the stack\'s deletion the baselines go first, then the cleanup empties the store, then the bucket and the function\'s permissions', () => {

@@ -31,13 +31,13 @@ describe('every custom resource has a ServiceTimeout that fits what it does', ()
     const timeouts = resources.map(r => [r.Type, r.Properties.TimeoutSeconds ?? '-', r.Properties.ServiceTimeout]);
     expect(timeouts.sort()).toEqual([
       // A single setting and the baselines' store: the function's 15 minutes, its answer, Lambda's queue.
-      [RESOURCE_TYPES.accountName, '-', '1200'],
-      [RESOURCE_TYPES.alternateContact, '-', '1200'],
-      [RESOURCE_TYPES.baselineStore, '-', '1200'],
+      [RESOURCE_TYPES.accountName, '-', '1800'],
+      [RESOURCE_TYPES.alternateContact, '-', '1800'],
+      [RESOURCE_TYPES.baselineStore, '-', '1800'],
       // The reconciler answers 55 minutes after the request at the latest: CloudFormation's hour.
       [RESOURCE_TYPES.organizationBaseline, '-', '3600'],
       // A Region: its timeout (counted from the request), then 5 minutes for the last step; an hour at most.
-      [RESOURCE_TYPES.primaryContact, '-', '1200'],
+      [RESOURCE_TYPES.primaryContact, '-', '1800'],
       [RESOURCE_TYPES.regionOptIn, '3300', '3600'],
       [RESOURCE_TYPES.regionOptIn, '600', '900'],
     ].sort());

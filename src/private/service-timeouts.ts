@@ -7,10 +7,11 @@ import { Duration, Token } from 'aws-cdk-lib';
  */
 
 /**
- * A single setting (and the baselines' store): the function answers within its 15 minutes; the rest
- * covers Lambda holding the request in its queue while CloudFormation starts a stack's settings at once.
+ * A single setting (and the baselines' store): the function answers within its 15 minutes; as long again
+ * covers Lambda holding the request in its queue (throttled by the account's concurrency) while
+ * CloudFormation starts hundreds of a stack's settings at once.
  */
-export const SETTING_SERVICE_TIMEOUT = Duration.minutes(20);
+export const SETTING_SERVICE_TIMEOUT = Duration.minutes(30);
 
 /** An OrganizationBaseline: the reconciler answers by 55 minutes after the request; CloudFormation allows an hour at most. */
 export const BASELINE_SERVICE_TIMEOUT = Duration.hours(1);
