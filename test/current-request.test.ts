@@ -96,6 +96,14 @@ describe('an Update request while its resource is UPDATE_IN_PROGRESS', () => {
     });
   });
 
+  test('compares only the properties both name: an event blob that leaves some out or adds some still tells', async () => {
+    cloudFormation.on(DescribeStackEventsCommand).resolvesOnce({ StackEvents: [event('Security', 'UPDATE_IN_PROGRESS', { Name: 'After', Extra: 'x' })] })
+      .resolves({ StackEvents: [event('Security', 'UPDATE_IN_PROGRESS', { Name: 'Before', Extra: 'x' })] });
+
+    await expect(currentRequest(invocation(), update(NEW_VALUES))).resolves.toStrictEqual({ known: true, value: MARKER });
+    await expect(currentRequest(invocation(), update(NEW_VALUES))).resolves.toStrictEqual({ known: true, value: undefined });
+  });
+
   test('is told by its status alone when the event carries no properties', async () => {
     cloudFormation.on(DescribeStackEventsCommand).resolves({ StackEvents: [event('Security', 'UPDATE_IN_PROGRESS')] });
 

@@ -146,7 +146,12 @@ async function appliedProperties(invocation: Invocation, request: StackRequest):
   }
 }
 
-/** Whether two property sets are the same once scalars are strings (as custom resources receive them) and keys ordered. */
+/**
+ * Whether the properties CloudFormation applies (a stack event's JSON) are the request's: every property
+ * that both name is the same once scalars are strings (as custom resources receive them). Properties
+ * that only one side names are not compared, so that a format of the event's blob that leaves some out
+ * (or adds some) does not refuse every Update; the user's values, which tell two Updates apart, are in both.
+ */
 function sameProperties(applied: string, requested: object): boolean {
   const normal = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(normal);
@@ -155,11 +160,14 @@ function sameProperties(applied: string, requested: object): boolean {
     }
     return value === null || value === undefined ? value : String(value);
   };
+  let parsed: Record<string, unknown>;
   try {
-    return JSON.stringify(normal(JSON.parse(applied))) === JSON.stringify(normal(requested));
+    parsed = JSON.parse(applied);
   } catch {
-    return false;
+    return true; // not JSON: it cannot tell, and the status says it is this request's
   }
+  const asked = requested as Record<string, unknown>;
+  return Object.keys(parsed).filter(k => k in asked).every(k => JSON.stringify(normal(parsed[k])) === JSON.stringify(normal(asked[k])));
 }
 
 /** What a Delete event tells about the resource being deleted. */
