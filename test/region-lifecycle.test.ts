@@ -588,7 +588,7 @@ describe('delete, replacement and rollback', () => {
 });
 
 describe('when the stack status cannot be read', () => {
-  /** Fast enough for retries until the deadline to be short, slow enough for the handler's 10 s reserve to be a few dozen ms. */
+  /** Fast enough for retries until the deadline to be short, slow enough for the handler's 45 s reserve to be a few dozen ms. */
   const FAST_TIME_SCALE = 250;
 
   test('a rollback\'s Delete of a Region with DESTROY does not disable it, and the log says why', async () => {

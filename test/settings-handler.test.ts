@@ -61,7 +61,7 @@ const cloudFormation = mockClient(CloudFormationClient);
 const organizations = mockClient(OrganizationsClient);
 
 /*
- * Time runs 1000 times faster for the handler (its reserve at the end of the invocation is 10 ms); the
+ * Time runs 1000 times faster for the handler (its reserve at the end of the invocation is 45 ms); the
  * deadline is set by the fake context's remaining time, and moved past, where a test needs it, with a
  * clock of its own.
  */
@@ -415,7 +415,7 @@ describe('a put that is throttled or fails for a while', () => {
 
   test('with no time left fails at once, asking CloudFormation nothing after the check before the write', async () => {
     account.on(PutAlternateContactCommand).rejects(throttled(3));
-    // All that is left is the reserve for answering CloudFormation (10 s, scaled to 10 ms).
+    // All that is left is the reserve for answering CloudFormation (45 s, scaled to 45 ms).
     const failed = await rejection(handle(event('Create', { ...CONTACT, AccountId: MEMBER }), invocation(0)));
 
     expect(failed.message).toMatch(/failed: the service was still throttling after 3 attempts, when the function had no time left/);
