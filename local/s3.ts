@@ -19,7 +19,7 @@ export class ObjectStore {
    * its write), until the test releases it: a cue to interleave writers at a precise point.
    */
   public holdNext(match: (request: S3Request) => boolean): HeldRequest {
-    const hold = { match, held: deferred<void>(), gate: deferred<void>(), answered: deferred<number>() };
+    const hold = { match, held: deferred<S3Request>(), gate: deferred<void>(), answered: deferred<number>() };
     this.holds.push(hold);
     return {
       held: hold.held.promise,
@@ -39,7 +39,7 @@ export class ObjectStore {
     const hold = this.holds.find(h => h.match(request));
     if (!hold) return undefined;
     this.holds = this.holds.filter(h => h !== hold);
-    hold.held.resolve();
+    hold.held.resolve(request);
     return { gate: hold.gate.promise, answered: hold.answered.resolve };
   }
 
@@ -114,8 +114,8 @@ export interface S3Request {
 
 /** A request that a test holds before S3 acts on it. */
 export interface HeldRequest {
-  /** Resolves once a request that matches is being held. */
-  readonly held: Promise<void>;
+  /** Resolves with the request once one that matches is being held. */
+  readonly held: Promise<S3Request>;
   /** Lets S3 act on it; resolves with the status S3 answered. */
   release(): Promise<number>;
 }
@@ -124,7 +124,7 @@ type RequestHeaders = Record<string, string | string[] | undefined>;
 
 interface Hold {
   readonly match: (request: S3Request) => boolean;
-  readonly held: Deferred<void>;
+  readonly held: Deferred<S3Request>;
   readonly gate: Deferred<void>;
   readonly answered: Deferred<number>;
 }

@@ -4,7 +4,7 @@ import { answer, answerDeploy, answerUnfinishedRemoval, summary } from './answer
 import { sendGenerationEvent } from './events';
 import { regionsStep } from './regions';
 import { restoringOf, withPriors } from './rollback';
-import { convergedRecord, desiredOf, runOf, typesOf } from './run';
+import { convergedRecord, desiredOf, restoredRecord, runOf, typesOf } from './run';
 import type { Phase, ReconcileState } from './state';
 import { Generation, Run, Store } from './store';
 import { superseded, watchSupersession } from './supersession';
@@ -145,10 +145,11 @@ async function finish(state: ReconcileState, invocation: Invocation, store: Stor
   } else if (state.RestoreFrom && !state.Account) {
     // The record goes back to what it was before the failed deploy's run widened it.
     const failedRun = await store.run(`${state.BaselineId}-${state.RestoreFrom}`);
-    if (failedRun?.before) await store.putApplied(failedRun.before);
+    const before = failedRun?.before;
+    if (failedRun && before) await store.updateApplied(now => restoredRecord(generation, { ...failedRun, before }, now));
     await store.forgetPriors();
   } else if (!state.Account && state.Counts.failed === 0) {
-    await store.putApplied(convergedRecord(generation, run, await store.applied()));
+    await store.updateApplied(now => convergedRecord(generation, run, now));
   }
   await sendGenerationEvent(invocation, {
     baselineId: state.BaselineId,

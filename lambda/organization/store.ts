@@ -4,6 +4,7 @@ import type { ReconcileState } from './state';
 import type { BaselineDocument, DeployWaitsForName, TargetSpec } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
 import { errorName } from '../shared/errors';
+import { backoffDelay, sleep } from '../shared/pacing';
 
 /*
  * Where an organization baseline's generations are kept: an S3 bucket of the stack (encrypted at rest),
@@ -17,7 +18,8 @@ import { errorName } from '../shared/errors';
  *   writing/<g>/<execution>@<t>   a step of generation g may write until t (epoch ms): deleted when it ends
  *   runs/<execution>/run.json     the accounts a run resolved its targets to, and what was applied before it
  *   applied.json                  what may have been written: by the last converged generation, and by
- *                                 every run started since (for pruneUndeclared)
+ *                                 every run started since (for pruneUndeclared); written only over the
+ *                                 version read (conditional writes), as runs write it at once
  *   priors/<g>/<account>.json     what the account held before a deploy's generation g wrote to it (values:
  *                                 encrypted, as the generations), for g's rollback to restore
  */
@@ -91,6 +93,12 @@ export function generationName(at: number, requestId: string): string {
 export function isNewer(generation: string, than: string): boolean {
   return generation > than;
 }
+
+/**
+ * What S3 answers a conditional write that another write overtook: the ETag read is gone (412), a
+ * concurrent conditional write of the key (409), or the key was deleted since it was read (404).
+ */
+const WRITE_CONFLICTS = ['PreconditionFailed', 'ConditionalRequestConflict', 'NoSuchKey'];
 
 /** Stored documents are read once per execution environment (they never change once written). */
 const cache = new Map<string, unknown>();
@@ -199,11 +207,38 @@ export class Store {
   }
 
   public async applied(): Promise<Applied | undefined> {
-    return this.get<Applied>('applied.json', false);
+    return (await this.appliedAsRead()).applied;
   }
 
-  public async putApplied(applied: Applied): Promise<void> {
-    await this.put('applied.json', applied);
+  /**
+   * Changes the record: `change` gets it as it is and returns what it becomes (undefined: left as it is).
+   * Written only over what was read (If-Match its ETag; If-None-Match: * where there was none), and read
+   * and changed again when another run wrote meanwhile, so that no run's accounts are lost.
+   */
+  public async updateApplied(change: (now: Applied | undefined) => Applied | undefined): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const { applied, etag } = await this.appliedAsRead();
+      const next = change(applied);
+      if (!next) return;
+      try {
+        await this.put('applied.json', next, etag ? { IfMatch: etag } : { IfNoneMatch: '*' });
+        return;
+      } catch (error) {
+        const delay = backoffDelay(attempt);
+        if (!WRITE_CONFLICTS.includes(errorName(error) ?? '') || Date.now() + delay >= this.invocation.deadline) throw error;
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async appliedAsRead(): Promise<{ applied?: Applied; etag?: string }> {
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucketName, Key: this.prefix('applied.json') }));
+      return { applied: JSON.parse(await object.Body!.transformToString('utf8')) as Applied, etag: object.ETag };
+    } catch (error) {
+      if (errorName(error) === 'NoSuchKey') return {};
+      throw error;
+    }
   }
 
   /**
@@ -266,13 +301,14 @@ export class Store {
     }
   }
 
-  private async put(key: string, value: unknown): Promise<void> {
+  private async put(key: string, value: unknown, conditions: { IfMatch?: string; IfNoneMatch?: string } = {}): Promise<void> {
     await this.s3.send(new PutObjectCommand({
       Bucket: this.bucketName,
       Key: this.prefix(key),
       Body: JSON.stringify(value),
       ContentType: 'application/json',
       ServerSideEncryption: 'AES256',
+      ...conditions,
     }));
   }
 }
