@@ -3,10 +3,10 @@ import type { RegionOptInAttributes, RegionOptInProperties } from '../../src/con
 import { RegionGoal, regionStep } from '../shared/account-api';
 import { Invocation, InvocationContext } from '../shared/clients';
 import { answer, failedOutcome, isRequest, Request, Result } from '../shared/custom-resource';
+import { StackDeclarations } from '../shared/declarations';
 import { log } from '../shared/log';
 import { timeScale } from '../shared/pacing';
 import { respond } from '../shared/response';
-import { StackDeclarations } from '../shared/declarations';
 import { currentRequest, isRollingBack, RequestMarker } from '../shared/stack';
 import { resolveTarget, Target } from '../shared/target';
 import {
