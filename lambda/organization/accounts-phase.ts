@@ -43,7 +43,7 @@ export function phaseDone(state: ReconcileState, accounts: string[]): boolean {
  */
 export async function accountsPhase(
   state: ReconcileState, invocation: Invocation, pacer: Pacer, accounts: string[], desired: (accountId: string) => Desired | Promise<Desired>,
-  deadline: number, watch: Watch,
+  deadline: number, watch: Watch, failsDeploy: (accountId: string) => boolean = () => true,
 ): Promise<ReconcileState> {
   const unfinished = (state.Unfinished ?? []).filter(id => accounts.includes(id));
   const todo = [...unfinished, ...accounts.filter(id => state.Cursor === undefined || id > state.Cursor)];
@@ -57,7 +57,7 @@ export async function accountsPhase(
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, todo.length) }, worker));
 
-  let { Cursor: cursor, Counts: counts, Failures: failures, Skipped: skipped } = state;
+  let { Cursor: cursor, Counts: counts, Failures: failures, Skipped: skipped, Blocking: blocking, BlockingFailures: blockingFailures } = state;
   const left: string[] = [];
   const report: Array<{ account: string; outcome: string }> = [...state.LastStep ?? []];
   // Workers take the accounts in order, so those started are the first `next`, each with its outcome.
@@ -74,6 +74,10 @@ export async function accountsPhase(
     if (result.outcome === 'failed') {
       counts = { ...counts, failed: counts.failed + 1 };
       if (failures.length < KEPT) failures = [...failures, { accountId, reason: result.reason }];
+      if (blocking !== undefined && failsDeploy(accountId)) {
+        blocking++;
+        if ((blockingFailures ?? []).length < KEPT) blockingFailures = [...blockingFailures ?? [], { accountId, reason: result.reason }];
+      }
     } else if (result.outcome === 'skipped') {
       counts = { ...counts, skipped: counts.skipped + 1 };
       if (skipped.length < KEPT) skipped = [...skipped, { accountId, reason: result.reason }];
@@ -84,5 +88,15 @@ export async function accountsPhase(
   // Not started: kept as unfinished if they were (the cursor has not moved over them).
   left.push(...todo.slice(next, unfinished.length));
   const unfinishedNow = left.length ? left : undefined;
-  return { ...state, Cursor: cursor, Unfinished: unfinishedNow, Counts: counts, Failures: failures, Skipped: skipped, LastStep: report };
+  return {
+    ...state,
+    Cursor: cursor,
+    Unfinished: unfinishedNow,
+    Counts: counts,
+    Failures: failures,
+    Skipped: skipped,
+    LastStep: report,
+    Blocking: blocking,
+    BlockingFailures: blockingFailures,
+  };
 }

@@ -1,4 +1,5 @@
 import type { ReconcileState } from './state';
+import type { Generation } from './store';
 import type { OrganizationBaselineAttributes } from '../../src/contract';
 import { log } from '../shared/log';
 import { Outcome, respond } from '../shared/response';
@@ -6,6 +7,23 @@ import { Outcome, respond } from '../shared/response';
 /*
  * How the reconciler answers the deploy that waits for it: once, with what it knows when it answers.
  */
+
+/**
+ * Whether a failed account fails the deploy: by the generation's failDeployOn (LISTED_ACCOUNTS: those it
+ * names in accountIds or overrides). A removal's every account does: its Delete must not let CloudFormation
+ * delete the store while accounts keep the contacts. Generations of earlier versions: any.
+ */
+export function failsDeployOf(generation: Generation): (accountId: string) => boolean {
+  if (generation.action === 'remove') return () => true;
+  switch (generation.failDeployOn ?? 'ANY_ACCOUNT') {
+    case 'ANY_ACCOUNT': return () => true;
+    case 'NO_ACCOUNT': return () => false;
+    case 'LISTED_ACCOUNTS': {
+      const listed = new Set([...generation.targets.accountIds ?? [], ...Object.keys(generation.baseline.overrides)]);
+      return accountId => listed.has(accountId);
+    }
+  }
+}
 
 const NAMED = 10;
 const QUOTED = 2;
@@ -18,9 +36,12 @@ const QUOTED = 2;
 export async function answerDeploy(state: ReconcileState, converged: boolean, regions = false): Promise<ReconcileState> {
   if (!state.Respond) return state;
   const data: OrganizationBaselineAttributes = { ExecutionArn: state.ExecutionArn, Generation: state.Generation, ContactsConverged: converged ? 'true' : 'false' };
-  if (state.Counts.failed > 0 || (regions && state.Regions.failed > 0)) {
+  if ((state.Blocking ?? state.Counts.failed) > 0 || (regions && state.Regions.failed > 0)) {
     await answer(state, { Status: 'FAILED', Reason: failureSummary(state, regions) });
   } else {
+    if (state.Counts.failed > 0) {
+      log({ setting: 'organization baseline', outcome: `${state.Counts.failed} account(s) failed, none that fails the deploy (failDeployOn): they are reported in the generation's event` });
+    }
     if (!converged) {
       log({ setting: 'organization baseline', outcome: `the deploy is answered before every account converged; execution ${state.ExecutionArn} goes on` });
     }
@@ -61,10 +82,12 @@ export function summary(state: ReconcileState): string {
 /** Ten accounts named, two reasons quoted, the rest counted: it fits CloudFormation's 4 KB whatever the numbers. */
 export function failureSummary(state: ReconcileState, regions = false): string {
   const parts: string[] = [];
-  if (state.Counts.failed > 0) {
-    const ids = state.Failures.slice(0, NAMED).map(f => f.accountId).join(', ');
-    const more = state.Counts.failed > NAMED ? ` and ${state.Counts.failed - NAMED} more (the log has a line per account)` : '';
-    parts.push(`The organization baseline failed for ${state.Counts.failed} account(s): ${ids}${more}. ${quoted(state.Failures)}.`);
+  const failed = state.Blocking ?? state.Counts.failed;
+  const failures = state.BlockingFailures ?? state.Failures;
+  if (failed > 0) {
+    const ids = failures.slice(0, NAMED).map(f => f.accountId).join(', ');
+    const more = failed > NAMED ? ` and ${failed - NAMED} more (the log has a line per account)` : '';
+    parts.push(`The organization baseline failed for ${failed} account(s): ${ids}${more}. ${quoted(failures)}.`);
   }
   if (regions && state.Regions.failed > 0) {
     const ids = [...new Set(state.Regions.failures.map(f => f.accountId))].slice(0, NAMED).join(', ');
