@@ -7,6 +7,7 @@ import { EventBus } from './eventbridge';
 import { LambdaService } from './lambda';
 import { Organization, OrganizationsApiError, OrganizationsAccountStatus, ORGANIZATIONS_TARGET_PREFIX } from './organizations';
 import { ObjectStore, s3Error } from './s3';
+import { s3Action } from './s3-policy';
 import { STEP_FUNCTIONS_TARGET_PREFIX, StepFunctionsService } from './step-functions';
 
 export * from './account';
@@ -17,6 +18,7 @@ export * from './eventbridge';
 export * from './lambda';
 export * from './organizations';
 export * from './s3';
+export * from './s3-policy';
 export * from './step-functions';
 
 /*
@@ -337,7 +339,9 @@ export class LocalAws {
     const operation = `s3:${method} ${parsed.pathname.split('/').length > 2 && parsed.pathname.split('/')[2] ? 'object' : 'bucket'}`;
     try {
       this.faults.take(operation);
+      this.authorizeS3(method, parsed, raw, headers);
       const answer = this.s3.serve(method, parsed, raw, headers);
+      if (method === 'PUT' && answer.status === 200) this.s3.tagging.set(decodeURIComponent(parsed.pathname).slice(1), String(headers['x-amz-tagging'] ?? ''));
       this.record({ operation, status: answer.status });
       res.writeHead(answer.status, answer.headers ?? {}).end(answer.body);
       return answer.status;
@@ -347,6 +351,20 @@ export class LocalAws {
       res.writeHead(error.status, { 'content-type': 'application/xml' }).end(s3Error(error));
       return error.status;
     }
+  }
+
+  /**
+   * The bucket policy's explicit denies, for the principal that signed the request: a function's role (the
+   * local Lambda signs with keys of it), or else the account's user `local`. A DeleteObjects with a key
+   * denied is refused whole (S3 would delete the others and report that key).
+   */
+  private authorizeS3(method: string, url: URL, raw: string, headers: http.IncomingHttpHeaders): void {
+    const [, bucket, ...rest] = decodeURIComponent(url.pathname).split('/');
+    const accessKey = /Credential=([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1] ?? '';
+    const principalArn = this.lambda.principalOf(accessKey) ?? `arn:aws:iam::${this.callerAccountId}:user/local`;
+    const action = s3Action(method, url, rest.join('/'));
+    const keys = method === 'POST' && url.searchParams.has('delete') ? [...raw.matchAll(/<Key>([^<]*)<\/Key>/g)].map(m => m[1]) : [rest.join('/') || undefined];
+    for (const key of keys) this.s3.policies.authorize({ action, bucket, key, principalArn });
   }
 
   /** The awsJson protocols (Organizations, SSM, Step Functions, EventBridge): `{"__type", "message"}` errors. */

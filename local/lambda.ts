@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vm from 'vm';
@@ -19,6 +20,8 @@ export interface LocalFunctionConfig {
   readonly handler: string;
   readonly timeoutSeconds: number;
   readonly environment?: Record<string, string>;
+  /** The function's execution role: its code's calls are signed with credentials of it (`principalOf`). */
+  readonly role?: string;
 }
 
 /** How a function's invocation ended. */
@@ -117,12 +120,28 @@ function load(config: LocalFunctionConfig): Environment {
   }
   // A module of its own, evaluated afresh: the environment's state is its own. It runs in Node's own
   // context, as on Lambda, so that the errors of Node's modules are the Errors it knows; it sees this
-  // process's environment variables and console (a test runner's, when one runs it).
+  // process's environment variables and console (a test runner's, when one runs it), but for the
+  // credentials, which are its role's, as Lambda gives them (the local services tell callers apart by them).
   const module = { exports: {} as Record<string, unknown> };
-  (script.runInThisContext() as ModuleFunction)(module.exports, require, module, filename, path.dirname(filename), process, console);
+  const run = script.runInThisContext() as ModuleFunction;
+  run(module.exports, require, module, filename, path.dirname(filename), withCredentials(accessKeyOf(config)), console);
   const handler = module.exports[exported];
   if (typeof handler !== 'function') throw new Error(`${filename} has no export ${exported}`);
   return { handler: handler as Handler };
+}
+
+/** The access key a function's code signs with: one per role, so the same role is the same principal. */
+function accessKeyOf(config: LocalFunctionConfig): string | undefined {
+  return config.role ? `ASIA${createHash('sha256').update(config.role).digest('hex').slice(0, 16).toUpperCase()}` : undefined;
+}
+
+/** This process, whose environment has the role's access key instead of the process's own (none without a role). */
+function withCredentials(accessKeyId: string | undefined): NodeJS.Process {
+  if (!accessKeyId) return process;
+  const env = new Proxy(process.env, {
+    get: (target, name) => (name === 'AWS_ACCESS_KEY_ID' ? accessKeyId : Reflect.get(target, name)),
+  });
+  return new Proxy(process, { get: (target, name) => (name === 'env' ? env : Reflect.get(target, name)) });
 }
 
 export class LambdaService {
@@ -201,6 +220,16 @@ export class LambdaService {
   /** Delivers a queued event once more (Lambda may deliver an event twice); resolves once that delivery has ended. */
   public redeliver(event: AsyncEvent): Promise<void> {
     return this.track(this.deliver(event, true));
+  }
+
+  /** The role whose credentials an access key is, if a function's code signs with it. */
+  public principalOf(accessKeyId: string): string | undefined {
+    return [...this.functions.values()].find(f => accessKeyOf(f) === accessKeyId)?.role;
+  }
+
+  /** Drops the function's idle execution environments, as Lambda recycles them at will: the next invocation starts afresh. */
+  public recycle(arn: string): void {
+    this.function(arn).idle.length = 0;
   }
 
   /** How many execution environments the function has had. */

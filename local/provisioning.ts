@@ -7,7 +7,7 @@ import type { Artifact, Deployed, TemplateResource } from './template';
 /*
  * The resources of a stack that are not custom resources: their names and attributes as CloudFormation
  * gives them, and the local services they are deployed to (Lambda functions, state machines, S3
- * buckets, EventBridge rules with an event pattern); other types are recorded without doing anything.
+ * buckets and their policies, EventBridge rules with an event pattern); other types are recorded without doing anything.
  */
 
 /** The local services that resources are deployed to. */
@@ -70,6 +70,7 @@ export class Provisioner {
           handler: String(props.Handler),
           timeoutSeconds: Number(props.Timeout ?? 3),
           environment: props.Environment?.Variables,
+          role: typeof props.Role === 'string' ? props.Role : undefined,
         });
         break;
       }
@@ -78,6 +79,9 @@ export class Provisioner {
         break;
       case 'AWS::S3::Bucket':
         this.services.s3.createBucket(resource.physicalId);
+        break;
+      case 'AWS::S3::BucketPolicy':
+        this.services.s3.policies.set(String(props.Bucket), props.PolicyDocument);
         break;
       case 'AWS::Lambda::EventInvokeConfig':
         this.services.lambda.configureAsync(String(props.FunctionName), {
@@ -99,6 +103,7 @@ export class Provisioner {
     if (resource.type === 'AWS::Lambda::Function') this.services.lambda.unregister(resource.attributes.Arn);
     if (resource.type === 'AWS::StepFunctions::StateMachine') this.services.stepFunctions.unregister(resource.attributes.Arn);
     if (resource.type === 'AWS::S3::Bucket') this.services.s3.deleteBucket(resource.physicalId);
+    if (resource.type === 'AWS::S3::BucketPolicy') this.services.s3.policies.delete(String(resource.properties.Bucket));
     if (resource.type === 'AWS::Lambda::EventInvokeConfig') this.services.lambda.configureAsync(String(resource.properties.FunctionName), undefined);
     if (resource.type === 'AWS::Events::Rule') this.services.eventBus?.removeRule(resource.physicalId);
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
 import { ApiError } from './common';
+import { BucketPolicies } from './s3-policy';
 
 /*
  * Amazon S3, path-style, the operations the organization baseline's store uses: PutObject, GetObject,
@@ -12,6 +13,10 @@ import { ApiError } from './common';
 export class ObjectStore {
   /** Objects by bucket, then key. */
   public readonly buckets = new Map<string, Map<string, string>>();
+  /** The buckets' policies (their explicit denies are enforced: `LocalAws` authorizes each request). */
+  public readonly policies = new BucketPolicies();
+  /** Each object's tags (its x-amz-tagging) as last put, by bucket/key. */
+  public readonly tagging = new Map<string, string>();
   private holds: Hold[] = [];
 
   /**

@@ -178,6 +178,8 @@ export interface BaselineTrigger {
   readonly Store: string;
   /** The EventBridge event (new accounts). */
   readonly Event?: unknown;
+  /** The baseline's custom resource (a schedule's): a store found emptied is reported while the stack declares it. */
+  readonly Resource?: { readonly StackId: string; readonly LogicalResourceId: string };
 }
 
 /** The source and detail types of the events an organization baseline sends to the default event bus. */
@@ -185,4 +187,20 @@ export const BASELINE_EVENTS = {
   source: 'cdk-account-management',
   converged: 'Organization Baseline Generation Converged',
   failed: 'Organization Baseline Generation Failed',
+} as const;
+
+/**
+ * The organization baselines' store objects that expire, by their key under baselines/<BaselineId>/: the
+ * function puts them with the tag `STORE_EXPIRY_TAG`=kind, and the store's lifecycle rules delete each
+ * kind after its days. Every other object (current.json, the generations, applied.json) is put without
+ * the tag, so no rule can expire it.
+ */
+export const STORE_EXPIRY_TAG = 'expiry';
+export const STORE_EXPIRY = {
+  /** A step's lease (writing/): deleted when the step ends; left only by a step whose function died. */
+  lease: { prefix: 'writing/', days: 1 },
+  /** What a run resolved (runs/): read by its steps, which end within days (Region transitions included). */
+  run: { prefix: 'runs/', days: 30 },
+  /** What accounts held before a deploy wrote (priors/): read by that deploy's rollback. */
+  prior: { prefix: 'priors/', days: 30 },
 } as const;

@@ -1,5 +1,6 @@
 import { CustomResource, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { AlternateContacts } from './account-baseline';
@@ -166,6 +167,15 @@ export interface OrganizationBaselineProps {
    * @default false - removing the baseline leaves every setting in place
    */
   readonly removeAlternateContactsOnDelete?: boolean;
+
+  /**
+   * A customer-managed KMS key to encrypt the stack's store of baseline generations with (it holds the
+   * declared contacts). Only the stack's organization-baseline function is granted its use. The
+   * OrganizationBaselines of a stack share one store: those that set a key must set the same one.
+   *
+   * @default - the store is encrypted with S3-managed keys (SSE-S3), unless another OrganizationBaseline of the stack sets a key
+   */
+  readonly storeEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -245,7 +255,8 @@ export class OrganizationBaseline extends Construct {
     this.attrContactsConverged = resource.getAttString('ContactsConverged');
 
     if (props.coverNewAccounts) provider.coverNewAccounts(this, targets);
-    if (props.reconcileSchedule) provider.schedule(this, baselineId, props.reconcileSchedule);
+    if (props.reconcileSchedule) provider.schedule(this, baselineId, props.reconcileSchedule, resource);
+    if (props.storeEncryptionKey) provider.encryptStoreWith(this, props.storeEncryptionKey);
   }
 }
 

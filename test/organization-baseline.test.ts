@@ -1537,7 +1537,9 @@ describe('reconcileSchedule', () => {
     expect(rule.Targets).toHaveLength(1);
     expect(rule.Targets[0].Arn).toEqual(handlerArn(template));
     const expected: BaselineTrigger = {
-      Trigger: 'schedule', BaselineId: propertiesOf(baseline).BaselineId, Store: `REF:${storeId(stack)}`,
+      Trigger: 'schedule',
+      BaselineId: propertiesOf(baseline).BaselineId,
+      Store: `REF:${storeId(stack)}`,
       Resource: { StackId: 'REF:AWS::StackId', LogicalResourceId: logicalIdAt(stack, 'Baseline/Resource') },
     };
     expect(inputOf(rule.Targets[0])).toEqual(expected);
@@ -1572,7 +1574,9 @@ describe('reconcileSchedule', () => {
       const rules = rulesOf(stack, baseline.node.id);
       expect(Object.keys(rules)).toEqual(['Reconcile']);
       const expected: BaselineTrigger = {
-        Trigger: 'schedule', BaselineId: propertiesOf(baseline).BaselineId, Store: `REF:${storeId(stack)}`,
+        Trigger: 'schedule',
+        BaselineId: propertiesOf(baseline).BaselineId,
+        Store: `REF:${storeId(stack)}`,
         Resource: { StackId: 'REF:AWS::StackId', LogicalResourceId: logicalIdAt(stack, `${baseline.node.id}/Resource`) },
       };
       expect(inputOf(rules.Reconcile.Targets[0])).toEqual(expected);

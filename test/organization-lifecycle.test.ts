@@ -230,6 +230,7 @@ function bucketOf(stack: Stack): string {
 /** Resolves the intrinsic functions of a rule's target against the deployed stack. */
 function resolve(value: Json): Json {
   if (typeof value === 'string') return value;
+  if (value.Ref === 'AWS::StackId') return cfn.stackOf(STACK).stackId;
   if (value.Ref) return cfn.resource(STACK, value.Ref)!.attributes.Ref ?? cfn.resource(STACK, value.Ref)!.physicalId;
   if (value['Fn::GetAtt']) return cfn.resource(STACK, value['Fn::GetAtt'][0])!.attributes[value['Fn::GetAtt'][1]];
   if (value['Fn::Join']) return (value['Fn::Join'][1] as Json[]).map(resolve).join(value['Fn::Join'][0]);

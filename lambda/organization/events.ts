@@ -14,14 +14,16 @@ export interface GenerationEvent {
   /** The first failed accounts, with why. */
   readonly failures: Array<{ readonly accountId: string; readonly reason: string }>;
   readonly skipped: Array<{ readonly accountId: string; readonly reason: string }>;
+  /** Why the run failed as a whole (its store could not be trusted or read), if it did. */
+  readonly error?: string;
 }
 
 /**
- * Sends "Organization Baseline Generation Converged" (or "… Failed", when an account failed) to the
+ * Sends "Organization Baseline Generation Converged" (or "… Failed", when an account or the run failed) to the
  * account's default event bus. A failure to send is logged, not thrown: the generation is done either way.
  */
 export async function sendGenerationEvent(invocation: Invocation, event: GenerationEvent): Promise<void> {
-  const failed = event.accounts.failed > 0 || event.regions.failed > 0;
+  const failed = event.accounts.failed > 0 || event.regions.failed > 0 || event.error !== undefined;
   try {
     const answer = await new EventBridgeClient(invocation.config('events')).send(new PutEventsCommand({
       Entries: [{

@@ -2,6 +2,7 @@ import { declarationsOf, Desired } from './accounts';
 import { accountsPhase, KEPT, phaseDone } from './accounts-phase';
 import { answer, answerDeploy, answerUnfinishedRemoval, summary } from './answer';
 import { sendGenerationEvent } from './events';
+import { digestFault, emptiedStore, reportStoreFault } from './integrity';
 import { regionsStep } from './regions';
 import { restoringOf, withPriors } from './rollback';
 import { convergedRecord, desiredOf, restoredRecord, runOf, typesOf } from './run';
@@ -62,6 +63,9 @@ export async function reconcileStep(state: ReconcileState, invocation: Invocatio
 async function step(state: ReconcileState, invocation: Invocation, store: Store, answerBy: number, deadline: number): Promise<ReconcileState> {
   const fields = { setting: 'organization baseline', operation: `generation ${state.Generation}${state.Account ? ` (account ${state.Account})` : ''}` };
   if (await superseded(store, state)) {
+    // No current generation at all, while the stack still declares the baseline: the store was emptied, not superseded.
+    const emptied = await emptiedStore(invocation, store, state.BaselineId, state.Stack);
+    if (emptied) return reportStoreFault(invocation, state, emptied);
     log({ ...fields, outcome: 'stopped: a newer generation superseded this one, or the baseline was removed' });
     await answer(state, { Status: 'FAILED', Reason: `The organization baseline's generation ${state.Generation} was superseded by a newer deploy before it was done` });
     return { ...state, Respond: undefined, Done: true, LastStep: [] };
@@ -73,6 +77,8 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
   if (state.Steps >= MAX_STEPS) return continueAsNew(state, invocation, store);
   const generation = await store.generation(state.Generation);
   if (!generation) throw new Error(`The organization baseline's generation ${state.Generation} is not in the store ${state.Store}`);
+  const tampered = digestFault(state, generation);
+  if (tampered) return reportStoreFault(invocation, state, tampered);
 
   const watch = watchSupersession(store, state);
   const pacer = new Pacer(deadline, state.Rates);

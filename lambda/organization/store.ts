@@ -1,7 +1,8 @@
+import { createHash } from 'crypto';
 import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Prior } from './accounts';
 import type { ReconcileState } from './state';
-import type { BaselineDocument, DeployWaitsForName, TargetSpec } from '../../src/contract';
+import { BaselineDocument, DeployWaitsForName, STORE_EXPIRY, STORE_EXPIRY_TAG, TargetSpec } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
 import { errorName } from '../shared/errors';
 import { backoffDelay, sleep } from '../shared/pacing';
@@ -87,6 +88,24 @@ export interface Run {
  */
 export function generationName(at: number, requestId: string): string {
   return `${at.toString(36).padStart(9, '0')}-${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8)}`;
+}
+
+/**
+ * What a generation declares, as a digest: the request that stores it keeps it where no writer of the
+ * store can change it (the execution's state), and a step uses a generation only if its digest matches.
+ * Not the time it was stored (a retried request stores its generation again).
+ */
+export function digestOf(generation: Generation): string {
+  const { createdAt: _createdAt, ...declared } = generation;
+  return createHash('sha256').update(canonical(declared)).digest('hex');
+}
+
+/** JSON with every object's keys in order, without undefined members (as a stored document reads back). */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(v => canonical(v ?? null)).join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
 }
 
 /** Generations are ordered by name. */
@@ -302,12 +321,14 @@ export class Store {
   }
 
   private async put(key: string, value: unknown, conditions: { IfMatch?: string; IfNoneMatch?: string } = {}): Promise<void> {
+    const expiry = Object.entries(STORE_EXPIRY).find(([, { prefix }]) => key.startsWith(prefix))?.[0];
     await this.s3.send(new PutObjectCommand({
       Bucket: this.bucketName,
       Key: this.prefix(key),
       Body: JSON.stringify(value),
       ContentType: 'application/json',
-      ServerSideEncryption: 'AES256',
+      // Encrypted as the bucket says (SSE-S3, or the stack's KMS key); tagged if the store's lifecycle rules expire it.
+      Tagging: expiry ? `${STORE_EXPIRY_TAG}=${expiry}` : undefined,
       ...conditions,
     }));
   }

@@ -1,8 +1,12 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { sendGenerationEvent } from './events';
+import { emptiedStore } from './integrity';
 import { initialState } from './reconcile';
+import type { BaselineResource, ReconcileState } from './state';
 import { baselinesIn, Store } from './store';
 import type { BaselineTrigger } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
+import { describe, errorName, ServiceError } from '../shared/errors';
 import { log } from '../shared/log';
 import { executionArn, executionName, startWaiter } from '../shared/waiter';
 
@@ -31,7 +35,7 @@ export function accountsOf(event: unknown): string[] {
 
 export async function onTrigger(trigger: BaselineTrigger, invocation: Invocation, functionArn: string): Promise<void> {
   if (trigger.Trigger === 'schedule') {
-    if (trigger.BaselineId) await reconcile(trigger.BaselineId, trigger.Store, invocation, functionArn);
+    if (trigger.BaselineId) await reconcile({ ...trigger, BaselineId: trigger.BaselineId }, invocation, functionArn);
     return;
   }
   const accounts = accountsOf(trigger.Event);
@@ -43,28 +47,87 @@ export async function onTrigger(trigger: BaselineTrigger, invocation: Invocation
   for (const baselineId of baselines) await applyToAccounts(baselineId, trigger.Store, accounts, eventId, invocation, functionArn);
 }
 
-/** The current generation of a baseline, and a way to start executions of it. */
-async function currentOf(baselineId: string, bucket: string, invocation: Invocation, functionArn: string) {
+/**
+ * The current generation of a baseline, what its deploy declared (the digest its new runs check the
+ * generation against, and its stack), whether a run of it is going on, and a way to start executions of
+ * it; or why no run may start (reported by the caller), or nothing (the baseline was removed).
+ */
+async function currentOf(baselineId: string, bucket: string, invocation: Invocation, functionArn: string, resource?: BaselineResource) {
   const store = new Store(invocation, bucket, baselineId);
   const current = await store.current();
-  if (!current || current.removed) return undefined;
+  if (!current) {
+    const emptied = await emptiedStore(invocation, store, baselineId, resource);
+    return emptied ? { fault: emptied } : undefined;
+  }
+  if (current.removed) return undefined;
+  const declared = await declaredBy(invocation, store, baselineId, current.generation);
+  if ('fault' in declared) return { fault: declared.fault, generation: current.generation };
   const start = (name: string, account?: string) => startWaiter(invocation, name, initialState({
-    functionArn, executionArn: executionArn(invocation, name), store: bucket, baselineId, generation: current.generation, account,
+    functionArn,
+    executionArn: executionArn(invocation, name),
+    store: bucket,
+    baselineId,
+    generation: current.generation,
+    account,
+    digest: declared.digest,
+    stack: declared.stack,
   }));
-  return { store, current, start };
+  return { store, current, start, running: declared.running };
+}
+
+/**
+ * What the deploy of `generation` declared, from the state of an execution of it (the generation's latest
+ * run, else the one its deploy started, named after it), which only the stack's function writes: the store
+ * only says which execution is the latest, and that one must be a run of the same generation.
+ */
+async function declaredBy(
+  invocation: Invocation, store: Store, baselineId: string, generation: string,
+): Promise<{ digest: string; stack?: BaselineResource; running: boolean } | { fault: string }> {
+  const deployed = executionArn(invocation, `${baselineId}-${generation}`);
+  const latest = await store.latestRun(generation);
+  const sfn = new SFNClient(invocation.config('sfn'));
+  for (const arn of latest && latest !== deployed ? [latest, deployed] : [deployed]) {
+    let execution;
+    try {
+      execution = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    } catch (error) {
+      if (errorName(error) === 'ExecutionDoesNotExist' && arn !== deployed) continue;
+      const why = errorName(error) === 'ExecutionDoesNotExist' ? 'it no longer exists (Step Functions keeps a closed execution 90 days)' : describe((error ?? {}) as ServiceError);
+      return { fault: `What generation ${generation} of the organization baseline ${baselineId} declared cannot be read from its execution ${arn}: ${why}; no run was started. Deploy again with a change to the baseline if this lasts` };
+    }
+    const state = JSON.parse(execution.input ?? '{}') as Partial<ReconcileState>;
+    if (state.Task !== 'reconcile' || state.BaselineId !== baselineId || state.Generation !== generation || state.Store !== store.bucketName || !state.Digest) {
+      return { fault: `Execution ${arn}, which the store names as generation ${generation}'s latest run, is not a run of it: the store was changed by another principal; no run was started` };
+    }
+    return { digest: state.Digest, stack: state.Stack, running: execution.status === 'RUNNING' };
+  }
+  return { fault: `No execution of generation ${generation} of the organization baseline ${baselineId} was found; no run was started` };
+}
+
+/** A trigger that may not start a run says why: a log line and the Failed event (there is no run to fail). */
+async function reportFault(
+  invocation: Invocation, operation: string, baselineId: string, generation: string | undefined, fault: string,
+): Promise<void> {
+  log({ setting: 'organization baseline', operation, outcome: 'failed: no run started', error: fault });
+  const none = { applied: 0, unchanged: 0, skipped: 0, failed: 0 };
+  await sendGenerationEvent(invocation, {
+    baselineId, generation: generation ?? '', executionArn: '', accounts: none, regions: { enabled: 0, failed: 0, skipped: 0 }, failures: [], skipped: [], error: fault,
+  });
 }
 
 /** The scheduled run: the current generation again, unless its execution is still converging. */
-async function reconcile(baselineId: string, bucket: string, invocation: Invocation, functionArn: string): Promise<void> {
+async function reconcile(trigger: BaselineTrigger & { BaselineId: string }, invocation: Invocation, functionArn: string): Promise<void> {
+  const { BaselineId: baselineId, Store: bucket } = trigger;
   const fields = { setting: 'organization baseline', operation: 'schedule' };
-  const baseline = await currentOf(baselineId, bucket, invocation, functionArn);
+  const baseline = await currentOf(baselineId, bucket, invocation, functionArn, trigger.Resource);
   if (!baseline) {
     log({ ...fields, outcome: 'nothing to do: the baseline has no generation' });
     return;
   }
+  // A check that fails does not start a run: a second one could be converging already.
+  if ('fault' in baseline) return reportFault(invocation, 'schedule', baselineId, baseline.generation, baseline.fault!);
   const { store, current, start } = baseline;
-  const latest = (await store.latestRun(current.generation)) ?? current.executionArn;
-  if (latest && await isRunning(invocation, latest)) {
+  if (baseline.running) {
     log({ ...fields, outcome: `nothing to do: generation ${current.generation} is still converging` });
     return;
   }
@@ -79,19 +142,11 @@ async function applyToAccounts(
 ): Promise<void> {
   const baseline = await currentOf(baselineId, bucket, invocation, functionArn);
   if (!baseline) return;
+  if ('fault' in baseline) return reportFault(invocation, 'new account', baselineId, baseline.generation, baseline.fault!);
   const generation = await baseline.store.generation(baseline.current.generation);
   if (!generation?.coverNewAccounts) return;
   for (const accountId of accounts) {
     const arn = await baseline.start(executionName(`${baselineId}-a${accountId}`, `${baseline.current.generation}/${eventId}`).slice(0, 80), accountId);
     log({ setting: 'organization baseline', operation: 'new account', accountId, outcome: `applying generation ${baseline.current.generation}: ${arn}` });
-  }
-}
-
-async function isRunning(invocation: Invocation, arn: string): Promise<boolean> {
-  try {
-    const execution = await new SFNClient(invocation.config('sfn')).send(new DescribeExecutionCommand({ executionArn: arn }));
-    return execution.status === 'RUNNING';
-  } catch {
-    return false;
   }
 }

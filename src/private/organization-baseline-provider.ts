@@ -1,7 +1,8 @@
-import { Aws, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, CfnResource, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -10,7 +11,7 @@ import { warnUnlessUsEast1 } from './events';
 import { createHandlerFunction, grantStackReads } from './handler-function';
 import { SETTING_SERVICE_TIMEOUT } from './service-timeouts';
 import { Waiter } from './waiter';
-import { BaselineDocument, BaselineStoreProperties, BaselineTrigger, RESOURCE_TYPES, TargetSpec } from '../contract';
+import { BaselineDocument, BaselineStoreProperties, BaselineTrigger, RESOURCE_TYPES, STORE_EXPIRY, STORE_EXPIRY_TAG, TargetSpec } from '../contract';
 
 /** Account ARNs the handler role's inline policy lists one by one (about 46 characters each). */
 const MAX_LISTED_ARNS = 60;
@@ -32,7 +33,8 @@ interface NewAccountEvent {
 const NEW_ACCOUNT_EVENTS: NewAccountEvent[] = [
   { id: 'CreateAccountRule', source: 'aws.organizations', eventName: 'CreateAccountResult', filter: { serviceEventDetails: { createAccountStatus: { state: ['SUCCEEDED'] } } } },
   { id: 'ControlTowerRule', source: 'aws.controltower', eventName: 'CreateManagedAccount', filter: { serviceEventDetails: { createManagedAccountStatus: { state: ['SUCCEEDED'] } } } },
-  { id: 'MoveAccountRule', source: 'aws.organizations', detailType: 'AWS API Call via CloudTrail', eventName: 'MoveAccount', ouOnly: true },
+  // A MoveAccount call that failed (denied, or a wrong OU) is logged too, with an errorCode: it moved nothing.
+  { id: 'MoveAccountRule', source: 'aws.organizations', detailType: 'AWS API Call via CloudTrail', eventName: 'MoveAccount', filter: { errorCode: [{ exists: false }] }, ouOnly: true },
 ];
 
 /**
@@ -55,6 +57,7 @@ export class OrganizationBaselineProvider extends Construct {
   private readonly waiter: Waiter;
   /** Empties the store before CloudFormation deletes it (the baselines, which depend on it, are deleted first). */
   private readonly storeCleanup: CustomResource;
+  private storeKey?: { readonly key: kms.IKey; readonly by: string };
   private listedArns = 0;
 
   private constructor(scope: Construct, id: string) {
@@ -65,6 +68,10 @@ export class OrganizationBaselineProvider extends Construct {
       enforceSSL: true,
       // Each baseline deletes what it stored when it is removed, so the bucket is empty by then.
       removalPolicy: RemovalPolicy.DESTROY,
+      // By tag: the expiring objects are under each baseline's prefix, beside those that must stay.
+      lifecycleRules: Object.entries(STORE_EXPIRY).map(([kind, { days }]) => ({
+        id: `expire-${kind}s`, tagFilters: { [STORE_EXPIRY_TAG]: kind }, expiration: Duration.days(days),
+      })),
     });
     this.handler = createHandlerFunction(this, 'Handler', {
       bundle: 'organization',
@@ -79,8 +86,20 @@ export class OrganizationBaselineProvider extends Construct {
     // exists: CloudFormation updates the policies before the Delete of a removed baseline runs.
     grantStackReads(role, ['account:DeleteAlternateContact', 'account:GetAlternateContact']);
     role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      // PutObjectTagging: the expiring objects are tagged as they are put.
+      actions: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject'],
       resources: [this.store.arnForObjects('baselines/*')],
+    }));
+    // The store is the reconciler's alone, whatever other principals' IAM policies allow (ReadOnlyAccess
+    // reads objects, PowerUserAccess writes them): only the function's role may touch its objects. The
+    // bucket's own actions stay with IAM, so that CloudFormation (the deployer) can still delete it.
+    this.store.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'OnlyTheReconcilerTouchesObjects',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:*'],
+      resources: [this.store.arnForObjects('*')],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': role.roleArn } },
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.store.bucketArn] }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -104,6 +123,30 @@ export class OrganizationBaselineProvider extends Construct {
       properties: { ...cleanup },
     });
     this.storeCleanup.node.addDependency(role);
+  }
+
+  /**
+   * Encrypts the store with a customer-managed key, granted to the function only (every baseline of the
+   * stack shares the store: they must name the same key).
+   */
+  public encryptStoreWith(baseline: Construct, key: kms.IKey): void {
+    if (this.storeKey) {
+      if (this.storeKey.key !== key) {
+        throw new Error(`\`storeEncryptionKey\` of ${baseline.node.path} is ${key.node.path}, but ${this.storeKey.by} gave the stack's store `
+          + `${this.storeKey.key.node.path}: the OrganizationBaselines of a stack share one store, give them the same key (or only one of them a key)`);
+      }
+      return;
+    }
+    this.storeKey = { key, by: baseline.node.path };
+    (this.store.node.defaultChild as s3.CfnBucket).bucketEncryption = {
+      serverSideEncryptionConfiguration: [{
+        serverSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: key.keyArn },
+        // One data key per bucket for a while, instead of a KMS call per object.
+        bucketKeyEnabled: true,
+      }],
+    };
+    // What S3 asks KMS for on the function's behalf: a data key to put an object, its decryption to get one.
+    key.grant(this.handler.role!, 'kms:Decrypt', 'kms:GenerateDataKey');
   }
 
   /**
@@ -189,8 +232,14 @@ export class OrganizationBaselineProvider extends Construct {
   }
 
   /** The baseline's scheduled reconciliation. */
-  public schedule(baseline: Construct, baselineId: string, schedule: events.Schedule): void {
-    const trigger: BaselineTrigger = { Trigger: 'schedule', BaselineId: baselineId, Store: this.store.bucketName };
+  public schedule(baseline: Construct, baselineId: string, schedule: events.Schedule, resource: CustomResource): void {
+    const logicalId = Stack.of(baseline).getLogicalId(resource.node.defaultChild as CfnResource);
+    const trigger: BaselineTrigger = {
+      Trigger: 'schedule',
+      BaselineId: baselineId,
+      Store: this.store.bucketName,
+      Resource: { StackId: Aws.STACK_ID, LogicalResourceId: logicalId },
+    };
     new events.Rule(baseline, 'Reconcile', {
       description: 'cdk-account-management: reconcile the organization baseline',
       schedule,
