@@ -2,7 +2,8 @@
  * The reconciler's record of what may have been written (applied.json, which pruneUndeclared deletes
  * from) is exact while runs write it at once: each write is conditional (If-Match the ETag read,
  * If-None-Match: * when creating), and a run whose write another overtook reads, merges and writes
- * again; a superseded generation's finish writes nothing over a newer generation's record. Deployed
+ * again; a superseded generation's finish writes nothing over a newer generation's record, and a
+ * rollback puts the record back with what other runs recorded meanwhile. Deployed
  * through the local CloudFormation; the local S3 answers conditional writes as S3 does (412
  * PreconditionFailed), and each writer is held by the test at its write, so that they interleave at
  * precise points rather than by the machine's speed. The new-account rule's events are delivered by
@@ -12,7 +13,7 @@ import { randomUUID } from 'crypto';
 import { Stack, Stage } from 'aws-cdk-lib';
 import type { Applied } from '../lambda/organization/store';
 import { HeldRequest, LocalAws, LocalCloudFormation, S3Request, scaledQuotas } from '../local';
-import { captureConsole, Local, MANAGEMENT, stackOf, startLocal, stopLocal } from './support';
+import { addBreaker, BREAKER, captureConsole, Local, MANAGEMENT, stackOf, startLocal, stopLocal } from './support';
 import { AlternateContactDetails, DeployWaitsFor, OrganizationBaseline } from '../src';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -34,12 +35,20 @@ beforeAll(async () => {
   local = await startLocal({ memberAccountIds: MEMBERS, rateQuotas: scaledQuotas(TIME_SCALE) }, TIME_SCALE);
   aws = local.aws;
   aws.addOrganizationalUnit(OU);
-  cfn = new LocalCloudFormation(aws);
   aws.stepFunctions.waitMs = 10;
 });
 
 beforeEach(() => {
   jest.spyOn(console, 'info').mockImplementation(() => undefined);
+  for (const id of MEMBERS) aws.moveAccount(id, [A, B, C].includes(id) ? OU : aws.rootId);
+  for (const account of aws.accounts.values()) account.alternateContacts.clear();
+  aws.s3.buckets.clear();
+  cfn = new LocalCloudFormation(aws);
+});
+
+afterEach(async () => {
+  await aws.stepFunctions.settled();
+  await aws.lambda.settled();
 });
 
 afterAll(async () => {
@@ -50,10 +59,17 @@ function details(label: string): AlternateContactDetails {
   return { name: `${label} Desk`, title: `${label} Lead`, emailAddress: `${label.toLowerCase()}@example.com`, phoneNumber: '+1 206-555-0100' };
 }
 
-function stack(label: string, deployWaitsFor: DeployWaitsFor): Stack {
-  return stackOf(s => new OrganizationBaseline(s, 'Baseline', {
-    organizationalUnitIds: [OU], alternateContacts: { security: details(label) }, pruneUndeclared: true, coverNewAccounts: true, deployWaitsFor,
-  }), { name: STACK });
+/** The baseline over the OU; with a breaker, a resource that a deploy may break once the baseline is done. */
+function stack(label: string, deployWaitsFor: DeployWaitsFor, options: { breaker?: boolean } = {}): Stack {
+  return stackOf(s => {
+    const baseline = new OrganizationBaseline(s, 'Baseline', {
+      organizationalUnitIds: [OU], alternateContacts: { security: details(label) }, pruneUndeclared: true, coverNewAccounts: true, deployWaitsFor,
+    });
+    if (options.breaker) {
+      addBreaker(s);
+      s.node.findChild(BREAKER).node.addDependency(baseline);
+    }
+  }, { name: STACK });
 }
 
 function templateOf(s: Stack): { Resources: Record<string, Json> } {
@@ -120,8 +136,6 @@ function titleIn(accountId: string): string | undefined {
 }
 
 test('a superseded generation, a deploy\'s generation and new-account runs write the record at once: no account is lost, and a later prune finds them', async () => {
-  for (const id of [A, B, C]) aws.moveAccount(id, OU);
-
   // The first generation, not waited for: its finish is held once it has read the record (its second write).
   let writes = 0;
   const olderFinish = aws.s3.holdNext(request => isRecordWrite(request) && ++writes === 2);
@@ -174,4 +188,34 @@ test('a superseded generation, a deploy\'s generation and new-account runs write
   expect(holders()).toEqual([A, B, C, N]);
   expect([A, B, C, N].map(titleIn)).toEqual([A, B, C, N].map(() => 'Three Lead'));
   expect(storedRecord().accounts).toEqual([A, B, C, N]);
+});
+
+test('a rolled-back deploy puts the record back with the accounts that new-account runs recorded meanwhile, and a later prune finds them', async () => {
+  expect((await captureConsole(() => cfn.deploy(stack('One', DeployWaitsFor.CONTACTS, { breaker: true })))).result?.status).toBe('CREATE_COMPLETE');
+  await aws.stepFunctions.settled();
+
+  // The deploy's generation has listed its targets (not N) when N joins the OU and its run records N.
+  const deployRun = holdRecordWrite();
+  const failing = stack('Two', DeployWaitsFor.CONTACTS, { breaker: true });
+  templateOf(failing);
+  const deploying = captureConsole(() => cfn.deploy(failing, { breakResources: { [BREAKER]: {} } }));
+  expect(recordIn(await deployRun.held).accounts).toEqual([A, B, C]);
+  const byN = holdRecordWrite(record => record.accounts.includes(N));
+  await moveIntoOu(failing, N);
+  await byN.held;
+  expect(await byN.release()).toBe(200);
+  expect(await deployRun.release()).toBe(412);
+
+  // The other resource fails: the rollback restores A, B and C, and the record as it was before the deploy, with N.
+  expect((await deploying).result?.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+  await aws.stepFunctions.settled();
+  expect([A, B, C].map(titleIn)).toEqual([A, B, C].map(() => 'One Lead'));
+  expect(storedRecord().accounts).toEqual([A, B, C, N]);
+
+  // N leaves the OU: the next deploy prunes it.
+  aws.moveAccount(N, aws.rootId);
+  expect((await captureConsole(() => cfn.deploy(stack('Three', DeployWaitsFor.CONTACTS, { breaker: true })))).result?.status).toBe('UPDATE_COMPLETE');
+  await aws.stepFunctions.settled();
+  expect(holders()).toEqual([A, B, C]);
+  expect(storedRecord().accounts).toEqual([A, B, C]);
 });
