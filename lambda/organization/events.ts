@@ -29,7 +29,8 @@ export async function sendGenerationEvent(invocation: Invocation, event: Generat
       Entries: [{
         Source: BASELINE_EVENTS.source,
         DetailType: failed ? BASELINE_EVENTS.failed : BASELINE_EVENTS.converged,
-        Resources: [event.executionArn],
+        // A trigger that starts no run has no execution to name (EventBridge takes only ARNs here).
+        Resources: event.executionArn ? [event.executionArn] : [],
         Detail: JSON.stringify(event),
       }],
     }));
