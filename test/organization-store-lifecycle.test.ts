@@ -180,6 +180,8 @@ test('an emptied store is reported by the schedule (log and Failed event), and t
   const [event] = failedEvents();
   expect(failedEvents()).toHaveLength(1);
   expect(event.error).toMatch(/has no current generation in the store \S+, though its stack still declares it: the store was emptied .* deployed again with a change to the baseline/);
+  // No run, so no execution to name (EventBridge's Resources take only ARNs).
+  expect(aws.eventBus.events.find(e => e.DetailType === BASELINE_EVENTS.failed)!.Resources).toEqual([]);
 
   // The next deploy (a change: CloudFormation sends no request for unchanged properties) stores it anew and applies it.
   expect(await deploy(stack({ alternateContacts: { security: { ...SECURITY, title: 'Head' } } }))).toBe('UPDATE_COMPLETE');
