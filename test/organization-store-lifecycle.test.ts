@@ -149,9 +149,15 @@ test('a generation rewritten behind the policy is refused by its digest: reporte
   expect(await deploy(scope)).toBe('CREATE_COMPLETE');
   const key = keyOf(scope, /\/generations\/[^/]+\.json$/);
   const stored = JSON.parse(objects(scope).get(key)!);
-  // Written straight into the local S3: what a principal that got past the policy could write.
   const forged = { Name: FORGED.name, Title: FORGED.title, EmailAddress: FORGED.emailAddress, PhoneNumber: FORGED.phoneNumber };
-  objects(scope).set(key, JSON.stringify({ ...stored, baseline: { ...stored.baseline, alternateContacts: { SECURITY: forged } } }));
+  const tampered = JSON.stringify({ ...stored, baseline: { ...stored.baseline, alternateContacts: { SECURITY: forged } } });
+  // Another principal's PutObject is refused by the bucket policy…
+  const s3 = new S3Client({ forcePathStyle: true });
+  await expect(s3.send(new PutObjectCommand({ Bucket: bucketName(scope), Key: key, Body: tampered }))).rejects.toMatchObject({ name: 'AccessDenied' });
+  s3.destroy();
+  expect(JSON.parse(objects(scope).get(key)!)).toEqual(stored);
+  // …so it is written straight into the local S3, as by a principal that got past the policy.
+  objects(scope).set(key, tampered);
   // A fresh execution environment reads it (a warm one has the genuine document cached).
   aws.lambda.recycle(handlerArn(scope));
   aws.clearCalls();
