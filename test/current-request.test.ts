@@ -9,6 +9,7 @@ import {
   CloudFormationServiceException,
   DescribeStackEventsCommand,
   DescribeStackResourceCommand,
+  DescribeStacksCommand,
   ResourceStatus,
   StackEvent,
 } from '@aws-sdk/client-cloudformation';
@@ -35,8 +36,14 @@ afterAll(() => {
   else process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = TIME_SCALE;
 });
 
+/** The stack's status: its events are read only while it rolls back. */
+function stackIn(status: string) {
+  cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'baseline', CreationTime: SINCE, StackStatus: status as never }] });
+}
+
 beforeEach(() => {
   cloudFormation.reset();
+  stackIn('UPDATE_ROLLBACK_IN_PROGRESS');
   cloudFormation.on(DescribeStackResourceCommand).resolves({
     StackResourceDetail: { LogicalResourceId: 'Security', ResourceType: 'Custom::AccountAlternateContact', ResourceStatus: 'UPDATE_IN_PROGRESS', LastUpdatedTimestamp: SINCE },
   });
@@ -60,7 +67,7 @@ function event(logicalId: string, status: string, properties?: object): StackEve
   };
 }
 
-describe('an Update request while its resource is UPDATE_IN_PROGRESS', () => {
+describe('an Update request while its resource is UPDATE_IN_PROGRESS and the stack rolls back', () => {
   test('is current when the latest IN_PROGRESS event of the resource applies its properties (scalars as strings, any key order)', async () => {
     cloudFormation.on(DescribeStackEventsCommand).resolves({
       StackEvents: [event('Other', 'UPDATE_IN_PROGRESS', { Name: 'x' }), event('Security', 'UPDATE_IN_PROGRESS', { Retries: 3, Name: 'After', ServiceToken: 'token' })],
@@ -114,6 +121,14 @@ describe('an Update request while its resource is UPDATE_IN_PROGRESS', () => {
     await expect(currentRequest(invocation(), update(NEW_VALUES), MARKER)).resolves.toStrictEqual({ known: true, value: MARKER });
     expect(cloudFormation).not.toHaveReceivedCommand(DescribeStackEventsCommand);
   });
+});
+
+test('outside a rollback, an Update request is told by its resource\'s status alone: the stack\'s events are not read', async () => {
+  stackIn('UPDATE_IN_PROGRESS');
+
+  await expect(currentRequest(invocation(), update(NEW_VALUES))).resolves.toStrictEqual({ known: true, value: MARKER });
+  expect(cloudFormation).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: STACK_ID });
+  expect(cloudFormation).not.toHaveReceivedCommand(DescribeStackEventsCommand);
 });
 
 test('a request whose resource is gone (a rolled-back Create, a deleted stack) is not current', async () => {

@@ -171,24 +171,6 @@ describe('settings: a delivery whose request is no longer the current one writes
     expect(answersTo(update).map(a => [a.Status, a.awaited])).toEqual([['SUCCESS', true], ['FAILED', false]]);
   });
 
-  test('an Update delivered again while a later deploy updates the resource to other values writes nothing', async () => {
-    await cfn.deploy(contactStack('First'));
-    await cfn.deploy(contactStack('Second'));
-    const [older] = requestEvents('Update', 'Security');
-    const writes = recordWrites();
-    // The later deploy's Update is held while the older one is delivered again: both find the resource UPDATE_IN_PROGRESS.
-    const later = aws.lambda.holdNextDelivery(isUpdateNamed('Third'));
-    const deploying = cfn.deploy(contactStack('Third'));
-    await later.held;
-
-    await aws.lambda.redeliver(older);
-    await later.release();
-
-    expect((await deploying).status).toBe('UPDATE_COMPLETE');
-    expect(writes).toEqual(['Third']);
-    expect(answersTo(older).map(a => [a.Status, a.awaited])).toEqual([['SUCCESS', true], ['FAILED', false]]);
-  });
-
   test('a delivery retried by Lambda after a function error writes while its request is current, and nothing once it was rolled back', async () => {
     // Retried while current: the first delivery fails before the code runs; Lambda retries it a minute later.
     const failed = aws.lambda.failNextDelivery(p => p.RequestType === 'Create');

@@ -68,12 +68,14 @@ export interface RequestMarker {
  * it (answered, cancelled, superseded or rolled back), i.e.
  * - the resource is gone, or not in the state this request puts it in (CREATE_IN_PROGRESS…), or
  * - given the marker read earlier, a later request of it has begun since, or
- * - (an Update, without an earlier marker) the properties that CloudFormation applies now, which its
- *   stack events carry, are not this request's. During an update rollback the rollback's own Update
- *   (old values) and a late delivery of the failed Update (new values) both find the resource
- *   UPDATE_IN_PROGRESS; only the properties tell them apart.
- * A Create is told by its status alone: another Create of the same logical id needs the resource to be
- * deleted and created again in between (two deploys), which Lambda's event age bounds.
+ * - (an Update, without an earlier marker, while the stack rolls back) the properties that
+ *   CloudFormation applies now, which its stack events carry, are not this request's. During an update
+ *   rollback the rollback's own Update (old values) and a late delivery of the failed Update (new
+ *   values) both find the resource UPDATE_IN_PROGRESS; only the properties tell them apart.
+ * Outside a rollback the status tells: another request of the resource in the same state needs this
+ * one to have been answered and a later deploy to have begun, within Lambda's event age (an hour). The
+ * stack's events are read only then, since hundreds of Updates reading them at once would cost every
+ * deploy (measured in benchmarks/deploy-at-once.ts).
  */
 export async function currentRequest(
   invocation: Invocation, request: StackRequest, earlier?: RequestMarker,
@@ -93,6 +95,9 @@ export async function currentRequest(
   if (marker.status !== `${request.RequestType.toUpperCase()}_IN_PROGRESS`) return { known: true, value: undefined };
   if (earlier) return { known: true, value: earlier.status === marker.status && earlier.since === marker.since ? marker : undefined };
   if (request.RequestType !== 'Update' || request.ResourceProperties === undefined) return { known: true, value: marker };
+  const rollback = await isRollingBack(invocation, request.StackId);
+  if (!rollback.known) return rollback;
+  if (!rollback.value) return { known: true, value: marker };
   const applied = await appliedProperties(invocation, request);
   if (!applied.known) return applied;
   // A stack event without properties cannot tell: the status says it is this request's.
