@@ -91,7 +91,7 @@ export async function onRequest(event: Request, invocation: Invocation, function
 
   // A delivery that Lambda makes late, twice or again after a failure stores nothing once its request is
   // no longer the resource's current one: a replayed older request never supersedes a newer generation.
-  const current = await checkCurrentRequest(invocation, event);
+  const current = await checkCurrentRequest(invocation, event, { alwaysCompareProperties: true });
   if (!current.known || !current.value) {
     log({ ...fields, outcome: `stopped: ${current.known ? 'CloudFormation no longer waits for this request' : `cannot tell whether CloudFormation still waits for this request (${current.why})`}; no generation started` });
     throw new Error(current.known

@@ -78,7 +78,7 @@ export interface RequestMarker {
  * deploy (measured in benchmarks/deploy-at-once.ts).
  */
 export async function currentRequest(
-  invocation: Invocation, request: StackRequest, earlier?: RequestMarker,
+  invocation: Invocation, request: StackRequest, earlier?: RequestMarker, options: CheckOptions = {},
 ): Promise<Answer<RequestMarker | undefined>> {
   let marker: RequestMarker;
   try {
@@ -95,9 +95,11 @@ export async function currentRequest(
   if (marker.status !== `${request.RequestType.toUpperCase()}_IN_PROGRESS`) return { known: true, value: undefined };
   if (earlier) return { known: true, value: earlier.status === marker.status && earlier.since === marker.since ? marker : undefined };
   if (request.RequestType !== 'Update' || request.ResourceProperties === undefined) return { known: true, value: marker };
-  const rollback = await isRollingBack(invocation, request.StackId);
-  if (!rollback.known) return rollback;
-  if (!rollback.value) return { known: true, value: marker };
+  if (!options.alwaysCompareProperties) {
+    const rollback = await isRollingBack(invocation, request.StackId);
+    if (!rollback.known) return rollback;
+    if (!rollback.value) return { known: true, value: marker };
+  }
   const applied = await appliedProperties(invocation, request);
   if (!applied.known) return applied;
   // A stack event without properties cannot tell: the status says it is this request's.
@@ -109,14 +111,25 @@ function isGone(error: unknown): boolean {
   return e?.name === 'ValidationError' && /does not exist/.test(e?.message ?? '');
 }
 
+/** How a request is checked. */
+export interface CheckOptions {
+  /**
+   * Compare an Update's properties with the stack's events outside a rollback too: for a resource of
+   * which a stack has few (a baseline), whose stray Update would supersede a later deploy's generation.
+   */
+  readonly alwaysCompareProperties?: boolean;
+}
+
 /**
  * The request's marker as currentRequest reads it, asked again while the reads fail for a transient
  * reason (CloudFormation throttles them when hundreds of requests check at once) and the invocation has
  * time: a check that cannot be read then delays the request rather than failing it.
  */
-export async function checkCurrentRequest(invocation: Invocation, request: StackRequest): Promise<Answer<RequestMarker | undefined>> {
+export async function checkCurrentRequest(
+  invocation: Invocation, request: StackRequest, options: CheckOptions = {},
+): Promise<Answer<RequestMarker | undefined>> {
   for (let attempt = 0; ; attempt++) {
-    const current = await currentRequest(invocation, request);
+    const current = await currentRequest(invocation, request, undefined, options);
     if (current.known || !transientFailures.has(current) || invocation.remainingMs() <= 0) return current;
     await sleep(backoffDelay(attempt));
   }
