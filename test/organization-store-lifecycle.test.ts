@@ -199,6 +199,30 @@ test('an emptied store is reported by the schedule (log and Failed event), and t
   expect(failedEvents()).toEqual([]);
 });
 
+test('a new-account event that finds the store emptied is reported, not taken for no baseline', async () => {
+  const scope = stack({ coverNewAccounts: true });
+  expect(await deploy(scope)).toBe('CREATE_COMPLETE');
+  objects(scope).clear();
+  aws.clearCalls();
+  const joined = '230000000009';
+  aws.addAccount(joined, { member: true });
+  const rule = cfn.resourceProperties(STACK, logicalIdAt(scope, `${PROVIDER}/CreateAccountRule`)) as {
+    Targets: Array<{ Arn: string; InputTransformer: { InputTemplate: string } }>;
+  };
+  const event = {
+    'id': 'event-1',
+    'detail-type': 'AWS Service Event via CloudTrail',
+    'source': 'aws.organizations',
+    'detail': { eventName: 'CreateAccountResult', serviceEventDetails: { createAccountStatus: { state: 'SUCCEEDED', accountId: joined } } },
+  };
+  const input = JSON.parse(rule.Targets[0].InputTransformer.InputTemplate.replace('<f1>', JSON.stringify(event)));
+  const { output } = await captureConsole(() => aws.lambda.invoke(rule.Targets[0].Arn, input));
+
+  expect(aws.callsOf('states:StartExecution')).toEqual([]);
+  expect(output).toContain(`new-account rules fired for account(s) ${joined}, but the store`);
+  expect(failedEvents().map(e => e.error)).toEqual([expect.stringMatching(/holds no organization baseline: it was emptied/)]);
+});
+
 test('a run whose store is emptied under it reports it at its next step and ends', async () => {
   aws.accountApi.regionTransitionMs = Infinity;
   try {

@@ -44,6 +44,12 @@ export async function onTrigger(trigger: BaselineTrigger, invocation: Invocation
   const eventId = String((trigger.Event as { id?: unknown } | undefined)?.id ?? Date.now());
   // The stack's new-account rules serve every baseline of its store that covers new accounts.
   const baselines = trigger.BaselineId ? [trigger.BaselineId] : await baselinesIn(invocation, trigger.Store);
+  if (baselines.length === 0) {
+    // The rules exist only while a baseline of the stack covers new accounts: its store cannot be empty.
+    return reportFault(invocation, 'new account', '', undefined, `The stack's new-account rules fired for account(s) ${accounts.join(', ')}, `
+      + `but the store ${trigger.Store} holds no organization baseline: it was emptied (unless the stack is being created or deleted). `
+      + 'No run was started; deploy the stack again with a change to its baselines to store them anew');
+  }
   for (const baselineId of baselines) await applyToAccounts(baselineId, trigger.Store, accounts, eventId, invocation, functionArn);
 }
 
