@@ -141,6 +141,9 @@ export interface BaselineDocument {
 /** What a deploy of an organization baseline waits for. */
 export type DeployWaitsForName = 'CONTACTS' | 'EVERYTHING' | 'NOTHING';
 
+/** Which failed accounts fail a deploy of an organization baseline. */
+export type FailDeployOnName = 'LISTED_ACCOUNTS' | 'ANY_ACCOUNT' | 'NO_ACCOUNT';
+
 export interface OrganizationBaselineProperties {
   /** Stable for the construct: names its stored generations and its executions. */
   readonly BaselineId: string;
@@ -151,6 +154,8 @@ export interface OrganizationBaselineProperties {
   /** JSON of a BaselineDocument. */
   readonly Baseline: string;
   readonly DeployWaitsFor: DeployWaitsForName;
+  /** Absent in stacks of earlier versions: LISTED_ACCOUNTS. */
+  readonly FailDeployOn?: FailDeployOnName;
   readonly PruneUndeclared: BooleanString;
   readonly RemoveOnDelete: BooleanString;
   /** Whether accounts that join the targets get the baseline (from the stack's new-account rules). */
@@ -181,6 +186,12 @@ export interface BaselineTrigger {
   /** The baseline's custom resource (a schedule's): a store found emptied is reported while the stack declares it. */
   readonly Resource?: { readonly StackId: string; readonly LogicalResourceId: string };
 }
+
+/**
+ * How many bytes an organization baseline's Targets and Baseline properties may take together: an Update
+ * sends the old and the new properties to the function in one asynchronous Lambda event (at most 1 MB).
+ */
+export const MAX_BASELINE_PROPERTY_BYTES = 450_000;
 
 /** The source and detail types of the events an organization baseline sends to the default event bus. */
 export const BASELINE_EVENTS = {

@@ -173,6 +173,26 @@ test('a generation rewritten behind the policy is refused by its digest: reporte
   expect(log).not.toContain(FORGED.emailAddress);
 });
 
+test('a scheduled run takes the digest from an execution of the current generation only: a latest run pointed elsewhere is reported', async () => {
+  expect(await deploy(stack())).toBe('CREATE_COMPLETE');
+  const scope = stack({ alternateContacts: { security: { ...SECURITY, title: 'Head' } } });
+  expect(await deploy(scope)).toBe('UPDATE_COMPLETE');
+  const generations = [...objects(scope).keys()].filter(k => /\/generations\/[^/]+\.json$/.test(k)).map(k => k.split('/').pop()!.replace('.json', '')).sort();
+  expect(generations).toHaveLength(2);
+  const [older, current] = generations;
+  const olderExecution = aws.stepFunctions.executions.find(e => e.executionArn.endsWith(`-${older}`))!.executionArn;
+  // Written straight into the local S3 (past the policy): the current generation's latest run is said to be the older one's.
+  const prefix = keyOf(scope, /\/current\.json$/).replace(/current\.json$/, '');
+  objects(scope).set(`${prefix}generations/${current}/latest.json`, JSON.stringify({ executionArn: olderExecution }));
+  aws.clearCalls();
+
+  const log = await scheduledRun(scope);
+  expect(aws.callsOf('states:StartExecution')).toEqual([]);
+  expect(log).toContain('failed: no run started');
+  expect(failedEvents().map(e => e.error)).toEqual([`Execution ${olderExecution}, which the store names as generation ${current}'s latest run, `
+    + 'is not a run of it: the store was changed by another principal; no run was started']);
+});
+
 test('an emptied store is reported by the schedule (log and Failed event), and the next deploy recovers', async () => {
   const scope = stack();
   expect(await deploy(scope)).toBe('CREATE_COMPLETE');

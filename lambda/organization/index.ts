@@ -1,4 +1,5 @@
 import { awaited, onExecutionEnd } from './ended';
+import { sendFailedEvent } from './events';
 import { failureSummary, ReconcileState, reconcileStep } from './reconcile';
 import { onRequest, onStoreRequest } from './request';
 import { isTrigger, onTrigger } from './triggers';
@@ -45,6 +46,7 @@ export async function handler(event: unknown, context: InvocationContext): Promi
 async function reportFailure(state: ReconcileState, invocation: Invocation): Promise<ReconcileState> {
   const why = failureMessage(state.Failure!);
   log({ setting: 'organization baseline', operation: `generation ${state.Generation}`, outcome: 'failed', error: why });
+  await sendFailedEvent(invocation, state, why);
   if (state.Respond && await awaited(invocation, state.Respond)) {
     const reason = `The organization baseline's generation ${state.Generation} failed: ${why}`
       + (state.Counts.failed > 0 ? `. ${failureSummary(state)}` : '');

@@ -102,7 +102,8 @@ async function declaredBy(
       return { fault: `What generation ${generation} of the organization baseline ${baselineId} declared cannot be read from its execution ${arn}: ${why}; no run was started. Deploy again with a change to the baseline if this lasts` };
     }
     const state = JSON.parse(execution.input ?? '{}') as Partial<ReconcileState>;
-    if (state.Task !== 'reconcile' || state.BaselineId !== baselineId || state.Generation !== generation || state.Store !== store.bucketName) {
+    const ours = execution.stateMachineArn === invocation.waiterArn;
+    if (!ours || state.Task !== 'reconcile' || state.BaselineId !== baselineId || state.Generation !== generation || state.Store !== store.bucketName) {
       return { fault: `Execution ${arn}, which the store names as generation ${generation}'s latest run, is not a run of it: the store was changed by another principal; no run was started` };
     }
     if (!state.Digest) {
