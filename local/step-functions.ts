@@ -183,7 +183,8 @@ export class StepFunctionsService {
     let abort = () => undefined as void;
     const fail = (error: string, cause: string) => {
       terminal = { error, cause };
-      abort();
+      // The first task may fail before `run` exists to abort: abort once it does.
+      setImmediate(() => abort());
     };
     const tasks = Object.fromEntries(Object.entries(states)
       .filter(([, state]) => state.Type === 'Task' && state.Resource === LAMBDA_INVOKE)

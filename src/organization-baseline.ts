@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { AlternateContacts } from './account-baseline';
-import { BaselineDocument, OrganizationBaselineProperties, RESOURCE_TYPES, TargetSpec } from './contract';
+import { BaselineDocument, MAX_BASELINE_PROPERTY_BYTES, OrganizationBaselineProperties, RESOURCE_TYPES, TargetSpec } from './contract';
 import { PrimaryContactDetails } from './primary-contact';
 import { alternateContactsByType, renderAlternateContacts, renderPrimaryContact } from './private/contacts';
 import { OrganizationBaselineProvider } from './private/organization-baseline-provider';
@@ -25,6 +25,23 @@ export enum DeployWaitsFor {
   EVERYTHING = 'EVERYTHING',
   /** Nothing: the deploy completes as soon as the generation has started. */
   NOTHING = 'NOTHING',
+}
+
+/**
+ * Which failed accounts fail the deploy of an `OrganizationBaseline`. A failed account is always
+ * reported (the log, the generation's "Failed" event); the others are done either way.
+ */
+export enum FailDeployOn {
+  /**
+   * Accounts the baseline names: those in `accountIds` and those with an override. An account reached
+   * only through an OU or `allAccounts` (one with a denying service control policy, say) is reported,
+   * and the deploy goes on: one account does not roll back the organization.
+   */
+  LISTED_ACCOUNTS = 'LISTED_ACCOUNTS',
+  /** Any targeted account. */
+  ANY_ACCOUNT = 'ANY_ACCOUNT',
+  /** None: failed accounts are only reported. */
+  NO_ACCOUNT = 'NO_ACCOUNT',
 }
 
 /**
@@ -132,6 +149,14 @@ export interface OrganizationBaselineProps {
   readonly deployWaitsFor?: DeployWaitsFor;
 
   /**
+   * Which failed accounts fail the deploy (and so roll it back). A rollback puts back only what the
+   * failed deploy wrote, account by account.
+   *
+   * @default FailDeployOn.LISTED_ACCOUNTS
+   */
+  readonly failDeployOn?: FailDeployOn;
+
+  /**
    * Delete what the baseline no longer declares: the alternate contact types dropped from it (in the
    * accounts it still targets), and the baseline's alternate contacts of accounts that left its
    * targets. Primary contacts, names and Regions are left as they are (the API cannot delete the first
@@ -226,6 +251,7 @@ export class OrganizationBaseline extends Construct {
     const targets = validateTargets(props);
     const baseline = validateBaseline(props);
     validateOverridesTargeted(targets, baseline);
+    validateSize(this, targets, baseline);
     claimExplicitAccounts(this, targets, baseline);
 
     const provider = OrganizationBaselineProvider.getOrCreate(this);
@@ -238,6 +264,7 @@ export class OrganizationBaseline extends Construct {
       Targets: Stack.of(this).toJsonString(targets),
       Baseline: Stack.of(this).toJsonString(baseline),
       DeployWaitsFor: props.deployWaitsFor ?? DeployWaitsFor.CONTACTS,
+      FailDeployOn: props.failDeployOn ?? FailDeployOn.LISTED_ACCOUNTS,
       PruneUndeclared: props.pruneUndeclared ? 'true' : 'false',
       RemoveOnDelete: props.removeAlternateContactsOnDelete ? 'true' : 'false',
       CoverNewAccounts: props.coverNewAccounts ? 'true' : 'false',
@@ -334,6 +361,16 @@ function validateOverridesTargeted(targets: TargetSpec, baseline: BaselineDocume
  * Explicit accounts (listed, or given an override) are known at synth: the same setting declared
  * elsewhere in the app is an error.
  */
+function validateSize(scope: Construct, targets: TargetSpec, baseline: BaselineDocument): void {
+  const bytes = Buffer.byteLength(JSON.stringify(targets), 'utf8') + Buffer.byteLength(JSON.stringify(baseline), 'utf8');
+  if (bytes > MAX_BASELINE_PROPERTY_BYTES) {
+    throw new Error(`OrganizationBaseline ${scope.node.path} declares ${bytes.toLocaleString('en-US')} bytes of targets and values; `
+      + `at most ${MAX_BASELINE_PROPERTY_BYTES.toLocaleString('en-US')} fit (an update sends the old and the new ones to the function `
+      + 'in one Lambda event of at most 1 MB): split it into several baselines (for example one per OU, or one per group of '
+      + 'overridden accounts with `accountIds`, the first excluding them with `excludeAccountIds`)');
+  }
+}
+
 function claimExplicitAccounts(scope: Construct, targets: TargetSpec, baseline: BaselineDocument): void {
   const explicit = new Set([...targets.accountIds, ...Object.keys(baseline.overrides)]);
   for (const accountId of explicit) {

@@ -11,6 +11,7 @@ import {
   AlternateContactDetails,
   AlternateContactType,
   DeployWaitsFor,
+  FailDeployOn,
   OrganizationBaseline,
   OrganizationBaselineProps,
   PrimaryContact,
@@ -613,7 +614,8 @@ describe('the custom resource', () => {
     new OrganizationBaseline(stack, 'Baseline', EVERYTHING);
     const { properties, targets, baseline } = baselineResource(Template.fromStack(stack));
     const names: Array<keyof OrganizationBaselineProperties | 'ServiceToken' | 'ServiceTimeout'> = [
-      'Baseline', 'BaselineId', 'CoverNewAccounts', 'DeployWaitsFor', 'PruneUndeclared', 'RemoveOnDelete', 'ServiceTimeout', 'ServiceToken', 'Store', 'Targets',
+      'Baseline', 'BaselineId', 'CoverNewAccounts', 'DeployWaitsFor', 'FailDeployOn', 'PruneUndeclared', 'RemoveOnDelete', 'ServiceTimeout', 'ServiceToken',
+      'Store', 'Targets',
     ];
 
     expect(Object.keys(properties).sort()).toEqual(names);
@@ -621,8 +623,8 @@ describe('the custom resource', () => {
     expect(properties.ServiceTimeout).toBe('3600');
     expect(properties.Store).toEqual({ Ref: storeId(stack) });
     expect(properties.BaselineId).toMatch(/^[0-9a-f]{16}$/);
-    expect([properties.DeployWaitsFor, properties.PruneUndeclared, properties.RemoveOnDelete, properties.CoverNewAccounts])
-      .toEqual(['CONTACTS', 'false', 'false', 'false']);
+    expect([properties.DeployWaitsFor, properties.FailDeployOn, properties.PruneUndeclared, properties.RemoveOnDelete, properties.CoverNewAccounts])
+      .toEqual(['CONTACTS', 'LISTED_ACCOUNTS', 'false', 'false', 'false']);
     expect(targets).toEqual({ accountIds: [MEMBER_A], organizationalUnitIds: [OU], allAccounts: false, excludeAccountIds: [MEMBER_C] });
     expect(baseline).toEqual({
       alternateContacts: {
@@ -674,6 +676,16 @@ describe('the custom resource', () => {
     const stack = newStack();
     new OrganizationBaseline(stack, 'Baseline', { allAccounts: true, alternateContacts: { security: SECURITY }, deployWaitsFor });
     expect(baselineResource(Template.fromStack(stack)).properties.DeployWaitsFor).toBe(expected);
+  });
+
+  test.each<[string, FailDeployOn | undefined, string]>([
+    ['LISTED_ACCOUNTS by default', undefined, 'LISTED_ACCOUNTS'],
+    ['ANY_ACCOUNT', FailDeployOn.ANY_ACCOUNT, 'ANY_ACCOUNT'],
+    ['NO_ACCOUNT', FailDeployOn.NO_ACCOUNT, 'NO_ACCOUNT'],
+  ])('FailDeployOn is %s', (_case, failDeployOn, expected) => {
+    const stack = newStack();
+    new OrganizationBaseline(stack, 'Baseline', { allAccounts: true, alternateContacts: { security: SECURITY }, failDeployOn });
+    expect(baselineResource(Template.fromStack(stack)).properties.FailDeployOn).toBe(expected);
   });
 
   test.each<[string, boolean | undefined, string]>([

@@ -8,7 +8,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { LocalAws, LocalCloudFormation, scaledQuotas } from '../local';
 import { captureConsole, Local, MANAGEMENT, stackOf, startLocal, stopLocal } from './support';
-import { AlternateContactDetails, FailDeployOn, OrganizationBaseline, OrganizationBaselineProps } from '../src';
+import { AlternateContactDetails, DeployWaitsFor, FailDeployOn, OrganizationBaseline, OrganizationBaselineProps } from '../src';
 import { BASELINE_EVENTS } from '../src/contract';
 
 const TIME_SCALE = 50;
@@ -93,4 +93,22 @@ test.each([
   const listedOrNot = failDeployOn === FailDeployOn.NO_ACCOUNT ? { accountIds: MEMBERS } : { organizationalUnitIds: [OU] };
   expect((await deploy(stack({ ...listedOrNot, failDeployOn }))).status).toBe(expected);
   expect(holders()).toEqual(holding);
+});
+
+describe('a run that fails as a whole says so in an event, whether or not a deploy waits for it', () => {
+  test.each([
+    ['a step that fails (its report sends it)', 'Lambda.Unknown', /Lambda\.Unknown: the step broke/],
+    ['an execution that fails where no Catch sees it (the execution\'s end sends it)', 'States.Runtime', /FAILED: .*States\.Runtime/],
+  ])('%s', async (_, error, expected) => {
+    aws.clearFaults();
+    aws.stepFunctions.injectTaskFault({ state: 'Step', error, cause: 'the step broke', count: 1 });
+    const events = aws.eventBus.events.length;
+
+    expect((await deploy(stack({ organizationalUnitIds: [OU], deployWaitsFor: DeployWaitsFor.NOTHING }))).status).toBe('CREATE_COMPLETE');
+    await aws.lambda.settled();
+
+    const sent = aws.eventBus.events.slice(events).filter(e => e.Source === BASELINE_EVENTS.source);
+    expect(sent.map(e => e.DetailType)).toEqual([BASELINE_EVENTS.failed]);
+    expect(JSON.parse(sent[0].Detail).error).toMatch(expected);
+  });
 });

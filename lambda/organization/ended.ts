@@ -1,3 +1,4 @@
+import { sendFailedEvent } from './events';
 import type { ReconcileState, Responder } from './state';
 import { Store } from './store';
 import { superseded } from './supersession';
@@ -32,14 +33,16 @@ export async function onExecutionEnd(event: ExecutionStatusChange, invocation: I
     return;
   }
   const state = end.state;
+  // A generation stopped because a newer one superseded it: CloudFormation no longer waits for its request, and nothing failed.
+  if (end.status === 'ABORTED' && await superseded(new Store(invocation, state.Store, state.BaselineId), state).catch(() => false)) {
+    log({ ...fields, outcome: 'nothing to answer: a newer generation superseded it' });
+    return;
+  }
+  // Every run that ends failed says so, whoever waits: scheduled and new-account runs included.
+  await sendFailedEvent(invocation, state, `${end.status}: ${endMessage(end)}`);
   const responder = state.Respond;
   if (!responder) {
     log({ ...fields, outcome: 'nothing to answer: no deploy waited for it' });
-    return;
-  }
-  // A generation stopped because a newer one superseded it: CloudFormation no longer waits for its request.
-  if (end.status === 'ABORTED' && await superseded(new Store(invocation, state.Store, state.BaselineId), state).catch(() => false)) {
-    log({ ...fields, outcome: 'nothing to answer: a newer generation superseded it' });
     return;
   }
   if (!await awaited(invocation, responder)) {

@@ -1,4 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { ReconcileState } from './state';
 import { BASELINE_EVENTS } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
 import { log } from '../shared/log';
@@ -38,4 +39,18 @@ export async function sendGenerationEvent(invocation: Invocation, event: Generat
   } catch (error) {
     log({ setting: 'organization baseline', outcome: 'the generation\'s event could not be sent', error: (error as Error).message });
   }
+}
+
+/** The event of a run that failed as a whole (a step that threw, an execution that ended failed), with what it had done. */
+export async function sendFailedEvent(invocation: Invocation, state: ReconcileState, error: string): Promise<void> {
+  await sendGenerationEvent(invocation, {
+    baselineId: state.BaselineId,
+    generation: state.Generation,
+    executionArn: state.ExecutionArn,
+    accounts: state.Counts,
+    regions: { enabled: state.Regions.enabled, failed: state.Regions.failed, skipped: state.Regions.skipped ?? 0 },
+    failures: [...state.Failures, ...state.Regions.failures].slice(0, 20),
+    skipped: [...state.Skipped, ...state.Regions.skips ?? []].slice(0, 20),
+    error,
+  });
 }

@@ -1,6 +1,6 @@
 import { declarationsOf, Desired } from './accounts';
 import { accountsPhase, KEPT, phaseDone } from './accounts-phase';
-import { answer, answerDeploy, answerUnfinishedRemoval, summary } from './answer';
+import { answer, answerDeploy, answerUnfinishedRemoval, failsDeployOf, summary } from './answer';
 import { sendGenerationEvent } from './events';
 import { digestFault, emptiedStore, reportStoreFault } from './integrity';
 import { regionsStep } from './regions';
@@ -95,7 +95,7 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
       const desired = (account: string) => withPriors(store, state, restoring, account, restoring
         ? { contacts: {}, remove: [], declarations }
         : desiredOf(account, generation, applied, declarations));
-      next = await accountsPhase(next, invocation, pacer, worked, desired, deadline, watch);
+      next = await accountsPhase(next, invocation, pacer, worked, desired, deadline, watch, failsDeployOf(generation));
       const after: Phase = applied ? 'prune' : restoring ? 'done' : regionsOrDone(generation);
       if (next.Phase === 'contacts' && phaseDone(next, worked)) next = { ...next, Phase: after, Cursor: undefined };
     }
@@ -107,7 +107,7 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
       const pruned = async (account: string): Promise<Desired> => (await kept(account)
         ? { contacts: {}, remove: [] }
         : { contacts: {}, remove: typesOf(applied, account), declarations });
-      next = await accountsPhase(next, invocation, pacer, departed, pruned, deadline, watch);
+      next = await accountsPhase(next, invocation, pacer, departed, pruned, deadline, watch, failsDeployOf(generation));
       if (phaseDone(next, departed)) next = { ...next, Phase: regionsOrDone(generation), Cursor: undefined };
     }
     const contactsDone = next.Phase !== 'contacts' && next.Phase !== 'prune';
