@@ -6,8 +6,8 @@ import { ApiError, CallRecord, ConnectionReset, Fault, Faults, RateLimits, RateQ
 import { EventBus } from './eventbridge';
 import { LambdaService } from './lambda';
 import { Organization, OrganizationsApiError, OrganizationsAccountStatus, ORGANIZATIONS_TARGET_PREFIX } from './organizations';
-import { ObjectStore, s3Error } from './s3';
-import { s3Action } from './s3-policy';
+import { ObjectStore } from './s3';
+import { serveS3 } from './s3-front';
 import { STEP_FUNCTIONS_TARGET_PREFIX, StepFunctionsService } from './step-functions';
 
 export * from './account';
@@ -261,7 +261,13 @@ export class LocalAws {
       const answer = this.cloudFormation.receiveResponse(url.slice('/cloudformation-response/'.length), raw);
       res.writeHead(answer.status).end(answer.body);
     } else if (service === 's3') {
-      this.serveS3(req.method ?? 'GET', url, raw, res, req.headers);
+      serveS3({
+        s3: this.s3,
+        endpoint: this.endpoint,
+        takeFault: operation => this.faults.take(operation),
+        record: call => this.record(call),
+        principalOf: accessKey => this.lambda.principalOf(accessKey) ?? `arn:aws:iam::${this.callerAccountId}:user/local`,
+      }, req.method ?? 'GET', url, raw, res, req.headers);
     } else if (typeof target === 'string' && target.startsWith('AWSEvents.')) {
       this.serveJson('events', target.slice('AWSEvents.'.length), raw, res, '1.1', body => this.eventBus.dispatch(target.slice('AWSEvents.'.length), body));
     } else if (typeof target === 'string' && target.startsWith(ORGANIZATIONS_TARGET_PREFIX)) {
@@ -319,52 +325,6 @@ export class LocalAws {
       }
       respond(error.status, payload, error.type);
     }
-  }
-
-  private serveS3(method: string, url: string, raw: string, res: http.ServerResponse, headers: http.IncomingHttpHeaders): void {
-    const parsed = new URL(url, this.endpoint);
-    // A request that a test holds is served when the test releases it.
-    const hold = this.s3.holdOf(method, parsed, raw);
-    if (hold) {
-      void hold.gate.then(() => hold.answered(this.serveS3Now(method, parsed, raw, res, headers))).catch(() => {
-        res.destroy();
-        hold.answered(0);
-      });
-      return;
-    }
-    this.serveS3Now(method, parsed, raw, res, headers);
-  }
-
-  private serveS3Now(method: string, parsed: URL, raw: string, res: http.ServerResponse, headers: http.IncomingHttpHeaders): number {
-    const operation = `s3:${method} ${parsed.pathname.split('/').length > 2 && parsed.pathname.split('/')[2] ? 'object' : 'bucket'}`;
-    try {
-      this.faults.take(operation);
-      this.authorizeS3(method, parsed, raw, headers);
-      const answer = this.s3.serve(method, parsed, raw, headers);
-      if (method === 'PUT' && answer.status === 200) this.s3.tagging.set(decodeURIComponent(parsed.pathname).slice(1), String(headers['x-amz-tagging'] ?? ''));
-      this.record({ operation, status: answer.status });
-      res.writeHead(answer.status, answer.headers ?? {}).end(answer.body);
-      return answer.status;
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      this.record({ operation, status: error.status, errorType: error.type });
-      res.writeHead(error.status, { 'content-type': 'application/xml' }).end(s3Error(error));
-      return error.status;
-    }
-  }
-
-  /**
-   * The bucket policy's explicit denies, for the principal that signed the request: a function's role (the
-   * local Lambda signs with keys of it), or else the account's user `local`. A DeleteObjects with a key
-   * denied is refused whole (S3 would delete the others and report that key).
-   */
-  private authorizeS3(method: string, url: URL, raw: string, headers: http.IncomingHttpHeaders): void {
-    const [, bucket, ...rest] = decodeURIComponent(url.pathname).split('/');
-    const accessKey = /Credential=([^/]+)\//.exec(String(headers.authorization ?? ''))?.[1] ?? '';
-    const principalArn = this.lambda.principalOf(accessKey) ?? `arn:aws:iam::${this.callerAccountId}:user/local`;
-    const action = s3Action(method, url, rest.join('/'));
-    const keys = method === 'POST' && url.searchParams.has('delete') ? [...raw.matchAll(/<Key>([^<]*)<\/Key>/g)].map(m => m[1]) : [rest.join('/') || undefined];
-    for (const key of keys) this.s3.policies.authorize({ action, bucket, key, principalArn });
   }
 
   /** The awsJson protocols (Organizations, SSM, Step Functions, EventBridge): `{"__type", "message"}` errors. */
