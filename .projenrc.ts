@@ -92,17 +92,16 @@ project.tasks.addEnvironment('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
 
 // The custom-resource handlers live under lambda/ and are bundled, with @aws-sdk/* inside the bundle,
 // so that the Lambda runtime's own SDK version never matters. Bundles go to assets/ (shipped, not committed),
-// with their source maps (without the sources), which the functions enable: a stack trace in a log names
-// lambda/*.ts and its lines.
+// unminified and without source maps: a stack trace in a log names the functions, and their bundle lines
+// sit under esbuild's `// lambda/….ts` comments, at 0.94 MB gzipped for the three against 1.49 MB minified
+// with maps (measured 2026-12-06), and no --enable-source-maps cost (35 ms more per cold start).
+const packaged: string[] = [];
 for (const entrypoint of ['lambda/settings/index.ts', 'lambda/region/index.ts', 'lambda/organization/index.ts']) {
-  project.bundler.addBundle(entrypoint, {
+  packaged.push(project.bundler.addBundle(entrypoint, {
     platform: 'node',
     target: 'node22',
     externals: [],
-    minify: true,
-    sourcemap: true,
-    esbuildArgs: { '--sources-content': 'false' },
-  });
+  }).outfile);
 }
 
 // The command-line tool (plan, drift, import) is one bundle too, shipped as the package's bin: it needs
@@ -153,6 +152,15 @@ project.npmignore?.addPatterns('/rosetta/', '/examples/', '/benchmarks/', '/docs
 // Only the JavaScript package is built on these machines; package-all stays for a release machine.
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+
+// `package:js` makes a working package from a fresh clone as well as after a build: the bundles, the jsii
+// assembly (compiled again when src/ changed since), the tarball, then a check that fails on any missing file.
+const packageJs = project.tasks.tryFind('package:js')!;
+packageJs.reset();
+packageJs.spawn(project.tasks.tryFind('bundle')!);
+packageJs.exec('jsii --silence-warnings=reserved-word', { condition: '[ ! -f .jsii ] || [ -n "$(find src -name \'*.ts\' -newer .jsii)" ]' });
+packageJs.exec('jsii-pacmak -v --target js');
+packageJs.exec(`ts-node projenrc/check-package.ts dist/js/*.tgz ${packaged.join(' ')}`);
 
 // The main job: deploy the example organization's settings locally (the handlers' real bundles under the local
 // CloudFormation, Lambda and Step Functions) and show what each account held before and after.

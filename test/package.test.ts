@@ -1,0 +1,129 @@
+/*
+ * The package as a user gets it: `npx projen package:js` in a fresh copy of the repository (what git
+ * tracks, with no assets/, lib/ or .jsii), then the tarball installed offline into a fresh CDK app that
+ * synthesizes a stack with every construct and runs the command-line tool.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { problems } from '../projenrc/check-package';
+
+jest.setTimeout(300_000);
+
+const ROOT = path.join(__dirname, '..');
+const BUNDLES = ['settings', 'region', 'organization'].map(name => `assets/lambda/${name}/index/index.js`);
+const BIN = 'assets/cli/index/index.js';
+
+let dir: string;
+let tarball: string;
+let app: string;
+
+function sh(command: string, args: string[], cwd: string): string {
+  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+}
+
+/** Every file a clone of the working tree holds: tracked or new, not ignored (so no build output). */
+function copyClone(to: string): void {
+  const files = sh('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], ROOT).split('\0').filter(Boolean);
+  for (const file of files) {
+    if (!fs.existsSync(path.join(ROOT, file))) continue; // deleted in the working tree
+    fs.mkdirSync(path.dirname(path.join(to, file)), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, file), path.join(to, file));
+  }
+  // What `npm ci` installs, without the network.
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(to, 'node_modules'));
+}
+
+/** A fresh app with the tarball installed offline; aws-cdk-lib and constructs, its peers, from this repository's. */
+function installInApp(to: string): void {
+  fs.mkdirSync(to);
+  fs.writeFileSync(path.join(to, 'package.json'), '{ "name": "account-settings", "private": true }');
+  sh('npm', ['install', '--offline', '--legacy-peer-deps', '--no-audit', '--no-fund', tarball], to);
+  for (const peer of ['aws-cdk-lib', 'constructs']) {
+    fs.symlinkSync(path.join(ROOT, 'node_modules', peer), path.join(to, 'node_modules', peer));
+  }
+}
+
+function listing(file: string): Map<string, string> {
+  return new Map(sh('tar', ['-tvzf', file], dir).trim().split('\n').map(line => {
+    const fields = line.trim().split(/\s+/);
+    return [fields[fields.length - 1], fields[0]];
+  }));
+}
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-account-management-package-'));
+  const clone = path.join(dir, 'clone');
+  copyClone(clone);
+  expect(fs.existsSync(path.join(clone, 'assets'))).toBe(false);
+  expect(fs.existsSync(path.join(clone, '.jsii'))).toBe(false);
+  sh('npx', ['projen', 'package:js'], clone);
+  const [name] = fs.readdirSync(path.join(clone, 'dist', 'js')).filter(f => f.endsWith('.tgz'));
+  tarball = path.join(clone, 'dist', 'js', name);
+  app = path.join(dir, 'app');
+  installInApp(app);
+});
+
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('packaging a fresh clone bundles, compiles and packs every handler, the library and the executable bin', () => {
+  const files = listing(tarball);
+  for (const file of ['.jsii', 'lib/index.js', 'lib/index.d.ts', ...BUNDLES]) expect(files.has(`package/${file}`)).toBe(true);
+  expect(files.get(`package/${BIN}`)).toMatch(/^-..x/);
+  expect(problems(tarball, BUNDLES)).toEqual([]);
+});
+
+test('the packaging check fails on a tarball without a handler bundle, or whose bin is not executable', () => {
+  const unpacked = path.join(dir, 'unpacked');
+  fs.mkdirSync(unpacked);
+  sh('tar', ['-xzf', tarball, '-C', unpacked], dir);
+  fs.rmSync(path.join(unpacked, 'package', BUNDLES[1]));
+  fs.chmodSync(path.join(unpacked, 'package', BIN), 0o644);
+  const broken = path.join(dir, 'broken.tgz');
+  sh('tar', ['-czf', broken, '-C', unpacked, 'package'], dir);
+
+  expect(problems(broken, BUNDLES)).toEqual([
+    `${BUNDLES[1]} is missing`,
+    `the bin cdk-account-management (${BIN}) is not executable (-rw-r--r--)`,
+  ]);
+});
+
+test('a fresh CDK app that installs the tarball offline synthesizes a stack with every construct, with the handlers\' code', () => {
+  fs.writeFileSync(path.join(app, 'app.js'), `
+const { App, Stack } = require('aws-cdk-lib');
+const m = require('cdk-account-management');
+const app = new App();
+const stack = new Stack(app, 'AccountSettings', { env: { account: '111111111111', region: 'us-east-1' } });
+const contact = { name: 'Security Operations Center', title: 'SOC', emailAddress: 'aws-security@example.com', phoneNumber: '+1 206-555-0103' };
+new m.AlternateContact(stack, 'Security', { type: m.AlternateContactType.SECURITY, ...contact });
+new m.PrimaryContact(stack, 'Primary', { fullName: 'Cloud Platform Team', addressLine1: '410 Terry Ave N', city: 'Seattle', stateOrRegion: 'WA', postalCode: '98109', countryCode: 'US', phoneNumber: '+1 206-555-0100' });
+new m.AccountName(stack, 'Name', { accountId: '222222222222', accountName: 'workload-prod' });
+new m.RegionOptIn(stack, 'CapeTown', { accountId: '222222222222', regionName: 'af-south-1' });
+new m.AccountBaseline(stack, 'Staging', { accountId: '333333333333', accountName: 'workload-staging', alternateContacts: { security: contact } });
+new m.OrganizationBaseline(stack, 'Baseline', { organizationalUnitIds: ['ou-root-workloads'], alternateContacts: { billing: contact } });
+app.synth();
+`);
+  const out = path.join(app, 'cdk.out');
+  execFileSync('node', ['app.js'], { cwd: app, env: { ...process.env, CDK_OUTDIR: out } });
+
+  const template = JSON.parse(fs.readFileSync(path.join(out, 'AccountSettings.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
+  const types = new Set(Object.values(template.Resources).map(r => r.Type));
+  for (const type of ['Custom::AccountAlternateContact', 'Custom::AccountPrimaryContact', 'Custom::AccountName', 'Custom::AccountRegionOptIn', 'Custom::AccountOrganizationBaseline']) {
+    expect(types).toContain(type);
+  }
+  expect(Object.values(template.Resources).filter(r => r.Type === 'AWS::Lambda::Function')).toHaveLength(3);
+  const assets = fs.readdirSync(out).filter(f => f.startsWith('asset.'));
+  const handlers = assets.map(a => fs.readFileSync(path.join(out, a, 'index.js'), 'utf8'));
+  for (const bundle of ['settings', 'region', 'organization']) {
+    expect(handlers.filter(code => code.includes(`// lambda/${bundle}/index.ts`))).toHaveLength(1);
+  }
+});
+
+test('the installed bin runs from the app without any dependency of its own', () => {
+  // TODO(issue 17): switch to `--version` once the CLI has it, and expect the tarball's version.
+  const help = sh('npx', ['--no-install', 'cdk-account-management', '--help'], app);
+  expect(help).toContain('Usage: cdk-account-management');
+});
