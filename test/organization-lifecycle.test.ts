@@ -18,7 +18,7 @@ import type { GenerationEvent } from '../lambda/organization/events';
 import type { ReconcileState } from '../lambda/organization/reconcile';
 import { DeployResult, ExecutionRecord, LocalAws, LocalCloudFormation, matches, MAX_RESPONSE_BYTES, RegionOptStatus, scaledQuotas } from '../local';
 import { addBreaker, BREAKER, captureConsole, Local, MANAGEMENT, stackOf, startLocal, stopLocal } from './support';
-import { AlternateContactDetails, DeployWaitsFor, OrganizationBaseline, OrganizationBaselineProps, PrimaryContactDetails } from '../src';
+import { AlternateContactDetails, DeployWaitsFor, FailDeployOn, OrganizationBaseline, OrganizationBaselineProps, PrimaryContactDetails } from '../src';
 import { BASELINE_EVENTS } from '../src/contract';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -867,7 +867,8 @@ describe('accounts that join or leave the targets', () => {
   });
 
   test('contacts that fail for another reason fail the deploy, naming the accounts in a response within 4 KB', async () => {
-    const props: OrganizationBaselineProps = { allAccounts: true, alternateContacts: { security: SECURITY } };
+    // Any failed account fails the deploy (by default only the accounts the baseline lists do: organization-failures.test.ts).
+    const props: OrganizationBaselineProps = { allAccounts: true, alternateContacts: { security: SECURITY }, failDeployOn: FailDeployOn.ANY_ACCOUNT };
     expect((await cfn.deploy(baselineStack(props))).status).toBe('CREATE_COMPLETE');
     await aws.stepFunctions.settled();
 
@@ -1016,6 +1017,7 @@ describe('values travel by reference', () => {
       coverNewAccounts: true,
       reconcileSchedule: events.Schedule.rate(Duration.hours(12)),
       removeAlternateContactsOnDelete: true,
+      failDeployOn: FailDeployOn.ANY_ACCOUNT,
     });
     const { output, error } = await captureConsole(async () => {
       // One account fails (its failure is quoted in the log, the event and the response), one joins, a scheduled run, the removal.

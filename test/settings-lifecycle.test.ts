@@ -165,8 +165,8 @@ describe('alternate contact lifecycle', () => {
   });
 
   test('when the stack status cannot be read during a rollback, nothing is deleted', async () => {
-    // The handler retries DescribeStacks until its invocation's deadline: time runs faster here.
-    process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = '1000';
+    // The handler retries DescribeStacks for a minute (its questions' bound): 300 ms of real time here, room for several tries on a loaded machine.
+    process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = '200';
     local.aws.account(MEMBER_A).alternateContacts.set('SECURITY', { Name: 'By hand', Title: 't', EmailAddress: 'hand@example.com', PhoneNumber: '1' });
     // DescribeStacks keeps failing: throttled, then server errors, for longer than the handler may retry.
     local.aws.injectFault({ operation: 'cloudformation:DescribeStacks', status: 429, count: 1_000_000 });
