@@ -35,12 +35,12 @@ function copyClone(to: string): void {
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(to, 'node_modules'));
 }
 
-/** A fresh app with the tarball installed offline; aws-cdk-lib and constructs, its peers, from this repository's. */
+/** A fresh app with the tarball installed offline; its peers aws-cdk-lib and constructs, and cdk-nag, from this repository's. */
 function installInApp(to: string): void {
   fs.mkdirSync(to);
   fs.writeFileSync(path.join(to, 'package.json'), '{ "name": "account-settings", "private": true }');
   sh('npm', ['install', '--offline', '--legacy-peer-deps', '--no-audit', '--no-fund', tarball], to);
-  for (const peer of ['aws-cdk-lib', 'constructs']) {
+  for (const peer of ['aws-cdk-lib', 'constructs', 'cdk-nag']) {
     fs.symlinkSync(path.join(ROOT, 'node_modules', peer), path.join(to, 'node_modules', peer));
   }
 }
@@ -120,6 +120,70 @@ app.synth();
   for (const bundle of ['settings', 'region', 'organization']) {
     expect(handlers.filter(code => code.includes(`// lambda/${bundle}/index.ts`))).toHaveLength(1);
   }
+});
+
+/**
+ * The README's TypeScript examples pasted into the constructor of one stack, as its first steps say (the
+ * provider's options first), in the app `cdk init app --language typescript` makes.
+ */
+function readmeApp(options: { withNagRecipe: boolean }): string {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/^```(?:ts|tsx)\n([\s\S]*?)^```$/gm)].map(match => match[1])
+    .filter(block => options.withNagRecipe || !block.includes('AwsSolutionsChecks'));
+  const ordered = [...blocks.filter(b => b.includes('getOrCreate(')), ...blocks.filter(b => !b.includes('getOrCreate('))];
+  const imports = new Map([['aws-cdk-lib', new Set(['App', 'Stack', 'StackProps'])], ['constructs', new Set(['Construct'])]]);
+  const bodies = ordered.map(block => block.replace(/^import (.*) from '([^']+)';\n/gm, (_, what: string, from: string) => {
+    const names = imports.get(from) ?? new Set<string>();
+    (/^\{ (.*) \}$/.exec(what)?.[1].split(', ') ?? [what]).forEach(name => names.add(name));
+    imports.set(from, names);
+    return '';
+  }));
+  return [
+    ...[...imports].flatMap(([from, names]) => [...names].map(name => `import ${name.startsWith('* as ') ? name : `{ ${name} }`} from '${from}';`)),
+    'export class AccountSettingsStack extends Stack {',
+    '  constructor(scope: Construct, id: string, props?: StackProps) {',
+    '    super(scope, id, props);',
+    ...bodies.map(body => `    {\n${body}    }`),
+    '  }',
+    '}',
+    'const app = new App();',
+    "new AccountSettingsStack(app, 'AccountSettings');",
+    'app.synth();',
+  ].join('\n');
+}
+
+/** Runs a TypeScript app of the fresh app's directory as `cdk synth` does (ts-node, type-checked): its stderr, '' when it succeeded. */
+function runApp(file: string, source: string, out: string): string {
+  fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['es2022'], strict: true, types: [] },
+  }));
+  fs.writeFileSync(path.join(app, file), source);
+  try {
+    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'ts-node'), [file], {
+      cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CDK_OUTDIR: path.join(app, out) },
+    });
+    return '';
+  } catch (error) {
+    return String((error as { stderr?: string }).stderr);
+  }
+}
+
+test('the README\'s examples pasted into one stack of a fresh app compile against the package and synthesize', () => {
+  expect(runApp('readme-app.ts', readmeApp({ withNagRecipe: false }), 'readme.out')).toBe('');
+
+  const template = JSON.parse(fs.readFileSync(path.join(app, 'readme.out', 'AccountSettings.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; DeletionPolicy?: string }> };
+  const resources = Object.values(template.Resources);
+  expect(resources.filter(r => r.Type === 'Custom::AccountOrganizationBaseline')).toHaveLength(1);
+  // What the README says a deleted stack leaves behind: the functions' log groups.
+  expect(resources.filter(r => r.Type === 'AWS::Logs::LogGroup').map(r => r.DeletionPolicy)).toEqual(['Retain', 'Retain', 'Retain']);
+});
+
+test('the README\'s cdk-nag recipe, pasted with them, fails the synth on the app\'s own finding only', () => {
+  const error = runApp('readme-nag-app.ts', readmeApp({ withNagRecipe: true }), 'readme-nag.out');
+
+  // The README's Region rule sends to an SNS topic that does not enforce SSL: the user's own finding, and the only one.
+  expect(error).toContain('cdk-nag AwsSolutions findings:\nAwsSolutions-SNS3 on AccountSettings/RegionNews/Resource\n');
+  expect(error).not.toMatch(/AwsSolutions-[A-Z0-9]+ on AccountSettings\/(?!RegionNews\/)/);
 });
 
 test('the installed bin runs from the app without any dependency of its own', () => {
