@@ -101,6 +101,8 @@ for (const entrypoint of ['lambda/settings/index.ts', 'lambda/region/index.ts', 
     platform: 'node',
     target: 'node22',
     externals: [],
+    // esbuild's size report (with a warning sign for files over 1 MB) is noise before the demo's and the tests' output.
+    logLevel: javascript.BundleLogLevel.WARNING,
   }).outfile);
 }
 
@@ -111,6 +113,7 @@ project.bundler.addBundle('cli/index.ts', {
   target: 'node20',
   externals: [],
   minify: true,
+  logLevel: javascript.BundleLogLevel.WARNING,
   banner: '#!/usr/bin/env node',
   executable: true,
 });
