@@ -6,7 +6,6 @@
  *
  *   npx projen demo
  */
-import { mask } from '../cli/mask';
 import { LocalAws, LocalCloudFormation, scaledQuotas } from '../local';
 import { DATA_OU, DATA_PLATFORM, exampleStack, MANAGEMENT, PROD, STAGING, WORKLOAD_ACCOUNTS, WORKLOADS_OU } from './example-org';
 
@@ -28,21 +27,21 @@ export interface DemoOptions {
 /** What the demo's steps did, for tests. */
 export interface DemoResult {
   readonly steps: Array<{ readonly title: string; readonly status: string; readonly writes: number; readonly changed: number }>;
-  /** Every setting of every account at the end: account → setting → what it holds (masked). */
+  /** Every setting of every account at the end: account → setting → what it holds. */
   readonly final: Record<string, Record<string, string>>;
 }
 
-/** What each account holds, setting by setting, masked. */
+/** What each account holds, setting by setting: the example's made-up values, shown as they are. */
 function snapshot(aws: LocalAws): Record<string, Record<string, string>> {
   return Object.fromEntries(ACCOUNTS.map(id => {
     const account = aws.account(id);
     const settings: Record<string, string> = {};
     for (const type of TYPES) {
       const contact = account.alternateContacts.get(type);
-      settings[`${type.toLowerCase()} contact`] = contact ? `${mask(contact.Name)} <${mask(contact.EmailAddress)}>` : '—';
+      settings[`${type.toLowerCase()} contact`] = contact ? `${contact.Name} <${contact.EmailAddress}>` : '—';
     }
     const primary = account.contactInformation;
-    settings['primary contact'] = primary ? `${mask(primary.FullName)}, ${mask(primary.City)} ${primary.CountryCode}` : '—';
+    settings['primary contact'] = primary ? `${primary.FullName}, ${primary.City} ${primary.CountryCode}` : '—';
     settings.name = account.name;
     settings[`Region ${REGION}`] = aws.regionStatus(id, REGION) ?? '—';
     return [id, settings];
@@ -55,6 +54,17 @@ function columns(rows: string[][]): string[] {
 }
 
 const WRITES = /^(Put|Delete|Enable|Disable)/;
+
+/** Where the demo leaves the reader: what to read, change and run next. */
+export const NEXT_STEPS = [
+  '',
+  'Next:',
+  '  - read examples/example-org.ts, the stack deployed here; change a value or an account in it, check it with'
+    + ' `npx tsc --noEmit -p examples/tsconfig.json` and run `npx projen demo` again',
+  '  - run `npx projen example` to see what the stack declares, as `cdk synth` makes it',
+  '  - run `npx jest test/cli.test.ts --coverage=false` to see plan, drift and import against these local services',
+  '  - read the README\'s "Start an app" to put these constructs into your own CDK app, and CONTRIBUTING.md for how the code is laid out',
+];
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { print } = options;
@@ -121,7 +131,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     print(`The example organization: management account ${MANAGEMENT}, ${ACCOUNTS.length - 1} members, the ${WORKLOADS_OU} OU `
       + `(nested ${DATA_OU}); time runs ${scale}× faster here, the Region takes ${TRANSITION_MINUTES} minutes to enable at real time.`);
-    print('Contact values are masked.');
+    print('Its contact values are made up (example.com, 555 numbers), so they are shown as they are: the data platform\'s '
+      + `own security contact (${DATA_PLATFORM}, an override) can be told from its OU's. The CLI masks real ones.`);
     const deploy = async (stack = exampleStack()) => {
       const result = await cloudFormation.deploy(stack);
       result.failures.forEach(f => print(`   ! ${f.logicalId}: ${f.reason}`));
@@ -138,6 +149,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     });
     await step('Remove the management account\'s operations contact from the stack', () => deploy(exampleStack({ withoutOperationsContact: true })));
     print('\nEvery step above ran the handlers\' bundles (assets/lambda/*) under the local CloudFormation, Lambda and Step Functions.');
+    NEXT_STEPS.forEach(line => print(line));
     return { steps, final: snapshot(aws) };
   } finally {
     console.info = quiet;
