@@ -157,9 +157,11 @@ project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 
 // `package:js` makes a working package from a fresh clone as well as after a build: the bundles, the jsii
-// assembly (compiled again when src/ changed since), the tarball, then a check that fails on any missing file.
+// assembly (compiled again when src/ changed since), the tarball, then a check that fails on a missing or stale file.
 const packageJs = project.tasks.tryFind('package:js')!;
 packageJs.reset();
+// esbuild leaves the files of earlier bundles (source maps of another configuration) beside its new ones.
+packageJs.exec('rm -rf assets');
 packageJs.spawn(project.tasks.tryFind('bundle')!);
 packageJs.exec('jsii --silence-warnings=reserved-word', { condition: '[ ! -f .jsii ] || [ -n "$(find src -name \'*.ts\' -newer .jsii)" ]' });
 packageJs.exec('jsii-pacmak -v --target js');

@@ -1,7 +1,7 @@
 /*
  * The packaging task's last step: fails when the packed tarball lacks what an installed package needs
  * (the jsii assembly, the compiled library, each handler bundle, the command-line tool's executable bin,
- * a source map a bundle names), so that a broken package is never made, whatever ran before.
+ * a source map a bundle names) or holds assets no step made, so that a broken package is never made.
  *
  *   ts-node projenrc/check-package.ts dist/js/<tarball>.tgz <file the package needs>…
  */
@@ -41,6 +41,10 @@ export function problems(tarball: string, required: string[]): string[] {
     }
     if (!/^-..x/.test(mode)) found.push(`the bin ${name} (${file}) is not executable (${mode})`);
     if (!read(tarball, inPackage(file)).startsWith('#!/usr/bin/env node')) found.push(`the bin ${name} (${file}) does not start with #!/usr/bin/env node`);
+  }
+  const made = new Set([...required, ...Object.values(manifest.bin ?? {})].map(inPackage));
+  for (const file of listing.keys()) {
+    if (/^package\/assets\//.test(file) && !made.has(file)) found.push(`${file.slice('package/'.length)} is not a file the build makes (left from an earlier one?)`);
   }
   for (const file of listing.keys()) {
     if (!/^package\/assets\/.*\.js$/.test(file)) continue;

@@ -76,18 +76,20 @@ test('packaging a fresh clone bundles, compiles and packs every handler, the lib
   expect(problems(tarball, BUNDLES)).toEqual([]);
 });
 
-test('the packaging check fails on a tarball without a handler bundle, or whose bin is not executable', () => {
+test('the packaging check fails on a tarball without a handler bundle, with a stale asset, or whose bin is not executable', () => {
   const unpacked = path.join(dir, 'unpacked');
   fs.mkdirSync(unpacked);
   sh('tar', ['-xzf', tarball, '-C', unpacked], dir);
   fs.rmSync(path.join(unpacked, 'package', BUNDLES[1]));
   fs.chmodSync(path.join(unpacked, 'package', BIN), 0o644);
+  fs.writeFileSync(path.join(unpacked, 'package', 'assets/lambda/settings/index/index.js.map'), '{}');
   const broken = path.join(dir, 'broken.tgz');
   sh('tar', ['-czf', broken, '-C', unpacked, 'package'], dir);
 
   expect(problems(broken, BUNDLES)).toEqual([
     `${BUNDLES[1]} is missing`,
     `the bin cdk-account-management (${BIN}) is not executable (-rw-r--r--)`,
+    'assets/lambda/settings/index/index.js.map is not a file the build makes (left from an earlier one?)',
   ]);
 });
 
