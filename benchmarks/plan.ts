@@ -60,7 +60,7 @@ async function planRow(n: number): Promise<Row> {
     app.synth();
     return await withOrganization(n, TIME_SCALE, async aws => {
       const started = Date.now();
-      const { changes } = await plan(readAssembly(outdir), new Aws(Date.now() + 3600_000), 'assembly');
+      const { changes } = await plan(readAssembly(outdir), await Aws.connect({ timeoutMs: 3600_000 }), 'assembly');
       const wallMs = Date.now() - started;
       if (changes.length !== (n + 1) * 3 || changes.some(c => c.action !== 'unchanged')) throw new Error('the plan did not find every contact unchanged');
       const gets = aws.callsOf('GetAlternateContact');

@@ -10,11 +10,13 @@ import {
 import { CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { MiddlewareStack, RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
 import { PRIMARY_FIELDS, SettingKey, Template } from './declared';
-import { errorName, isThrottling } from '../lambda/shared/errors';
-import { resolveTargets, TargetSpec } from '../lambda/shared/organizations';
+import { errorName, isThrottling, ServiceError } from '../lambda/shared/errors';
+import { membershipOf, resolveTargets, TargetSpec } from '../lambda/shared/organizations';
 import { Pacer } from '../lambda/shared/pacer';
-import { DeadlineRetryStrategy } from '../lambda/shared/pacing';
+import { backoffDelay, sleep } from '../lambda/shared/pacing';
 import { resolveTarget } from '../lambda/shared/target';
 
 /*
@@ -38,24 +40,133 @@ export type Current =
 
 /** Calls beyond this many at once wait in the pacer anyway. */
 const CONCURRENCY = 16;
+/** How long a connection may take to open, and the first call (which tells whether AWS can be reached at all) to answer. */
+const CONNECT_MS = 5_000;
+const FIRST_ANSWER_MS = 10_000;
+/** A later call with no answer for this long is abandoned and retried, until the deadline. */
+const ANSWER_MS = 60_000;
+/** Waits on throttling or failing calls are told on stderr at most this often. */
+const NOTICE_EVERY_MS = 10_000;
+
+/** Where the tool calls, and how long it may take. */
+export interface AwsOptions {
+  /** How long the whole run may take: calls are retried until then, and none is made after. */
+  readonly timeoutMs: number;
+  /** The named profile of the shared config files (else AWS_PROFILE, else the default one). */
+  readonly profile?: string;
+  /** The Region (else AWS_REGION, AWS_DEFAULT_REGION, the profile's Region, us-east-1). */
+  readonly region?: string;
+  /** Where the tool tells why it waits (stderr). */
+  readonly notice?: (line: string) => void;
+}
+
+/** The Region to use, and where it came from, in the order the AWS CLI reads them. */
+export async function resolveRegion(options: { region?: string; profile?: string }): Promise<{ region: string; source: string }> {
+  if (options.region) return { region: options.region, source: '--region' };
+  for (const variable of ['AWS_REGION', 'AWS_DEFAULT_REGION']) {
+    if (process.env[variable]) return { region: process.env[variable]!, source: variable };
+  }
+  const profile = options.profile ?? process.env.AWS_PROFILE ?? 'default';
+  try {
+    // The SDK's own loader reads the profile's `region` from the shared config files.
+    const region = await new STSClient({ profile }).config.region();
+    if (region) return { region, source: `profile ${profile}` };
+  } catch {
+    // No Region in the profile: the fallback below says so.
+  }
+  return { region: 'us-east-1', source: `no --region, AWS_REGION or Region in profile ${profile}, so us-east-1` };
+}
+
+/** A read that found the account closed or gone from the organization: reported, as the reconciler skips it. */
+export class DepartedAccount extends Error {
+  constructor(public readonly accountId: string, public readonly reason: 'closed' | 'not a member') {
+    super(`Account ${accountId} is ${reason === 'closed' ? 'closed' : 'not a member of the organization'}`);
+  }
+}
 
 export class Aws {
-  public readonly pacer: Pacer;
-  private readonly account: AccountClient;
-  private callerAccount?: Promise<string>;
-  private readonly targets = new Map<string, Promise<string[]>>();
-
-  /** @param deadline epoch ms after which throttled and failed calls are not made again */
-  constructor(private readonly deadline: number) {
-    this.pacer = new Pacer(deadline);
-    this.account = new AccountClient(this.config('account', { retryThrottling: false }));
+  /** What `connect` resolved, for messages and the generated source. */
+  public static async connect(options: AwsOptions): Promise<Aws> {
+    const { region, source } = await resolveRegion(options);
+    return new Aws(options, region, source);
   }
 
-  /** The account whose credentials the tool runs with. */
+  public readonly pacer: Pacer;
+  public readonly deadline: number;
+  private readonly account: AccountClient;
+  private readonly organizations: OrganizationsClient;
+  private callerAccount?: Promise<string>;
+  private readonly targets = new Map<string, Promise<string[]>>();
+  private readonly stopper = new AbortController();
+  private readonly membership = new Map<string, ReturnType<typeof membershipOf>>();
+  /** The last endpoint called, and whether any call has had an answer (then AWS can be reached). */
+  private lastEndpoint?: string;
+  private reached = false;
+  private lastNotice = 0;
+
+  private constructor(private readonly options: AwsOptions, public readonly region: string, public readonly regionSource: string) {
+    this.deadline = Date.now() + options.timeoutMs;
+    this.pacer = new Pacer(this.deadline);
+    this.account = this.watched(new AccountClient(this.config('account', { retryThrottling: false })));
+    this.organizations = this.watched(new OrganizationsClient(this.config('organizations')));
+  }
+
+  /** The account whose credentials the tool runs with: the first call, which fails within seconds when AWS cannot be reached. */
   public caller(): Promise<string> {
-    this.callerAccount ??= new STSClient(this.config('sts')).send(new GetCallerIdentityCommand({}))
-      .then(answer => answer.Account!, error => { throw denied('sts:GetCallerIdentity', 'the caller', error); });
+    this.callerAccount ??= this.watched(new STSClient(this.config('sts', { answerMs: FIRST_ANSWER_MS }))).send(new GetCallerIdentityCommand({}), { abortSignal: this.stopper.signal })
+      .then(answer => answer.Account!, error => { throw this.unreachable(error) ?? denied('sts:GetCallerIdentity', 'the caller', error); });
     return this.callerAccount;
+  }
+
+  /** What was tried, for a message: the endpoint, the Region and where it came from, the profile. */
+  public tried(): string {
+    const profile = this.options.profile ?? process.env.AWS_PROFILE;
+    return `endpoint ${this.lastEndpoint ?? 'not reached'}, Region ${this.region} (${this.regionSource}), `
+      + `${profile ? `profile ${profile}` : 'the default credentials (no --profile or AWS_PROFILE)'}`;
+  }
+
+  /** Ends the run: calls in flight are aborted and no other is made (the first error stops the readers). */
+  public stop(): void {
+    this.stopper.abort();
+  }
+
+  /** `work`, or an error once the --timeout has passed (every call is then stopped). */
+  public async within<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Gave up after the --timeout of ${duration(this.options.timeoutMs)}: calls were still unanswered `
+        + `or retried (${this.tried()}). Check the network and the service's health, or give a longer --timeout`)), Math.max(0, this.deadline - Date.now()));
+    });
+    try {
+      return await Promise.race([work, expired]);
+    } catch (error) {
+      this.stop();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Tells on stderr why the tool waits, at most every few seconds. */
+  public notice(why: string): void {
+    const now = Date.now();
+    if (now - this.lastNotice < NOTICE_EVERY_MS) return;
+    this.lastNotice = now;
+    this.options.notice?.(`Waiting: ${why}; retrying until the --timeout (${duration(Math.max(0, this.deadline - now))} left)\n`);
+  }
+
+  /** The error of a first call that had no answer at all: what was tried and what to check. */
+  private unreachable(error: unknown): Error | undefined {
+    const e = error as ServiceError & { code?: string };
+    if (this.reached || e?.$metadata?.httpStatusCode || errorName(error) === 'CredentialsProviderError') {
+      return errorName(error) === 'CredentialsProviderError'
+        ? new Error(`No credentials (${this.tried()}): ${e.message}. Check the profile (--profile or AWS_PROFILE) and its credentials, `
+          + 'or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY')
+        : undefined;
+    }
+    const cause = [e?.code, e?.name !== 'Error' ? e?.name : undefined, e?.message].filter(Boolean).join(': ').replace(/\.+$/, '');
+    return new Error(`Could not reach AWS (${this.tried()}): ${cause}. Check the network route to the endpoint (and HTTPS_PROXY if one is needed), `
+      + 'the Region (--region), the profile (--profile), and any AWS_ENDPOINT_URL variable');
   }
 
   /** The accounts a baseline's targets resolve to, as its reconciler resolves them (each spec once). */
@@ -63,7 +174,7 @@ export class Aws {
     const key = JSON.stringify(spec);
     let accounts = this.targets.get(key);
     if (!accounts) {
-      accounts = resolveTargets(new OrganizationsClient(this.config('organizations')), spec)
+      accounts = resolveTargets(this.organizations, spec)
         .catch(error => { throw denied('organizations:ListAccounts', 'the organization', error); });
       this.targets.set(key, accounts);
     }
@@ -73,8 +184,8 @@ export class Aws {
   /** The template CloudFormation holds for a stack (in `region`, or the tool's), or undefined when the stack does not exist. */
   public async deployedTemplate(stackName: string, region?: string): Promise<Template | undefined> {
     try {
-      const client = new CloudFormationClient({ ...this.config('cloudformation'), ...(region ? { region } : {}) });
-      const answer = await client.send(new GetTemplateCommand({ StackName: stackName }));
+      const client = this.watched(new CloudFormationClient({ ...this.config('cloudformation'), ...(region ? { region } : {}) }));
+      const answer = await client.send(new GetTemplateCommand({ StackName: stackName }), { abortSignal: this.stopper.signal });
       return JSON.parse(answer.TemplateBody ?? '{}') as Template;
     } catch (error) {
       if (errorName(error) === 'ValidationError' && /does not exist/.test(String((error as Error).message))) return undefined;
@@ -88,21 +199,21 @@ export class Aws {
     const input = { AccountId: target.accountIdParameter };
     if (key.endsWith(' alternate contact')) {
       const type = key.split(' ')[0] as 'BILLING';
-      const answer = await this.call('GetAlternateContact', accountId, () => this.account.send(new GetAlternateContactCommand({ ...input, AlternateContactType: type })));
+      const answer = await this.call('GetAlternateContact', accountId, () => this.account.send(new GetAlternateContactCommand({ ...input, AlternateContactType: type }), this.sendOptions()));
       const contact = answer?.AlternateContact;
       return contact ? { kind: 'contact', fields: { Name: contact.Name, Title: contact.Title, EmailAddress: contact.EmailAddress, PhoneNumber: contact.PhoneNumber } } : undefined;
     }
     if (key === 'primary contact') {
-      const answer = await this.call('GetContactInformation', accountId, () => this.account.send(new GetContactInformationCommand(input)));
+      const answer = await this.call('GetContactInformation', accountId, () => this.account.send(new GetContactInformationCommand(input), this.sendOptions()));
       const info = answer?.ContactInformation as Record<string, string | undefined> | undefined;
       return info ? { kind: 'contact', fields: Object.fromEntries(PRIMARY_FIELDS.map(field => [field, info[field] || undefined])) } : undefined;
     }
     if (key === 'account name') {
-      const answer = await this.call('GetAccountInformation', accountId, () => this.account.send(new GetAccountInformationCommand(input)));
+      const answer = await this.call('GetAccountInformation', accountId, () => this.account.send(new GetAccountInformationCommand(input), this.sendOptions()));
       return answer?.AccountName !== undefined ? { kind: 'name', name: answer.AccountName } : undefined;
     }
     const region = key.slice('Region '.length);
-    const answer = await this.call('GetRegionOptStatus', accountId, () => this.account.send(new GetRegionOptStatusCommand({ ...input, RegionName: region })));
+    const answer = await this.call('GetRegionOptStatus', accountId, () => this.account.send(new GetRegionOptStatusCommand({ ...input, RegionName: region }), this.sendOptions()));
     return answer?.RegionOptStatus ? { kind: 'region', status: answer.RegionOptStatus } : undefined;
   }
 
@@ -113,7 +224,7 @@ export class Aws {
     let token: string | undefined;
     do {
       const input = { AccountId: target.accountIdParameter, RegionOptStatusContains: ['ENABLED', 'ENABLING'] as RegionOptStatus[], NextToken: token };
-      const page = await this.call('ListRegions', accountId, () => this.account.send(new ListRegionsCommand(input)));
+      const page = await this.call('ListRegions', accountId, () => this.account.send(new ListRegionsCommand(input), this.sendOptions()));
       for (const region of page?.Regions ?? []) {
         if (region.RegionName && (region.RegionOptStatus === 'ENABLED' || region.RegionOptStatus === 'ENABLING')) regions.push(region.RegionName);
       }
@@ -127,9 +238,15 @@ export class Aws {
     const results: R[] = new Array(items.length);
     let next = 0;
     const worker = async () => {
-      while (next < items.length) {
+      while (next < items.length && !this.stopper.signal.aborted) {
         const index = next++;
-        results[index] = await fn(items[index]);
+        try {
+          results[index] = await fn(items[index]);
+        } catch (error) {
+          // The first error ends the run: the other workers take no other item, and calls in flight are aborted.
+          this.stop();
+          throw error;
+        }
         progress?.();
       }
     };
@@ -137,19 +254,119 @@ export class Aws {
     return results;
   }
 
-  /** A paced read; not found is undefined, a denial names the permission. */
+  /** A paced read; not found is undefined, a closed or departed account is a DepartedAccount, a denial names the permission. */
   private async call<T>(operation: string, accountId: string, fn: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await this.pacer.call(operation, fn);
+      return await this.pacer.call(operation, () => fn().catch(error => {
+        if (isThrottling(error)) this.notice(`account:${operation} is throttled, the tool slows down`);
+        throw error;
+      }));
     } catch (error) {
       if (errorName(error) === 'ResourceNotFoundException') return undefined;
+      if (this.stopper.signal.aborted) throw error;
+      if (errorName(error) === 'AccessDeniedException' && accountId !== await this.caller()) {
+        // As the reconciler does: a read refused for a member is first checked against its membership.
+        let membership = this.membership.get(accountId);
+        if (!membership) this.membership.set(accountId, membership = membershipOf(this.organizations, accountId));
+        const gone = await membership;
+        if (gone === 'closed' || gone === 'not a member') throw new DepartedAccount(accountId, gone);
+      }
       throw denied(`account:${operation}`, `account ${accountId}`, error);
     }
   }
 
-  private config(service: string, options?: { retryThrottling?: boolean }) {
-    return { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1', retryStrategy: new DeadlineRetryStrategy(this.deadline, service, options) };
+  private sendOptions() {
+    return { abortSignal: this.stopper.signal };
   }
+
+  private config(service: string, options: { retryThrottling?: boolean; answerMs?: number } = {}) {
+    const client = {
+      region: this.region,
+      ...(this.options.profile ? { profile: this.options.profile } : {}),
+      // Without throwOnRequestTimeout, a request with no answer only logs a warning and waits on.
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: CONNECT_MS,
+        requestTimeout: options.answerMs ?? ANSWER_MS,
+        throwOnRequestTimeout: true,
+      }),
+      retryStrategy: new ToolRetryStrategy(this, service, options.retryThrottling ?? true),
+    };
+    return client;
+  }
+
+  /** The client, noting the endpoint of each of its requests (for the message of a call that gets no answer). */
+  private watched<C extends { middlewareStack: Pick<MiddlewareStack<any, any>, 'add'> }>(client: C): C { // eslint-disable-line @typescript-eslint/no-explicit-any
+    client.middlewareStack.add(next => async args => {
+      const request = args.request as { protocol?: string; hostname?: string; port?: number };
+      if (request?.hostname) this.lastEndpoint = `${request.protocol ?? 'https:'}//${request.hostname}${request.port ? `:${request.port}` : ''}`;
+      return next(args);
+    }, { step: 'build', name: 'cdkAccountManagementEndpoint' });
+    return client;
+  }
+
+  public answered(): void {
+    this.reached = true;
+  }
+
+  public get connected(): boolean {
+    return this.reached;
+  }
+
+  public get stopped(): boolean {
+    return this.stopper.signal.aborted;
+  }
+}
+
+class Token implements RetryToken {
+  constructor(private readonly retries: number) {}
+  public getRetryCount(): number {
+    return this.retries;
+  }
+  public getRetryDelay(): number {
+    return 0; // the strategy has waited already
+  }
+}
+
+/**
+ * The tool's retries: throttling, 5xx and lost answers are tried again with backoff until the --timeout
+ * (throttled Account Management calls go to the pacer instead), each wait told on stderr; a network error
+ * before AWS has answered once is not retried, so that a tool that cannot reach AWS says so at once.
+ */
+class ToolRetryStrategy implements RetryStrategyV2 {
+  public readonly mode = 'standard';
+
+  constructor(private readonly aws: Aws, private readonly service: string, private readonly retryThrottling: boolean) {}
+
+  public async acquireInitialRetryToken(): Promise<RetryToken> {
+    if (this.aws.stopped) throw Object.assign(new Error('The run was stopped'), { name: 'AbortError' });
+    return new Token(0);
+  }
+
+  public async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
+    const status = (info.error as ServiceError).$metadata?.httpStatusCode;
+    if (status) this.aws.answered();
+    if (info.errorType === 'CLIENT_ERROR' || (info.errorType === 'THROTTLING' && !this.retryThrottling) || this.aws.stopped) throw info.error;
+    if (!status && !this.aws.connected) throw info.error;
+    const retries = token.getRetryCount() + 1;
+    const delay = backoffDelay(retries);
+    if (Date.now() + delay >= this.aws.deadline) throw info.error;
+    const error = info.error as ServiceError & { code?: string };
+    this.aws.notice(`${this.service} answered ${status ?? 'nothing'} (${error.name ?? error.code ?? 'error'})`);
+    await sleep(delay);
+    if (this.aws.stopped) throw info.error;
+    return new Token(retries);
+  }
+
+  public recordSuccess(): void {
+    this.aws.answered();
+  }
+}
+
+/** 90_000 → "1m30s". */
+export function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const parts = [[Math.floor(s / 3600), 'h'], [Math.floor(s / 60) % 60, 'm'], [s % 60, 's']].filter(([n]) => n) as Array<[number, string]>;
+  return parts.map(([n, unit]) => `${n}${unit}`).join('') || '0s';
 }
 
 /** An error that says which permission a denied read needs; other errors say what failed. */

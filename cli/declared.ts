@@ -24,6 +24,8 @@ export type OnRemove = 'delete' | 'disable' | 'keep';
 export interface DeclaredSetting {
   /** The construct's resource: `<stack>/<logical id>`. */
   readonly resource: string;
+  /** The construct's path in the app (from the template's aws:cdk:path metadata), else its resource. */
+  readonly construct: string;
   /** The account, or undefined for the account the stack deploys to. */
   readonly accountId?: string;
   readonly key: SettingKey;
@@ -33,6 +35,7 @@ export interface DeclaredSetting {
 
 export interface DeclaredBaseline {
   readonly resource: string;
+  readonly construct: string;
   readonly targets: TargetSpec;
   readonly baseline: BaselineDocument;
   readonly prune: boolean;
@@ -46,7 +49,12 @@ export interface Declarations {
 
 /** A template's resources, as far as this module reads them. */
 export interface Template {
-  readonly Resources?: Record<string, { readonly Type: string; readonly Properties?: Record<string, unknown>; readonly DeletionPolicy?: string }>;
+  readonly Resources?: Record<string, {
+    readonly Type: string;
+    readonly Properties?: Record<string, unknown>;
+    readonly DeletionPolicy?: string;
+    readonly Metadata?: Record<string, unknown>;
+  }>;
 }
 
 const CONTACT_FIELDS: Array<keyof AlternateContactFields> = ['Name', 'Title', 'EmailAddress', 'PhoneNumber'];
@@ -61,6 +69,9 @@ export function declarationsOf(stack: string, template: Template): Declarations 
   const baselines: DeclaredBaseline[] = [];
   for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
     const at = `${stack}/${logicalId}`;
+    const path = resource.Metadata?.['aws:cdk:path'];
+    // A construct's custom resource is its child named Resource (or Default): the path people wrote is its parent's.
+    const construct = typeof path === 'string' ? path.replace(/\/(Resource|Default)$/, '') : at;
     const properties = resource.Properties ?? {};
     const text = (name: string) => literal(at, properties, name);
     const accountId = properties.AccountId === undefined ? undefined : text('AccountId');
@@ -69,6 +80,7 @@ export function declarationsOf(stack: string, template: Template): Declarations 
       case RESOURCE_TYPES.alternateContact:
         settings.push({
           resource: at,
+          construct,
           accountId,
           key: `${text('AlternateContactType') as ContactTypeName} alternate contact`,
           value: { kind: 'contact', fields: fieldsOf(at, properties, CONTACT_FIELDS) },
@@ -76,14 +88,15 @@ export function declarationsOf(stack: string, template: Template): Declarations 
         });
         break;
       case RESOURCE_TYPES.primaryContact:
-        settings.push({ resource: at, accountId, key: 'primary contact', value: { kind: 'contact', fields: fieldsOf(at, properties, PRIMARY_FIELDS) }, onRemove: 'keep' });
+        settings.push({ resource: at, construct, accountId, key: 'primary contact', value: { kind: 'contact', fields: fieldsOf(at, properties, PRIMARY_FIELDS) }, onRemove: 'keep' });
         break;
       case RESOURCE_TYPES.accountName:
-        settings.push({ resource: at, accountId, key: 'account name', value: { kind: 'name', name: text('AccountName') }, onRemove: 'keep' });
+        settings.push({ resource: at, construct, accountId, key: 'account name', value: { kind: 'name', name: text('AccountName') }, onRemove: 'keep' });
         break;
       case RESOURCE_TYPES.regionOptIn:
         settings.push({
           resource: at,
+          construct,
           accountId,
           key: `Region ${text('RegionName')}`,
           value: { kind: 'region', enabled: text('Enabled') === 'true' },
@@ -94,6 +107,7 @@ export function declarationsOf(stack: string, template: Template): Declarations 
         const read = (name: keyof OrganizationBaselineProperties) => text(name);
         baselines.push({
           resource: at,
+          construct,
           targets: JSON.parse(read('Targets')) as TargetSpec,
           baseline: JSON.parse(read('Baseline')) as BaselineDocument,
           prune: read('PruneUndeclared') === 'true',
@@ -128,7 +142,7 @@ export function baselineSettings(baseline: DeclaredBaseline, accountId: string):
   const override = baseline.baseline.overrides[accountId] ?? {};
   const contacts = { ...baseline.baseline.alternateContacts, ...override.alternateContacts };
   const primary = override.primaryContact ?? baseline.baseline.primaryContact;
-  const common = { resource: baseline.resource, accountId };
+  const common = { resource: baseline.resource, construct: baseline.construct, accountId };
   return [
     ...Object.entries(contacts).map(([type, fields]): DeclaredSetting => ({
       ...common,

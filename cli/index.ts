@@ -1,11 +1,12 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import { SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isAssembly, readAssembly, selectStacks } from './assembly';
-import { Aws, READ_PERMISSIONS } from './aws';
+import { Aws, duration, READ_PERMISSIONS } from './aws';
 import { accountsSource, organizationSource, readAccounts } from './import';
-import { mask } from './mask';
+import { mask, NOT_SECRET } from './mask';
 import { Action, CHANGES, Plan, plan, Progress } from './plan';
 
 /*
@@ -17,8 +18,8 @@ import { Action, CHANGES, Plan, plan, Progress } from './plan';
 /** Exit codes, as `terraform plan -detailed-exitcode` has them. */
 export const EXIT = { NO_CHANGES: 0, ERROR: 1, CHANGES: 2 } as const;
 
-/** How long the tool may take: its paced calls are retried until then. */
-const DEADLINE_MS = 6 * 3600_000;
+/** How long the tool may take by default: long enough for the quotas of a large organization, short enough for a pipeline. */
+const DEFAULT_TIMEOUT = '10m';
 /** Runs shorter than this show no progress bar. */
 const PROGRESS_AFTER_MS = 2_000;
 
@@ -35,63 +36,112 @@ const WORDS: Record<Action, string> = {
 interface Output {
   readonly json: boolean;
   readonly showValues: boolean;
+  readonly all: boolean;
+}
+
+interface Connection {
+  readonly profile?: string;
+  readonly region?: string;
+  readonly timeout: number;
+}
+
+/** Where the program writes, and how it ends (the bin entry, or a test). */
+export interface Io {
+  /** Whether standard output takes ANSI colour. @default false */
+  readonly colour?: boolean;
+  out(text: string): void;
+  err(text: string): void;
+  exit(code: number): void;
+}
+
+/** Colour only on a terminal, and never with NO_COLOR set (https://no-color.org). */
+export function colourFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
+/** The package's version, from the package.json above this file (the source, or the bundle under assets/cli/). */
+export function packageVersion(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'cdk-account-management') return pkg.version ?? 'unknown';
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
+}
+
+/** "90s", "10m", "1h" or a number of seconds, in ms. */
+function timeoutOf(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!match || Number(match[1]) <= 0) throw new InvalidArgumentError(`"${value}" is not a duration (such as 90s, 10m or 1h)`);
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
 }
 
 /** The program, with its output and exit code given to the caller (the bin entry, or a test). */
-export function program(io: { out: (text: string) => void; err: (text: string) => void; exit: (code: number) => void }): Command {
+export function program(io: Io): Command {
   const cli = new Command('cdk-account-management')
     .description('See what a deploy of cdk-account-management constructs would change in your AWS accounts, what changed by hand, and adopt what exists.')
+    .version(packageVersion(), '-V, --version', 'print the package\'s version')
     .showHelpAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride(error => {
       io.exit(error.exitCode === 0 ? 0 : EXIT.ERROR);
       throw error;
     });
-  const shared = (command: Command) => command
+  const connection = (command: Command) => command
+    .option('--profile <name>', 'the named profile to use (default: AWS_PROFILE, else the default profile)')
+    .option('--region <region>', 'the Region of the stacks whose environment names none (default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s Region)')
+    .option('--timeout <duration>', 'give up after this long (such as 90s, 10m, 1h): throttled and failed calls are retried until then', timeoutOf, timeoutOf(DEFAULT_TIMEOUT));
+  const shared = (command: Command) => connection(command
     .option('--json', 'print JSON (for pipelines) instead of a table', false)
-    .option('--show-values', 'print contact values (masked by default)', false);
+    .option('--show-values', 'print contact values (masked by default)', false)
+    .option('--all', 'list unchanged settings too (hidden by default in the table)', false));
+  const aws = (options: Connection) => Aws.connect({ ...options, timeoutMs: options.timeout, notice: io.err });
   const stacks = (value: string, previous: string[] = []) => [...previous, value];
 
   shared(cli.command('plan')
     .description('What deploying the app would change in each account, setting by setting (exit 0: nothing, 2: changes, 1: error)')
     .option('--app <dir>', 'the cloud assembly that `cdk synth` wrote', 'cdk.out')
     .option('--stack <name>', 'only this stack (repeat for more)', stacks, []))
-    .action(async (options: Output & { app: string; stack: string[] }) => {
+    .action(async (options: Output & Connection & { app: string; stack: string[] }) => {
       const selected = selectStacks(readAssembly(options.app), options.stack);
-      report('plan', await plan(selected, new Aws(Date.now() + DEADLINE_MS), 'assembly', progressBar()), options, io);
+      const client = await aws(options);
+      report('plan', await client.within(plan(selected, client, 'assembly', progressBar())), options, io);
     });
 
   shared(cli.command('drift')
     .description('What differs in each account from the deployed templates: what changed by hand since the last deploy (exit 0: none, 2: drift, 1: error)')
     .option('--app <dir>', 'the cloud assembly whose stacks to check (not needed with --stack)', 'cdk.out')
     .option('--stack <name>', 'only this deployed stack (repeat for more)', stacks, []))
-    .action(async (options: Output & { app: string; stack: string[] }) => {
+    .action(async (options: Output & Connection & { app: string; stack: string[] }) => {
       // The deployed templates are all drift needs: with stack names, no assembly is read.
       const selected = options.stack.length && !isAssembly(options.app)
         ? options.stack.map(name => ({ stackName: name, displayName: name, template: {} }))
         : selectStacks(readAssembly(options.app), options.stack);
-      report('drift', await plan(selected, new Aws(Date.now() + DEADLINE_MS), 'deployed', progressBar()), options, io);
+      const client = await aws(options);
+      report('drift', await client.within(plan(selected, client, 'deployed', progressBar())), options, io);
     });
 
-  cli.command('import')
+  connection(cli.command('import')
     .description('Write TypeScript that declares what the accounts hold now, so that a first deploy changes nothing')
     .addOption(new Option('--accounts <ids...>', 'these accounts, an AccountBaseline each').argParser(accountIds).conflicts('organization'))
     .option('--organization', 'the organization\'s accounts, in one OrganizationBaseline (what they share, and overrides)', false)
     .option('--ou <ids...>', 'with --organization: only the accounts under these organizational units (nested ones included)', [])
     .option('--names', 'declare the account names too (read at 1 per second)', false)
-    .option('--out <file>', 'write the source to this file instead of standard output')
-    .action(async (options: { accounts?: string[]; organization: boolean; ou: string[]; names: boolean; out?: string }) => {
+    .option('--out <file>', 'write the source to this file instead of standard output'))
+    .action(async (options: Connection & { accounts?: string[]; organization: boolean; ou: string[]; names: boolean; out?: string }) => {
       if (!options.accounts && !options.organization) throw new Error('import needs --accounts <ids...> or --organization');
-      const aws = new Aws(Date.now() + DEADLINE_MS);
-      const caller = await aws.caller();
-      const env = { account: caller, region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1' };
+      const client = await aws(options);
+      const caller = await client.within(client.caller());
+      const env = { account: caller, region: client.region };
       const scope = { organizationalUnitIds: options.ou };
       const ids = options.accounts
         ? [...new Set(options.accounts)]
-        : await aws.resolve(options.ou.length ? { organizationalUnitIds: options.ou } : { allAccounts: true });
+        : await client.within(client.resolve(options.ou.length ? { organizationalUnitIds: options.ou } : { allAccounts: true }));
       const bar = progressBar();
       bar.start(ids.length);
-      const accounts = await readAccounts(aws, ids, { names: options.names }, () => bar.tick()).finally(() => bar.stop());
+      const accounts = await client.within(readAccounts(client, ids, { names: options.names }, () => bar.tick())).finally(() => bar.stop());
       if (!accounts.some(a => Object.keys(a.contacts).length || a.primaryContact || a.accountName !== undefined || a.enabledRegions.length)) {
         throw new Error(`Nothing to import: the ${ids.length} account(s) hold no alternate contact, primary contact or opt-in Region`);
       }
@@ -106,7 +156,14 @@ export function program(io: { out: (text: string) => void; err: (text: string) =
       io.exit(EXIT.NO_CHANGES);
     });
 
-  cli.addHelpText('after', `\nPermissions (read-only): ${READ_PERMISSIONS.join(', ')}.`);
+  cli.addHelpText('after', [
+    '',
+    'Exit codes (plan, drift): 0 nothing to change, 2 changes (or drift), 1 an error.',
+    `Every command gives up after --timeout (default ${duration(timeoutOf(DEFAULT_TIMEOUT))}); one that cannot reach AWS at all fails within seconds, saying what it tried.`,
+    'Tables hide unchanged settings (--all lists them) and mask contact values (--show-values shows them); --json lists every setting.',
+    'Colour only on a terminal; NO_COLOR turns it off.',
+    `Permissions (read-only): ${READ_PERMISSIONS.join(', ')}.`,
+  ].join('\n'));
   return cli;
 }
 
@@ -122,29 +179,45 @@ const DRIFT_WORDS: Partial<Record<Action, string>> = {
   disable: 'drifted (declared disabled)',
 };
 
+/** ANSI colours of the table's actions, on a terminal only. */
+const COLOURS: Partial<Record<Action, number>> = { 'write': 33, 'enable': 32, 'disable': 31, 'delete': 31, 'in progress': 36 };
+
 /** Prints the changes (a table, or JSON) and the warnings, and sets the exit code. */
-function report(command: 'plan' | 'drift', { changes, warnings }: Plan, output: Output, io: Parameters<typeof program>[0]): void {
-  const show = (value: string | undefined) => (output.showValues ? value ?? '—' : mask(value));
-  const shownOrAbsent = (value: string | undefined) => (value === undefined ? undefined : show(value));
+function report(command: 'plan' | 'drift', { changes, warnings, skipped }: Plan, output: Output, io: Io): void {
+  // Only contact values are secrets: an account's name or a country code is shown as it is.
+  const show = (field: string, value: string | undefined) => (output.showValues || NOT_SECRET.has(field) ? value ?? '—' : mask(value));
+  const shownOrAbsent = (field: string, value: string | undefined) => (value === undefined ? undefined : show(field, value));
   const counts: Partial<Record<Action, number>> = {};
   for (const change of changes) counts[change.action] = (counts[change.action] ?? 0) + 1;
   const changed = changes.some(change => CHANGES.has(change.action));
   if (output.json) {
     const shown = changes.map(change => ({
       ...change,
-      fields: change.fields?.map(f => ({ field: f.field, current: shownOrAbsent(f.current), declared: shownOrAbsent(f.declared) })),
+      fields: change.fields?.map(f => ({ field: f.field, current: shownOrAbsent(f.field, f.current), declared: shownOrAbsent(f.field, f.declared) })),
     }));
-    io.out(`${JSON.stringify({ command, changes: shown, counts, warnings, valuesMasked: !output.showValues }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ command, changes: shown, counts, warnings, skipped, valuesMasked: !output.showValues }, null, 2)}\n`);
   } else {
+    const paint = (code: number | undefined, text: string) => (io.colour && code ? `\u001b[${code}m${text}\u001b[39m` : text);
     const word = (action: Action) => (command === 'drift' ? DRIFT_WORDS[action] : undefined) ?? WORDS[action];
-    const table = new Table({ head: ['Account', 'Setting', command === 'drift' ? 'State' : 'Action', 'Detail'], wordWrap: true });
-    for (const change of changes) {
-      const detail = (change.fields ?? []).map(f => `${f.field}: ${show(f.current)} → ${show(f.declared)}`).join('\n');
-      table.push([change.account, change.setting, word(change.action), detail]);
+    const table = new Table({
+      head: ['Account', 'Setting', command === 'drift' ? 'State' : 'Action', 'Detail', 'Declared by'],
+      wordWrap: true,
+      // cli-table3 colours its header and border by default, piped or not: only on a terminal here.
+      style: io.colour ? { head: ['bold'], border: ['grey'] } : { head: [], border: [] },
+    });
+    const listed = output.all ? changes : changes.filter(change => change.action !== 'unchanged');
+    for (const change of listed) {
+      const detail = (change.fields ?? []).map(f => `${f.field}: ${show(f.field, f.current)} → ${show(f.field, f.declared)}`).join('\n');
+      table.push([change.account, change.setting, paint(COLOURS[change.action], word(change.action)), detail, change.construct]);
     }
     const summary = Object.entries(counts).map(([action, n]) => `${n} ${word(action as Action)}`).join(', ');
-    io.out(`${table.toString()}\n${command === 'plan' ? 'Plan' : 'Drift'}: ${summary || 'no settings declared'}`
-      + `${output.showValues ? '' : ' (values masked; --show-values shows them)'}\n`);
+    const hidden = changes.length - listed.length;
+    const notes = [
+      hidden ? `${hidden} unchanged not listed; --all lists them` : '',
+      output.showValues || !changes.some(c => c.fields?.some(f => !NOT_SECRET.has(f.field))) ? '' : 'contact values masked; --show-values shows them',
+    ].filter(Boolean);
+    io.out(`${listed.length ? `${table.toString()}\n` : ''}${command === 'plan' ? 'Plan' : 'Drift'}: ${summary || 'no settings declared'}`
+      + `${skipped.length ? `, ${skipped.length} account(s) skipped` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}\n`);
     for (const warning of warnings) io.err(`Warning: ${warning}\n`);
   }
   io.exit(changed ? EXIT.CHANGES : EXIT.NO_CHANGES);
@@ -180,7 +253,12 @@ function progressBar(): Progress {
 /** The bin entry. */
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.NO_CHANGES;
-  const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t), exit: (c: number) => { code = c; } };
+  const io: Io = {
+    out: (t: string) => process.stdout.write(t),
+    err: (t: string) => process.stderr.write(t),
+    exit: (c: number) => { code = c; },
+    colour: colourFor(process.stdout),
+  };
   try {
     await program(io).parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -194,5 +272,7 @@ export async function main(argv: string[]): Promise<number> {
 if (require.main === module) {
   void main(process.argv.slice(2)).then(code => {
     process.exitCode = code;
+    // A call the run stopped may hold a socket open: the process ends anyway, once its output is written.
+    setTimeout(() => process.exit(code), 200).unref();
   });
 }

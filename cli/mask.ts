@@ -1,3 +1,6 @@
+/** Fields that are not contact values, shown as they are: an account's name, a country code. */
+export const NOT_SECRET: ReadonlySet<string> = new Set(['AccountName', 'CountryCode']);
+
 /**
  * A contact value as the tools show it by default: the first letter of each word, the domain of an
  * e-mail address, the last two digits of a phone number. Enough to tell values apart, never the value.

@@ -1,5 +1,5 @@
 import type { AssemblyStack } from './assembly';
-import { Aws, Current } from './aws';
+import { Aws, Current, DepartedAccount } from './aws';
 import { baselineSettings, DeclaredBaseline, declarationsOf, DeclaredSetting, SettingKey, SettingValue, Template } from './declared';
 import { baselinePhysicalId } from '../lambda/organization/identity';
 
@@ -29,6 +29,8 @@ export interface Change {
   readonly action: Action;
   /** The construct's resource (`<stack>/<logical id>`). */
   readonly resource: string;
+  /** The path of the construct that declares it (or declared it, for a removal). */
+  readonly construct: string;
   /** For a write: the fields that differ, with what the account holds and what is declared. */
   readonly fields?: Array<{ readonly field: string; readonly current?: string; readonly declared?: string }>;
 }
@@ -37,6 +39,8 @@ export interface Plan {
   readonly changes: Change[];
   /** What the comparison cannot show, or settings that two resources fight over. */
   readonly warnings: string[];
+  /** Accounts whose settings were not read: closed, or no longer in the organization (the reconciler skips them too). */
+  readonly skipped: Array<{ readonly account: string; readonly reason: string }>;
 }
 
 /** A declared setting of a known account. */
@@ -75,11 +79,22 @@ export async function plan(stacks: AssemblyStack[], aws: Aws, against: 'assembly
       if (against === 'deployed') continue;
     } else {
       deployed = await aws.deployedTemplate(stack.stackName, stack.region);
-      if (against === 'deployed' && !deployed) throw new Error(`Stack ${stack.stackName} is not deployed: there is nothing to compare with`);
+      const where = stack.region ? `Region ${stack.region} (the stack's environment)` : `Region ${aws.region} (${aws.regionSource})`;
+      if (against === 'deployed' && !deployed) {
+        throw new Error(`Stack ${stack.stackName} is not deployed in ${where}: there is nothing to compare with`
+          + `${stack.region ? '' : '; if it is deployed in another Region, name it with --region'}`);
+      }
+      if (!deployed) {
+        warnings.push(`Stack ${stack.stackName} was not found in ${where}: the plan shows it as a first deploy, with no removals`
+          + `${stack.region ? '' : '; if it is deployed in another Region, name it with --region'}`);
+      }
     }
     const now = await settingsOf(stack.stackName, against === 'deployed' ? deployed! : stack.template, own, aws);
     wanted.push(...now.singles, ...now.baselines.flatMap(b => b.settings));
-    if (against === 'assembly' && deployed) removed.push(...removals(await settingsOf(stack.stackName, deployed, own, aws), now));
+    if (against === 'assembly' && deployed) {
+      removed.push(...removals(await settingsOf(stack.stackName, deployed, own, aws), now));
+      warnings.push(...departedUnknown(now.baselines));
+    }
   }
 
   const chosen = unique(wanted);
@@ -87,8 +102,18 @@ export async function plan(stacks: AssemblyStack[], aws: Aws, against: 'assembly
   const reads = unique([...chosen, ...removed]);
   progress?.start(reads.length);
   const current = new Map<string, Current | undefined>();
+  const departed = new Map<string, string>();
+  const read = async (setting: Wanted) => {
+    if (departed.has(setting.accountId)) return;
+    try {
+      current.set(keyOf(setting), await aws.read(setting.accountId, setting.key));
+    } catch (error) {
+      if (!(error instanceof DepartedAccount)) throw error;
+      departed.set(setting.accountId, error.reason === 'closed' ? 'the account is closed' : 'the account is not a member of the organization');
+    }
+  };
   try {
-    await aws.each(reads, async setting => current.set(keyOf(setting), await aws.read(setting.accountId, setting.key)), () => progress?.tick());
+    await aws.each(reads, read, () => progress?.tick());
   } finally {
     progress?.stop();
   }
@@ -96,8 +121,23 @@ export async function plan(stacks: AssemblyStack[], aws: Aws, against: 'assembly
   const changes = [
     ...chosen.map(setting => compare(setting, current.get(keyOf(setting)))),
     ...removed.map(setting => removal(setting, current.get(keyOf(setting)))),
-  ];
-  return { changes: changes.sort((a, b) => a.account.localeCompare(b.account) || a.setting.localeCompare(b.setting)), warnings };
+  ].filter(change => !departed.has(change.account));
+  const skipped = [...departed].sort().map(([account, reason]) => ({ account, reason }));
+  for (const { account, reason } of skipped) {
+    warnings.push(`Account ${account} is skipped: ${reason}, so its settings cannot be read or written (the reconciler skips it too); `
+      + 'remove it from the accountIds that declare it');
+  }
+  return { changes: changes.sort((a, b) => a.account.localeCompare(b.account) || a.setting.localeCompare(b.setting)), warnings, skipped };
+}
+
+/**
+ * What a pruning baseline also deletes and the tool cannot see: the accounts that left its targets since the
+ * last deploy (moved out of its OUs, say) are in the reconciler's record, in the stack's store, not in a template.
+ */
+function departedUnknown(baselines: Baseline[]): string[] {
+  return baselines.filter(b => b.prune).map(b => `${b.construct} prunes (pruneUndeclared): the plan shows the deletions in the accounts this deploy `
+    + 'takes out of its targets; accounts that left its targets since the last deploy (moved out of its OUs) lose its contacts too, '
+    + 'and the tool cannot list them: the reconciler\'s record of them is in the stack\'s store, which the tool does not read');
 }
 
 /** A template's settings, each of a known account: the single-setting constructs', and each baseline's in its targeted accounts. */
@@ -136,7 +176,11 @@ function removalsOf(before: { singles: Wanted[]; baselines: Baseline[] }, now: {
     const isContact = (s: Wanted) => s.key.endsWith(' alternate contact');
     if (staying) {
       const still = new Set(staying.settings.map(keyOf));
-      for (const s of baseline.settings.filter(x => !still.has(keyOf(x)))) result.push({ ...s, action: staying.prune && isContact(s) ? 'delete' : 'keep' });
+      // As the reconciler does, an account that the new targets exclude is left untouched.
+      const excluded = new Set(staying.targets.excludeAccountIds ?? []);
+      for (const s of baseline.settings.filter(x => !still.has(keyOf(x)))) {
+        result.push({ ...s, action: staying.prune && isContact(s) && !excluded.has(s.accountId) ? 'delete' : 'keep' });
+      }
     } else if (!now.baselines.some(b => b.physicalId === baseline.physicalId)) {
       for (const s of baseline.settings) result.push({ ...s, action: baseline.removeOnDelete && isContact(s) ? 'delete' : 'keep' });
     }
@@ -175,7 +219,7 @@ function removedButDeclared(removed: Array<Wanted & { action: Action }>, declare
 }
 
 function compare(setting: Wanted, current: Current | undefined): Change {
-  const base = { account: setting.accountId, setting: setting.key, resource: setting.resource };
+  const base = { account: setting.accountId, setting: setting.key, resource: setting.resource, construct: setting.construct };
   const value = setting.value;
   if (value.kind === 'region') {
     const status = current?.kind === 'region' ? current.status : 'DISABLED';
@@ -188,7 +232,7 @@ function compare(setting: Wanted, current: Current | undefined): Change {
 }
 
 function removal(setting: Wanted & { action: Action }, current: Current | undefined): Change {
-  const base = { account: setting.accountId, setting: setting.key, resource: setting.resource };
+  const base = { account: setting.accountId, setting: setting.key, resource: setting.resource, construct: setting.construct };
   if (setting.action === 'delete') return { ...base, action: current ? 'delete' : 'unchanged' };
   if (setting.action === 'disable') {
     const status = current?.kind === 'region' ? current.status : 'DISABLED';
