@@ -84,6 +84,12 @@ export class CloudFormationService {
     });
   }
 
+  /** Records a stack event of a physical resource that the logical id no longer names (a replaced one), leaving the resource as it is. */
+  public recordEvent(stack: LocalStack, resource: Omit<StackResource, 'LastUpdatedTimestamp'>): void {
+    stack.events ??= [];
+    stack.events.push({ ...resource, LastUpdatedTimestamp: new Date(this.clock()), EventId: `${resource.LogicalResourceId}-${stack.events.length}` });
+  }
+
   /** A promise of the answer to the request whose ResponseURL ends with `token`. */
   public expectResponse(token: string): Promise<CustomResourceResponse> {
     return new Promise(resolve => this.waiting.set(token, resolve));

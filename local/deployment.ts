@@ -207,7 +207,7 @@ class StackDeployment {
       } else {
         this.setStackStatus('UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
         for (const resource of replaced.filter(r => r.definition.UpdateReplacePolicy !== 'Retain' && isCustom(r.type))) {
-          await this.request(resource.logicalId, resource.definition, 'Delete', resource.properties, undefined, resource.physicalId).catch(() => undefined);
+          await this.deleteReplaced(resource);
         }
         const removed = Object.keys(old.Resources).filter(id => this.deployed.has(id) && !ids.includes(id));
         await this.deleteInReverse(removed, old, true).catch(() => undefined);
@@ -284,11 +284,31 @@ class StackDeployment {
       return;
     }
     this.setStackStatus('UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
-    for (const resource of replacements.filter(r => isCustom(r.type))) {
-      await this.request(resource.logicalId, resource.definition, 'Delete', resource.properties, undefined, resource.physicalId).catch(() => undefined);
-    }
+    for (const resource of replacements.filter(r => isCustom(r.type))) await this.deleteReplaced(resource);
     this.record.template = old;
     this.setStackStatus('UPDATE_ROLLBACK_COMPLETE');
+  }
+
+  /**
+   * Deletes a replaced physical resource, whose logical id names its replacement by then: as in AWS, only
+   * the stack's events show it (DELETE_IN_PROGRESS, then DELETE_COMPLETE or DELETE_FAILED, with its
+   * physical id); a failure does not fail the stack.
+   */
+  private async deleteReplaced(resource: Deployed): Promise<void> {
+    const event = (status: string, reason?: string) => this.services.cloudFormation.recordEvent(this.record, {
+      LogicalResourceId: resource.logicalId,
+      PhysicalResourceId: resource.physicalId,
+      ResourceType: resource.type,
+      ResourceStatus: status,
+      ResourceStatusReason: reason,
+    });
+    event('DELETE_IN_PROGRESS');
+    try {
+      await this.request(resource.logicalId, resource.definition, 'Delete', resource.properties, undefined, resource.physicalId);
+      event('DELETE_COMPLETE');
+    } catch (error) {
+      event('DELETE_FAILED', (error as Error).message);
+    }
   }
 
   /** Deletes the resources, each after the resources that depend on it; true when none failed. */

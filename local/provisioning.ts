@@ -3,6 +3,7 @@ import type { LambdaService } from './lambda';
 import type { ObjectStore } from './s3';
 import type { StepFunctionsService } from './step-functions';
 import type { Artifact, Deployed, TemplateResource } from './template';
+import { LOCAL_RESPONSE_URL_ENV } from '../src/contract';
 
 /*
  * The resources of a stack that are not custom resources: their names and attributes as CloudFormation
@@ -17,6 +18,8 @@ export interface ProvisioningServices {
   readonly s3: ObjectStore;
   /** The default event bus, for rules (absent: rules are recorded without doing anything). */
   readonly eventBus?: EventBus;
+  /** The local services' endpoint: functions may answer the ResponseURLs under it (absent: only AWS's). */
+  readonly endpoint?: string;
 }
 
 export class Provisioner {
@@ -69,7 +72,10 @@ export class Provisioner {
           codeDirectory: directory,
           handler: String(props.Handler),
           timeoutSeconds: Number(props.Timeout ?? 3),
-          environment: props.Environment?.Variables,
+          // As CloudFormation's own response endpoints are allowed in AWS, the local deployment engine's are here.
+          environment: this.services.endpoint
+            ? { ...props.Environment?.Variables, [LOCAL_RESPONSE_URL_ENV]: `${this.services.endpoint}/cloudformation-response/` }
+            : props.Environment?.Variables,
           role: typeof props.Role === 'string' ? props.Role : undefined,
         });
         break;

@@ -94,6 +94,15 @@ export interface RegionOptInAttributes {
 /** The environment variable that tells a function the ARN of the stack's waiter state machine. */
 export const WAITER_ARN_ENV = 'WAITER_STATE_MACHINE_ARN';
 
+/** The environment variable that tells a function the id of the stack it belongs to: it serves that stack's requests only. */
+export const STACK_ID_ENV = 'CDK_ACCOUNT_MANAGEMENT_STACK_ID';
+
+/**
+ * The environment variable that lets a function answer a ResponseURL starting with its value besides
+ * CloudFormation's S3 endpoints: set only by the local services' deployment engine (local/), never by the constructs.
+ */
+export const LOCAL_RESPONSE_URL_ENV = 'CDK_ACCOUNT_MANAGEMENT_LOCAL_RESPONSE_URL';
+
 /**
  * The errors a waiter execution ends with when a step failed: `reported` once the function has answered
  * (nothing more to say), `unreported` when the report failed too (the execution's end is then answered

@@ -31,7 +31,8 @@ import {
   Acknowledged, basicExecutionRoleAcknowledgment, describeAccountAcknowledgment, nagFindings, stale, unacknowledged, waiterAcknowledgments,
 } from './nag';
 import {
-  BaselineStoreProperties, BaselineTrigger, OrganizationBaselineAttributes, OrganizationBaselineProperties, RESOURCE_TYPES, WAITER_ARN_ENV,
+  BaselineStoreProperties, BaselineTrigger, OrganizationBaselineAttributes, OrganizationBaselineProperties, RESOURCE_TYPES, STACK_ID_ENV,
+  WAITER_ARN_ENV,
 } from '../src/contract';
 import { waiterDefinition } from '../src/private/waiter';
 
@@ -811,7 +812,9 @@ describe('the per-stack provider', () => {
       MemorySize: 256,
       Timeout: 900,
       Description: 'cdk-account-management: organization baselines (deploys, reconciler steps, new accounts, schedule)',
-      Environment: { Variables: { [WAITER_ARN_ENV]: { Ref: stateMachineId(stack) }, NODE_OPTIONS: '--enable-source-maps' } },
+      Environment: {
+        Variables: { [WAITER_ARN_ENV]: { Ref: stateMachineId(stack) }, NODE_OPTIONS: '--enable-source-maps', [STACK_ID_ENV]: { Ref: 'AWS::StackId' } },
+      },
     }));
     const bundle = new Asset(new Stack(), 'Bundle', { path: path.join(__dirname, '..', 'assets', 'lambda', 'organization', 'index') });
     expect(fn.Properties.Code.S3Key).toBe(`${bundle.assetHash}.zip`);

@@ -19,7 +19,7 @@ import {
   standaloneArn, Statement,
 } from './iam';
 import { Acknowledged, describeAccountAcknowledgment, nagFindings, stale, unacknowledged } from './nag';
-import { RESOURCE_TYPES, WAITER_ARN_ENV } from '../src/contract';
+import { RESOURCE_TYPES, STACK_ID_ENV, WAITER_ARN_ENV } from '../src/contract';
 import { waiterDefinition } from '../src/private/waiter';
 
 const STACK_ACCOUNT = '111111111111';
@@ -550,7 +550,9 @@ describe('the waiter', () => {
   test('the function knows the state machine from WAITER_STATE_MACHINE_ARN and may start its executions, and nothing else of Step Functions', () => {
     const template = Template.fromStack(stackWith10Regions());
     const [, fn] = onlyResource(template, 'AWS::Lambda::Function');
-    expect(fn.Environment).toEqual({ Variables: { [WAITER_ARN_ENV]: { Ref: stateMachineId(template) }, NODE_OPTIONS: '--enable-source-maps' } });
+    expect(fn.Environment).toEqual({
+      Variables: { [WAITER_ARN_ENV]: { Ref: stateMachineId(template) }, NODE_OPTIONS: '--enable-source-maps', [STACK_ID_ENV]: { Ref: 'AWS::StackId' } },
+    });
     expect(allStatements(template).filter((s) => asArray(s.Action).some((a) => a.startsWith('states:'))))
       .toEqual([startExecutionStatement(template), describeExecutionStatement(template)]);
   });
@@ -590,7 +592,7 @@ describe('the waiter', () => {
 
     const [settingsId, settings] = onlyResource(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('alternate contacts') });
     const [regionsId] = onlyResource(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('Region opt-in') });
-    expect(settings.Environment).toEqual({ Variables: { NODE_OPTIONS: '--enable-source-maps' } });
+    expect(settings.Environment).toEqual({ Variables: { NODE_OPTIONS: '--enable-source-maps', [STACK_ID_ENV]: { Ref: 'AWS::StackId' } } });
     const policy = template.toJSON().Resources[invokePolicyId(stack)].Properties;
     expect(JSON.stringify(policy.PolicyDocument)).not.toContain(settingsId);
     expect(JSON.stringify(policy.PolicyDocument)).toContain(regionsId);

@@ -43,6 +43,7 @@ import 'aws-sdk-client-mock-jest';
 import { handle, handler } from '../lambda/settings';
 import { Invocation } from '../lambda/shared/clients';
 import { ownAccountId } from '../lambda/shared/target';
+import { LOCAL_RESPONSE_URL_ENV } from '../src/contract';
 
 const OWN = '111111111111';
 const MEMBER = '222222222222';
@@ -664,9 +665,12 @@ describe('handler() answers CloudFormation itself', () => {
     });
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
     responseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/response/${REQUEST_ID}?X-Amz-Signature=abc`;
+    // The local server stands for CloudFormation's response endpoint, as the local deployment engine allows its own.
+    process.env[LOCAL_RESPONSE_URL_ENV] = `http://127.0.0.1:${(server.address() as AddressInfo).port}/response/`;
   });
 
   afterAll(async () => {
+    delete process.env[LOCAL_RESPONSE_URL_ENV];
     server.closeAllConnections();
     await new Promise<void>(resolve => server.close(() => resolve()));
   });

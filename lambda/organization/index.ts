@@ -5,7 +5,9 @@ import { onRequest, onStoreRequest } from './request';
 import { isTrigger, onTrigger } from './triggers';
 import { RESOURCE_TYPES } from '../../src/contract';
 import { Invocation, InvocationContext } from '../shared/clients';
+import { confirmOrLog, unconfirmedError } from '../shared/confirm';
 import { answer, isRequest } from '../shared/custom-resource';
+import { confirmStep, logForgedStep, sameFields } from '../shared/execution';
 import { log } from '../shared/log';
 import { respond } from '../shared/response';
 import { checkVersion, failureMessage, isExecutionStatusChange, isWaiterStep } from '../shared/waiter';
@@ -18,13 +20,24 @@ import { checkVersion, failureMessage, isExecutionStatusChange, isWaiterStep } f
 export async function handler(event: unknown, context: InvocationContext): Promise<ReconcileState | undefined> {
   const invocation = new Invocation(context);
   if (isRequest(event)) {
-    await answer(event, () => event.ResourceType === RESOURCE_TYPES.baselineStore
-      ? onStoreRequest(event, invocation)
-      : onRequest(event, invocation, context.invokedFunctionArn), invocation.end);
+    // Only CloudFormation's requests are acted on, and only they are answered (an unknown one, FAILED).
+    const types = [RESOURCE_TYPES.organizationBaseline, RESOURCE_TYPES.baselineStore];
+    const confirmation = await confirmOrLog(invocation, event, types, 'organization baseline');
+    if (!confirmation.confirmed && confirmation.known) return undefined;
+    await answer(event, () => (!confirmation.confirmed ? Promise.reject(unconfirmedError(confirmation.why))
+      : event.ResourceType === RESOURCE_TYPES.baselineStore
+        ? onStoreRequest(event, invocation)
+        : onRequest(event, invocation, context.invokedFunctionArn)), invocation.end);
     return undefined;
   }
   if (isWaiterStep(event)) {
     const state = event as ReconcileState;
+    const confirmation = await confirmStep<ReconcileState>(invocation, String(state.ExecutionArn), context.invokedFunctionArn,
+      input => sameRun(input, state));
+    if (!confirmation.confirmed) {
+      logForgedStep('organization baseline', confirmation.why);
+      return { ...state, Respond: undefined, Done: true };
+    }
     if (state.Failure) return reportFailure(state, invocation);
     checkVersion(state);
     // A step made again (Step Functions retries one that timed out) may find its deploy answered already.
@@ -40,6 +53,17 @@ export async function handler(event: unknown, context: InvocationContext): Promi
     return undefined;
   }
   throw new Error('Expected a CloudFormation custom-resource request, a waiter step or a baseline trigger');
+}
+
+/**
+ * Whether a step carries the run its execution started (the rest, the progress, changes from step to
+ * step): the deploy's responder and the superseded generation are dropped once done with.
+ */
+function sameRun(input: ReconcileState, state: ReconcileState): boolean {
+  return sameFields(input, state, ['Task', 'BaselineId', 'Store', 'Generation', 'ExecutionArn', 'Run', 'Account',
+    'KeepPriors', 'RestoreFrom', 'Digest', 'Stack'])
+    && (state.Respond === undefined || sameFields(input, state, ['Respond']))
+    && (state.Previous === undefined || sameFields(input, state, ['Previous']));
 }
 
 /** A step failed (threw, timed out): the deploy, if it still waits, learns why. */

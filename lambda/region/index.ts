@@ -1,16 +1,18 @@
 import type { RegionOptStatus } from '@aws-sdk/client-account';
-import type { RegionOptInAttributes, RegionOptInProperties } from '../../src/contract';
+import { RegionOptInAttributes, RegionOptInProperties, RESOURCE_TYPES } from '../../src/contract';
 import { RegionGoal, regionStep } from '../shared/account-api';
 import { Invocation, InvocationContext } from '../shared/clients';
+import { confirmOrLog, confirmRequest, unconfirmedError } from '../shared/confirm';
 import { answer, failedOutcome, isRequest, Request, Result } from '../shared/custom-resource';
 import { StackDeclarations } from '../shared/declarations';
+import { confirmStep, logForgedStep, sameFields } from '../shared/execution';
 import { log } from '../shared/log';
 import { timeScale } from '../shared/pacing';
 import { respond } from '../shared/response';
 import { currentRequest, isRollingBack, RequestMarker } from '../shared/stack';
 import { resolveTarget, Target } from '../shared/target';
 import {
-  checkVersion, endMessage, executionName, ExecutionStatusChange, failureMessage, isExecutionStatusChange, isWaiterStep, STATE_VERSION,
+  checkVersion, endMessage, executionArn, executionName, ExecutionStatusChange, failureMessage, isExecutionStatusChange, isWaiterStep, STATE_VERSION,
   startWaiter, stillAwaited, unansweredEnd, WaiterState,
 } from '../shared/waiter';
 
@@ -80,14 +82,39 @@ function parseRequest(resourceProperties: object): RegionRequest {
 export async function handler(event: unknown, context: InvocationContext): Promise<RegionWait | undefined> {
   const invocation = new Invocation(context);
   if (isRequest(event)) {
-    await answer(event, () => onRequest(event, invocation, context.invokedFunctionArn), invocation.end);
+    // Only CloudFormation's requests are acted on, and only they are answered (an unknown one, FAILED).
+    const confirmation = await confirmOrLog(invocation, event, [RESOURCE_TYPES.regionOptIn], 'Region');
+    if (!confirmation.confirmed && confirmation.known) return undefined;
+    await answer(event, () => (confirmation.confirmed
+      ? onRequest(event, invocation, context.invokedFunctionArn)
+      : Promise.reject(unconfirmedError(confirmation.why))), invocation.end);
     return undefined;
   }
   if (isExecutionStatusChange(event)) {
     await onExecutionEnd(event, invocation, context.invokedFunctionArn);
     return undefined;
   }
-  if (isWaiterStep(event)) return step(event as RegionWait, invocation);
+  if (isWaiterStep(event)) {
+    const state = event as RegionWait;
+    // The state's Version is not compared: a step of another release's state fails on it (checkVersion), acting on nothing.
+    const confirmation = await confirmStep<RegionWait>(invocation, regionExecution(invocation, state), context.invokedFunctionArn,
+      input => sameFields(input, state, ['Request', 'PhysicalResourceId', 'Goal', 'Deadline', 'WaitForCompletion']));
+    if (!confirmation.confirmed) {
+      logForgedStep('Region', confirmation.why);
+      return { ...state, Done: true };
+    }
+    // A Delete's step asks CloudFormation too (a Create or Update's step checks its request itself): an
+    // execution started by hand with an invented Delete is no execution of a request.
+    if (state.Request.RequestType === 'Delete' && !state.Failure) {
+      const request = await confirmRequest(invocation, state.Request, [RESOURCE_TYPES.regionOptIn]);
+      if (!request.confirmed && !request.known) throw unconfirmedError(request.why);
+      if (!request.confirmed) {
+        logForgedStep('Region', request.why);
+        return { ...state, Done: true };
+      }
+    }
+    return step(state, invocation);
+  }
   throw new Error('Expected a CloudFormation custom-resource request or a waiter step');
 }
 
@@ -150,6 +177,11 @@ async function onRequest(event: Request, invocation: Invocation, functionArn: st
   };
   await startWaiter(invocation, executionName('region', event.RequestId), state);
   return undefined;
+}
+
+/** The execution a Region step belongs to: the one named after its request. */
+function regionExecution(invocation: Invocation, state: RegionWait): string {
+  return executionArn(invocation, executionName('region', String(state.Request?.RequestId)));
 }
 
 /** One step of the waiter: read, request if due and still waited for, and answer CloudFormation when it is over. */

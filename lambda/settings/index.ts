@@ -1,7 +1,8 @@
 import { parseSetting, Setting } from './settings';
-import type { SettingAttributes } from '../../src/contract';
+import { RESOURCE_TYPES, SettingAttributes } from '../../src/contract';
 import { explainedFailure, departure } from '../shared/account-api';
 import { Invocation, InvocationContext } from '../shared/clients';
+import { confirmOrLog, unconfirmedError } from '../shared/confirm';
 import { answer, isFailedCreateId, Request, Result } from '../shared/custom-resource';
 import { StackDeclarations } from '../shared/declarations';
 import { errorName, failure, isTransient } from '../shared/errors';
@@ -17,9 +18,15 @@ import { resolveTarget, Target } from '../shared/target';
  * calling account's quotas.
  */
 
+const SETTING_TYPES = [RESOURCE_TYPES.alternateContact, RESOURCE_TYPES.primaryContact, RESOURCE_TYPES.accountName];
+
 export async function handler(event: Request, context: InvocationContext): Promise<void> {
   const invocation = new Invocation(context);
-  await answer(event, () => handle(event, invocation), invocation.end);
+  // Only CloudFormation's requests are acted on, and only they are answered (an unknown one, FAILED).
+  const confirmation = await confirmOrLog(invocation, event, SETTING_TYPES, 'setting');
+  if (!confirmation.confirmed && confirmation.known) return;
+  const handled = () => (confirmation.confirmed ? handle(event, invocation) : Promise.reject(unconfirmedError(confirmation.why)));
+  await answer(event, handled, invocation.end);
 }
 
 /** The request's result; throws what fails it. */

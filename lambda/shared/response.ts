@@ -1,6 +1,7 @@
 import * as http from 'http';
 import * as https from 'https';
 import { sleep, timeScale } from './pacing';
+import { LOCAL_RESPONSE_URL_ENV } from '../../src/contract';
 
 /*
  * The answer to a CloudFormation custom-resource request, PUT to the request's pre-signed ResponseURL.
@@ -66,11 +67,39 @@ const MARGIN_MS = 1_000;
 const MIN_PUT_MS = 250;
 
 /**
+ * Whether `url` is one of CloudFormation's response endpoints for the stack: https to the custom-resource
+ * response bucket of the stack's Region (virtual-hosted or path-style, global or Regional S3 endpoint, in
+ * the stack's partition), or, only where the local services' deployment engine set LOCAL_RESPONSE_URL_ENV,
+ * under that prefix. An answer is never sent elsewhere: a forged request's URL would receive it.
+ */
+export function isCloudFormationResponseUrl(url: string, stackId: string): boolean {
+  const local = process.env[LOCAL_RESPONSE_URL_ENV];
+  if (local && url.startsWith(local)) return true;
+  const [, partition, service, region] = stackId.split(':');
+  if (service !== 'cloudformation' || !region || !/^[a-z0-9-]+$/.test(region)) return false;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol !== 'https:' || parsed.port !== '' || parsed.username !== '' || parsed.password !== '') return false;
+  const suffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const bucket = `cloudformation-custom-resource-response-${region.replace(/-/g, '')}`;
+  const endpoints = [`s3.${suffix}`, `s3.${region}.${suffix}`, `s3-${region}.${suffix}`];
+  const host = parsed.hostname.toLowerCase();
+  return endpoints.some(endpoint => host === `${bucket}.${endpoint}` || (host === endpoint && parsed.pathname.startsWith(`/${bucket}/`)));
+}
+
+/**
  * Sends the answer, trying a few times (S3 may fail a request now and then), within RESPONSE_WITHIN_MS
  * and before `until` (epoch ms: the invocation's end), so that the function does not end mid-answer.
  * Throws when every attempt failed.
  */
 export async function respond(request: ResponseTarget, outcome: Outcome, until = Infinity): Promise<void> {
+  if (!isCloudFormationResponseUrl(request.ResponseURL, request.StackId)) {
+    throw new Error('The answer was not sent: its ResponseURL is not a CloudFormation response endpoint of the stack\'s Region');
+  }
   const body = responseBody(request, outcome);
   const by = Math.min(until - MARGIN_MS / timeScale(), Date.now() + RESPONSE_WITHIN_MS / timeScale());
   for (let attempt = 1; ; attempt++) {

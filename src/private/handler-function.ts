@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { STACK_ID_ENV } from '../contract';
 
 export interface HandlerFunctionProps {
   /** The bundle under assets/lambda/ (built from lambda/<bundle>/index.ts). */
@@ -30,7 +31,8 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
     description: props.description,
     role: props.role,
     // The bundle's source map (shipped beside it): stack traces in the logs name lambda/*.ts and their lines.
-    environment: { NODE_OPTIONS: '--enable-source-maps' },
+    // The stack's id: the function serves that stack's requests only.
+    environment: { NODE_OPTIONS: '--enable-source-maps', [STACK_ID_ENV]: Aws.STACK_ID },
     loggingFormat: lambda.LoggingFormat.JSON,
     applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
     systemLogLevelV2: lambda.SystemLogLevel.WARN,
