@@ -2,10 +2,16 @@
  * The main job: deploy the example organization's settings (examples/example-org.ts) locally, as
  * CloudFormation would, with the handlers' real bundles, against the local AWS services (local/), and
  * show what each account held before and after, the calls made and the time; then deploy again
- * unchanged, run the baseline's scheduled reconciliation, and remove one construct.
+ * unchanged, run the baseline's scheduled reconciliation, and remove one construct; then run the
+ * command-line tool's plan, drift (after a change made by hand) and import against the same services.
  *
  *   npx projen demo
  */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { program } from '../cli/index';
 import { LocalAws, LocalCloudFormation, scaledQuotas } from '../local';
 import { DATA_OU, DATA_PLATFORM, exampleStack, MANAGEMENT, PROD, STAGING, WORKLOAD_ACCOUNTS, WORKLOADS_OU } from './example-org';
 
@@ -27,6 +33,8 @@ export interface DemoOptions {
 /** What the demo's steps did, for tests. */
 export interface DemoResult {
   readonly steps: Array<{ readonly title: string; readonly status: string; readonly writes: number; readonly changed: number }>;
+  /** The command-line tool's runs against the same local services: its arguments, exit code and output. */
+  readonly cli: Array<{ readonly args: string[]; readonly code: number; readonly output: string }>;
   /** Every setting of every account at the end: account → setting → what it holds. */
   readonly final: Record<string, Record<string, string>>;
 }
@@ -62,7 +70,7 @@ export const NEXT_STEPS = [
   '  - read examples/example-org.ts, the stack deployed here; change a value or an account in it, check it with'
     + ' `npx tsc --noEmit -p examples/tsconfig.json` and run `npx projen demo` again',
   '  - run `npx projen example` to see what the stack declares, as `cdk synth` makes it',
-  '  - run `npx jest test/cli.test.ts --coverage=false` to see plan, drift and import against these local services',
+  '  - in your own app, `npx cdk synth && npx cdk-account-management plan` shows what a deploy would change (read-only: see the README\'s "See before you deploy")',
   '  - read the README\'s "Start an app" to put these constructs into your own CDK app, and CONTRIBUTING.md for how the code is laid out',
 ];
 
@@ -148,9 +156,42 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       return 'unchanged (a scheduled run)';
     });
     await step('Remove the management account\'s operations contact from the stack', () => deploy(exampleStack({ withoutOperationsContact: true })));
+    const final = snapshot(aws);
+
+    const cli: DemoResult['cli'] = [];
+    const run = async (title: string, args: string[]) => {
+      print(`\n== ${title}\n   $ npx cdk-account-management ${args.join(' ')}`);
+      let output = '';
+      let code = 0;
+      const io = { out: (text: string) => { output += text; }, err: (text: string) => { output += text; }, exit: (c: number) => { code = c; } };
+      try {
+        await program(io).parseAsync(args, { from: 'user' });
+      } catch (error) {
+        if (!String((error as { code?: string }).code ?? '').startsWith('commander.')) {
+          output += `Error: ${(error as Error).message}\n`;
+          code = 1;
+        }
+      }
+      output.trimEnd().split('\n').forEach(line => print(`   ${line}`));
+      print(`   (exit code ${code})`);
+      cli.push({ args, code, output });
+    };
+    // `cdk synth` of the example with the operations contact declared again, as a user's cdk.out.
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-account-management-demo-'));
+    try {
+      const app = new App({ outdir });
+      exampleStack({}, app);
+      app.synth();
+      await run('What deploying the example again (its operations contact back) would change', ['plan', '--app', outdir]);
+      aws.account(STAGING).name = 'renamed-by-hand';
+      await run(`What changed by hand since the last deploy (${STAGING} was just renamed)`, ['drift', '--stack', 'OrgBaseline']);
+      await run(`TypeScript that declares what ${PROD} holds now`, ['import', '--accounts', PROD, '--names']);
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
     print('\nEvery step above ran the handlers\' bundles (assets/lambda/*) under the local CloudFormation, Lambda and Step Functions.');
     NEXT_STEPS.forEach(line => print(line));
-    return { steps, final: snapshot(aws) };
+    return { steps, cli, final };
   } finally {
     console.info = quiet;
     await aws.close();

@@ -42,6 +42,18 @@ test('the demo shows the example\'s made-up values, so that the override of one 
   expect(NEXT_STEPS.join('\n')).toContain('npx projen demo');
 });
 
+test('the demo runs plan, drift and import against the same local services: the removed contact, the name changed by hand, the account\'s source', () => {
+  const [planRun, driftRun, importRun] = result.cli;
+  expect(planRun.code).toBe(2);
+  expect(planRun.output).toMatch(/111111111111.*OPERATIONS.*will be written/);
+  expect(planRun.output).not.toContain('Cloud Platform On-Call'); // the tool masks contact values, made up or not
+  expect(driftRun.code).toBe(2);
+  expect(driftRun.output).toMatch(/333333333333.*renamed-by-hand/);
+  expect(importRun.code).toBe(0);
+  expect(importRun.output).toContain("accountName: 'workload-prod',");
+  expect(importRun.output).toContain("enabledRegions: ['af-south-1'],");
+});
+
 test.each([
   ['Security Operations Center', 'S******* O********* C*****'],
   ['aws-security@example.com', 'a***********@example.com'],
