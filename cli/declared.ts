@@ -70,8 +70,8 @@ export function declarationsOf(stack: string, template: Template): Declarations 
   for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
     const at = `${stack}/${logicalId}`;
     const path = resource.Metadata?.['aws:cdk:path'];
-    // A construct's custom resource is its child named Resource (or Default): the path people wrote is its parent's.
-    const construct = typeof path === 'string' ? path.replace(/\/(Resource|Default)$/, '') : at;
+    // A construct's custom resource is its descendant named Resource/Default: the path people wrote is that construct's.
+    const construct = typeof path === 'string' ? path.replace(/(\/(Resource|Default))+$/, '') : at;
     const properties = resource.Properties ?? {};
     const text = (name: string) => literal(at, properties, name);
     const accountId = properties.AccountId === undefined ? undefined : text('AccountId');
