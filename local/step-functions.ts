@@ -181,11 +181,15 @@ export class StepFunctionsService {
     // A terminal error (States.Runtime…) ends the execution whatever its Catch says: the run is aborted and the execution FAILED.
     let terminal: { error: string; cause: string } | undefined;
     let abort = () => undefined as void;
-    const fail = (error: string, cause: string) => {
+    // The run is aborted (the first task may fail before `run` exists: once it does), then the task ends, so
+    // that nothing of the aborted run (its task's timeout) keeps the process alive.
+    const fail = (error: string, cause: string) => new Promise<never>((_, reject) => {
       terminal = { error, cause };
-      // The first task may fail before `run` exists to abort: abort once it does.
-      setImmediate(() => abort());
-    };
+      setImmediate(() => {
+        abort();
+        reject(Object.assign(new Error(cause), { name: error }));
+      });
+    });
     const tasks = Object.fromEntries(Object.entries(states)
       .filter(([, state]) => state.Type === 'Task' && state.Resource === LAMBDA_INVOKE)
       .map(([stateName]) => [stateName, async (parameters: unknown) => (
@@ -263,7 +267,7 @@ export class StepFunctionsService {
 
   /** A `lambda:invoke` task: the function's result in the integration's shape, or its error by its type. */
   private async invokeTask(
-    stateName: string, parameters: LambdaInvokeParameters, fail: (error: string, cause: string) => void,
+    stateName: string, parameters: LambdaInvokeParameters, fail: (error: string, cause: string) => Promise<never>,
   ): Promise<unknown> {
     const fault = this.taskFaults.find(f => f.state === stateName && f.remaining > 0);
     if (fault) {
@@ -272,8 +276,7 @@ export class StepFunctionsService {
       const cause = fault.cause ?? `Injected ${fault.error}`;
       if (fault.afterInvoke) await this.lambda.invoke(parameters.FunctionName, parameters.Payload).catch(() => undefined);
       if (TERMINAL_ERRORS.has(fault.error)) {
-        fail(fault.error, cause);
-        return new Promise(() => undefined); // the run is aborted: this task never ends
+        return fail(fault.error, cause);
       }
       throw Object.assign(new Error(cause), { name: fault.error });
     }
