@@ -10,6 +10,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { BILLING, PRIMARY_CONTACT, SECURITY } from './fixtures';
 import { Local, MANAGEMENT, startLocal, stopLocal } from './support';
+import { Aws } from '../cli/aws';
 import { program } from '../cli/index';
 import { AccountBaseline, AccountName, AlternateContact, AlternateContactType, OrganizationBaseline, PrimaryContact } from '../src';
 
@@ -149,7 +150,8 @@ describe('the table', () => {
     const table = await run('plan', '--app', synth(declared()));
     const shown = await run('plan', '--app', synth(declared()), '--json', '--show-values');
 
-    const fieldsOf = (out: string, setting: string) => (JSON.parse(out).changes as Json[]).find(c => c.account === MEMBER_A && c.setting === setting).fields as Json[];
+    const fieldsOf = (out: string, setting: string) => (JSON.parse(out).changes as Json[])
+      .find(c => c.account === MEMBER_A && c.setting === setting).fields as Json[];
     expect(fieldsOf(masked.out, 'account name')).toEqual([{ field: 'AccountName', current: `account-${MEMBER_A}`, declared: 'Payments Production' }]);
     expect(fieldsOf(masked.out, 'primary contact')).toContainEqual({ field: 'CountryCode', declared: PRIMARY_CONTACT.countryCode });
     expect(fieldsOf(masked.out, 'primary contact').find(f => f.field === 'FullName').declared).not.toBe(PRIMARY_CONTACT.fullName);
@@ -222,16 +224,39 @@ describe('what the plan cannot read or must say', () => {
     expect(drift.err).toContain('Stack Settings is not deployed in Region eu-west-1 (--region)');
   });
 
-  test('the first error ends the run: the other readers stop, and the process exits at once', async () => {
+  test('the first error stops the readers: none takes another account, and calls not yet made are not made', async () => {
+    const aws = await Aws.connect({ timeoutMs: 60_000 });
+    const items = Array.from({ length: 41 }, (_, i) => i);
+    const called: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>(resolve => { release = resolve; });
+    const read = async (i: number) => {
+      called.push(i);
+      if (i === 0) throw new Error('denied');
+      // The other first reads are in flight when the first fails; the reads after them would answer at once.
+      if (i < 16) await gate;
+    };
+
+    await expect(aws.each(items, read)).rejects.toThrow('denied');
+    release();
+    await new Promise(resolve => setImmediate(resolve));
+
+    expect(called).toEqual(items.slice(0, 16));
+    expect(aws.stopped).toBe(true);
+  });
+
+  test('the first error ends the run of the bin, with the permission it needs', async () => {
     const stack = settingsStack(s => new OrganizationBaseline(s, 'Baseline', { allAccounts: true, alternateContacts: { billing: BILLING } }));
     const dir = synth(stack);
-    local.aws.injectFault({ operation: 'GetAlternateContact', status: 403, errorType: 'AccessDeniedException', count: 10_000 });
+    // One read is denied; the others would succeed.
+    local.aws.injectFault({ operation: 'GetAlternateContact', status: 403, errorType: 'AccessDeniedException', count: 1 });
 
-    const result = await bin(['plan', '--app', dir]);
+    // At the real pace (no time scale), GetAlternateContact's burst of 15 goes at once, then 10 a second.
+    const result = await bin(['plan', '--app', dir], { CDK_ACCOUNT_MANAGEMENT_TIME_SCALE: '1' });
 
     expect(result.code).toBe(1);
     expect(result.err).toContain('was denied: the tool needs account:GetAlternateContact');
-    // The process has exited: every call it made is counted. At most one per reader (16), not one per account (41).
-    expect(local.aws.calls.filter(c => c.operation === 'GetAlternateContact').length).toBeLessThanOrEqual(16);
+    // The process has exited: every call it made is counted. About the burst (15), not one per account (41) read on after the error.
+    expect(local.aws.calls.filter(c => c.operation === 'GetAlternateContact').length).toBeLessThanOrEqual(30);
   });
 });
