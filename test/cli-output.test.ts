@@ -224,6 +224,19 @@ describe('what the plan cannot read or must say', () => {
     expect(drift.err).toContain('Stack Settings is not deployed in Region eu-west-1 (--region)');
   });
 
+  test('a wait on throttling or a failing service says why on stderr, and the plan then goes on', async () => {
+    const dir = synth(declared());
+    local.aws.injectFault({ operation: 'GetAlternateContact', status: 429, count: 2 });
+    const throttled = await run('plan', '--app', dir, '--json');
+    local.aws.injectFault({ operation: 'organizations:ListAccountsForParent', status: 500, count: 2 });
+    const failing = await run('plan', '--app', dir, '--json');
+
+    expect(throttled.code).toBe(2);
+    expect(throttled.err).toMatch(/^Waiting: account:GetAlternateContact is throttled, the tool slows down; retrying until the --timeout \(\d+m\d*s? left\)$/m);
+    expect(failing.code).toBe(2);
+    expect(failing.err).toMatch(/^Waiting: organizations answered 500 \(\w+\); retrying until the --timeout/m);
+  });
+
   test('the first error stops the readers: none takes another account, and calls not yet made are not made', async () => {
     const aws = await Aws.connect({ timeoutMs: 60_000 });
     const items = Array.from({ length: 41 }, (_, i) => i);
