@@ -13,7 +13,7 @@ import { respond, RESPONSE_WITHIN_MS } from '../lambda/shared/response';
 import {
   AccountName, AlternateContact, AlternateContactType, OrganizationBaseline, PrimaryContact, RegionOptIn,
 } from '../src';
-import { RESOURCE_TYPES } from '../src/contract';
+import { LOCAL_RESPONSE_URL_ENV, RESOURCE_TYPES } from '../src/contract';
 
 describe('every custom resource has a ServiceTimeout that fits what it does', () => {
   const stack = stackOf(s => {
@@ -80,6 +80,8 @@ describe('an invocation keeps time for its answer', () => {
       const started = Date.now();
       const until = started + 2_000;
       const target = { ResponseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/answer`, StackId: 's', RequestId: 'r', LogicalResourceId: 'l' };
+      // The hung server stands for CloudFormation's endpoint, as the local deployment engine allows its own.
+      process.env[LOCAL_RESPONSE_URL_ENV] = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
       await expect(respond(target, { Status: 'SUCCESS', PhysicalResourceId: 'p' }, until)).rejects.toThrow('timed out');
       // The last attempt ends a margin (1 s) before the invocation's end.
       expect(Date.now()).toBeLessThan(until);
@@ -87,6 +89,7 @@ describe('an invocation keeps time for its answer', () => {
       hung.forEach(res => res.destroy());
       server.closeAllConnections();
       await new Promise(resolve => server.close(resolve));
+      delete process.env[LOCAL_RESPONSE_URL_ENV];
       if (scale === undefined) delete process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE;
       else process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = scale;
     }
