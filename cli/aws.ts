@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'events';
 import {
   AccountClient,
   GetAccountInformationCommand,
@@ -106,6 +107,8 @@ export class Aws {
 
   private constructor(private readonly options: AwsOptions, public readonly region: string, public readonly regionSource: string) {
     this.deadline = Date.now() + options.timeoutMs;
+    // Every call in flight listens to the one signal that stops the run: many at once are expected, not a leak.
+    setMaxListeners(1_000, this.stopper.signal);
     this.pacer = new Pacer(this.deadline);
     this.account = this.watched(new AccountClient(this.config('account', { retryThrottling: false })));
     this.organizations = this.watched(new OrganizationsClient(this.config('organizations')));
