@@ -91,8 +91,10 @@ export function program(io: Io): Command {
     });
   const connection = (command: Command) => command
     .option('--profile <name>', 'the named profile to use (default: AWS_PROFILE, else the default profile)')
-    .option('--region <region>', 'the Region of the stacks whose environment names none (default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s Region)')
-    .option('--timeout <duration>', 'give up after this long (such as 90s, 10m, 1h): throttled and failed calls are retried until then', timeoutOf, timeoutOf(DEFAULT_TIMEOUT));
+    .option('--region <region>', 'the Region to call, where stacks whose environment names none are looked for '
+      + '(default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s Region, us-east-1)')
+    .addOption(new Option('--timeout <duration>', 'give up after this long (such as 90s, 10m, 1h): throttled and failed calls are retried until then')
+      .argParser(timeoutOf).default(timeoutOf(DEFAULT_TIMEOUT), DEFAULT_TIMEOUT));
   const shared = (command: Command) => connection(command
     .option('--json', 'print JSON (for pipelines) instead of a table', false)
     .option('--show-values', 'print contact values (masked by default)', false)
