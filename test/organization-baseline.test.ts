@@ -813,7 +813,7 @@ describe('the per-stack provider', () => {
       Timeout: 900,
       Description: 'cdk-account-management: organization baselines (deploys, reconciler steps, new accounts, schedule)',
       Environment: {
-        Variables: { [WAITER_ARN_ENV]: { Ref: stateMachineId(stack) }, NODE_OPTIONS: '--enable-source-maps', [STACK_ID_ENV]: { Ref: 'AWS::StackId' } },
+        Variables: { [WAITER_ARN_ENV]: { Ref: stateMachineId(stack) }, [STACK_ID_ENV]: { Ref: 'AWS::StackId' } },
       },
     }));
     const bundle = new Asset(new Stack(), 'Bundle', { path: path.join(__dirname, '..', 'assets', 'lambda', 'organization', 'index') });

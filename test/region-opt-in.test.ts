@@ -551,7 +551,7 @@ describe('the waiter', () => {
     const template = Template.fromStack(stackWith10Regions());
     const [, fn] = onlyResource(template, 'AWS::Lambda::Function');
     expect(fn.Environment).toEqual({
-      Variables: { [WAITER_ARN_ENV]: { Ref: stateMachineId(template) }, NODE_OPTIONS: '--enable-source-maps', [STACK_ID_ENV]: { Ref: 'AWS::StackId' } },
+      Variables: { [WAITER_ARN_ENV]: { Ref: stateMachineId(template) }, [STACK_ID_ENV]: { Ref: 'AWS::StackId' } },
     });
     expect(allStatements(template).filter((s) => asArray(s.Action).some((a) => a.startsWith('states:'))))
       .toEqual([startExecutionStatement(template), describeExecutionStatement(template)]);
@@ -592,7 +592,7 @@ describe('the waiter', () => {
 
     const [settingsId, settings] = onlyResource(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('alternate contacts') });
     const [regionsId] = onlyResource(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('Region opt-in') });
-    expect(settings.Environment).toEqual({ Variables: { NODE_OPTIONS: '--enable-source-maps', [STACK_ID_ENV]: { Ref: 'AWS::StackId' } } });
+    expect(settings.Environment).toEqual({ Variables: { [STACK_ID_ENV]: { Ref: 'AWS::StackId' } } });
     const policy = template.toJSON().Resources[invokePolicyId(stack)].Properties;
     expect(JSON.stringify(policy.PolicyDocument)).not.toContain(settingsId);
     expect(JSON.stringify(policy.PolicyDocument)).toContain(regionsId);

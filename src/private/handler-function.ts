@@ -30,9 +30,9 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
     timeout: props.timeout,
     description: props.description,
     role: props.role,
-    // The bundle's source map (shipped beside it): stack traces in the logs name lambda/*.ts and their lines.
-    // The stack's id: the function serves that stack's requests only.
-    environment: { NODE_OPTIONS: '--enable-source-maps', [STACK_ID_ENV]: Aws.STACK_ID },
+    // The stack's id: the function serves that stack's requests only. No --enable-source-maps: the bundles
+    // are unminified and carry no source map, so a stack trace is readable as it is.
+    environment: { [STACK_ID_ENV]: Aws.STACK_ID },
     loggingFormat: lambda.LoggingFormat.JSON,
     applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
     systemLogLevelV2: lambda.SystemLogLevel.WARN,
