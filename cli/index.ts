@@ -275,6 +275,6 @@ if (require.main === module) {
   void main(process.argv.slice(2)).then(code => {
     process.exitCode = code;
     // A call the run stopped may hold a socket open: the process ends anyway, once its output is written.
-    setTimeout(() => process.exit(code), 200).unref();
+    process.stdout.write('', () => process.stderr.write('', () => setTimeout(() => process.exit(code), 200).unref()));
   });
 }
