@@ -188,8 +188,7 @@ test('the README\'s cdk-nag recipe, pasted with them, fails the synth on the app
   expect(error).not.toMatch(/AwsSolutions-[A-Z0-9]+ on AccountSettings\/(?!RegionNews\/)/);
 });
 
-test('the installed bin runs from the app without any dependency of its own', () => {
-  // TODO(issue 17): switch to `--version` once the CLI has it, and expect the tarball's version.
-  const help = sh('npx', ['--no-install', 'cdk-account-management', '--help'], app);
-  expect(help).toContain('Usage: cdk-account-management');
+test('the installed bin runs from the app without any dependency of its own and tells the installed version', () => {
+  const { version } = JSON.parse(sh('tar', ['-xzOf', tarball, 'package/package.json'], dir)) as { version: string };
+  expect(sh('npx', ['--no-install', 'cdk-account-management', '--version'], app).trim()).toBe(version);
 });
