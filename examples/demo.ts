@@ -92,8 +92,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   aws.stepFunctions.waitMs = 30_000 / scale; // the Region's poll interval, 30 s at real time
   const cloudFormation = new LocalCloudFormation(aws);
   const steps: DemoResult['steps'] = [];
-  const quiet = console.info;
-  console.info = () => undefined; // the handlers' log lines (in AWS: their CloudWatch log groups)
+  // The handlers' log lines and their SDK's warnings (a local request slower than its scaled timeout): in AWS, their CloudWatch log groups.
+  const { info, warn } = console;
+  console.info = () => undefined;
+  console.warn = () => undefined;
 
   const step = async (title: string, run: () => Promise<string>) => {
     print(`\n== ${title}`);
@@ -193,7 +195,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     NEXT_STEPS.forEach(line => print(line));
     return { steps, cli, final };
   } finally {
-    console.info = quiet;
+    Object.assign(console, { info, warn });
     await aws.close();
   }
 }

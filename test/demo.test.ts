@@ -10,10 +10,28 @@ import { CONTACTS, DATA_PLATFORM, MANAGEMENT, PROD, WORKLOAD_ACCOUNTS } from '..
 jest.setTimeout(120_000);
 
 const lines: string[] = [];
+/** What the demo wrote besides its lines: stderr, console warnings and errors, process warnings. */
+const noise: string[] = [];
 let result: Awaited<ReturnType<typeof runDemo>>;
 
 beforeAll(async () => {
-  result = await runDemo({ print: line => lines.push(line), timeScale: 50 });
+  const spies = [
+    jest.spyOn(process.stderr, 'write').mockImplementation(chunk => { noise.push(String(chunk)); return true; }),
+    jest.spyOn(console, 'warn').mockImplementation((...args) => { noise.push(args.join(' ')); }),
+    jest.spyOn(console, 'error').mockImplementation((...args) => { noise.push(args.join(' ')); }),
+  ];
+  const onWarning = (warning: Error) => { noise.push(`${warning.name}: ${warning.message}`); };
+  process.on('warning', onWarning);
+  try {
+    result = await runDemo({ print: line => lines.push(line), timeScale: 50 });
+  } finally {
+    process.off('warning', onWarning);
+    spies.forEach(spy => spy.mockRestore());
+  }
+});
+
+test('the demo writes nothing but its lines: no warning, nothing on stderr', () => {
+  expect(noise).toEqual([]);
 });
 
 test('the demo deploys the example organization, changes nothing when deployed again or reconciled, and removes a contact', () => {
