@@ -212,6 +212,20 @@ describe('a deployed stack, its functions invoked by someone else', () => {
     expect(aws.account(MEMBER_B).alternateContacts.get('SECURITY')).toEqual(BILLING);
   });
 
+  test('the reconciler\'s executions hold no ResponseURL: it waited in the store, which keeps none once answered', () => {
+    const reconciler = aws.stepFunctions.executions.filter(e => JSON.parse(e.input).Task === 'reconcile');
+    expect(reconciler.length).toBeGreaterThan(0);
+    // local records each execution's input and output (the history's first and last state).
+    for (const execution of reconciler) {
+      expect(execution.input).not.toContain('cloudformation-response');
+      expect(execution.output ?? '').not.toContain('cloudformation-response');
+      expect(JSON.parse(execution.input).Respond).toMatchObject({ RequestId: expect.any(String) });
+    }
+    const stored = [...aws.s3.buckets.values()].flatMap(bucket => [...bucket.keys()]);
+    expect(stored.filter(k => k.includes('/responses/'))).toEqual([]);
+    expect(stored.some(k => k.includes('/generations/'))).toBe(true);
+  });
+
   test('an organization Delete with an invented logical id starts nothing and answers nothing', async () => {
     const properties = cfn.resourceProperties(STACK, ids.baseline);
     const request = forgedRequest({

@@ -1,3 +1,4 @@
+import { forgetResponseUrl, responseTarget } from './responses';
 import type { ReconcileState } from './state';
 import type { Generation } from './store';
 import type { OrganizationBaselineAttributes } from '../../src/contract';
@@ -70,7 +71,13 @@ export async function answerUnfinishedRemoval(state: ReconcileState, total: numb
 
 export async function answer(state: ReconcileState, outcome: Omit<Outcome, 'PhysicalResourceId'>): Promise<void> {
   if (!state.Respond) return;
-  await respond(state.Respond, { ...outcome, PhysicalResourceId: state.Respond.PhysicalResourceId });
+  const target = await responseTarget(state, state.Respond);
+  if (!target) {
+    log({ setting: 'organization baseline', outcome: 'not answered: the deploy\'s response URL is gone from the store (answered already)' });
+    return;
+  }
+  await respond(target, { ...outcome, PhysicalResourceId: state.Respond.PhysicalResourceId });
+  await forgetResponseUrl(state, state.Respond);
 }
 
 export function summary(state: ReconcileState): string {

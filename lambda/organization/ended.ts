@@ -1,4 +1,5 @@
 import { sendFailedEvent } from './events';
+import { forgetResponseUrl, responseTarget } from './responses';
 import type { ReconcileState, Responder } from './state';
 import { Store } from './store';
 import { superseded } from './supersession';
@@ -50,9 +51,15 @@ export async function onExecutionEnd(event: ExecutionStatusChange, invocation: I
     return;
   }
   log({ ...fields, outcome: 'failed', error: `${end.status} ${end.error ?? ''}`.trim() });
-  await respond(responder, {
+  const target = await responseTarget(state, responder, invocation);
+  if (!target) {
+    log({ ...fields, outcome: 'not answered: the deploy\'s response URL is gone from the store (answered already)' });
+    return;
+  }
+  await respond(target, {
     Status: 'FAILED',
     Reason: `The organization baseline's generation ${state.Generation}: ${endMessage(end)}`,
     PhysicalResourceId: responder.PhysicalResourceId,
   }, invocation.end);
+  await forgetResponseUrl(state, responder, invocation);
 }

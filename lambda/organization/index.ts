@@ -2,6 +2,7 @@ import { awaited, onExecutionEnd } from './ended';
 import { sendFailedEvent } from './events';
 import { failureSummary, ReconcileState, reconcileStep } from './reconcile';
 import { onRequest, onStoreRequest } from './request';
+import { answerIn, forgetResponseUrl, holdResponseUrl, responseTarget } from './responses';
 import { isTrigger, onTrigger } from './triggers';
 import { RESOURCE_TYPES } from '../../src/contract';
 import { Invocation, InvocationContext } from '../shared/clients';
@@ -19,6 +20,7 @@ import { checkVersion, failureMessage, isExecutionStatusChange, isWaiterStep } f
  */
 export async function handler(event: unknown, context: InvocationContext): Promise<ReconcileState | undefined> {
   const invocation = new Invocation(context);
+  answerIn(invocation);
   if (isRequest(event)) {
     // Only CloudFormation's requests are acted on, and only they are answered (an unknown one, FAILED).
     const types = [RESOURCE_TYPES.organizationBaseline, RESOURCE_TYPES.baselineStore];
@@ -42,6 +44,7 @@ export async function handler(event: unknown, context: InvocationContext): Promi
     checkVersion(state);
     // A step made again (Step Functions retries one that timed out) may find its deploy answered already.
     const responder = state.Respond && await awaited(invocation, state.Respond) ? state.Respond : undefined;
+    if (responder?.RequestType === 'Delete') await holdResponseUrl(state, responder, invocation);
     return reconcileStep({ ...state, Respond: responder }, invocation);
   }
   if (isExecutionStatusChange(event)) {
@@ -74,7 +77,11 @@ async function reportFailure(state: ReconcileState, invocation: Invocation): Pro
   if (state.Respond && await awaited(invocation, state.Respond)) {
     const reason = `The organization baseline's generation ${state.Generation} failed: ${why}`
       + (state.Counts.failed > 0 ? `. ${failureSummary(state)}` : '');
-    await respond(state.Respond, { Status: 'FAILED', Reason: reason, PhysicalResourceId: state.Respond.PhysicalResourceId }, invocation.end);
+    const target = await responseTarget(state, state.Respond, invocation);
+    if (target) {
+      await respond(target, { Status: 'FAILED', Reason: reason, PhysicalResourceId: state.Respond.PhysicalResourceId }, invocation.end);
+      await forgetResponseUrl(state, state.Respond, invocation);
+    }
   }
   return { ...state, Respond: undefined, Done: true };
 }

@@ -1,6 +1,7 @@
 import { declaredTypes } from './accounts';
 import { baselinePhysicalId } from './identity';
 import { initialState, Responder } from './reconcile';
+import { keepResponseUrl } from './responses';
 import { Current, deleteUnder, digestOf, Generation, generationName, RemovalProgress, Store } from './store';
 import type {
   BaselineDocument, BaselineStoreProperties, BooleanString, DeployWaitsForName, FailDeployOnName,
@@ -145,9 +146,19 @@ async function start(
   if (before && before.generation !== generation) await stopRuns(store, invocation, before, `superseded by generation ${generation}`);
   // The digest of what CloudFormation declared travels in the execution's state, out of the store writers' reach.
   await startWaiter(invocation, name, initialState({
-    functionArn, executionArn: arn, store: store.bucketName, baselineId, generation, respond, previous, resume,
-    keepPriors: priors === 'keep', restoreFrom: priors === 'restore' ? previous : undefined,
-    digest: digestOf(document), stack: { StackId: event.StackId, LogicalResourceId: event.LogicalResourceId },
+    functionArn,
+    executionArn: arn,
+    store: store.bucketName,
+    baselineId,
+    generation,
+    previous,
+    resume,
+    // The URL waits in the store: the execution's input and history are read more widely than the store.
+    respond: respond && await keepResponseUrl(invocation, { Store: store.bucketName, BaselineId: baselineId }, respond),
+    keepPriors: priors === 'keep',
+    restoreFrom: priors === 'restore' ? previous : undefined,
+    digest: digestOf(document),
+    stack: { StackId: event.StackId, LogicalResourceId: event.LogicalResourceId },
   }));
   return { generation, executionArn: arn };
 }
@@ -246,7 +257,12 @@ async function restoreCreated(
   if (!created || !createdBy(event.PhysicalResourceId) || (await store.priorAccounts(created.generation)).size === 0) return false;
   const nothing = { alternateContacts: {}, enabledRegions: [], overrides: {} };
   const restore = await start(event, store, invocation, functionArn, {
-    targets: created.targets, baseline: nothing, waitsFor: 'EVERYTHING', prune: false, coverNewAccounts: false, action: 'apply',
+    targets: created.targets,
+    baseline: nothing,
+    waitsFor: 'EVERYTHING',
+    prune: false,
+    coverNewAccounts: false,
+    action: 'apply',
     physicalResourceId: event.PhysicalResourceId,
   }, responder(event, event.PhysicalResourceId), baselineId, undefined, 'restore');
   log({ requestType: 'Delete', setting: 'organization baseline', accountId: invocation.ownAccount, outcome: `rollback: undoing what generation ${created.generation} wrote, in generation ${restore.generation}` });

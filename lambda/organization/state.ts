@@ -11,7 +11,8 @@ import { STATE_VERSION, WaiterState } from '../shared/waiter';
 
 /** What answering CloudFormation needs, without the request's properties (they hold the values). */
 export interface Responder {
-  readonly ResponseURL: string;
+  /** Absent in this release's states: it waits in the store (responses.ts), out of the execution's history. */
+  readonly ResponseURL?: string;
   readonly StackId: string;
   readonly RequestId: string;
   readonly LogicalResourceId: string;
