@@ -1,7 +1,8 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Invocation } from './clients';
-import { errorName } from './errors';
+import { errorName, isTransient } from './errors';
 import { log } from './log';
+import { backoffDelay, sleep } from './pacing';
 import { executionArn, WaiterState } from './waiter';
 
 /*
@@ -25,11 +26,15 @@ export async function confirmStep<S extends WaiterState>(
 ): Promise<StepConfirmation> {
   if (!arn.startsWith(executionArn(invocation, ''))) return { confirmed: false, why: 'it names no execution of the stack\'s waiter' };
   let execution;
-  try {
-    execution = await new SFNClient(invocation.config('sfn')).send(new DescribeExecutionCommand({ executionArn: arn }));
-  } catch (error) {
-    if (errorName(error) === 'ExecutionDoesNotExist') return { confirmed: false, why: 'its execution does not exist' };
-    throw error;
+  for (let attempt = 0; !execution; attempt++) {
+    try {
+      execution = await new SFNClient(invocation.config('sfn')).send(new DescribeExecutionCommand({ executionArn: arn }));
+    } catch (error) {
+      if (errorName(error) === 'ExecutionDoesNotExist') return { confirmed: false, why: 'its execution does not exist' };
+      // A genuine step is not failed by a read that a loaded service times out or throttles while the invocation has time.
+      if (!isTransient(error) || invocation.remainingMs() <= 0) throw error;
+      await sleep(backoffDelay(attempt));
+    }
   }
   if (execution.status !== 'RUNNING') return { confirmed: false, why: `its execution is ${execution.status}` };
   if (execution.stateMachineArn !== invocation.waiterArn) return { confirmed: false, why: 'its execution is another state machine\'s' };
