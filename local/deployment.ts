@@ -1,7 +1,7 @@
 import { randomUUID } from 'crypto';
 import type { Stack } from 'aws-cdk-lib';
-import type { CloudFormationService, CustomResourceResponse, LocalStack } from './cloudformation';
-import { timeScale } from './common';
+import type { CloudFormationService, LocalStack } from './cloudformation';
+import { Cancelled, CustomResourceRequests } from './custom-resources';
 import type { EventBus } from './eventbridge';
 import { Intrinsics } from './intrinsics';
 import type { LambdaService } from './lambda';
@@ -17,7 +17,7 @@ import { Artifact, dependencies, Deployed, isCustom, Json, stringified, synthesi
  *   (DependsOn, Ref, Fn::GetAtt, Fn::Sub) is done;
  * - custom resources get their requests by an asynchronous invocation of their service token, and
  *   complete when their function PUTs the answer to the request's ResponseURL (or when ServiceTimeout,
- *   an hour by default, has passed);
+ *   an hour by default, has passed: custom-resources.ts sends them);
  * - when a resource fails, the requests still in progress are cancelled (their functions run on, and
  *   their answers are ignored) and the stack is rolled back at once: an Update with the old properties
  *   for each resource the deploy touched, a Delete for each resource it created, then the new physical
@@ -67,10 +67,6 @@ export interface LocalServices {
   readonly eventBus?: EventBus;
 }
 
-const DEFAULT_SERVICE_TIMEOUT_SECONDS = 3600;
-
-class Cancelled extends Error {}
-
 export class LocalCloudFormation {
   private readonly deployments = new Map<string, StackDeployment>();
 
@@ -116,7 +112,6 @@ export class LocalCloudFormation {
   }
 }
 
-
 /** One stack's deployments. */
 class StackDeployment {
   public readonly record: LocalStack;
@@ -124,8 +119,8 @@ class StackDeployment {
   public readonly deployed = new Map<string, Deployed>();
   private events: StackEvent[] = [];
   private failures: Array<{ logicalId: string; reason: string }> = [];
-  /** Requests in progress, by logical id: cancelling one stops the wait for it. */
-  private readonly inFlight = new Map<string, { verb: string; cancel: () => void }>();
+  /** The custom resources' requests, and those in progress. */
+  private readonly requests: CustomResourceRequests;
 
   /** The template as last deployed (kept in the stack's record, where GetTemplate reads it). */
   private get template(): Template {
@@ -145,6 +140,7 @@ class StackDeployment {
     };
     services.cloudFormation.stacks.set(this.record.stackId, this.record);
     this.provisioner = new Provisioner(services, stackName, account, region);
+    this.requests = new CustomResourceRequests(services, this.record);
     this.intrinsics = new Intrinsics({ account, region, stackId: this.record.stackId, stackName, deployed: this.deployed });
   }
 
@@ -176,7 +172,7 @@ class StackDeployment {
         touched.set(id, { action: previous ? 'updated' : 'created', before: previous, attempted: properties });
         this.setResourceStatus(id, definition.Type, previous?.physicalId ?? '', `${verb}_IN_PROGRESS`, undefined, properties);
         if (breakage) {
-          await this.cancellable(id, verb, Promise.resolve(breakage.when));
+          await this.requests.cancellable(id, verb, Promise.resolve(breakage.when));
           throw new Error(breakage.reason ?? 'Resource handler returned message: "broken on purpose"');
         }
         const result = await this.apply(id, verb, definition, properties, previous, artifact);
@@ -207,7 +203,7 @@ class StackDeployment {
       } else {
         this.setStackStatus('UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
         for (const resource of replaced.filter(r => r.definition.UpdateReplacePolicy !== 'Retain' && isCustom(r.type))) {
-          await this.deleteReplaced(resource);
+          await this.requests.deleteReplaced(resource);
         }
         const removed = Object.keys(old.Resources).filter(id => this.deployed.has(id) && !ids.includes(id));
         await this.deleteInReverse(removed, old, true).catch(() => undefined);
@@ -264,7 +260,7 @@ class StackDeployment {
       try {
         let restored: Deployed = before;
         if (isCustom(before.type)) {
-          const response = await this.request(id, before.definition, 'Update', before.properties, attempted, current.physicalId);
+          const response = await this.requests.send(id, before.definition, 'Update', before.properties, attempted, current.physicalId);
           restored = { ...before, physicalId: response.PhysicalResourceId ?? current.physicalId, attributes: response.Data ?? {} };
         } else {
           this.provisioner.provision(before, artifact);
@@ -284,31 +280,9 @@ class StackDeployment {
       return;
     }
     this.setStackStatus('UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
-    for (const resource of replacements.filter(r => isCustom(r.type))) await this.deleteReplaced(resource);
+    for (const resource of replacements.filter(r => isCustom(r.type))) await this.requests.deleteReplaced(resource);
     this.record.template = old;
     this.setStackStatus('UPDATE_ROLLBACK_COMPLETE');
-  }
-
-  /**
-   * Deletes a replaced physical resource, whose logical id names its replacement by then: as in AWS, only
-   * the stack's events show it (DELETE_IN_PROGRESS, then DELETE_COMPLETE or DELETE_FAILED, with its
-   * physical id); a failure does not fail the stack.
-   */
-  private async deleteReplaced(resource: Deployed): Promise<void> {
-    const event = (status: string, reason?: string) => this.services.cloudFormation.recordEvent(this.record, {
-      LogicalResourceId: resource.logicalId,
-      PhysicalResourceId: resource.physicalId,
-      ResourceType: resource.type,
-      ResourceStatus: status,
-      ResourceStatusReason: reason,
-    });
-    event('DELETE_IN_PROGRESS');
-    try {
-      await this.request(resource.logicalId, resource.definition, 'Delete', resource.properties, undefined, resource.physicalId);
-      event('DELETE_COMPLETE');
-    } catch (error) {
-      event('DELETE_FAILED', (error as Error).message);
-    }
   }
 
   /** Deletes the resources, each after the resources that depend on it; true when none failed. */
@@ -331,7 +305,7 @@ class StackDeployment {
     this.setResourceStatus(resource.logicalId, resource.type, resource.physicalId, 'DELETE_IN_PROGRESS');
     try {
       if (isCustom(resource.type)) {
-        await this.request(resource.logicalId, resource.definition, 'Delete', resource.properties, undefined, resource.physicalId);
+        await this.requests.send(resource.logicalId, resource.definition, 'Delete', resource.properties, undefined, resource.physicalId);
       } else {
         this.provisioner.unprovision(resource);
       }
@@ -378,21 +352,13 @@ class StackDeployment {
 
   /** CloudFormation stops waiting for every request in progress: their resources fail as cancelled. */
   private cancelAll(): void {
-    for (const [id, { verb, cancel }] of this.inFlight) {
+    for (const [id, { verb, cancel }] of this.requests.inFlight) {
       const resource = this.record.resources.get(id);
       this.setResourceStatus(id, resource?.ResourceType ?? '', resource?.PhysicalResourceId ?? '', `${verb}_FAILED`,
         `Resource ${verb === 'CREATE' ? 'creation' : 'update'} cancelled`);
       cancel();
     }
-    this.inFlight.clear();
-  }
-
-  /** Waits for `promise` unless the deploy cancels the resource's request first. */
-  private cancellable<T>(id: string, verb: string, promise: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.inFlight.set(id, { verb, cancel: () => reject(new Cancelled()) });
-      promise.then(resolve, reject).finally(() => this.inFlight.delete(id));
-    });
+    this.requests.inFlight.clear();
   }
 
   /** Creates or updates one resource; for custom resources, sends the request and waits for its answer (cancellable). */
@@ -406,7 +372,7 @@ class StackDeployment {
       this.provisioner.provision(deployed, artifact);
       return deployed;
     }
-    const response = await this.request(id, definition, previous ? 'Update' : 'Create', properties, previous?.properties, previous?.physicalId, verb);
+    const response = await this.requests.send(id, definition, previous ? 'Update' : 'Create', properties, previous?.properties, previous?.physicalId, verb);
     const physicalId = response.PhysicalResourceId!;
     return { logicalId: id, type: definition.Type, definition, properties, physicalId, attributes: response.Data ?? {} };
   }
@@ -415,60 +381,6 @@ class StackDeployment {
   private sent(type: string, properties: Record<string, Json>): Record<string, Json> {
     return isCustom(type) ? stringified(properties) : properties;
   }
-
-  /**
-   * Sends one custom-resource request and waits for its answer; throws the Reason of a FAILED one. With
-   * `cancellableAs` (CREATE or UPDATE), the deploy may stop waiting for it (a failure elsewhere): the
-   * request is then abandoned, and its answer, when it comes, ignored.
-   */
-  private async request(
-    id: string, definition: TemplateResource, requestType: 'Create' | 'Update' | 'Delete',
-    properties: Record<string, Json>, oldProperties: Record<string, Json> | undefined, physicalId: string | undefined,
-    cancellableAs?: string,
-  ): Promise<CustomResourceResponse> {
-    const requestId = randomUUID();
-    const token = `${this.record.stackName}/${id}/${requestId}`;
-    const serviceToken = String(properties.ServiceToken);
-    const event = {
-      RequestType: requestType,
-      ServiceToken: serviceToken,
-      ResponseURL: `${this.services.endpoint}/cloudformation-response/${token}`,
-      StackId: this.record.stackId,
-      RequestId: requestId,
-      LogicalResourceId: id,
-      ResourceType: definition.Type,
-      ResourceProperties: properties,
-      ...(oldProperties && requestType === 'Update' ? { OldResourceProperties: oldProperties } : {}),
-      ...(physicalId ? { PhysicalResourceId: physicalId } : {}),
-    };
-    const answer = this.services.cloudFormation.expectResponse(token);
-    try {
-      this.services.lambda.invokeAsync(serviceToken, event);
-    } catch (error) {
-      this.services.cloudFormation.abandon(token);
-      throw Object.assign(new Error(`Invalid service token: ${(error as Error).message}`), { physicalId });
-    }
-    const seconds = Number(properties.ServiceTimeout ?? DEFAULT_SERVICE_TIMEOUT_SECONDS);
-    let timer: NodeJS.Timeout | undefined;
-    const ended = new Promise<CustomResourceResponse>((resolve, reject) => {
-      timer = setTimeout(() => resolve({ Status: 'FAILED', Reason: 'CloudFormation did not receive a response from your Custom Resource within the specified timeout' }),
-        (seconds * 1000) / timeScale());
-      if (cancellableAs) this.inFlight.set(id, { verb: cancellableAs, cancel: () => reject(new Cancelled()) });
-    });
-    try {
-      const response = await Promise.race([answer, ended]);
-      if (response.Status !== 'SUCCESS') {
-        throw Object.assign(new Error(`Received response status [FAILED] from custom resource. Message returned: ${response.Reason ?? 'See the details in CloudWatch Log Stream'}`),
-          { physicalId: response.PhysicalResourceId ?? physicalId });
-      }
-      return response;
-    } finally {
-      clearTimeout(timer);
-      this.services.cloudFormation.abandon(token);
-      if (cancellableAs) this.inFlight.delete(id);
-    }
-  }
-
 
   private setStackStatus(status: string): void {
     this.record.status = status;
