@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Prior } from './accounts';
 import type { ReconcileState } from './state';
-import { BaselineDocument, DeployWaitsForName, STORE_EXPIRY, STORE_EXPIRY_TAG, TargetSpec } from '../../src/contract';
+import { BaselineDocument, DeployWaitsForName, FailDeployOnName, STORE_EXPIRY, STORE_EXPIRY_TAG, TargetSpec } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
 import { errorName } from '../shared/errors';
 import { backoffDelay, sleep } from '../shared/pacing';
@@ -33,6 +33,8 @@ export interface Generation {
   readonly targets: TargetSpec;
   readonly baseline: BaselineDocument;
   readonly waitsFor: DeployWaitsForName;
+  /** Which failed accounts fail the deploy; absent in generations of earlier versions: any. */
+  readonly failDeployOn?: FailDeployOnName;
   readonly prune: boolean;
   /** Whether accounts that join its targets get it. */
   readonly coverNewAccounts: boolean;

@@ -62,7 +62,9 @@ export async function deleteAlternateContactIfHolds(
 }
 
 /** The contact of that type, undefined when the account has none. */
-export async function getAlternateContact(client: AccountClient, target: Target, type: AlternateContactType): Promise<Partial<AlternateContactFields> | undefined> {
+export async function getAlternateContact(
+  client: AccountClient, target: Target, type: AlternateContactType,
+): Promise<Partial<AlternateContactFields> | undefined> {
   try {
     return (await client.send(new GetAlternateContactCommand({ AccountId: target.accountIdParameter, AlternateContactType: type }))).AlternateContact;
   } catch (error) {
