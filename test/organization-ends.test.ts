@@ -1,7 +1,7 @@
 /*
  * OrganizationBaseline: executions end, and a removal finishes or says so (issue 14). Stacks are deployed
  * and deleted by the local CloudFormation, the organization function's bundle answers it, and the stack's
- * state machine runs the reconciler, as in organization-lifecycle.test.ts (whose set-up this copies, for
+ * state machine runs the reconciler, as in organization-lifecycle-*.test.ts (whose set-up this copies, for
  * an organization of 12 member accounts).
  *
  * What local/ models here, and how: a service control policy that denies the reconciler's Region reads is

@@ -110,7 +110,7 @@ describe('the store is the reconciler\'s alone', () => {
     new OrganizationBaseline(keyed, 'Baseline', { ...PROPS, storeEncryptionKey: new kms.Key(keyed, 'StoreKey', { enableKeyRotation: true }) });
     const key = (f: { rule: string; finding: string; path: string }) => `${f.rule}[${f.finding}] ${f.path}`;
     expect(nagFindings(keyed).map(key).sort()).toEqual(nagFindings(plain).map(key).sort());
-    // The store's own finding is only S1 (no access logs), which organization-baseline.test.ts acknowledges.
+    // The store's own finding is only S1 (no access logs), which organization-baseline-nag.test.ts acknowledges.
     expect(nagFindings(keyed).filter(f => f.path.startsWith(`Stack/${PROVIDER}/Store/`)).map(f => f.rule)).toEqual(['AwsSolutions-S1']);
   });
 });
