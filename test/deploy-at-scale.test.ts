@@ -48,5 +48,9 @@ test('300 settings of 60 accounts (3 alternate contacts, the primary contact and
   }
   // The quotas did bite: the handlers were throttled, and kept trying until each had written its setting.
   expect(local.aws.callsOf('PutAlternateContact').filter(c => c.status === 429).length).toBeGreaterThan(0);
-  expect(local.aws.callsOf('PutAlternateContact').filter(c => c.status === 200)).toHaveLength(180);
+  // Every account was written (each holds its three contacts, above); a put whose answer the handler did not get (a
+  // loaded machine) is made again, and PutAlternateContact is idempotent, so a few contacts may be written twice.
+  const written = local.aws.callsOf('PutAlternateContact').filter(c => c.status === 200);
+  expect(new Set(written.map(c => c.target))).toEqual(new Set(ACCOUNTS));
+  expect(written.length).toBeGreaterThanOrEqual(180);
 });
