@@ -7,8 +7,9 @@
  * baseline (its update done and answered) or beside it (cancelled while its generation writes).
  */
 import { Stack } from 'aws-cdk-lib';
-import { LocalAws, LocalCloudFormation, scaledQuotas } from '../local';
-import { addBreaker, BREAKER, captureConsole, Local, MANAGEMENT, stackOf, startLocal, stopLocal } from './support';
+import type { LocalCloudFormation } from '../local';
+import { useSmallOrganization } from './small-organization';
+import { addBreaker, BREAKER, captureConsole, MANAGEMENT, stackOf } from './support';
 import { AlternateContactDetails, OrganizationBaseline, OrganizationBaselineProps } from '../src';
 
 const TIME_SCALE = 50;
@@ -18,40 +19,7 @@ const [HAND_BILLING, DRIFTED, ...OTHERS] = MEMBERS;
 
 jest.setTimeout(120_000);
 
-let local: Local;
-let aws: LocalAws;
-let cfn: LocalCloudFormation;
-
-beforeAll(async () => {
-  local = await startLocal({ memberAccountIds: MEMBERS, rateQuotas: scaledQuotas(TIME_SCALE) }, TIME_SCALE);
-  aws = local.aws;
-  aws.addOrganizationalUnit(OU);
-  for (const id of MEMBERS) aws.moveAccount(id, OU);
-});
-
-afterAll(async () => {
-  await stopLocal(local);
-});
-
-beforeEach(() => {
-  jest.spyOn(console, 'info').mockImplementation(() => undefined);
-  aws.callerAccountId = MANAGEMENT;
-  aws.trustedAccess = true;
-  aws.stepFunctions.waitMs = 10;
-  aws.clearCalls();
-  aws.clearFaults();
-  for (const account of aws.accounts.values()) {
-    account.alternateContacts.clear();
-    account.name = `account-${account.id}`;
-  }
-  aws.s3.buckets.clear();
-  cfn = new LocalCloudFormation(aws);
-});
-
-afterEach(async () => {
-  await aws.stepFunctions.settled();
-  await aws.lambda.settled();
-});
+const org = useSmallOrganization(MEMBERS, { [OU]: MEMBERS }, TIME_SCALE);
 
 function details(label: string): AlternateContactDetails {
   return { name: `${label} Desk`, title: `${label} Lead`, emailAddress: `${label.toLowerCase()}@example.com`, phoneNumber: '+1 206-555-0100' };
@@ -68,7 +36,7 @@ function fields(d: AlternateContactDetails) {
 }
 
 function contactsOf(accountId: string): Record<string, unknown> {
-  return Object.fromEntries(aws.account(accountId).alternateContacts);
+  return Object.fromEntries(org.aws.account(accountId).alternateContacts);
 }
 
 /** The baseline over the OU, and a resource that a deploy may break: after the baseline, or beside it. */
@@ -81,8 +49,8 @@ function stack(props: Partial<OrganizationBaselineProps>, breaker: 'after' | 'be
 }
 
 async function deploy(scope: Stack, options: Parameters<LocalCloudFormation['deploy']>[1] = {}): Promise<string> {
-  const { result, output } = await captureConsole(() => cfn.deploy(scope, options));
-  await aws.stepFunctions.settled();
+  const { result, output } = await captureConsole(() => org.cfn.deploy(scope, options));
+  await org.aws.stepFunctions.settled();
   return `${result?.status}\n${output}`;
 }
 
@@ -92,8 +60,8 @@ describe.each([true, false])('pruneUndeclared: %s', (prune) => {
 
   test('an update rolled back after it converged restores every account as it was, hand-made and drifted values included', async () => {
     expect(await deploy(stack(BEFORE, 'after'))).toMatch(/^CREATE_COMPLETE/);
-    aws.account(HAND_BILLING).alternateContacts.set('BILLING', fields(BILLING_BY_HAND));
-    aws.account(DRIFTED).alternateContacts.set('SECURITY', fields(DRIFT));
+    org.aws.account(HAND_BILLING).alternateContacts.set('BILLING', fields(BILLING_BY_HAND));
+    org.aws.account(DRIFTED).alternateContacts.set('SECURITY', fields(DRIFT));
 
     const output = await deploy(stack(AFTER, 'after'), { breakResources: { [BREAKER]: {} } });
     expect(output).toMatch(/^UPDATE_ROLLBACK_COMPLETE/);
@@ -103,15 +71,15 @@ describe.each([true, false])('pruneUndeclared: %s', (prune) => {
     for (const id of OTHERS) expect(contactsOf(id)).toEqual({ SECURITY: fields(SECURITY_BEFORE) });
     // The values were kept in the store (encrypted), never in a log line; and forgotten once restored.
     for (const value of Object.values(BILLING_BY_HAND)) expect(output).not.toContain(value);
-    const keys = [...aws.s3.buckets.values()].flatMap(bucket => [...bucket.keys()]);
+    const keys = [...org.aws.s3.buckets.values()].flatMap(bucket => [...bucket.keys()]);
     expect(keys.filter(key => key.includes('/priors/'))).toEqual([]);
   });
 
   test('an update cancelled while its generation writes restores the accounts it reached, and leaves the others as they were', async () => {
     expect(await deploy(stack(BEFORE, 'beside'))).toMatch(/^CREATE_COMPLETE/);
-    aws.account(HAND_BILLING).alternateContacts.set('BILLING', fields(BILLING_BY_HAND));
+    org.aws.account(HAND_BILLING).alternateContacts.set('BILLING', fields(BILLING_BY_HAND));
 
-    const writing = aws.nextCall(c => c.operation === 'PutAlternateContact' && c.status === 200);
+    const writing = org.aws.nextCall(c => c.operation === 'PutAlternateContact' && c.status === 200);
     expect(await deploy(stack(AFTER, 'beside'), { breakResources: { [BREAKER]: { when: writing } } })).toMatch(/^UPDATE_ROLLBACK_COMPLETE/);
 
     expect(contactsOf(HAND_BILLING)).toEqual({ SECURITY: fields(SECURITY_BEFORE), BILLING: fields(BILLING_BY_HAND) });
@@ -122,15 +90,15 @@ describe.each([true, false])('pruneUndeclared: %s', (prune) => {
 test('a rolled-back update of the account names gives each account its earlier name back', async () => {
   const named = (suffix: string) => ({ alternateContacts: { security: SECURITY_BEFORE }, overrides: MEMBERS.map(accountId => ({ accountId, accountName: `${accountId}-${suffix}` })) });
   expect(await deploy(stack(named('v1'), 'after'))).toMatch(/^CREATE_COMPLETE/);
-  aws.account(DRIFTED).name = 'renamed-by-hand';
+  org.aws.account(DRIFTED).name = 'renamed-by-hand';
 
   expect(await deploy(stack(named('v2'), 'after'), { breakResources: { [BREAKER]: {} } })).toMatch(/^UPDATE_ROLLBACK_COMPLETE/);
-  expect(aws.account(DRIFTED).name).toBe('renamed-by-hand');
-  for (const id of [HAND_BILLING, ...OTHERS]) expect(aws.account(id).name).toBe(`${id}-v1`);
+  expect(org.aws.account(DRIFTED).name).toBe('renamed-by-hand');
+  for (const id of [HAND_BILLING, ...OTHERS]) expect(org.aws.account(id).name).toBe(`${id}-v1`);
 });
 
 test('a stack whose creation is rolled back undoes what the baseline wrote before its Delete is answered', async () => {
-  aws.account(HAND_BILLING).alternateContacts.set('BILLING', fields(BILLING_BY_HAND));
+  org.aws.account(HAND_BILLING).alternateContacts.set('BILLING', fields(BILLING_BY_HAND));
   const declared = { alternateContacts: { security: SECURITY_AFTER, billing: BILLING_DECLARED } };
 
   expect(await deploy(stack(declared, 'after'), { breakResources: { [BREAKER]: {} } })).toMatch(/^ROLLBACK_COMPLETE/);
@@ -141,21 +109,21 @@ test('a stack whose creation is rolled back undoes what the baseline wrote befor
 test('after a rollback, the record is what it was before the failed deploy: a later scheduled prune leaves the hand-made contact', async () => {
   const before = { alternateContacts: { security: SECURITY_BEFORE }, pruneUndeclared: true };
   expect(await deploy(stack(before, 'after'))).toMatch(/^CREATE_COMPLETE/);
-  aws.account(HAND_BILLING).alternateContacts.set('BILLING', fields(BILLING_BY_HAND));
+  org.aws.account(HAND_BILLING).alternateContacts.set('BILLING', fields(BILLING_BY_HAND));
   const after = { alternateContacts: { security: SECURITY_BEFORE, billing: BILLING_DECLARED }, pruneUndeclared: true };
   expect(await deploy(stack(after, 'after'), { breakResources: { [BREAKER]: {} } })).toMatch(/^UPDATE_ROLLBACK_COMPLETE/);
 
   // The baseline's schedule, delivered as its rule would.
-  const resources = cfn.stackOf('Settings').resources;
+  const resources = org.cfn.stackOf('Settings').resources;
   const baseline = [...resources.values()].find(r => r.ResourceType === 'Custom::AccountOrganizationBaseline')!;
   const handler = [...resources.values()].find(r => r.ResourceType === 'AWS::Lambda::Function' && r.LogicalResourceId.startsWith('OrganizationBaselineProviderHandler'))!;
-  const { BaselineId, Store } = cfn.resourceProperties('Settings', baseline.LogicalResourceId);
+  const { BaselineId, Store } = org.cfn.resourceProperties('Settings', baseline.LogicalResourceId);
   const functionArn = `arn:aws:lambda:us-east-1:${MANAGEMENT}:function:${handler.PhysicalResourceId}`;
-  const executions = aws.stepFunctions.executions.length;
-  const { error } = await captureConsole(() => aws.lambda.invoke(functionArn, { Trigger: 'schedule', BaselineId, Store }));
-  await aws.stepFunctions.settled();
+  const executions = org.aws.stepFunctions.executions.length;
+  const { error } = await captureConsole(() => org.aws.lambda.invoke(functionArn, { Trigger: 'schedule', BaselineId, Store }));
+  await org.aws.stepFunctions.settled();
   expect(error).toBeUndefined();
-  expect(aws.stepFunctions.executions.slice(executions).map(e => e.status)).toEqual(['SUCCEEDED']);
+  expect(org.aws.stepFunctions.executions.slice(executions).map(e => e.status)).toEqual(['SUCCEEDED']);
 
   expect(contactsOf(HAND_BILLING)).toEqual({ SECURITY: fields(SECURITY_BEFORE), BILLING: fields(BILLING_BY_HAND) });
 });

@@ -8,8 +8,8 @@
  * hand, or by another stack, is left).
  */
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { LocalAws, LocalCloudFormation, scaledQuotas } from '../local';
-import { captureConsole, Local, MANAGEMENT, stackOf, startLocal, stopLocal } from './support';
+import { useSmallOrganization } from './small-organization';
+import { captureConsole, stackOf } from './support';
 import {
   AccountBaseline, AlternateContact, AlternateContactDetails, AlternateContactType, OrganizationBaseline, OrganizationBaselineProps, RegionOptIn,
 } from '../src';
@@ -25,45 +25,7 @@ const REGION = 'af-south-1';
 
 jest.setTimeout(120_000);
 
-let local: Local;
-let aws: LocalAws;
-let cfn: LocalCloudFormation;
-
-beforeAll(async () => {
-  local = await startLocal({ memberAccountIds: MEMBERS, rateQuotas: scaledQuotas(TIME_SCALE) }, TIME_SCALE);
-  aws = local.aws;
-  aws.addOrganizationalUnit(OU_A);
-  aws.addOrganizationalUnit(OU_B);
-  for (const id of IN_A) aws.moveAccount(id, OU_A);
-  for (const id of IN_B) aws.moveAccount(id, OU_B);
-});
-
-afterAll(async () => {
-  await stopLocal(local);
-});
-
-beforeEach(() => {
-  jest.spyOn(console, 'info').mockImplementation(() => undefined);
-  aws.callerAccountId = MANAGEMENT;
-  aws.trustedAccess = true;
-  aws.regionTransitionMs = 0;
-  aws.stepFunctions.waitMs = 10;
-  aws.clearCalls();
-  aws.clearFaults();
-  for (const account of aws.accounts.values()) {
-    account.alternateContacts.clear();
-    for (const [regionName, state] of account.regions) {
-      if (state.status !== 'ENABLED_BY_DEFAULT') aws.setRegionStatus(account.id, regionName, 'DISABLED');
-    }
-  }
-  aws.s3.buckets.clear();
-  cfn = new LocalCloudFormation(aws);
-});
-
-afterEach(async () => {
-  await aws.stepFunctions.settled();
-  await aws.lambda.settled();
-});
+const org = useSmallOrganization(MEMBERS, { [OU_A]: IN_A, [OU_B]: IN_B }, TIME_SCALE);
 
 const SECURITY: AlternateContactDetails = {
   name: 'Security Operations', title: 'Duty Officer', emailAddress: 'soc@example.com', phoneNumber: '+1 206-555-0100',
@@ -77,7 +39,7 @@ function fields(details: AlternateContactDetails) {
 }
 
 function securityOf(accountId: string) {
-  return aws.account(accountId).alternateContacts.get('SECURITY');
+  return org.aws.account(accountId).alternateContacts.get('SECURITY');
 }
 
 function holders(accounts: string[]): string[] {
@@ -93,7 +55,7 @@ function baseline(scope: Stack, id: string, props: Partial<OrganizationBaselineP
 }
 
 async function deploy(scope: Stack, expected: string): Promise<string> {
-  const { result, output } = await captureConsole(() => cfn.deploy(scope));
+  const { result, output } = await captureConsole(() => org.cfn.deploy(scope));
   expect(result?.status).toBe(expected);
   return output;
 }
@@ -105,7 +67,7 @@ describe('a contact moves into an OrganizationBaseline', () => {
 
     const output = await deploy(stack(s => baseline(s, 'Baseline', { accountIds: [MOVED] })), 'UPDATE_COMPLETE');
     expect(output).toMatch(/left in place \(now declared by Baseline[0-9A-F]{8}\)/);
-    expect(aws.callsOf('DeleteAlternateContact')).toHaveLength(0);
+    expect(org.aws.callsOf('DeleteAlternateContact')).toHaveLength(0);
     expect(securityOf(MOVED)).toEqual(fields(SECURITY));
 
     // An unchanged redeploy finds it where it is.
@@ -119,7 +81,7 @@ describe('a contact moves into an OrganizationBaseline', () => {
     await deploy(stack(s => new OrganizationBaseline(s, 'Baseline', {
       organizationalUnitIds: [OU_A], alternateContacts: { security: OTHER_SECURITY },
     })), 'UPDATE_COMPLETE');
-    expect(aws.callsOf('DeleteAlternateContact')).toHaveLength(0);
+    expect(org.aws.callsOf('DeleteAlternateContact')).toHaveLength(0);
     for (const id of IN_A) expect(securityOf(id)).toEqual(fields(OTHER_SECURITY));
     expect(holders(IN_B)).toEqual([]);
   });
@@ -134,11 +96,11 @@ describe('a contact moves into an OrganizationBaseline', () => {
 
   test('a RegionOptIn removed with DESTROY leaves the Region enabled when a baseline now enables it there', async () => {
     await deploy(stack(s => new RegionOptIn(s, 'CapeTown', { accountId: MOVED, regionName: REGION, removalPolicy: RemovalPolicy.DESTROY })), 'CREATE_COMPLETE');
-    expect(aws.account(MOVED).regions.get(REGION)?.status).toBe('ENABLED');
+    expect(org.aws.account(MOVED).regions.get(REGION)?.status).toBe('ENABLED');
 
     await deploy(stack(s => baseline(s, 'Baseline', { accountIds: [MOVED], enabledRegions: [REGION] })), 'UPDATE_COMPLETE');
-    expect(aws.callsOf('DisableRegion')).toHaveLength(0);
-    expect(aws.account(MOVED).regions.get(REGION)?.status).toBe('ENABLED');
+    expect(org.aws.callsOf('DisableRegion')).toHaveLength(0);
+    expect(org.aws.account(MOVED).regions.get(REGION)?.status).toBe('ENABLED');
   });
 });
 
@@ -162,7 +124,7 @@ describe('a contact moves out of an OrganizationBaseline that removes its contac
       new AlternateContact(s, 'Security', { accountId: MOVED, type: AlternateContactType.SECURITY, ...SECURITY });
     }), 'UPDATE_COMPLETE');
     expect(holders(IN_A)).toEqual([MOVED]);
-    expect(IN_A.every(id => aws.account(id).alternateContacts.has('BILLING'))).toBe(true);
+    expect(IN_A.every(id => org.aws.account(id).alternateContacts.has('BILLING'))).toBe(true);
   });
 
   test('split in two: neither part loses a contact that the removed baseline had written', async () => {
@@ -174,12 +136,12 @@ describe('a contact moves out of an OrganizationBaseline that removes its contac
       baseline(s, 'PartA', { organizationalUnitIds: [OU_A], removeAlternateContactsOnDelete: true });
       baseline(s, 'PartB', { organizationalUnitIds: [OU_B] });
     }), 'UPDATE_COMPLETE');
-    expect(aws.callsOf('DeleteAlternateContact')).toHaveLength(0);
+    expect(org.aws.callsOf('DeleteAlternateContact')).toHaveLength(0);
     expect(holders(MEMBERS)).toEqual(MEMBERS);
 
     // Merged back into one: the parts' removal leaves what the merged baseline declares.
     await deploy(stack(s => baseline(s, 'Merged', both)), 'UPDATE_COMPLETE');
-    expect(aws.callsOf('DeleteAlternateContact')).toHaveLength(0);
+    expect(org.aws.callsOf('DeleteAlternateContact')).toHaveLength(0);
     expect(holders(MEMBERS)).toEqual(MEMBERS);
   });
 });
@@ -187,7 +149,7 @@ describe('a contact moves out of an OrganizationBaseline that removes its contac
 describe('a Delete removes only what still holds its values', () => {
   test('a contact changed by hand (or by another stack) since the deploy is left, and the log says so without the values', async () => {
     await deploy(stack(s => new AlternateContact(s, 'Security', { accountId: MOVED, type: AlternateContactType.SECURITY, ...SECURITY })), 'CREATE_COMPLETE');
-    aws.account(MOVED).alternateContacts.set('SECURITY', fields(OTHER_SECURITY));
+    org.aws.account(MOVED).alternateContacts.set('SECURITY', fields(OTHER_SECURITY));
 
     const output = await deploy(stack(() => undefined), 'UPDATE_COMPLETE');
     expect(securityOf(MOVED)).toEqual(fields(OTHER_SECURITY));
@@ -197,7 +159,7 @@ describe('a Delete removes only what still holds its values', () => {
 
   test('a removal generation leaves an account whose contact was changed since, and removes the rest', async () => {
     await deploy(stack(s => baseline(s, 'Baseline', { organizationalUnitIds: [OU_A], removeAlternateContactsOnDelete: true })), 'CREATE_COMPLETE');
-    aws.account(MOVED).alternateContacts.set('SECURITY', fields(OTHER_SECURITY));
+    org.aws.account(MOVED).alternateContacts.set('SECURITY', fields(OTHER_SECURITY));
 
     await deploy(stack(() => undefined), 'UPDATE_COMPLETE');
     expect(securityOf(MOVED)).toEqual(fields(OTHER_SECURITY));
@@ -209,7 +171,7 @@ describe('a Delete removes only what still holds its values', () => {
       new AlternateContact(s, 'Security', { accountId: MOVED, type: AlternateContactType.SECURITY, ...SECURITY });
       baseline(s, 'Baseline', { organizationalUnitIds: [OU_B] });
     }), 'CREATE_COMPLETE');
-    const { result } = await captureConsole(() => cfn.destroy('Settings'));
+    const { result } = await captureConsole(() => org.cfn.destroy('Settings'));
     expect(result?.status).toBe('DELETE_COMPLETE');
     expect(securityOf(MOVED)).toBeUndefined();
   });

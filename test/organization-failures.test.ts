@@ -6,8 +6,8 @@
  * A rolled-back deploy puts back only what it wrote. Deployed through the local CloudFormation.
  */
 import { Stack } from 'aws-cdk-lib';
-import { LocalAws, LocalCloudFormation, scaledQuotas } from '../local';
-import { captureConsole, Local, MANAGEMENT, stackOf, startLocal, stopLocal } from './support';
+import { useSmallOrganization } from './small-organization';
+import { captureConsole, stackOf } from './support';
 import { AlternateContactDetails, DeployWaitsFor, FailDeployOn, OrganizationBaseline, OrganizationBaselineProps } from '../src';
 import { BASELINE_EVENTS } from '../src/contract';
 
@@ -18,38 +18,11 @@ const [DENIED, ...OTHERS] = MEMBERS;
 
 jest.setTimeout(120_000);
 
-let local: Local;
-let aws: LocalAws;
-let cfn: LocalCloudFormation;
-
-beforeAll(async () => {
-  local = await startLocal({ memberAccountIds: MEMBERS, rateQuotas: scaledQuotas(TIME_SCALE) }, TIME_SCALE);
-  aws = local.aws;
-  aws.addOrganizationalUnit(OU);
-  for (const id of MEMBERS) aws.moveAccount(id, OU);
-});
-
-afterAll(async () => {
-  await stopLocal(local);
-});
+const org = useSmallOrganization(MEMBERS, { [OU]: MEMBERS }, TIME_SCALE);
 
 beforeEach(() => {
-  jest.spyOn(console, 'info').mockImplementation(() => undefined);
-  aws.callerAccountId = MANAGEMENT;
-  aws.trustedAccess = true;
-  aws.stepFunctions.waitMs = 10;
-  aws.clearCalls();
-  aws.clearFaults();
-  for (const account of aws.accounts.values()) account.alternateContacts.clear();
-  aws.s3.buckets.clear();
-  cfn = new LocalCloudFormation(aws);
   // A service control policy denies the Account API in DENIED.
-  aws.injectFault({ operation: 'PutAlternateContact', status: 403, errorType: 'AccessDeniedException', count: 1_000, when: body => body.AccountId === DENIED });
-});
-
-afterEach(async () => {
-  await aws.stepFunctions.settled();
-  await aws.lambda.settled();
+  org.aws.injectFault({ operation: 'PutAlternateContact', status: 403, errorType: 'AccessDeniedException', count: 1_000, when: body => body.AccountId === DENIED });
 });
 
 const SECURITY: AlternateContactDetails = { name: 'Security Desk', title: 'Lead', emailAddress: 'desk@example.com', phoneNumber: '+1 206-555-0100' };
@@ -59,21 +32,21 @@ function stack(props: Partial<OrganizationBaselineProps>): Stack {
 }
 
 async function deploy(scope: Stack): Promise<{ status?: string; reasons: string[] }> {
-  const { result } = await captureConsole(() => cfn.deploy(scope));
-  await aws.stepFunctions.settled();
+  const { result } = await captureConsole(() => org.cfn.deploy(scope));
+  await org.aws.stepFunctions.settled();
   return { status: result?.status, reasons: (result?.failures ?? []).map(f => f.reason) };
 }
 
 function holders(): string[] {
-  return MEMBERS.filter(id => aws.account(id).alternateContacts.has('SECURITY'));
+  return MEMBERS.filter(id => org.aws.account(id).alternateContacts.has('SECURITY'));
 }
 
 test('an account reached through an OU that fails is reported, and the deploy succeeds for the others', async () => {
-  const events = aws.eventBus.events.length;
+  const events = org.aws.eventBus.events.length;
   expect((await deploy(stack({ organizationalUnitIds: [OU] }))).status).toBe('CREATE_COMPLETE');
 
   expect(holders()).toEqual(OTHERS);
-  const [event] = aws.eventBus.events.slice(events);
+  const [event] = org.aws.eventBus.events.slice(events);
   expect(event.DetailType).toBe(BASELINE_EVENTS.failed);
   expect(JSON.parse(event.Detail).failures).toEqual([expect.objectContaining({ accountId: DENIED })]);
 });
@@ -100,14 +73,14 @@ describe('a run that fails as a whole says so in an event, whether or not a depl
     ['a step that fails (its report sends it)', 'Lambda.Unknown', /Lambda\.Unknown: the step broke/],
     ['an execution that fails where no Catch sees it (the execution\'s end sends it)', 'States.Runtime', /FAILED: .*States\.Runtime/],
   ])('%s', async (_, error, expected) => {
-    aws.clearFaults();
-    aws.stepFunctions.injectTaskFault({ state: 'Step', error, cause: 'the step broke', count: 1 });
-    const events = aws.eventBus.events.length;
+    org.aws.clearFaults();
+    org.aws.stepFunctions.injectTaskFault({ state: 'Step', error, cause: 'the step broke', count: 1 });
+    const events = org.aws.eventBus.events.length;
 
     expect((await deploy(stack({ organizationalUnitIds: [OU], deployWaitsFor: DeployWaitsFor.NOTHING }))).status).toBe('CREATE_COMPLETE');
-    await aws.lambda.settled();
+    await org.aws.lambda.settled();
 
-    const sent = aws.eventBus.events.slice(events).filter(e => e.Source === BASELINE_EVENTS.source);
+    const sent = org.aws.eventBus.events.slice(events).filter(e => e.Source === BASELINE_EVENTS.source);
     expect(sent.map(e => e.DetailType)).toEqual([BASELINE_EVENTS.failed]);
     expect(JSON.parse(sent[0].Detail).error).toMatch(expected);
   });

@@ -6,8 +6,8 @@
  * organization whose OU loses accounts between two deploys.
  */
 import { Stack } from 'aws-cdk-lib';
-import { LocalAws, LocalCloudFormation, scaledQuotas } from '../local';
-import { captureConsole, Local, MANAGEMENT, stackOf, startLocal, stopLocal } from './support';
+import { useSmallOrganization } from './small-organization';
+import { captureConsole, stackOf } from './support';
 import { AlternateContactDetails, DeployWaitsFor, OrganizationBaseline, OrganizationBaselineProps } from '../src';
 import { BASELINE_EVENTS } from '../src/contract';
 
@@ -18,37 +18,7 @@ const [EXCLUDED, DENIED, LEFT, ...STAYING] = MEMBERS;
 
 jest.setTimeout(120_000);
 
-let local: Local;
-let aws: LocalAws;
-let cfn: LocalCloudFormation;
-
-beforeAll(async () => {
-  local = await startLocal({ memberAccountIds: MEMBERS, rateQuotas: scaledQuotas(TIME_SCALE) }, TIME_SCALE);
-  aws = local.aws;
-  aws.addOrganizationalUnit(OU);
-});
-
-afterAll(async () => {
-  await stopLocal(local);
-});
-
-beforeEach(() => {
-  jest.spyOn(console, 'info').mockImplementation(() => undefined);
-  aws.callerAccountId = MANAGEMENT;
-  aws.trustedAccess = true;
-  aws.stepFunctions.waitMs = 10;
-  aws.clearCalls();
-  aws.clearFaults();
-  for (const id of MEMBERS) aws.moveAccount(id, OU);
-  for (const account of aws.accounts.values()) account.alternateContacts.clear();
-  aws.s3.buckets.clear();
-  cfn = new LocalCloudFormation(aws);
-});
-
-afterEach(async () => {
-  await aws.stepFunctions.settled();
-  await aws.lambda.settled();
-});
+const org = useSmallOrganization(MEMBERS, { [OU]: MEMBERS }, TIME_SCALE);
 
 const SECURITY: AlternateContactDetails = { name: 'Security Desk', title: 'Lead', emailAddress: 'desk@example.com', phoneNumber: '+1 206-555-0100' };
 
@@ -59,13 +29,13 @@ function stack(props: Partial<OrganizationBaselineProps>): Stack {
 }
 
 async function deploy(scope: Stack): Promise<string | undefined> {
-  const { result } = await captureConsole(() => cfn.deploy(scope));
-  await aws.stepFunctions.settled();
+  const { result } = await captureConsole(() => org.cfn.deploy(scope));
+  await org.aws.stepFunctions.settled();
   return result?.status;
 }
 
 function holders(): string[] {
-  return MEMBERS.filter(id => aws.account(id).alternateContacts.has('SECURITY'));
+  return MEMBERS.filter(id => org.aws.account(id).alternateContacts.has('SECURITY'));
 }
 
 test('an account excluded from the targets keeps its contacts', async () => {
@@ -74,24 +44,24 @@ test('an account excluded from the targets keeps its contacts', async () => {
 
   expect(await deploy(stack({ excludeAccountIds: [EXCLUDED] }))).toBe('UPDATE_COMPLETE');
   expect(holders()).toEqual(MEMBERS);
-  expect(aws.callsOf('DeleteAlternateContact')).toEqual([]);
+  expect(org.aws.callsOf('DeleteAlternateContact')).toEqual([]);
 });
 
 test('an account whose targeting cannot be told fails alone, reported; the others are pruned and the execution ends', async () => {
   expect(await deploy(stack({ deployWaitsFor: DeployWaitsFor.NOTHING }))).toBe('CREATE_COMPLETE');
-  aws.moveAccount(DENIED, aws.rootId);
-  aws.moveAccount(LEFT, aws.rootId);
+  org.aws.moveAccount(DENIED, org.aws.rootId);
+  org.aws.moveAccount(LEFT, org.aws.rootId);
   // Whether DENIED came back into the OU is asked of Organizations, which denies it.
-  aws.injectFault({ operation: 'organizations:ListParents', status: 403, errorType: 'AccessDeniedException', count: 100, when: body => body.ChildId === DENIED });
-  const events = aws.eventBus.events.length;
+  org.aws.injectFault({ operation: 'organizations:ListParents', status: 403, errorType: 'AccessDeniedException', count: 100, when: body => body.ChildId === DENIED });
+  const events = org.aws.eventBus.events.length;
 
   expect(await deploy(stack({ deployWaitsFor: DeployWaitsFor.NOTHING, alternateContacts: { security: { ...SECURITY, title: 'Duty Lead' } } }))).toBe('UPDATE_COMPLETE');
 
   expect(holders()).toEqual([EXCLUDED, DENIED, ...STAYING]);
-  const [event] = aws.eventBus.events.slice(events);
+  const [event] = org.aws.eventBus.events.slice(events);
   expect(event.DetailType).toBe(BASELINE_EVENTS.failed);
   const detail = JSON.parse(event.Detail);
   expect(detail.accounts.failed).toBe(1);
   expect(detail.failures).toEqual([expect.objectContaining({ accountId: DENIED, reason: expect.stringContaining('AccessDeniedException') })]);
-  expect(aws.stepFunctions.executions.at(-1)?.status).toBe('SUCCEEDED');
+  expect(org.aws.stepFunctions.executions.at(-1)?.status).toBe('SUCCEEDED');
 });
