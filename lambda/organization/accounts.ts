@@ -9,7 +9,7 @@ import type {
   AlternateContactFields, AlternateContactsByType, BaselineDocument, ContactTypeName, PrimaryContactFields,
 } from '../../src/contract';
 import {
-  deleteAlternateContact, departure, getAlternateContact, holdsContact, putAccountName, putAlternateContact, putContactInformation,
+  CONTACT_FIELDS, deleteAlternateContact, departure, getAlternateContact, holdsContact, putAccountName, putAlternateContact, putContactInformation,
 } from '../shared/account-api';
 import type { Invocation } from '../shared/clients';
 import { StackDeclarations } from '../shared/declarations';
@@ -79,7 +79,6 @@ export function declaredTypes(accountId: string, baseline: BaselineDocument): Co
   return Object.keys(desiredFor(accountId, baseline).contacts).sort() as ContactTypeName[];
 }
 
-const CONTACT_FIELDS: Array<keyof AlternateContactFields> = ['Name', 'Title', 'EmailAddress', 'PhoneNumber'];
 const PRIMARY_FIELDS: Array<keyof PrimaryContactFields> = [
   'FullName', 'AddressLine1', 'AddressLine2', 'AddressLine3', 'City', 'CompanyName', 'CountryCode', 'DistrictOrCounty',
   'PhoneNumber', 'PostalCode', 'StateOrRegion', 'WebsiteUrl',
@@ -141,7 +140,7 @@ export async function reconcileAccount(
       const setting = `${type} alternate contact`;
       const current = await read('GetAlternateContact', setting, () => client.send(new GetAlternateContactCommand({ ...input, AlternateContactType: type }))
         .then(answer => answer.AlternateContact, notFoundAsUndefined));
-      if (same(CONTACT_FIELDS, current, contact)) continue;
+      if (holdsContact(current, contact)) continue;
       prior.contacts[type] = current ? fieldsOf(current) : null;
       writes.push({ operation: 'PutAlternateContact', setting, run: () => putAlternateContact(client, target, type as AlternateContactType, contact) });
     }

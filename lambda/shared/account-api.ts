@@ -41,7 +41,8 @@ export async function deleteAlternateContact(client: AccountClient, target: Targ
   }
 }
 
-const CONTACT_FIELDS: Array<keyof AlternateContactFields> = ['Name', 'Title', 'EmailAddress', 'PhoneNumber'];
+/** An alternate contact's fields, as the API names them. */
+export const CONTACT_FIELDS: Array<keyof AlternateContactFields> = ['Name', 'Title', 'EmailAddress', 'PhoneNumber'];
 
 /** Whether a contact read from the API holds exactly these values. */
 export function holdsContact(current: Partial<AlternateContactFields> | undefined, fields: AlternateContactFields): boolean {
