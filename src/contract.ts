@@ -17,6 +17,8 @@ export const RESOURCE_TYPES = {
   organizationBaseline: 'Custom::AccountOrganizationBaseline',
   /** Empties the stack's store of organization baseline generations before CloudFormation deletes it. */
   baselineStore: 'Custom::AccountBaselineStore',
+  /** Empties the bucket where RegionOptIn requests' ResponseURLs wait, before CloudFormation deletes it. */
+  regionResponseStore: 'Custom::AccountRegionResponseStore',
 } as const;
 
 /** A boolean as CloudFormation delivers it. */
@@ -97,6 +99,9 @@ export const WAITER_ARN_ENV = 'WAITER_STATE_MACHINE_ARN';
 /** The environment variable that tells a function the id of the stack it belongs to: it serves that stack's requests only. */
 export const STACK_ID_ENV = 'CDK_ACCOUNT_MANAGEMENT_STACK_ID';
 
+/** The environment variable that names the bucket where the function keeps the ResponseURLs its waiter answers. */
+export const RESPONSE_STORE_ENV = 'CDK_ACCOUNT_MANAGEMENT_RESPONSE_STORE';
+
 /**
  * The environment variable that lets a function answer a ResponseURL starting with its value besides
  * CloudFormation's S3 endpoints: set only by the local services' deployment engine (local/), never by the constructs.
@@ -171,7 +176,8 @@ export interface OrganizationBaselineProperties {
   readonly CoverNewAccounts: BooleanString;
 }
 
-export interface BaselineStoreProperties {
+/** A bucket of the stack that its function empties when CloudFormation deletes the resource (the stack's deletion). */
+export interface StoreCleanupProperties {
   /** The bucket to empty when the stack deletes it. */
   readonly Store: string;
 }

@@ -3,8 +3,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
+import { RESOURCE_TYPES } from './contract';
 import { AccountApiPolicy, AccountGrant } from './private/account-api-policy';
 import { createHandlerFunction, grantStackReads } from './private/handler-function';
+import { ResponseStore } from './private/response-store';
 import { Waiter } from './private/waiter';
 
 /**
@@ -21,7 +23,8 @@ export interface RegionOptInProviderProps {
 
 /**
  * The custom-resource provider behind `RegionOptIn`: one Lambda function per stack, however many
- * Regions the stack declares, and the stack's waiter (a Step Functions state machine).
+ * Regions the stack declares, the stack's waiter (a Step Functions state machine), and a bucket where
+ * the ResponseURLs of requests that wait are kept (only the function's role may touch its objects).
  *
  * The function is the resources' service token. It reads a Region's status and requests a transition
  * only when one is needed; when the deploy must wait for it, it starts an execution of the waiter,
@@ -56,6 +59,7 @@ export class RegionOptInProvider extends Construct {
 
   private readonly policy: AccountApiPolicy;
   private readonly waiter: Waiter;
+  private readonly responses: ResponseStore;
 
   private constructor(scope: Construct, id: string, props: RegionOptInProviderProps = {}) {
     super(scope, id);
@@ -69,6 +73,7 @@ export class RegionOptInProvider extends Construct {
     const role = handler.role as iam.Role;
     this.policy = new AccountApiPolicy(this, 'AccountApiPolicy', role);
     grantStackReads(role, ['account:GetRegionOptStatus', 'account:DisableRegion']);
+    this.responses = new ResponseStore(this, 'ResponseStore', handler, RESOURCE_TYPES.regionResponseStore);
     this.waiter = Waiter.of(this);
     this.waiter.serve(handler);
     this.handler = handler;
@@ -85,10 +90,10 @@ export class RegionOptInProvider extends Construct {
 
   /**
    * The custom resources must not run before the handler's permissions exist, nor before the waiter may
-   * call the handler.
+   * call the handler; and the store of their answers' URLs must be emptied only after they are deleted.
    * @internal
    */
   public get _policyDependency(): IDependable {
-    return new DependencyGroup(this.policy, this.waiter.dependable);
+    return new DependencyGroup(this.policy, this.waiter.dependable, this.responses.cleanup);
   }
 }

@@ -12,6 +12,7 @@
  */
 import * as http from 'http';
 import type { AddressInfo } from 'net';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import { LocalAws, LocalCloudFormation } from '../local';
 import { SECURITY } from './fixtures';
@@ -294,6 +295,41 @@ describe('a genuine request in progress', () => {
     expect(received).toEqual([]);
     // Its own answer went to CloudFormation, once.
     expect(aws.cloudFormation.responses.filter(r => r.LogicalResourceId === ids.waiting)).toHaveLength(1);
+  });
+});
+
+describe('a Region\'s waiter', () => {
+  test('holds no ResponseURL: it waits in the provider\'s store, which no other principal may read, until its answer; the stack\'s deletion empties the store', async () => {
+    aws.regionTransitionMs = Infinity; // the Create waits on its waiter until the test settles the transition
+    aws.setRegionStatus(MEMBER_B, DECLARED_REGION, 'DISABLED');
+    const stack = stackOf(s => {
+      ids.held = logicalIdOf(new RegionOptIn(s, 'Held', { accountId: MEMBER_B, regionName: DECLARED_REGION }), s);
+    }, { name: 'Held' });
+    const polled = aws.nextCall(c => c.operation === 'GetRegionOptStatus' && aws.callsOf('states:StartExecution').length > 0);
+    const deployed = cfn.deploy(stack);
+    await polled;
+    const execution = aws.stepFunctions.executions.find(e => e.status === 'RUNNING' && JSON.parse(e.input).Request?.LogicalResourceId === ids.held)!;
+    const { Request: request } = JSON.parse(execution.input);
+    expect(request).toMatchObject({ RequestType: 'Create', RequestId: expect.any(String) });
+    expect(request.ResponseURL).toBeUndefined();
+    expect(execution.input).not.toContain('cloudformation-response');
+    const key = `responses/${encodeURIComponent(request.RequestId)}.json`;
+    const [bucket] = [...aws.s3.buckets.entries()].find(([, objects]) => objects.has(key))!;
+    // This test's credentials are not the function's role: an operator's whose IAM policies allow s3:* here.
+    const s3 = new S3Client({ forcePathStyle: true });
+    await expect(s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({ name: 'AccessDenied' });
+
+    aws.accountApi.settleRegion(MEMBER_B, DECLARED_REGION);
+    expect((await deployed).status).toBe('CREATE_COMPLETE');
+    const answers = aws.cloudFormation.responses.filter(r => r.LogicalResourceId === ids.held);
+    expect(answers).toEqual([expect.objectContaining({ Status: 'SUCCESS', RequestId: request.RequestId })]);
+    await aws.stepFunctions.settled(); // the step deletes the URL once it has answered
+    expect(aws.s3.buckets.get(bucket)!.has(key)).toBe(false);
+
+    // A URL left behind (its deletion failed) does not keep CloudFormation from deleting the bucket.
+    aws.s3.buckets.get(bucket)!.set('responses/left-behind.json', '{}');
+    expect((await cfn.destroy('Held')).status).toBe('DELETE_COMPLETE');
+    expect(aws.s3.buckets.has(bucket)).toBe(false);
   });
 });
 

@@ -110,9 +110,8 @@ export function waiterAcknowledgments(stackPath: string, functions: RegExp): Ack
       rule: 'AwsSolutions-SF1',
       finding: '',
       path: `${waiter}/StateMachine/Resource`,
-      reason: 'the waiter\'s logging is off on purpose: its execution data hold the CloudFormation request\'s pre-signed '
-        + 'ResponseURL (and, for a Region, the resource properties), which must not reach a log group; the functions log '
-        + 'every step themselves, without them',
+      reason: 'the waiter\'s logging is off on purpose: its execution data hold the CloudFormation request (for a Region, '
+        + 'its resource properties), which must not reach a log group; the functions log every step themselves, without them',
     },
     {
       rule: 'AwsSolutions-SF2',

@@ -17,7 +17,7 @@ import {
   targetsOf, TYPE, valuesOf, waitsFor,
 } from './organization-baseline-support';
 import {
-  BaselineStoreProperties, OrganizationBaselineAttributes, OrganizationBaselineProperties, RESOURCE_TYPES, STACK_ID_ENV, WAITER_ARN_ENV,
+  StoreCleanupProperties, OrganizationBaselineAttributes, OrganizationBaselineProperties, RESOURCE_TYPES, STACK_ID_ENV, WAITER_ARN_ENV,
 } from '../src/contract';
 import { waiterDefinition } from '../src/private/waiter';
 
@@ -256,7 +256,7 @@ describe('the per-stack provider', () => {
     const template = Template.fromStack(stack);
     const [id, properties] = onlyResource(template, RESOURCE_TYPES.baselineStore);
     expect(id).toBe(logicalIdAt(stack, `${PROVIDER}/StoreCleanup`));
-    const names: Array<keyof BaselineStoreProperties | 'ServiceToken' | 'ServiceTimeout'> = ['ServiceTimeout', 'ServiceToken', 'Store'];
+    const names: Array<keyof StoreCleanupProperties | 'ServiceToken' | 'ServiceTimeout'> = ['ServiceTimeout', 'ServiceToken', 'Store'];
     expect(Object.keys(properties).sort()).toEqual(names);
     expect(properties).toEqual({ ServiceToken: handlerArn(template), ServiceTimeout: '1800', Store: { Ref: storeId(stack) } });
   });

@@ -643,7 +643,10 @@ test('handler logs name the Region and the account, and nothing else', async () 
 
   expect(error).toBeUndefined();
   expect(statusOf()).toBe('DISABLED');
-  const lines = output.split('\n').filter(Boolean).map(line => JSON.parse(line) as Record<string, unknown>);
+  const all = output.split('\n').filter(Boolean).map(line => JSON.parse(line) as Record<string, unknown>);
+  // The stack's deletion empties the provider's response store, which names no Region.
+  expect(all.filter(line => line.setting === 'Region response store')).toEqual([{ requestType: 'Delete', setting: 'Region response store', outcome: 'emptied' }]);
+  const lines = all.filter(line => line.setting !== 'Region response store');
   expect(lines.length).toBeGreaterThan(3);
   expect(lines.map(line => line.outcome)).toEqual(expect.arrayContaining(['deferred to the next poll', 'waiting', 'complete']));
   for (const line of lines) {

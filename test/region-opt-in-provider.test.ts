@@ -8,7 +8,7 @@ import {
   CONDITION_KEY, CUSTOM_RESOURCE_TYPE, describeExecutionStatement, ENABLE, ENV, expectExactError, frameworkFunctions, GET, handlerId, invokePolicyId,
   logicalIdOf, MEMBER_A, newStack, onlyResource, PROVIDER_EXISTS_MESSAGE, sortByJson, stackWith10Regions, startExecutionStatement, stateMachineId,
 } from './region-opt-in-support';
-import { RESOURCE_TYPES, STACK_ID_ENV, WAITER_ARN_ENV } from '../src/contract';
+import { RESOURCE_TYPES, RESPONSE_STORE_ENV, STACK_ID_ENV, WAITER_ARN_ENV } from '../src/contract';
 import { waiterDefinition } from '../src/private/waiter';
 
 /* RegionOptIn: the stack's provider, its waiter and the custom resources. */
@@ -177,7 +177,11 @@ describe('the waiter', () => {
     const template = Template.fromStack(stackWith10Regions());
     const [, fn] = onlyResource(template, 'AWS::Lambda::Function');
     expect(fn.Environment).toEqual({
-      Variables: { [WAITER_ARN_ENV]: { Ref: stateMachineId(template) }, [STACK_ID_ENV]: { Ref: 'AWS::StackId' } },
+      Variables: {
+        [WAITER_ARN_ENV]: { Ref: stateMachineId(template) },
+        [STACK_ID_ENV]: { Ref: 'AWS::StackId' },
+        [RESPONSE_STORE_ENV]: { Ref: onlyResource(template, 'AWS::S3::Bucket')[0] },
+      },
     });
     expect(allStatements(template).filter((s) => asArray(s.Action).some((a) => a.startsWith('states:'))))
       .toEqual([startExecutionStatement(template), describeExecutionStatement(template)]);
@@ -232,7 +236,9 @@ describe('the waiter', () => {
 
     const resources = Object.values(template.findResources(CUSTOM_RESOURCE_TYPE));
     expect(resources).toHaveLength(10);
-    for (const resource of resources) expect([...resource.DependsOn].sort()).toEqual([...policy, invokePolicyId(stack)].sort());
+    // And the response store's cleanup, so that the stack's deletion empties the store after every Region's Delete.
+    const [cleanup] = onlyResource(template, RESOURCE_TYPES.regionResponseStore);
+    for (const resource of resources) expect([...resource.DependsOn].sort()).toEqual([...policy, invokePolicyId(stack), cleanup].sort());
     // The Regions reference the function (their service token), which waits for the removal, stack-read and StartExecution grants.
     const fn = template.toJSON().Resources[handlerId(template)];
     const role = fn.Properties.Role['Fn::GetAtt'][0];

@@ -144,7 +144,19 @@ export function describeExecutionStatement(template: Template): Statement {
 /** What the Regions' function role holds besides the Account Management policy, whatever the stack declares. */
 export function providerStatements(template: Template): Statement[] {
   return [
-    REMOVAL_STATEMENT, STACK_READ_STATEMENT, DESCRIBE_ACCOUNT_STATEMENT, startExecutionStatement(template), describeExecutionStatement(template),
+    REMOVAL_STATEMENT, STACK_READ_STATEMENT, DESCRIBE_ACCOUNT_STATEMENT, ...responseStoreStatements(template),
+    startExecutionStatement(template), describeExecutionStatement(template),
+  ];
+}
+
+/** The response store: the objects under responses/ (the URLs), and listing the bucket (to empty it at the stack's deletion). */
+export function responseStoreStatements(template: Template): Statement[] {
+  const bucket = Object.keys(template.findResources('AWS::S3::Bucket'));
+  expect(bucket).toHaveLength(1);
+  const arn = { 'Fn::GetAtt': [bucket[0], 'Arn'] };
+  return [
+    { Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Effect: 'Allow', Resource: { 'Fn::Join': ['', [arn, '/responses/*']] } },
+    { Action: 's3:ListBucket', Effect: 'Allow', Resource: arn },
   ];
 }
 

@@ -40,6 +40,8 @@ describe('every custom resource has a ServiceTimeout that fits what it does', ()
       [RESOURCE_TYPES.primaryContact, '-', '1800'],
       [RESOURCE_TYPES.regionOptIn, '3300', '3600'],
       [RESOURCE_TYPES.regionOptIn, '600', '900'],
+      // The Regions' response store: emptied within the function's 15 minutes, as the baselines' store.
+      [RESOURCE_TYPES.regionResponseStore, '-', '1800'],
     ].sort());
   });
 

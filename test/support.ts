@@ -1,5 +1,6 @@
 import { App, CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { LocalAws, LocalAwsOptions, LocalCloudFormation } from '../local';
+import { RESOURCE_TYPES } from '../src/contract';
 
 /*
  * What the lifecycle tests share: the local AWS services with CloudFormation's deploy lifecycle over
@@ -41,7 +42,8 @@ export function stackOf(build: (stack: Stack) => void, options: { name?: string;
 /** The physical ids of the stack's custom resources (the settings), in the order of their logical ids. */
 export function physicalIds(cloudFormation: LocalCloudFormation, stackName = 'Settings'): string[] {
   return [...cloudFormation.stackOf(stackName).resources.values()]
-    .filter(r => r.ResourceType.startsWith('Custom::'))
+    // The settings' resources; not the Region provider's response store, which is no setting.
+    .filter(r => r.ResourceType.startsWith('Custom::') && r.ResourceType !== RESOURCE_TYPES.regionResponseStore)
     .sort((a, b) => a.LogicalResourceId.localeCompare(b.LogicalResourceId))
     .map(r => r.PhysicalResourceId);
 }

@@ -2,15 +2,16 @@ import { declaredTypes } from './accounts';
 import { baselinePhysicalId } from './identity';
 import { initialState, Responder } from './reconcile';
 import { keepResponseUrl } from './responses';
-import { Current, deleteUnder, digestOf, Generation, generationName, RemovalProgress, Store } from './store';
+import { Current, digestOf, Generation, generationName, RemovalProgress, Store } from './store';
 import type {
-  BaselineDocument, BaselineStoreProperties, BooleanString, DeployWaitsForName, FailDeployOnName,
+  BaselineDocument, StoreCleanupProperties, BooleanString, DeployWaitsForName, FailDeployOnName,
   OrganizationBaselineAttributes, OrganizationBaselineProperties, TargetSpec,
 } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
 import { isFailedCreateId, Request, Result } from '../shared/custom-resource';
 import { log } from '../shared/log';
 import { Answer, checkCurrentRequest, isRollingBack, otherClaimant, stillDeclared } from '../shared/stack';
+import { deleteUnder } from '../shared/stored-urls';
 import { executionArn, startWaiter, stopWaiter } from '../shared/waiter';
 
 /*
@@ -281,7 +282,7 @@ async function removeStored(store: Store, invocation: Invocation): Promise<void>
  * baseline's) empties it, so that CloudFormation can delete the bucket.
  */
 export async function onStoreRequest(event: Request, invocation: Invocation): Promise<Result> {
-  const { Store: bucket } = event.ResourceProperties as unknown as BaselineStoreProperties;
+  const { Store: bucket } = event.ResourceProperties as unknown as StoreCleanupProperties;
   if (event.RequestType === 'Delete') {
     await deleteUnder(invocation, bucket, 'baselines/');
     log({ requestType: 'Delete', setting: 'organization baseline store', outcome: 'emptied' });

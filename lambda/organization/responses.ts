@@ -1,8 +1,7 @@
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Responder } from './state';
 import type { Invocation } from '../shared/clients';
-import { errorName } from '../shared/errors';
 import type { ResponseTarget } from '../shared/response';
+import { forgetUrl, keepUrl, readUrl, UrlLocation } from '../shared/stored-urls';
 
 /*
  * Where a deploy's pre-signed ResponseURL waits for its answer: in the baseline's store, which only the
@@ -37,23 +36,15 @@ export interface ResponseStore {
   readonly BaselineId: string;
 }
 
-function client(invocation: Invocation): S3Client {
-  // Path-style addressing only where an endpoint override says so (the local services), as the store's own client.
-  const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
-  return new S3Client({ ...invocation.config('s3'), forcePathStyle });
-}
-
-function key(store: ResponseStore, requestId: string): string {
-  return `baselines/${store.BaselineId}/responses/${encodeURIComponent(requestId)}.json`;
+function location(store: ResponseStore, requestId: string): UrlLocation {
+  return { bucket: store.Store, key: `baselines/${store.BaselineId}/responses/${encodeURIComponent(requestId)}.json` };
 }
 
 /** Keeps the responder's URL in the store; returns the responder without it, for the execution's state. */
 export async function keepResponseUrl(invocation: Invocation, store: ResponseStore, responder: Responder): Promise<Responder> {
   const { ResponseURL: url, ...rest } = responder;
   if (url === undefined) return responder;
-  await client(invocation).send(new PutObjectCommand({
-    Bucket: store.Store, Key: key(store, responder.RequestId), Body: JSON.stringify({ ResponseURL: url }), ContentType: 'application/json',
-  }));
+  await keepUrl(invocation, location(store, responder.RequestId), url);
   return rest;
 }
 
@@ -64,14 +55,8 @@ export async function responseTarget(
   const known = responder.ResponseURL ?? held.get(responder.RequestId);
   if (known !== undefined) return { ...responder, ResponseURL: known };
   if (!invocation) throw new Error('No invocation to read the response URL in');
-  try {
-    const object = await client(invocation).send(new GetObjectCommand({ Bucket: store.Store, Key: key(store, responder.RequestId) }));
-    const { ResponseURL: url } = JSON.parse(await object.Body!.transformToString('utf8')) as { ResponseURL: string };
-    return { ...responder, ResponseURL: url };
-  } catch (error) {
-    if (errorName(error) === 'NoSuchKey') return undefined;
-    throw error;
-  }
+  const url = await readUrl(invocation, location(store, responder.RequestId));
+  return url === undefined ? undefined : { ...responder, ResponseURL: url };
 }
 
 /**
@@ -83,5 +68,5 @@ export async function forgetResponseUrl(
   store: ResponseStore, responder: Responder, invocation: Invocation | undefined = answering,
 ): Promise<void> {
   if (responder.ResponseURL !== undefined || responder.RequestType === 'Delete' || !invocation) return;
-  await client(invocation).send(new DeleteObjectCommand({ Bucket: store.Store, Key: key(store, responder.RequestId) }));
+  await forgetUrl(invocation, location(store, responder.RequestId));
 }

@@ -1,14 +1,14 @@
 import type { RegionOptStatus } from '@aws-sdk/client-account';
+import { answerStored, keepResponseUrl, onStoreRequest } from './responses';
 import { RegionOptInAttributes, RegionOptInProperties, RESOURCE_TYPES } from '../../src/contract';
 import { RegionGoal, regionStep } from '../shared/account-api';
 import { Invocation, InvocationContext } from '../shared/clients';
 import { confirmOrLog, confirmRequest, unconfirmedError } from '../shared/confirm';
-import { answer, failedOutcome, isRequest, Request, Result } from '../shared/custom-resource';
+import { answer, failedOutcome, isRequest, Request, Result, StoredRequest } from '../shared/custom-resource';
 import { StackDeclarations } from '../shared/declarations';
 import { confirmStep, logForgedStep, sameFields } from '../shared/execution';
 import { log } from '../shared/log';
 import { timeScale } from '../shared/pacing';
-import { respond } from '../shared/response';
 import { currentRequest, isRollingBack, RequestMarker } from '../shared/stack';
 import { resolveTarget, Target } from '../shared/target';
 import {
@@ -23,7 +23,8 @@ import {
  * state below until the transition has ended, the timeout has passed, or CloudFormation has stopped
  * waiting for the request. The function answers CloudFormation itself, from whichever step ends it, or,
  * when the execution ended without a step that could (stopped, States.Runtime, a failed report), from
- * the execution's status change. Each answer is given only while CloudFormation still waits for it.
+ * the execution's status change. Each answer is given only while CloudFormation still waits for it. The
+ * request's ResponseURL waits in the provider's response store, not in the execution's state.
  */
 
 /** The ResourceProperties, parsed in one place. */
@@ -38,7 +39,7 @@ interface RegionRequest {
 
 /** What the waiter carries from step to step. */
 interface RegionWait extends WaiterState {
-  readonly Request: Request;
+  readonly Request: StoredRequest;
   readonly PhysicalResourceId: string;
   readonly Goal: RegionGoal;
   /** When to stop waiting, in epoch ms: the timeout counted from CloudFormation's request, not from the handler's start. */
@@ -83,11 +84,12 @@ export async function handler(event: unknown, context: InvocationContext): Promi
   const invocation = new Invocation(context);
   if (isRequest(event)) {
     // Only CloudFormation's requests are acted on, and only they are answered (an unknown one, FAILED).
-    const confirmation = await confirmOrLog(invocation, event, [RESOURCE_TYPES.regionOptIn], 'Region');
+    const confirmation = await confirmOrLog(invocation, event, [RESOURCE_TYPES.regionOptIn, RESOURCE_TYPES.regionResponseStore], 'Region');
     if (!confirmation.confirmed && confirmation.known) return undefined;
-    await answer(event, () => (confirmation.confirmed
-      ? onRequest(event, invocation, context.invokedFunctionArn)
-      : Promise.reject(unconfirmedError(confirmation.why))), invocation.end);
+    await answer(event, () => (!confirmation.confirmed ? Promise.reject(unconfirmedError(confirmation.why))
+      : event.ResourceType === RESOURCE_TYPES.regionResponseStore
+        ? onStoreRequest(event, invocation)
+        : onRequest(event, invocation, context.invokedFunctionArn)), invocation.end);
     return undefined;
   }
   if (isExecutionStatusChange(event)) {
@@ -166,7 +168,7 @@ async function onRequest(event: Request, invocation: Invocation, functionArn: st
     Function: functionArn,
     PollSeconds: request.pollSeconds,
     Done: false,
-    Request: event,
+    Request: await keepResponseUrl(invocation, event),
     PhysicalResourceId: physicalResourceId,
     Goal: goal,
     Version: STATE_VERSION,
@@ -197,9 +199,9 @@ async function step(state: RegionWait, invocation: Invocation): Promise<RegionWa
       log({ ...fields, outcome: 'not answered: CloudFormation no longer waits for this request (answered, cancelled or superseded)' });
       return { ...state, Done: true };
     }
-    await respond(state.Request, 'error' in result
+    await answerStored(invocation, state.Request, 'error' in result
       ? failedOutcome(state.Request, result.error)
-      : { Status: 'SUCCESS', ...outcome(state.PhysicalResourceId, result.status) }, invocation.end);
+      : { Status: 'SUCCESS', ...outcome(state.PhysicalResourceId, result.status) }, fields);
     return { ...state, Done: true };
   };
   if (state.Failure) {
@@ -274,7 +276,7 @@ async function onExecutionEnd(event: ExecutionStatusChange, invocation: Invocati
     return;
   }
   log({ ...fields, outcome: 'failed', error: `${end.status} ${end.error ?? ''}`.trim() });
-  await respond(request, failedOutcome(request, new Error(endMessage(end))), invocation.end);
+  await answerStored(invocation, request, failedOutcome(request, new Error(endMessage(end))), fields);
 }
 
 async function goalOf(

@@ -1,6 +1,6 @@
 import { DescribeStackResourceCommand, paginateDescribeStackEvents } from '@aws-sdk/client-cloudformation';
 import type { Invocation } from './clients';
-import { isFailedCreateId, Request } from './custom-resource';
+import { isFailedCreateId, Request, StoredRequest } from './custom-resource';
 import { describe, isTransient, ServiceError } from './errors';
 import { log } from './log';
 import { backoffDelay, sleep } from './pacing';
@@ -23,12 +23,17 @@ export type Confirmation =
 
 const refused = (why: string): Confirmation => ({ confirmed: false, known: true, why });
 
-/** Confirms `request` with CloudFormation; `types` are the resource types the function serves. */
-export async function confirmRequest(invocation: Invocation, request: Request, types: readonly string[]): Promise<Confirmation> {
+/**
+ * Confirms `request` with CloudFormation; `types` are the resource types the function serves. A stored
+ * request (a waiter's) has no URL to check: the function checked it before it stored it.
+ */
+export async function confirmRequest(invocation: Invocation, request: Request | StoredRequest, types: readonly string[]): Promise<Confirmation> {
   if (!types.includes(request.ResourceType)) return refused(`its resource type ${request.ResourceType} is not one this function serves`);
   const ownStack = process.env[STACK_ID_ENV];
   if (ownStack && request.StackId !== ownStack) return refused('it names another stack than the function\'s own');
-  if (!isCloudFormationResponseUrl(request.ResponseURL, request.StackId)) return refused('its ResponseURL is not a CloudFormation response endpoint');
+  if (request.ResponseURL !== undefined && !isCloudFormationResponseUrl(request.ResponseURL, request.StackId)) {
+    return refused('its ResponseURL is not a CloudFormation response endpoint');
+  }
   for (let attempt = 0; ; attempt++) {
     try {
       return await confirmed(invocation, request);
@@ -42,7 +47,7 @@ export async function confirmRequest(invocation: Invocation, request: Request, t
   }
 }
 
-async function confirmed(invocation: Invocation, request: Request): Promise<Confirmation> {
+async function confirmed(invocation: Invocation, request: Request | StoredRequest): Promise<Confirmation> {
   const { StackResourceDetail: detail } = await invocation.cloudFormation().send(new DescribeStackResourceCommand({
     StackName: request.StackId, LogicalResourceId: request.LogicalResourceId,
   }));

@@ -5,6 +5,12 @@ import { Outcome, respond } from './response';
 /** A custom-resource request as CloudFormation sends it. */
 export type Request = CloudFormationCustomResourceEvent;
 
+/**
+ * A request as a waiter's state carries it: its ResponseURL kept where only the function may read it
+ * (lambda/shared/stored-urls.ts), never in an execution's input; states of earlier releases carry it.
+ */
+export type StoredRequest = Request extends infer R ? (R extends unknown ? Omit<R, 'ResponseURL'> & { readonly ResponseURL?: string } : never) : never;
+
 /** What a handled request ends with. */
 export interface Result {
   readonly PhysicalResourceId: string;
@@ -16,7 +22,7 @@ export interface Result {
  * The physical id of a resource whose Create failed: nothing was written, and the Delete CloudFormation
  * sends to roll it back must be told apart from a Delete of the setting (whose physical id is the target).
  */
-export function failedCreateId(request: Request): string {
+export function failedCreateId(request: Request | StoredRequest): string {
   return `${FAILED_CREATE_PREFIX}${request.RequestId}`;
 }
 
@@ -34,7 +40,7 @@ export function isRequest(event: unknown): event is Request {
 }
 
 /** The outcome of a failure: the request's own physical id, or the failed-create marker. */
-export function failedOutcome(request: Request, error: unknown): Outcome {
+export function failedOutcome(request: Request | StoredRequest, error: unknown): Outcome {
   const reason = error instanceof Error ? error.message : String(error);
   return {
     Status: 'FAILED',

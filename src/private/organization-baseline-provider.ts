@@ -9,9 +9,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { warnUnlessUsEast1 } from './events';
 import { createHandlerFunction, grantStackReads } from './handler-function';
+import { onlyRoleTouchesObjects } from './response-store';
 import { SETTING_SERVICE_TIMEOUT } from './service-timeouts';
 import { Waiter } from './waiter';
-import { BaselineDocument, BaselineStoreProperties, BaselineTrigger, RESOURCE_TYPES, STORE_EXPIRY, STORE_EXPIRY_TAG, TargetSpec } from '../contract';
+import { BaselineDocument, BaselineTrigger, RESOURCE_TYPES, StoreCleanupProperties, STORE_EXPIRY, STORE_EXPIRY_TAG, TargetSpec } from '../contract';
 
 /** Account ARNs the handler role's inline policy lists one by one (about 46 characters each). */
 const MAX_LISTED_ARNS = 60;
@@ -90,17 +91,8 @@ export class OrganizationBaselineProvider extends Construct {
       actions: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject'],
       resources: [this.store.arnForObjects('baselines/*')],
     }));
-    // The store is the reconciler's alone, whatever other principals' IAM policies allow (ReadOnlyAccess
-    // reads objects, PowerUserAccess writes them): only the function's role may touch its objects. The
-    // bucket's own actions stay with IAM, so that CloudFormation (the deployer) can still delete it.
-    this.store.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'OnlyTheReconcilerTouchesObjects',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['s3:*'],
-      resources: [this.store.arnForObjects('*')],
-      conditions: { ArnNotEquals: { 'aws:PrincipalArn': role.roleArn } },
-    }));
+    // The store is the reconciler's alone.
+    onlyRoleTouchesObjects(this.store, role, 'OnlyTheReconcilerTouchesObjects');
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.store.bucketArn] }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       // Organizations reads: ListAccounts takes no resource, and the others' ARNs name the management
@@ -115,7 +107,7 @@ export class OrganizationBaselineProvider extends Construct {
     this.waiter = Waiter.of(this);
     this.waiter.serve(this.handler, { controlExecutions: true });
     this.serviceToken = this.handler.functionArn;
-    const cleanup: BaselineStoreProperties = { Store: this.store.bucketName };
+    const cleanup: StoreCleanupProperties = { Store: this.store.bucketName };
     this.storeCleanup = new CustomResource(this, 'StoreCleanup', {
       serviceToken: this.serviceToken,
       serviceTimeout: SETTING_SERVICE_TIMEOUT,
