@@ -95,6 +95,7 @@ const MAX_EVALUATED = Duration.hours(24);
  *
  * @example
  * import * as sns from 'aws-cdk-lib/aws-sns';
+ * import { AccountManagementMonitoring } from 'cdk-account-management';
  *
  * declare const oncall: sns.ITopic;
  * new AccountManagementMonitoring(this, 'Monitoring', { alarmTopic: oncall });
