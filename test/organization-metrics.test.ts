@@ -6,6 +6,8 @@
 import { Stack } from 'aws-cdk-lib';
 import { useSmallOrganization } from './small-organization';
 import { captureConsole, MANAGEMENT, stackOf } from './support';
+import { stepMetrics } from '../lambda/organization/metrics';
+import { initialState } from '../lambda/organization/reconcile';
 import { logWithMetrics } from '../lambda/shared/log';
 import { AlternateContactDetails, OrganizationBaseline } from '../src';
 import { METRICS } from '../src/contract';
@@ -155,5 +157,31 @@ test('on Lambda with JSON logs, a metric line goes to stdout as it is, so that i
     _aws: { CloudWatchMetrics: [{ Namespace: METRICS.namespace, Dimensions: [[METRICS.dimensions.baseline]], Metrics: [{ Name: step.failed, Unit: 'Count' }] }] },
     [METRICS.dimensions.baseline]: 'b1',
     [step.failed]: 2,
+  });
+});
+
+describe('what a step publishes', () => {
+  const state = (account?: string) => ({
+    ...initialState({ functionArn: 'fn', executionArn: 'arn:exec:b1-g1', store: 'store', baselineId: 'b1', generation: 'g1', account }),
+    Counts: { applied: 3, unchanged: 1, skipped: 0, failed: 1 },
+  });
+
+  test('a run over the targets publishes its progress, done never more than the total', () => {
+    expect(stepMetrics(state(), 4, { calls: 9, throttled: 2 }, 1).counts).toEqual({
+      [step.accountsDone]: 4,
+      [step.accountsTotal]: 4,
+      [step.applied]: 3,
+      [step.unchanged]: 1,
+      [step.skipped]: 0,
+      [step.failed]: 1,
+      [step.regionsInTransition]: 0,
+      [step.throttledCalls]: 2,
+      [step.driftUndone]: 1,
+    });
+    expect(stepMetrics({ ...state(), Phase: 'prune' }, 3, { calls: 0, throttled: 0 }, 0).counts[step.accountsDone]).toBe(3);
+  });
+
+  test('a run for one new account publishes only what the step did, not a progress that would read as the baseline\'s', () => {
+    expect(stepMetrics(state('240000000009'), 1, { calls: 4, throttled: 1 }, 0).counts).toEqual({ [step.throttledCalls]: 1, [step.driftUndone]: 0 });
   });
 });

@@ -11,10 +11,16 @@ import type { PacerStats } from '../shared/pacer';
  * the run's end whether it converged. All from what the step knows already: no call is made for them.
  */
 
-/** Where a run is after a step of it: `total` is the number of accounts it works on (undefined if the step stopped before it knew). */
+/**
+ * Where a run is after a step of it: `total` is the number of accounts it works on (undefined if the step
+ * stopped before it knew). A run for one new account publishes only what the step did (its throttled
+ * calls, drift undone): its counts would read as the progress of the baseline's run over its targets.
+ */
 export function stepMetrics(state: ReconcileState, total: number | undefined, stats: PacerStats, driftUndone: number): LineMetrics {
   const { applied, unchanged, skipped, failed } = state.Counts;
   const names = METRICS.step;
+  const ofStep = { [names.throttledCalls]: stats.throttled, [names.driftUndone]: driftUndone };
+  if (state.Account) return { baselineId: state.BaselineId, generation: state.Generation, counts: ofStep };
   // The counts go on through the prune phase (accounts that left): done is never more than the total.
   const done = total === undefined ? undefined : state.Phase === 'contacts' ? Math.min(applied + unchanged + skipped + failed, total) : total;
   return {
@@ -28,8 +34,7 @@ export function stepMetrics(state: ReconcileState, total: number | undefined, st
       [names.skipped]: skipped,
       [names.failed]: failed,
       [names.regionsInTransition]: state.Regions.inFlight.length,
-      [names.throttledCalls]: stats.throttled,
-      [names.driftUndone]: driftUndone,
+      ...ofStep,
     },
     seconds: { [names.generationAgeSeconds]: Math.max(0, Math.round((Date.now() - state.StartedAt) / 1000)) },
   };
