@@ -227,12 +227,12 @@ export const STORE_EXPIRY = {
 
 /**
  * The CloudWatch metrics the handlers publish in their log lines (embedded metric format), and that
- * `AccountManagementMonitoring` charts and alarms on: one namespace, each metric per baseline
- * (`BaselineId`) and per baseline and generation (`BaselineId`, `Generation`).
+ * `AccountManagementMonitoring` charts and alarms on: one namespace, a baseline's metrics per baseline
+ * (`BaselineId`) and per baseline and generation (`BaselineId`, `Generation`), the settings' per kind (`Setting`).
  */
 export const METRICS = {
   namespace: 'CdkAccountManagement',
-  dimensions: { baseline: 'BaselineId', generation: 'Generation' },
+  dimensions: { baseline: 'BaselineId', generation: 'Generation', setting: 'Setting' },
   /** On each step of a run: where the run is (gauges: the last value is the run's). */
   step: {
     accountsDone: 'AccountsDone',
@@ -249,4 +249,6 @@ export const METRICS = {
   },
   /** On the end of a run: 1 for the one that happened, 0 for the other. */
   end: { generationConverged: 'GenerationConverged', generationFailed: 'GenerationFailed' },
+  /** On each put of a single setting (contacts, name), per `Setting` ("SECURITY alternate contact", "account name"…): 1 each. */
+  settings: { written: 'SettingsWritten', failed: 'SettingsFailed' },
 } as const;

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { AccountSettingsProvider } from './account-settings-provider';
 import { METRICS } from './contract';
 import { OrganizationBaseline } from './organization-baseline';
-import { baselineMetric, baselineWidgets, functionWidget, pathInStack, waiterWidget } from './private/monitoring-widgets';
+import { baselineMetric, baselineWidgets, functionWidget, pathInStack, settingsWidget, waiterWidget } from './private/monitoring-widgets';
 import { OrganizationBaselineProvider } from './private/organization-baseline-provider';
 import { Waiter } from './private/waiter';
 import { RegionOptInProvider } from './region-opt-in-provider';
@@ -189,6 +189,7 @@ export class AccountManagementMonitoring extends Construct {
       });
       stackRow.push(waiterWidget(sm));
     }
+    if (stack.node.children.some(c => c instanceof AccountSettingsProvider)) stackRow.push(settingsWidget());
     for (const [title, fn] of functions) stackRow.push(functionWidget(title, fn));
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {

@@ -165,6 +165,9 @@ describe('the dashboard', () => {
     for (const title of ['Organization baselines\' function', 'Settings function (contacts, names)', 'Region opt-in function', 'What needs a person']) {
       expect(body).toContain(title);
     }
+    for (const name of Object.values(METRICS.settings)) {
+      expect(body).toMatch(new RegExp(`SEARCH\\('\\{${METRICS.namespace},${METRICS.dimensions.setting}\\} MetricName=[\\\\"]+${name}[\\\\"]+', 'Sum', 300\\)`));
+    }
     expect(body.match(/\\"AWS\/Lambda\\",\\"Errors\\"/g)).toHaveLength(3);
     expect(body.match(/\\"AWS\/Lambda\\",\\"Duration\\"/g)).toHaveLength(6);
   });

@@ -140,7 +140,9 @@ test('on Lambda with JSON logs, a metric line goes to stdout as it is, so that i
   process.env.AWS_LAMBDA_LOG_FORMAT = 'JSON';
   let lines: string[];
   try {
-    logWithMetrics({ setting: 'organization baseline', outcome: 'step 1' }, { baselineId: 'b1', counts: { [step.failed]: 2 } });
+    logWithMetrics({ setting: 'organization baseline', outcome: 'step 1' }, {
+      dimensions: { [METRICS.dimensions.baseline]: 'b1' }, dimensionSets: [[METRICS.dimensions.baseline]], counts: { [step.failed]: 2 },
+    });
     lines = write.mock.calls.map(call => String(call[0]));
   } finally {
     if (format === undefined) delete process.env.AWS_LAMBDA_LOG_FORMAT;

@@ -11,6 +11,15 @@ import type { PacerStats } from '../shared/pacer';
  * the run's end whether it converged. All from what the step knows already: no call is made for them.
  */
 
+/** A baseline's metrics are published per baseline, and per baseline and generation when the line is about one. */
+function ofBaseline(baselineId: string, generation: string | undefined): Pick<LineMetrics, 'dimensions' | 'dimensionSets'> {
+  const { baseline, generation: generationName } = METRICS.dimensions;
+  return {
+    dimensions: { [baseline]: baselineId, [generationName]: generation },
+    dimensionSets: generation ? [[baseline], [baseline, generationName]] : [[baseline]],
+  };
+}
+
 /**
  * Where a run is after a step of it: `total` is the number of accounts it works on (undefined if the step
  * stopped before it knew). A run for one new account publishes only what the step did (its throttled
@@ -20,12 +29,11 @@ export function stepMetrics(state: ReconcileState, total: number | undefined, st
   const { applied, unchanged, skipped, failed } = state.Counts;
   const names = METRICS.step;
   const ofStep = { [names.throttledCalls]: stats.throttled, [names.driftUndone]: driftUndone };
-  if (state.Account) return { baselineId: state.BaselineId, generation: state.Generation, counts: ofStep };
+  if (state.Account) return { ...ofBaseline(state.BaselineId, state.Generation), counts: ofStep };
   // The counts go on through the prune phase (accounts that left): done is never more than the total.
   const done = total === undefined ? undefined : state.Phase === 'contacts' ? Math.min(applied + unchanged + skipped + failed, total) : total;
   return {
-    baselineId: state.BaselineId,
-    generation: state.Generation,
+    ...ofBaseline(state.BaselineId, state.Generation),
     counts: {
       [names.accountsDone]: done,
       [names.accountsTotal]: total,
@@ -43,8 +51,7 @@ export function stepMetrics(state: ReconcileState, total: number | undefined, st
 /** The end of a run: converged, or failed (an account, a Region, or the run as a whole). */
 export function endMetrics(event: GenerationEvent, failed: boolean): LineMetrics {
   return {
-    baselineId: event.baselineId,
-    generation: event.generation || undefined,
+    ...ofBaseline(event.baselineId, event.generation || undefined),
     counts: { [METRICS.end.generationConverged]: failed ? 0 : 1, [METRICS.end.generationFailed]: failed ? 1 : 0 },
   };
 }

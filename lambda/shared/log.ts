@@ -23,11 +23,12 @@ export function log(fields: LogFields): void {
   console.info(Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)));
 }
 
-/** What a log line carries as CloudWatch metrics: counts only, named by the baseline and generation they are about. */
+/** What a log line carries as CloudWatch metrics: counts only, named by dimensions that say what they are about (never a value). */
 export interface LineMetrics {
-  readonly baselineId: string;
-  /** Absent when the line is about no generation (a trigger that found none): the metrics are then per baseline only. */
-  readonly generation?: string;
+  /** Each dimension's value, by its name. */
+  readonly dimensions: Partial<Record<string, string>>;
+  /** The sets of dimension names each metric is published for. */
+  readonly dimensionSets: string[][];
   readonly counts: Partial<Record<string, number>>;
   /** Metrics in seconds rather than counts. */
   readonly seconds?: Partial<Record<string, number>>;
@@ -40,12 +41,8 @@ export interface LineMetrics {
  * line goes to stdout as it is, shaped like Lambda's own lines (the fields under `message`).
  */
 export function logWithMetrics(fields: LogFields, metrics: LineMetrics): void {
-  const { baseline, generation } = METRICS.dimensions;
-  const dimensions = { [baseline]: metrics.baselineId, ...metrics.generation ? { [generation]: metrics.generation } : {} };
-  const values = { ...metrics.counts, ...metrics.seconds };
-  const named = (unit: string, record: Partial<Record<string, number>> | undefined) => Object.entries(record ?? {})
-    .filter(([, value]) => value !== undefined)
-    .map(([name]) => ({ Name: name, Unit: unit }));
+  const defined = <T>(record: Partial<Record<string, T>> | undefined) =>
+    Object.entries(record ?? {}).filter(([, value]) => value !== undefined) as Array<[string, T]>;
   const line = {
     timestamp: new Date().toISOString(),
     level: 'INFO',
@@ -54,12 +51,15 @@ export function logWithMetrics(fields: LogFields, metrics: LineMetrics): void {
       Timestamp: Date.now(),
       CloudWatchMetrics: [{
         Namespace: METRICS.namespace,
-        Dimensions: metrics.generation ? [[baseline], [baseline, generation]] : [[baseline]],
-        Metrics: [...named('Count', metrics.counts), ...named('Seconds', metrics.seconds)],
+        Dimensions: metrics.dimensionSets,
+        Metrics: [
+          ...defined(metrics.counts).map(([name]) => ({ Name: name, Unit: 'Count' })),
+          ...defined(metrics.seconds).map(([name]) => ({ Name: name, Unit: 'Seconds' })),
+        ],
       }],
     },
-    ...dimensions,
-    ...Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)),
+    ...Object.fromEntries(defined(metrics.dimensions)),
+    ...Object.fromEntries([...defined(metrics.counts), ...defined(metrics.seconds)]),
   };
   // Lambda sets AWS_LAMBDA_LOG_FORMAT; elsewhere (the local Lambda of the tests) the console is the log.
   if (process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON') process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -79,6 +79,22 @@ export function waiterWidget(stateMachine: sfn.IStateMachine): cloudwatch.IWidge
   });
 }
 
+/** The single settings' puts (contacts, names), written and failed, each kind of setting a line of its own. */
+export function settingsWidget(): cloudwatch.IWidget {
+  const search = (metricName: string, label: string) => new cloudwatch.MathExpression({
+    expression: `SEARCH('{${METRICS.namespace},${METRICS.dimensions.setting}} MetricName="${metricName}"', 'Sum', ${GRAPH_PERIOD.toSeconds()})`,
+    usingMetrics: {},
+    period: GRAPH_PERIOD,
+    label,
+  });
+  return new cloudwatch.GraphWidget({
+    title: 'Settings written and failed, by kind',
+    left: [search(METRICS.settings.written, 'written'), search(METRICS.settings.failed, 'failed')],
+    leftYAxis: { min: 0 },
+    width: 8,
+  });
+}
+
 /** One handler function: its errors and throttles, and how long its invocations take. */
 export function functionWidget(title: string, fn: lambda.IFunction): cloudwatch.IWidget {
   const options = { period: GRAPH_PERIOD };
