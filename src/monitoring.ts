@@ -1,4 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -210,6 +210,9 @@ export class AccountManagementMonitoring extends Construct {
     const key = new kms.Key(this, 'AlarmTopicKey', {
       description: 'cdk-account-management: encrypts the alarm topic of AccountManagementMonitoring',
       enableKeyRotation: true,
+      // It encrypts only notifications on their way through the topic: nothing needs it once the stack is gone.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
     });
     // CloudWatch publishes the alarms' notifications, so it encrypts them with this key.
     key.addToResourcePolicy(new iam.PolicyStatement({

@@ -120,6 +120,8 @@ describe('the alarms', () => {
     const { template } = monitored({}, false);
     const [topicId, topic] = onlyResource(template, 'AWS::SNS::Topic');
     const [keyId] = onlyResource(template, 'AWS::KMS::Key');
+    // Nothing stays encrypted with it: the README's "what a deleted stack leaves behind" holds.
+    expect(template.findResources('AWS::KMS::Key')[keyId]).toMatchObject({ DeletionPolicy: 'Delete', Properties: { PendingWindowInDays: 7 } });
     expect(topic.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
