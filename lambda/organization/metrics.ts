@@ -58,9 +58,9 @@ export function endMetrics(event: GenerationEvent, failed: boolean): LineMetrics
 
 /**
  * Counts the accounts where a run wrote what an earlier run of the same generation had already been
- * through (a scheduled run): a value changed since, by hand or by another tool,
- * was put back. The store's record names the generation that last went through its accounts; an
- * account that earlier run failed on counts too when this one writes it.
+ * through (a scheduled run): a value changed since, by hand or by another tool, was put back. The
+ * store's record names the generation that last went through its accounts; an account that the
+ * earlier run failed on counts too when this one writes it.
  */
 export class DriftTally {
   public count = 0;
