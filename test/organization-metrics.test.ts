@@ -9,7 +9,7 @@ import { captureConsole, MANAGEMENT, stackOf } from './support';
 import { stepMetrics } from '../lambda/organization/metrics';
 import { initialState } from '../lambda/organization/reconcile';
 import { logWithMetrics } from '../lambda/shared/log';
-import { AlternateContactDetails, OrganizationBaseline } from '../src';
+import { AlternateContactDetails, OrganizationBaseline, OrganizationBaselineProps } from '../src';
 import { METRICS } from '../src/contract';
 
 const TIME_SCALE = 50;
@@ -50,10 +50,10 @@ function emitted(output: string): Emitted[] {
   });
 }
 
-function baselineStack(): { stack: Stack; baseline: OrganizationBaseline } {
+function baselineStack(props: Partial<OrganizationBaselineProps> = {}): { stack: Stack; baseline: OrganizationBaseline } {
   let baseline: OrganizationBaseline | undefined;
   const stack = stackOf(s => {
-    baseline = new OrganizationBaseline(s, 'Baseline', { organizationalUnitIds: [OU], alternateContacts: { security: SECURITY } });
+    baseline = new OrganizationBaseline(s, 'Baseline', { organizationalUnitIds: [OU], alternateContacts: { security: SECURITY }, ...props });
   });
   return { stack, baseline: baseline! };
 }
@@ -102,6 +102,24 @@ test('each step publishes where the generation is, per baseline and generation, 
   // The generation the metrics name is the one the deploy made.
   const generation = last.dimensions[METRICS.dimensions.generation];
   expect(org.aws.stepFunctions.executions.some(e => e.name.endsWith(generation))).toBe(true);
+});
+
+test('a step publishes the Region transitions it waits on, and none once they have ended', async () => {
+  const REGION = 'af-south-1';
+  org.aws.regionTransitionMs = Infinity; // each transition waits until the test settles it
+  const { stack } = baselineStack({ enabledRegions: [REGION] });
+
+  const output = await run(async () => {
+    const requested = Promise.all(MEMBERS.map(id => org.aws.nextCall(c => c.operation === 'EnableRegion' && c.status === 200 && c.target === id)));
+    const deploying = org.cfn.deploy(stack);
+    await requested;
+    for (const id of MEMBERS) org.aws.accountApi.settleRegion(id, REGION);
+    await deploying;
+  });
+
+  const inTransition = emitted(output).filter(d => step.accountsTotal in d.values).map(d => d.values[step.regionsInTransition]);
+  expect(inTransition).toContain(MEMBERS.length);
+  expect(inTransition[inTransition.length - 1]).toBe(0);
 });
 
 test('the metric lines hold no contact value', async () => {
