@@ -9,7 +9,7 @@ import { captureConsole, MANAGEMENT, stackOf } from './support';
 import { stepMetrics } from '../lambda/organization/metrics';
 import { initialState } from '../lambda/organization/reconcile';
 import { logWithMetrics } from '../lambda/shared/log';
-import { AlternateContactDetails, OrganizationBaseline, OrganizationBaselineProps } from '../src';
+import { AlternateContactDetails, DeployWaitsFor, OrganizationBaseline, OrganizationBaselineProps } from '../src';
 import { METRICS } from '../src/contract';
 
 const TIME_SCALE = 50;
@@ -120,6 +120,26 @@ test('a step publishes the Region transitions it waits on, and none once they ha
   const inTransition = emitted(output).filter(d => step.accountsTotal in d.values).map(d => d.values[step.regionsInTransition]);
   expect(inTransition).toContain(MEMBERS.length);
   expect(inTransition[inTransition.length - 1]).toBe(0);
+});
+
+test('the calls the service throttled are counted in the step that made them', async () => {
+  org.aws.injectFault({ operation: 'PutAlternateContact', status: 429, errorType: 'TooManyRequestsException', count: 3 });
+  const { stack } = baselineStack();
+
+  const documents = emitted(await run(() => org.cfn.deploy(stack))).filter(d => step.accountsTotal in d.values);
+
+  expect(documents.reduce((sum, d) => sum + d.values[step.throttledCalls], 0)).toBe(3);
+  expect(documents[documents.length - 1].values).toMatchObject({ [step.applied]: MEMBERS.length, [step.failed]: 0 });
+});
+
+test('a run that fails as a whole publishes its end as failed', async () => {
+  org.aws.stepFunctions.injectTaskFault({ state: 'Step', error: 'Lambda.Unknown', cause: 'the step broke', count: 1 });
+  const { stack } = baselineStack({ deployWaitsFor: DeployWaitsFor.NOTHING });
+
+  const ends = emitted(await run(() => org.cfn.deploy(stack))).filter(d => end.generationFailed in d.values);
+
+  expect(ends.map(d => d.values)).toEqual([{ [end.generationConverged]: 0, [end.generationFailed]: 1 }]);
+  expect(ends[0].outcome).toMatch(/^generation failed/);
 });
 
 test('the metric lines hold no contact value', async () => {
