@@ -117,7 +117,9 @@ export class AccountManagementMonitoring extends Construct {
     const failingPeriods = validateFailingAccountsPeriod(props.failingAccountsPeriod);
     const driftThreshold = validateDriftUndoneThreshold(props.driftUndoneThreshold);
     validateDashboardName(props.dashboardName);
-    const baselines = props.baselines ?? stack.node.findAll().filter((c): c is OrganizationBaseline => c instanceof OrganizationBaseline);
+    // Those of nested stacks are left out: their metrics and alarms belong to a monitoring of that stack.
+    const baselines = props.baselines ?? stack.node.findAll()
+      .filter((c): c is OrganizationBaseline => c instanceof OrganizationBaseline && Stack.of(c) === stack);
     for (const baseline of baselines) {
       if (Stack.of(baseline) !== stack) {
         throw new Error(`\`baselines\` must be OrganizationBaselines of the stack ${stack.node.path}, got ${baseline.node.path} of ${Stack.of(baseline).node.path}`);

@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, NestedStack, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -215,6 +215,17 @@ describe('validation', () => {
     expectExactError(() => new AccountManagementMonitoring(stack, 'Monitoring'),
       'AccountManagementMonitoring found nothing to monitor in the stack Stack: create it after the stack\'s account settings and '
       + 'OrganizationBaselines (or pass `baselines`)');
+  });
+
+  test('a baseline of a nested stack is left to a monitoring of that stack', () => {
+    const stack = newStack();
+    new OrganizationBaseline(stack, 'Baseline', { organizationalUnitIds: [OU], alternateContacts: { security: SECURITY } });
+    const nested = new NestedStack(stack, 'Nested');
+    const inner = new OrganizationBaseline(nested, 'Inner', { organizationalUnitIds: [OU], alternateContacts: { security: SECURITY } });
+    new AccountManagementMonitoring(stack, 'Monitoring');
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    expect(dashboardBody(template)).not.toContain(inner.baselineId);
   });
 
   test('a baseline of another stack is an error that names both stacks', () => {
