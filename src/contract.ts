@@ -230,3 +230,31 @@ export const STORE_EXPIRY = {
   /** What accounts held before a deploy wrote (priors/): read by that deploy's rollback. */
   prior: { prefix: 'priors/', days: 30 },
 } as const;
+
+/**
+ * The CloudWatch metrics the handlers publish in their log lines (embedded metric format), and that
+ * `AccountManagementMonitoring` charts and alarms on: one namespace, a baseline's metrics per baseline
+ * (`BaselineId`) and per baseline and generation (`BaselineId`, `Generation`), the settings' per kind (`Setting`).
+ */
+export const METRICS = {
+  namespace: 'CdkAccountManagement',
+  dimensions: { baseline: 'BaselineId', generation: 'Generation', setting: 'Setting' },
+  /** On each step of a run: where the run is (gauges: the last value is the run's). */
+  step: {
+    accountsDone: 'AccountsDone',
+    accountsTotal: 'AccountsTotal',
+    applied: 'Applied',
+    unchanged: 'Unchanged',
+    skipped: 'Skipped',
+    failed: 'Failed',
+    regionsInTransition: 'RegionsInTransition',
+    generationAgeSeconds: 'GenerationAgeSeconds',
+    /** Counts of the step alone (summed over time). */
+    throttledCalls: 'ThrottledCalls',
+    driftUndone: 'DriftUndone',
+  },
+  /** On the end of a run: 1 for the one that happened, 0 for the other. */
+  end: { generationConverged: 'GenerationConverged', generationFailed: 'GenerationFailed' },
+  /** On each put of a single setting (contacts, name), per `Setting` ("SECURITY alternate contact", "account name"…): 1 each. */
+  settings: { written: 'SettingsWritten', failed: 'SettingsFailed' },
+} as const;

@@ -6,3 +6,4 @@ export * from './region-opt-in-provider';
 export * from './region-opt-in';
 export * from './account-baseline';
 export * from './organization-baseline';
+export * from './monitoring';

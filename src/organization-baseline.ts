@@ -246,6 +246,12 @@ export class OrganizationBaseline extends Construct {
   /** The function that handles the stack's organization baselines: their deploys, their reconciler's steps, their rules. */
   public readonly handler: lambda.IFunction;
 
+  /**
+   * The id the reconciler knows this baseline by (stable for the construct's path): it names the
+   * baseline's stored generations and executions, and is the `BaselineId` dimension of its metrics.
+   */
+  public readonly baselineId: string;
+
   constructor(scope: Construct, id: string, props: OrganizationBaselineProps) {
     super(scope, id);
     const targets = validateTargets(props);
@@ -258,6 +264,7 @@ export class OrganizationBaseline extends Construct {
     provider.grant(targets, baseline);
     // Stable for the construct's path: names its stored generations and its executions.
     const baselineId = this.node.addr.slice(0, 16);
+    this.baselineId = baselineId;
     const properties: OrganizationBaselineProperties = {
       BaselineId: baselineId,
       Store: provider.store.bucketName,

@@ -106,6 +106,7 @@ new m.AccountName(stack, 'Name', { accountId: '222222222222', accountName: 'work
 new m.RegionOptIn(stack, 'CapeTown', { accountId: '222222222222', regionName: 'af-south-1' });
 new m.AccountBaseline(stack, 'Staging', { accountId: '333333333333', accountName: 'workload-staging', alternateContacts: { security: contact } });
 new m.OrganizationBaseline(stack, 'Baseline', { organizationalUnitIds: ['ou-root-workloads'], alternateContacts: { billing: contact } });
+new m.AccountManagementMonitoring(stack, 'Monitoring');
 app.synth();
 `);
   const out = path.join(app, 'cdk.out');
@@ -113,7 +114,10 @@ app.synth();
 
   const template = JSON.parse(fs.readFileSync(path.join(out, 'AccountSettings.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
   const types = new Set(Object.values(template.Resources).map(r => r.Type));
-  for (const type of ['Custom::AccountAlternateContact', 'Custom::AccountPrimaryContact', 'Custom::AccountName', 'Custom::AccountRegionOptIn', 'Custom::AccountOrganizationBaseline']) {
+  for (const type of [
+    'Custom::AccountAlternateContact', 'Custom::AccountPrimaryContact', 'Custom::AccountName', 'Custom::AccountRegionOptIn', 'Custom::AccountOrganizationBaseline',
+    'AWS::CloudWatch::Dashboard', 'AWS::CloudWatch::Alarm',
+  ]) {
     expect(types).toContain(type);
   }
   expect(Object.values(template.Resources).filter(r => r.Type === 'AWS::Lambda::Function')).toHaveLength(3);

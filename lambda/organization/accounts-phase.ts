@@ -39,11 +39,13 @@ export function phaseDone(state: ReconcileState, accounts: string[]): boolean {
 /**
  * The unfinished accounts, then those after the cursor, `CONCURRENCY` at a time, until all are done or
  * the deadline passes; the cursor moves over every account started (the few still throttled at the
- * deadline are kept as unfinished, so that no account is written twice and counted once).
+ * deadline are kept as unfinished, so that no account is written twice and counted once). `onOutcome`
+ * hears each account done, for what the step's metrics count.
  */
 export async function accountsPhase(
   state: ReconcileState, invocation: Invocation, pacer: Pacer, accounts: string[], desired: (accountId: string) => Desired | Promise<Desired>,
   deadline: number, watch: Watch, failsDeploy: (accountId: string) => boolean = () => true,
+  onOutcome: (accountId: string, outcome: AccountOutcome['outcome']) => void = () => undefined,
 ): Promise<ReconcileState> {
   const unfinished = (state.Unfinished ?? []).filter(id => accounts.includes(id));
   const todo = [...unfinished, ...accounts.filter(id => state.Cursor === undefined || id > state.Cursor)];
@@ -69,6 +71,7 @@ export async function accountsPhase(
       left.push(accountId);
       continue;
     }
+    onOutcome(accountId, result.outcome);
     if (report.length < REPORTED) report.push({ account: accountId, outcome: result.outcome });
     log({ setting: 'organization baseline', accountId, outcome: result.outcome, error: 'reason' in result ? result.reason : undefined });
     if (result.outcome === 'failed') {

@@ -1,8 +1,9 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { endMetrics } from './metrics';
 import type { ReconcileState } from './state';
 import { BASELINE_EVENTS } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
-import { log } from '../shared/log';
+import { log, logWithMetrics } from '../shared/log';
 
 /** What the event of a generation's end says: names, counts and account ids, never a value. */
 export interface GenerationEvent {
@@ -25,6 +26,10 @@ export interface GenerationEvent {
  */
 export async function sendGenerationEvent(invocation: Invocation, event: GenerationEvent): Promise<void> {
   const failed = event.accounts.failed > 0 || event.regions.failed > 0 || event.error !== undefined;
+  if (event.baselineId) {
+    const outcome = `generation ${failed ? 'failed' : 'converged'}: ${event.accounts.failed} account(s) and ${event.regions.failed} Region(s) failed`;
+    logWithMetrics({ setting: 'organization baseline', operation: `generation ${event.generation}`, outcome, error: event.error }, endMetrics(event, failed));
+  }
   try {
     const answer = await new EventBridgeClient(invocation.config('events')).send(new PutEventsCommand({
       Entries: [{

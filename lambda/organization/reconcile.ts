@@ -3,6 +3,7 @@ import { accountsPhase, KEPT, phaseDone } from './accounts-phase';
 import { answer, answerDeploy, answerUnfinishedRemoval, failsDeployOf, summary } from './answer';
 import { sendGenerationEvent } from './events';
 import { digestFault, emptiedStore, reportStoreFault } from './integrity';
+import { DriftTally, stepMetrics } from './metrics';
 import { regionsStep } from './regions';
 import { restoringOf, withPriors } from './rollback';
 import { convergedRecord, desiredOf, restoredRecord, runOf, typesOf } from './run';
@@ -10,7 +11,7 @@ import type { Phase, ReconcileState } from './state';
 import { Generation, Run, Store } from './store';
 import { superseded, watchSupersession } from './supersession';
 import type { Invocation } from '../shared/clients';
-import { log } from '../shared/log';
+import { log, logWithMetrics } from '../shared/log';
 import { isTargeted } from '../shared/organizations';
 import { Pacer } from '../shared/pacer';
 import { timeScale } from '../shared/pacing';
@@ -83,8 +84,13 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
   const watch = watchSupersession(store, state);
   const pacer = new Pacer(deadline, state.Rates);
   let next: ReconcileState = { ...state, Previous: undefined, Steps: state.Steps + 1, PollSeconds: 0, LastStep: [] };
+  let total: number | undefined;
+  let drift: DriftTally | undefined;
   try {
-    const { accounts, before } = await runOf(invocation, store, state, generation);
+    const run = await runOf(invocation, store, state, generation);
+    const { accounts, before } = run;
+    total = accounts.length;
+    drift = new DriftTally(state, run);
     // A rollback's run only puts back what the failed deploy wrote, account by account: it touches no other account and prunes nothing.
     const restoring = await restoringOf(store, state);
     const applied = generation.prune && !restoring ? before : undefined;
@@ -95,7 +101,7 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
       const desired = (account: string) => withPriors(store, state, restoring, account, restoring
         ? { contacts: {}, remove: [], declarations }
         : desiredOf(account, generation, applied, declarations));
-      next = await accountsPhase(next, invocation, pacer, worked, desired, deadline, watch, failsDeployOf(generation));
+      next = await accountsPhase(next, invocation, pacer, worked, desired, deadline, watch, failsDeployOf(generation), drift.heard);
       const after: Phase = applied ? 'prune' : restoring ? 'done' : regionsOrDone(generation);
       if (next.Phase === 'contacts' && phaseDone(next, worked)) next = { ...next, Phase: after, Cursor: undefined };
     }
@@ -130,7 +136,8 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
     return { ...next, Rates: pacer.state() };
   } finally {
     watch.stop();
-    log({ ...fields, outcome: `step ${next.Steps}: phase ${next.Phase}, ${summary(next)}; ${pacer.stats.calls} calls, ${pacer.stats.throttled} throttled` });
+    const outcome = `step ${next.Steps}: phase ${next.Phase}, ${summary(next)}; ${pacer.stats.calls} calls, ${pacer.stats.throttled} throttled`;
+    logWithMetrics({ ...fields, outcome }, stepMetrics(next, total, pacer.stats, drift?.count ?? 0));
   }
 }
 

@@ -1,12 +1,12 @@
 import { parseSetting, Setting } from './settings';
-import { RESOURCE_TYPES, SettingAttributes } from '../../src/contract';
+import { METRICS, RESOURCE_TYPES, SettingAttributes } from '../../src/contract';
 import { explainedFailure, departure } from '../shared/account-api';
 import { Invocation, InvocationContext } from '../shared/clients';
 import { confirmOrLog, unconfirmedError } from '../shared/confirm';
 import { answer, isFailedCreateId, Request, Result } from '../shared/custom-resource';
 import { StackDeclarations } from '../shared/declarations';
 import { errorName, failure, isTransient } from '../shared/errors';
-import { log } from '../shared/log';
+import { LineMetrics, log, logWithMetrics } from '../shared/log';
 import { checkCurrentRequest, currentRequest, isRollingBack, RequestMarker } from '../shared/stack';
 import { resolveTarget, Target } from '../shared/target';
 
@@ -85,7 +85,7 @@ async function put(event: Request & { RequestType: 'Create' | 'Update' }, settin
       break;
     } catch (error) {
       if (!isTransient(error) || invocation.remainingMs() <= 0) {
-        log({ ...fields, outcome: 'failed', error: errorName(error) });
+        logWithMetrics({ ...fields, outcome: 'failed', error: errorName(error) }, settingMetrics(setting, METRICS.settings.failed));
         throw await explainedFailure(invocation, setting.putOperation, setting.description, target, error);
       }
       const current = await currentRequest(invocation, event, marker);
@@ -97,8 +97,14 @@ async function put(event: Request & { RequestType: 'Create' | 'Update' }, settin
     }
   }
   const physicalResourceId = physicalId(setting, target);
-  log({ ...fields, outcome: 'written', physicalResourceId });
+  logWithMetrics({ ...fields, outcome: 'written', physicalResourceId }, settingMetrics(setting, METRICS.settings.written));
   return result(physicalResourceId, target);
+}
+
+/** One put's outcome as a metric of its kind of setting. */
+function settingMetrics(setting: Setting, metric: string): LineMetrics {
+  const dimension = METRICS.dimensions.setting;
+  return { dimensions: { [dimension]: setting.description }, dimensionSets: [[dimension]], counts: { [metric]: 1 } };
 }
 
 async function remove(event: Request & { RequestType: 'Delete' }, setting: Setting, target: Target, invocation: Invocation): Promise<Result> {

@@ -90,6 +90,11 @@ export class Waiter extends Construct {
     return stack.node.tryFindChild(Waiter.ID) as Waiter | undefined ?? new Waiter(stack, Waiter.ID);
   }
 
+  /** The stack's waiter, if a construct of the stack has made it. */
+  public static find(scope: IConstruct): Waiter | undefined {
+    return Stack.of(scope).node.tryFindChild(Waiter.ID) as Waiter | undefined;
+  }
+
   private static readonly ID = 'AccountManagementWaiter';
 
   public readonly stateMachine: sfn.StateMachine;
