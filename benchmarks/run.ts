@@ -5,11 +5,12 @@
  *   npx projen bench deploy-at-once region            only these: printed, and their sections of docs/PERFORMANCE.md replaced
  *   BENCH_QUICK=1 npx projen bench                    small sizes and few runs, to check that they work (nothing written)
  *
- * Benchmarks: synth, cold-start, deploy-at-once, region, organization, plan.
+ * Benchmarks: synth, bundle-size, cold-start, deploy-at-once, region, organization, plan.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { bundleSizeBenchmark } from './bundle-size';
 import { coldStartBenchmark } from './cold-start';
 import { deployAtOnceBenchmark } from './deploy-at-once';
 import { organizationScaleBenchmark } from './organization-scale';
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
   // Each benchmark starts the local services it needs (local/), and stops them.
   const benchmarks: Array<[string, () => Promise<Section>]> = [
     ['synth', synthBenchmark],
+    ['bundle-size', bundleSizeBenchmark],
     ['cold-start', coldStartBenchmark],
     ['deploy-at-once', deployAtOnceBenchmark],
     ['region', regionWaiterBenchmark],

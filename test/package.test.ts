@@ -124,8 +124,10 @@ app.synth();
   expect(Object.values(template.Resources).filter(r => r.Type === 'AWS::Lambda::Function')).toHaveLength(3);
   const assets = fs.readdirSync(out).filter(f => f.startsWith('asset.'));
   const handlers = assets.map(a => fs.readFileSync(path.join(out, a, 'index.js'), 'utf8'));
-  for (const bundle of ['settings', 'region', 'organization']) {
-    expect(handlers.filter(code => code.includes(`// lambda/${bundle}/index.ts`))).toHaveLength(1);
+  // Each function's code is its bundle, as installed.
+  for (const bundle of BUNDLES) {
+    const installed = fs.readFileSync(path.join(app, 'node_modules', 'cdk-account-management', bundle), 'utf8');
+    expect(handlers.filter(code => code === installed)).toHaveLength(1);
   }
 });
 
