@@ -36,6 +36,7 @@ const short = (clients: string[]) => clients.map(c => c.replace('@aws-sdk/client
 export async function bundleSizeBenchmark(): Promise<Section> {
   const loadBefore = os.loadavg()[0];
   const rows: Array<Array<string | number>> = [];
+  const sizes: string[] = [];
   for (const bundle of BUNDLES) {
     const { now, before } = buildBoth(bundle);
     const shipped = fs.statSync(path.join(ROOT, bundle.asset)).size;
@@ -52,6 +53,7 @@ export async function bundleSizeBenchmark(): Promise<Section> {
       if (!cli) times.sdk.push(loadMs(now.clients));
     }
     const budget = budgetKiB(bundle.asset);
+    sizes.push(`${bundle.name} ${kib(now.bytes)} (was ${kib(before.bytes)})`);
     rows.push([
       bundle.name === 'cli' ? 'CLI (bin)' : `${bundle.name} handler`,
       `${kib(before.bytes)} (gzip ${kib(gzipped(before))})`,
@@ -64,6 +66,7 @@ export async function bundleSizeBenchmark(): Promise<Section> {
     ]);
   }
   return {
+    readme: `bundles ${sizes.join(', ')}, against a goal of ${BUNDLE_GOAL_KIB} KiB each`,
     title: 'Bundle size and load time',
     method: `${machine(loadBefore)}. Each bundle built twice into a temporary directory from the same sources: "now" with the esbuild arguments `
       + 'of its `npx projen bundle` task (checked to be the shipped file byte for byte): the SDK\'s ES modules (`--main-fields=module,main`, '

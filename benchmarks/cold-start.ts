@@ -269,7 +269,10 @@ export async function coldStartBenchmark(): Promise<Section> {
     + `alone (every call is checked): with the handler's calls, the unbundled SDK takes ${ratio('sdk-calls', 'total')} of the bare put's time. `
     + 'The Organizations client the '
     + 'bundle also holds (for Deletes and denied calls) is evaluated as it loads, with only the commands the handler sends.';
+  const ms = (side: SideName) => `${medians.get(side)!.total.toFixed(0)} ms`;
   return {
+    readme: `the settings handler's load + first create (median) ${ms('bundle')} against ${ms('sdk')} for the bare @aws-sdk/client-account `
+      + `(${ratio('bundle', 'total')}; ${ms('before')}, ${ratio('before', 'total')}, before issue 18)`,
     title: 'Cold start: the bundled handler against the unbundled SDK',
     method: `Each figure from a fresh \`node\` child process (${machine(loadBefore)}), ${RUNS} runs per side after one warm-up run of each kind (not counted, `
       + 'so the files come from the page cache), the sides taking turns within each run; median (min-max). Code loaded: for the bundle, its file '
@@ -283,8 +286,8 @@ export async function coldStartBenchmark(): Promise<Section> {
       + '(the local stack holds the resource, CREATE_IN_PROGRESS) and makes the put, or the SDK side creates an `AccountClient` and sends the same '
       + '`PutAlternateContactCommand`. First create includes answering CloudFormation: the handler PUTs its answer to the event\'s ResponseURL '
       + 'itself (there is no Provider framework in front of it), and the SDK sides PUT the same answer with Node.js\'s `http`, as a hand-written '
-      + `handler does (cfn-response). The attribution row requires the ${bundled.length} SDK clients the bundle holds (read from esbuild's metafile) within the `
-      + 'timed load. All against the local services in the '
+      + 'handler does (cfn-response). The attribution rows require, within the timed load, the clients the handler\'s calls need, or the '
+      + `${bundled.length} SDK clients the bundle holds (read from esbuild's metafile). All against the local services in the `
       + 'parent process (local/: Account Management and the custom-resource response endpoint), over HTTP on 127.0.0.1 (AWS_ENDPOINT_URL_ACCOUNT), '
       + 'with made-up credentials from the environment and the handler\'s logging silenced; every run\'s put and answer are checked. '
       + '"first call" is from the end of the require to the answer\'s acknowledgement; "process" is the child\'s whole life as the parent sees it '
@@ -292,7 +295,7 @@ export async function coldStartBenchmark(): Promise<Section> {
       + 'and runtime start), which is not measured here, and Lambda reads the code from the function\'s own file system, not from this '
       + 'machine\'s page cache. aws-cdk-lib\'s AwsCustomResource handler is not measured here: by default (`installLatestAwsSdk`) it runs '
       + '`npm install` of the service\'s client into /tmp on the first call of each execution environment, which needs the network; with it '
-      + 'off, it loads the runtime\'s @aws-sdk/client-account as the second row does (it runs in the deploy-at-once section).',
+      + 'off, it loads the runtime\'s @aws-sdk/client-account as the bare SDK row does (it runs in the deploy-at-once section).',
     body: `${table(['code', 'code loaded', 'load (ms)', 'first call (ms)', 'load + first create (ms)', 'process (ms)'], rows)}\n\n${goal}`,
   };
 }
