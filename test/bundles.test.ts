@@ -8,6 +8,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ENV, SECURITY_CONTACT } from './constructs-support';
+import { defaultProvider } from '../lambda/shared/lambda-credentials';
 import { budgetKiB } from '../projenrc/check-package';
 import { AlternateContact } from '../src';
 
@@ -46,5 +47,25 @@ describe('bundle sizes', () => {
 
   test.each(HANDLERS)('the %s function\'s asset directory holds its bundle alone', bundle => {
     expect(fs.readdirSync(path.join(ROOT, path.dirname(asset(bundle))))).toEqual(['index.js']);
+  });
+});
+
+describe('the credentials the bundles use in place of the default chain', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  test('are the environment\'s, as Lambda gives a function its role\'s', async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'ASIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' });
+    delete process.env.AWS_CREDENTIAL_EXPIRATION;
+    await expect(defaultProvider()()).resolves.toEqual({ accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' });
+  });
+
+  test('without them, fail saying where a Lambda function finds them', async () => {
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    await expect(defaultProvider()()).rejects.toThrow(
+      'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set: a Lambda function gets its role\'s credentials there');
   });
 });
