@@ -92,12 +92,12 @@ project.tasks.addEnvironment('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
 
 // The custom-resource handlers live under lambda/ and are bundled, with @aws-sdk/* inside the bundle,
 // so that the Lambda runtime's own SDK version never matters. Bundles go to assets/ (shipped, not committed),
-// one file each, at most BUNDLE_BUDGET_KIB (projenrc/check-package.ts): the SDK's ES modules (so that only the
-// commands and schemas a handler uses are kept), without the credential providers Lambda never reaches and
-// the event-stream code no operation here needs, minified with the names kept, and without source maps. A
-// stack trace in a log still names every function (--keep-names sets the `name` V8 prints), at a column of the
-// file's one line rather than a line under a `// lambda/….ts` comment: the unminified bundles were 1.5 to
-// 2.3 MB, and a map would cost each cold start (--enable-source-maps, 35 ms, measured 2026-12-06).
+// one file each within its size budget (projenrc/check-package.ts, issue 18): the SDK's ES modules, so that only the
+// commands and schemas a handler sends are kept, without the credential chain Lambda never goes past (its role's
+// credentials are in the environment) and the event-stream code no operation here uses, minified with the
+// names kept (a stack trace names every function, at a column of a long line rather than under a
+// `// lambda/….ts` comment: the unminified bundles were 1.5 to 2.3 MB), and without source maps
+// (--enable-source-maps would cost each cold start 35 ms, measured 2026-12-06).
 const HANDLER_ALIASES = {
   '@aws-sdk/credential-provider-node': './lambda/shared/lambda-credentials.ts',
   '@smithy/core/event-streams': './lambda/shared/event-streams.ts',
@@ -128,7 +128,8 @@ project.bundler.addBundle('cli/index.ts', {
   platform: 'node',
   target: 'node20',
   externals: [],
-  // The SDK's ES modules: only the commands and schemas the tool uses are kept.
+  // The SDK's ES modules, so that only the commands and schemas the tool sends are kept; it keeps the whole
+  // credential chain (profiles, SSO), which is why it cannot meet the handlers' budget.
   mainFields: ['module', 'main'],
   minify: true,
   keepNames: true,
