@@ -92,15 +92,31 @@ project.tasks.addEnvironment('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
 
 // The custom-resource handlers live under lambda/ and are bundled, with @aws-sdk/* inside the bundle,
 // so that the Lambda runtime's own SDK version never matters. Bundles go to assets/ (shipped, not committed),
-// unminified and without source maps: a stack trace in a log names the functions, and their bundle lines
-// sit under esbuild's `// lambda/….ts` comments, at 0.94 MB gzipped for the three against 1.49 MB minified
-// with maps (measured 2026-12-06), and no --enable-source-maps cost (35 ms more per cold start).
+// one file each within its size budget (projenrc/check-package.ts, issue 18): the SDK's ES modules, so that only the
+// commands and schemas a handler sends are kept, without the credential chain Lambda never goes past (its role's
+// credentials are in the environment) and the event-stream code no operation here uses, minified with the
+// names kept (a stack trace names every function, at a column of a long line rather than under a
+// `// lambda/….ts` comment: the unminified bundles were 1.5 to 2.3 MB), and without source maps
+// (--enable-source-maps would cost each cold start 35 ms, measured 2026-12-06).
+const HANDLER_ALIASES = {
+  '@aws-sdk/credential-provider-node': './lambda/shared/lambda-credentials.ts',
+  '@smithy/core/event-streams': './lambda/shared/event-streams.ts',
+};
 const packaged: string[] = [];
 for (const entrypoint of ['lambda/settings/index.ts', 'lambda/region/index.ts', 'lambda/organization/index.ts']) {
   packaged.push(project.bundler.addBundle(entrypoint, {
     platform: 'node',
     target: 'node22',
     externals: [],
+    mainFields: ['module', 'main'],
+    minify: true,
+    keepNames: true,
+    esbuildArgs: {
+      ...Object.fromEntries(Object.entries(HANDLER_ALIASES).map(([from, to]) => [`--alias:${from}=${to}`, true])),
+      // The SDK's ES modules load some of Node's own lazily (`await import('node:http')`): as `require`s, a bundle
+      // stays one CommonJS file that local/lambda.ts can evaluate (a vm.Script has no `import()` without a flag).
+      '--supported:dynamic-import=false': true,
+    },
     // esbuild's size report (with a warning sign for files over 1 MB) is noise before the demo's and the tests' output.
     logLevel: javascript.BundleLogLevel.WARNING,
   }).outfile);
@@ -112,7 +128,11 @@ project.bundler.addBundle('cli/index.ts', {
   platform: 'node',
   target: 'node20',
   externals: [],
+  // The SDK's ES modules, so that only the commands and schemas the tool sends are kept; it keeps the whole
+  // credential chain (profiles, SSO), which is why it cannot meet the handlers' budget.
+  mainFields: ['module', 'main'],
   minify: true,
+  keepNames: true,
   logLevel: javascript.BundleLogLevel.WARNING,
   banner: '#!/usr/bin/env node',
   executable: true,

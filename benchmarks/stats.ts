@@ -25,6 +25,8 @@ export interface Section {
   /** How the figures were measured. */
   readonly method: string;
   readonly body: string;
+  /** The section's headline figures, for the README's performance summary (written from the same run). */
+  readonly readme?: string;
 }
 
 /**

@@ -7,7 +7,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { problems } from '../projenrc/check-package';
+import { BUNDLE_GOAL_KIB, problems } from '../projenrc/check-package';
 
 jest.setTimeout(300_000);
 
@@ -76,13 +76,17 @@ test('packaging a fresh clone bundles, compiles and packs every handler, the lib
   expect(problems(tarball, BUNDLES)).toEqual([]);
 });
 
-test('the packaging check fails on a tarball without a handler bundle, with a stale asset, or whose bin is not executable', () => {
+test('the packaging check fails on a tarball without a handler bundle, with a stale asset, a bundle over its budget, or whose bin is not executable', () => {
   const unpacked = path.join(dir, 'unpacked');
   fs.mkdirSync(unpacked);
   sh('tar', ['-xzf', tarball, '-C', unpacked], dir);
   fs.rmSync(path.join(unpacked, 'package', BUNDLES[1]));
   fs.chmodSync(path.join(unpacked, 'package', BIN), 0o644);
   fs.writeFileSync(path.join(unpacked, 'package', 'assets/lambda/settings/index/index.js.map'), '{}');
+  // The settings bundle, grown past the 300 KiB it may have.
+  const settings = path.join(unpacked, 'package', BUNDLES[0]);
+  const grownKiB = Math.max(Math.ceil(fs.statSync(settings).size / 1024), BUNDLE_GOAL_KIB) + 1;
+  fs.appendFileSync(settings, `\n//${' '.repeat(grownKiB * 1024 - fs.statSync(settings).size - 3)}`);
   const broken = path.join(dir, 'broken.tgz');
   sh('tar', ['-czf', broken, '-C', unpacked, 'package'], dir);
 
@@ -90,6 +94,7 @@ test('the packaging check fails on a tarball without a handler bundle, with a st
     `${BUNDLES[1]} is missing`,
     `the bin cdk-account-management (${BIN}) is not executable (-rw-r--r--)`,
     'assets/lambda/settings/index/index.js.map is not a file the build makes (left from an earlier one?)',
+    `${BUNDLES[0]} is ${grownKiB} KiB, over its budget of ${BUNDLE_GOAL_KIB} KiB`,
   ]);
 });
 
@@ -123,8 +128,10 @@ app.synth();
   expect(Object.values(template.Resources).filter(r => r.Type === 'AWS::Lambda::Function')).toHaveLength(3);
   const assets = fs.readdirSync(out).filter(f => f.startsWith('asset.'));
   const handlers = assets.map(a => fs.readFileSync(path.join(out, a, 'index.js'), 'utf8'));
-  for (const bundle of ['settings', 'region', 'organization']) {
-    expect(handlers.filter(code => code.includes(`// lambda/${bundle}/index.ts`))).toHaveLength(1);
+  // Each function's code is its bundle, as installed.
+  for (const bundle of BUNDLES) {
+    const installed = fs.readFileSync(path.join(app, 'node_modules', 'cdk-account-management', bundle), 'utf8');
+    expect(handlers.filter(code => code === installed)).toHaveLength(1);
   }
 });
 

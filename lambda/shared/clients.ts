@@ -1,6 +1,6 @@
 import { AccountClient } from '@aws-sdk/client-account';
-import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DeadlineRetryOptions, DeadlineRetryStrategy, timeScale } from './pacing';
 import { RESPONSE_WITHIN_MS } from './response';
@@ -49,7 +49,8 @@ function httpHandler(service: string): NodeHttpHandler {
 /**
  * One invocation of a handler: the account it runs in, until when it may keep trying, and its AWS clients,
  * which retry throttling, network errors and 5xx until then. The CloudFormation and Organizations clients
- * are loaded on first use: evaluating them would cost every cold start otherwise.
+ * are imported, not required on first use: a `require` would make esbuild keep every command of both clients
+ * (about 100 KiB), where the import keeps the few the handlers send, whose evaluation costs little.
  */
 export class Invocation {
   /** The account the function runs in, from its own ARN. */
@@ -94,9 +95,7 @@ export class Invocation {
 
   /** A CloudFormation client whose retries end within a minute of now (or at the deadline). */
   public cloudFormation(): CloudFormationClient {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { CloudFormationClient: Client }: typeof import('@aws-sdk/client-cloudformation') = require('@aws-sdk/client-cloudformation');
-    return new Client(this.config('cloudformation', this.questionDeadline()));
+    return new CloudFormationClient(this.config('cloudformation', this.questionDeadline()));
   }
 
   /**
@@ -104,9 +103,7 @@ export class Invocation {
    * gives a long listing more time.
    */
   public organizations(withinMs = QUESTION_WITHIN_MS): OrganizationsClient {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { OrganizationsClient: Client }: typeof import('@aws-sdk/client-organizations') = require('@aws-sdk/client-organizations');
-    return new Client(this.config('organizations', this.questionDeadline(withinMs)));
+    return new OrganizationsClient(this.config('organizations', this.questionDeadline(withinMs)));
   }
 
   private questionDeadline(withinMs = QUESTION_WITHIN_MS): number {

@@ -31,7 +31,7 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
     description: props.description,
     role: props.role,
     // The stack's id: the function serves that stack's requests only. No --enable-source-maps: the bundles
-    // are unminified and carry no source map, so a stack trace is readable as it is.
+    // carry no source map, and keep their functions' names (esbuild --keep-names), so a stack trace names them.
     environment: { [STACK_ID_ENV]: Aws.STACK_ID },
     loggingFormat: lambda.LoggingFormat.JSON,
     applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
