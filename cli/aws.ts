@@ -29,8 +29,9 @@ import { resolveTarget } from '../lambda/shared/target';
 /** What the tool may call, and for how long it retries. */
 export const READ_PERMISSIONS = [
   'account:GetAlternateContact', 'account:GetContactInformation', 'account:GetAccountInformation', 'account:GetRegionOptStatus',
-  'account:ListRegions', 'cloudformation:GetTemplate', 'organizations:ListAccounts', 'organizations:ListAccountsForParent',
-  'organizations:ListChildren', 'organizations:DescribeAccount', 'sts:GetCallerIdentity',
+  'account:ListRegions', 'cloudformation:GetTemplate', 'cloudformation:DescribeStackResource', 'organizations:ListAccounts',
+  'organizations:ListAccountsForParent', 'organizations:ListChildren', 'organizations:DescribeAccount', 'states:ListExecutions',
+  'states:DescribeExecution', 'states:GetExecutionHistory', 'sts:GetCallerIdentity',
 ];
 
 /** A read's current value: a contact's fields, a name, or a Region's status; undefined when there is none. */
@@ -282,7 +283,7 @@ export class Aws {
     return { abortSignal: this.stopper.signal };
   }
 
-  private config(service: string, options: { retryThrottling?: boolean; answerMs?: number } = {}) {
+  public config(service: string, options: { retryThrottling?: boolean; answerMs?: number } = {}) {
     const client = {
       region: this.region,
       ...(this.options.profile ? { profile: this.options.profile } : {}),
@@ -298,7 +299,7 @@ export class Aws {
   }
 
   /** The client, noting the endpoint of each of its requests (for the message of a call that gets no answer). */
-  private watched<C extends { middlewareStack: Pick<MiddlewareStack<any, any>, 'add'> }>(client: C): C { // eslint-disable-line @typescript-eslint/no-explicit-any
+  public watched<C extends { middlewareStack: Pick<MiddlewareStack<any, any>, 'add'> }>(client: C): C { // eslint-disable-line @typescript-eslint/no-explicit-any
     client.middlewareStack.add(next => async args => {
       const request = args.request as { protocol?: string; hostname?: string; port?: number };
       if (request?.hostname) this.lastEndpoint = `${request.protocol ?? 'https:'}//${request.hostname}${request.port ? `:${request.port}` : ''}`;
@@ -373,7 +374,7 @@ export function duration(ms: number): string {
 }
 
 /** An error that says which permission a denied read needs; other errors say what failed. */
-function denied(permission: string, on: string, error: unknown): Error {
+export function denied(permission: string, on: string, error: unknown): Error {
   const name = errorName(error);
   const message = (error as Error)?.message ?? String(error);
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnauthorizedOperation') {

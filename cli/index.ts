@@ -8,6 +8,7 @@ import { Aws, duration, READ_PERMISSIONS } from './aws';
 import { accountsSource, organizationSource, readAccounts } from './import';
 import { mask, NOT_SECRET } from './mask';
 import { Action, CHANGES, Plan, plan, Progress } from './plan';
+import { status, watchStatus } from './status';
 
 /*
  * npx cdk-account-management plan | drift | import: what a deploy would change in the accounts, what
@@ -49,6 +50,8 @@ interface Connection {
 export interface Io {
   /** Whether standard output takes ANSI colour. @default false */
   readonly colour?: boolean;
+  /** Whether standard output is a terminal (progress bars, `status --watch` redrawn in place). @default false */
+  readonly tty?: boolean;
   out(text: string): void;
   err(text: string): void;
   exit(code: number): void;
@@ -125,6 +128,23 @@ export function program(io: Io): Command {
       report('drift', await client.within(plan(selected, client, 'deployed', progressBar())), options, io);
     });
 
+  connection(cli.command('status')
+    .description('Where each OrganizationBaseline\'s current generation is: progress, pace, failed and skipped accounts, what to do '
+      + '(exit 0: converged, 2: running, 1: failed)')
+    .option('--app <dir>', 'the cloud assembly whose stacks to look at (not needed with --stack)', 'cdk.out')
+    .option('--stack <name>', 'only this deployed stack (repeat for more)', stacks, [])
+    .option('--json', 'print JSON (for pipelines) instead of text', false)
+    .addOption(new Option('--watch [seconds]', 'read again every few seconds (default 10) until no run is running, or the --timeout')
+      .argParser(seconds)))
+    .action(async (options: Connection & { app: string; stack: string[]; json: boolean; watch?: number | true }) => {
+      const selected = options.stack.length && !isAssembly(options.app)
+        ? options.stack.map(name => ({ stackName: name, displayName: name, template: {} }))
+        : selectStacks(readAssembly(options.app), options.stack);
+      const client = await aws(options);
+      const watchMs = options.watch === undefined ? undefined : (options.watch === true ? 10 : options.watch) * 1000;
+      io.exit(await watchStatus(() => client.within(status(selected, client)), io, { json: options.json, watchMs, deadline: client.deadline }));
+    });
+
   connection(cli.command('import')
     .description('Write TypeScript that declares what the accounts hold now, so that a first deploy changes nothing')
     .addOption(new Option('--accounts <ids...>', 'these accounts, an AccountBaseline each').argParser(accountIds).conflicts('organization'))
@@ -161,12 +181,19 @@ export function program(io: Io): Command {
   cli.addHelpText('after', [
     '',
     'Exit codes (plan, drift): 0 nothing to change, 2 changes (or drift), 1 an error.',
+    'Exit codes (status): 0 every baseline converged, 2 a run is still running, 1 a run failed (or none was found) or an error.',
     `Every command gives up after --timeout (default ${duration(timeoutOf(DEFAULT_TIMEOUT))}); one that cannot reach AWS at all fails within seconds, saying what it tried.`,
     'Tables hide unchanged settings (--all lists them) and mask contact values (--show-values shows them); --json lists every setting.',
     'Colour only on a terminal; NO_COLOR turns it off.',
     `Permissions (read-only): ${READ_PERMISSIONS.join(', ')}.`,
   ].join('\n'));
   return cli;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a number of seconds`);
+  return n;
 }
 
 function accountIds(value: string, previous: string[] = []): string[] {
@@ -260,6 +287,7 @@ export async function main(argv: string[]): Promise<number> {
     err: (t: string) => process.stderr.write(t),
     exit: (c: number) => { code = c; },
     colour: colourFor(process.stdout),
+    tty: process.stdout.isTTY === true,
   };
   try {
     await program(io).parseAsync(argv, { from: 'user' });
