@@ -5,6 +5,7 @@ import Table from 'cli-table3';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isAssembly, readAssembly, selectStacks } from './assembly';
 import { Aws, duration, READ_PERMISSIONS } from './aws';
+import { etaOf, etaText } from './eta';
 import { accountsSource, organizationSource, readAccounts } from './import';
 import { mask, NOT_SECRET } from './mask';
 import { Action, CHANGES, Plan, plan, Progress } from './plan';
@@ -219,12 +220,14 @@ function report(command: 'plan' | 'drift', { changes, warnings, skipped }: Plan,
   const counts: Partial<Record<Action, number>> = {};
   for (const change of changes) counts[change.action] = (counts[change.action] ?? 0) + 1;
   const changed = changes.some(change => CHANGES.has(change.action));
+  // How long a deploy takes to apply the plan; drift has nothing to apply.
+  const eta = command === 'plan' ? etaOf(changes) : undefined;
   if (output.json) {
     const shown = changes.map(change => ({
       ...change,
       fields: change.fields?.map(f => ({ field: f.field, current: shownOrAbsent(f.field, f.current), declared: shownOrAbsent(f.field, f.declared) })),
     }));
-    io.out(`${JSON.stringify({ command, changes: shown, counts, warnings, skipped, valuesMasked: !output.showValues }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ command, changes: shown, counts, eta, warnings, skipped, valuesMasked: !output.showValues }, null, 2)}\n`);
   } else {
     const paint = (code: number | undefined, text: string) => (io.colour && code ? `\u001b[${code}m${text}\u001b[39m` : text);
     const word = (action: Action) => (command === 'drift' ? DRIFT_WORDS[action] : undefined) ?? WORDS[action];
@@ -246,7 +249,8 @@ function report(command: 'plan' | 'drift', { changes, warnings, skipped }: Plan,
       output.showValues || !changes.some(c => c.fields?.some(f => !NOT_SECRET.has(f.field))) ? '' : 'contact values masked; --show-values shows them',
     ].filter(Boolean);
     io.out(`${listed.length ? `${table.toString()}\n` : ''}${command === 'plan' ? 'Plan' : 'Drift'}: ${summary || 'no settings declared'}`
-      + `${skipped.length ? `, ${skipped.length} account(s) skipped` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}\n`);
+      + `${skipped.length ? `, ${skipped.length} account(s) skipped` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}\n`
+      + `${eta ? `ETA: ${etaText(eta)}\n` : ''}`);
     for (const warning of warnings) io.err(`Warning: ${warning}\n`);
   }
   io.exit(changed ? EXIT.CHANGES : EXIT.NO_CHANGES);
