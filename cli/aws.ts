@@ -14,6 +14,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { MiddlewareStack, RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
 import { PRIMARY_FIELDS, SettingKey, Template } from './declared';
+import { Departure, departureOfState, departureReason } from '../lambda/shared/account-api';
 import { errorName, isThrottling, ServiceError } from '../lambda/shared/errors';
 import { membershipOf, resolveTargets, TargetSpec } from '../lambda/shared/organizations';
 import { Pacer } from '../lambda/shared/pacer';
@@ -34,9 +35,9 @@ export const READ_PERMISSIONS = [
   'states:DescribeExecution', 'states:GetExecutionHistory', 'sts:GetCallerIdentity',
 ];
 
-/** A read's current value: a contact's fields, a name, or a Region's status; undefined when there is none. */
+/** A read's current value: a contact's fields (a primary contact's with its phone's VerificationStatus), a name, or a Region's status. */
 export type Current =
-  | { readonly kind: 'contact'; readonly fields: Readonly<Record<string, string | undefined>> }
+  | { readonly kind: 'contact'; readonly fields: Readonly<Record<string, string | undefined>>; readonly phoneVerification?: string }
   | { readonly kind: 'name'; readonly name: string }
   | { readonly kind: 'region'; readonly status: RegionOptStatus };
 
@@ -79,10 +80,10 @@ export async function resolveRegion(options: { region?: string; profile?: string
   return { region: 'us-east-1', source: `no --region, AWS_REGION or Region in profile ${profile}, so us-east-1` };
 }
 
-/** A read that found the account closed or gone from the organization: reported, as the reconciler skips it. */
+/** A read that found the account closed, suspended, not yet active or gone from the organization: reported, as the reconciler skips it. */
 export class DepartedAccount extends Error {
-  constructor(public readonly accountId: string, public readonly reason: 'closed' | 'not a member') {
-    super(`Account ${accountId} is ${reason === 'closed' ? 'closed' : 'not a member of the organization'}`);
+  constructor(public readonly accountId: string, public readonly reason: Departure) {
+    super(`Account ${accountId}: ${departureReason(reason)}`);
   }
 }
 
@@ -210,7 +211,8 @@ export class Aws {
     if (key === 'primary contact') {
       const answer = await this.call('GetContactInformation', accountId, () => this.account.send(new GetContactInformationCommand(input), this.sendOptions()));
       const info = answer?.ContactInformation as Record<string, string | undefined> | undefined;
-      return info ? { kind: 'contact', fields: Object.fromEntries(PRIMARY_FIELDS.map(field => [field, info[field] || undefined])) } : undefined;
+      const fields = info && Object.fromEntries(PRIMARY_FIELDS.map(field => [field, info[field] || undefined]));
+      return fields ? { kind: 'contact', fields, phoneVerification: answer?.VerificationStatus } : undefined;
     }
     if (key === 'account name') {
       const answer = await this.call('GetAccountInformation', accountId, () => this.account.send(new GetAccountInformationCommand(input), this.sendOptions()));
@@ -274,9 +276,20 @@ export class Aws {
         if (!membership) this.membership.set(accountId, membership = membershipOf(this.organizations, accountId));
         const gone = await membership;
         if (gone === 'closed' || gone === 'not a member') throw new DepartedAccount(accountId, gone);
+        // A member that refuses: its AccountState may say why (suspended, not yet activated).
+        const state = gone === 'member' ? await this.accountState(accountId) : undefined;
+        if (state) throw new DepartedAccount(accountId, state);
       }
       throw denied(`account:${operation}`, `account ${accountId}`, error);
     }
+  }
+
+  /** GetAccountInformation's AccountState, when it says the account cannot be read or written; undefined otherwise. */
+  private async accountState(accountId: string): Promise<Departure | undefined> {
+    const input = { AccountId: resolveTarget(accountId, await this.caller()).accountIdParameter };
+    const answer = await this.pacer.call('GetAccountInformation', () => this.account.send(new GetAccountInformationCommand(input), this.sendOptions()))
+      .catch(() => undefined);
+    return departureOfState(answer?.AccountState);
   }
 
   private sendOptions() {

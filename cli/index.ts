@@ -239,7 +239,11 @@ function report(command: 'plan' | 'drift', { changes, warnings, skipped }: Plan,
     });
     const listed = output.all ? changes : changes.filter(change => change.action !== 'unchanged');
     for (const change of listed) {
-      const detail = (change.fields ?? []).map(f => `${f.field}: ${show(f.field, f.current)} → ${show(f.field, f.declared)}`).join('\n');
+      const detail = [
+        ...(change.fields ?? []).map(f => `${f.field}: ${show(f.field, f.current)} → ${show(f.field, f.declared)}`),
+        // The number is never shown without --show-values; whether the account's root user has verified it is.
+        ...(change.phoneVerification && change.phoneVerification !== 'VERIFIED' ? [`phone verification: ${change.phoneVerification}`] : []),
+      ].join('\n');
       table.push([change.account, change.setting, paint(COLOURS[change.action], word(change.action)), detail, change.construct]);
     }
     const summary = Object.entries(counts).map(([action, n]) => `${n} ${word(action as Action)}`).join(', ');

@@ -69,8 +69,10 @@ export async function accountsPhase(
       left.push(accountId);
       continue;
     }
-    if (report.length < REPORTED) report.push({ account: accountId, outcome: result.outcome });
-    log({ setting: 'organization baseline', accountId, outcome: result.outcome, error: 'reason' in result ? result.reason : undefined });
+    const phone = 'phoneVerification' in result ? result.phoneVerification : undefined;
+    if (report.length < REPORTED) report.push({ account: accountId, outcome: result.outcome, ...(phone ? { phoneVerification: phone } : {}) });
+    const reason = 'reason' in result ? result.reason : undefined;
+    log({ setting: 'organization baseline', accountId, outcome: result.outcome, error: reason, phoneVerification: phone });
     if (result.outcome === 'failed') {
       counts = { ...counts, failed: counts.failed + 1 };
       if (failures.length < KEPT) failures = [...failures, { accountId, reason: result.reason }];

@@ -82,8 +82,11 @@ export interface ReconcileState extends WaiterState {
   readonly Stack?: BaselineResource;
   readonly StartedAt: number;
   readonly Steps: number;
-  /** What the last step did, account by account: the execution's history keeps each step's. */
-  readonly LastStep?: Array<{ readonly account: string; readonly outcome: string }>;
+  /**
+   * What the last step did, account by account (with the primary contact's phone verification when it is not
+   * VERIFIED): the execution's history keeps each step's.
+   */
+  readonly LastStep?: Array<{ readonly account: string; readonly outcome: string; readonly phoneVerification?: string }>;
   /** The run's size, for whoever reads the execution (the CLI's `status`): numbers only. Absent before the first step. */
   readonly Size?: RunSize;
   /** The execution this one continued as (a long run goes on in a new one): where `status` reads on. */
