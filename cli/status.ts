@@ -42,6 +42,8 @@ export interface BaselineStatus {
   /** The first failed and skipped accounts (all are counted), with why. */
   readonly failures: Array<{ readonly account: string; readonly reason: string }>;
   readonly skippedAccounts: Array<{ readonly account: string; readonly reason: string }>;
+  /** Accounts whose primary contact's phone the run read as not VERIFIED (GetContactInformation's VerificationStatus). */
+  readonly phonesNotVerified: number;
   /** Why the execution ended without succeeding. */
   readonly error?: string;
   /** What a person should do now. */
@@ -78,6 +80,7 @@ function notFound(base: Pick<BaselineStatus, 'stack' | 'construct' | 'baselineId
     regions: { total: 0, settled: 0, inProgress: 0, failed: 0 },
     failures: [],
     skippedAccounts: [],
+    phonesNotVerified: 0,
     next: 'No run of this baseline is in its stack\'s waiter (Step Functions keeps ended executions 90 days): deploy the stack, '
       + 'or wait for its reconcileSchedule',
   };
@@ -115,6 +118,7 @@ function statusOf(base: Pick<BaselineStatus, 'stack' | 'construct' | 'baselineId
     etaSeconds: !ended && perMinute && left ? Math.round((left / perMinute) * 60) : undefined,
     failures,
     skippedAccounts,
+    phonesNotVerified: state?.PhonesNotVerified ?? 0,
     error: ended && run.status !== 'SUCCEEDED' ? run.error ?? `the execution ended ${run.status}` : undefined,
     next: nextStep(standing, run, { failed: counts.failed + failedRegions, skipped: counts.skipped + (regions?.skipped ?? 0), phase: state?.Phase }),
   };
@@ -178,6 +182,10 @@ export function statusText(statuses: BaselineStatus[], options: { tty: boolean; 
     }
     for (const f of s.failures) lines.push(`  Failed      ${f.account}: ${f.reason}`);
     for (const f of s.skippedAccounts) lines.push(`  Skipped     ${f.account}: ${f.reason}`);
+    if (s.phonesNotVerified) {
+      lines.push(`  Phones      ${s.phonesNotVerified} primary contact phone number(s) not verified: each account's root user verifies it in the console`
+        + ' (`plan --all` names the accounts)');
+    }
     if (s.error) lines.push(`  Error       ${s.error}`);
     lines.push(`  Next        ${s.next}`);
   }

@@ -102,4 +102,6 @@ test('the primary contact\'s phone verification: in the reconciler\'s per-accoun
     .flatMap(e => JSON.parse(String((e.stateExitedEventDetails as { output: string }).output))?.LastStep ?? []);
   expect(steps).toContainEqual({ account: UNVERIFIED, outcome: 'applied', phoneVerification: 'PENDING' });
   expect(steps.filter((s: Json) => s.phoneVerification)).toHaveLength(1);
+  const status = await run('status', '--stack', 'Settings', '--app', 'no-such-assembly');
+  expect(status.out).toMatch(/Phones {6}1 primary contact phone number\(s\) not verified/);
 });

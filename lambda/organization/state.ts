@@ -87,6 +87,8 @@ export interface ReconcileState extends WaiterState {
    * VERIFIED): the execution's history keeps each step's.
    */
   readonly LastStep?: Array<{ readonly account: string; readonly outcome: string; readonly phoneVerification?: string }>;
+  /** Accounts whose primary contact's phone the reconciler read as not VERIFIED (absent: none, or an earlier release). */
+  readonly PhonesNotVerified?: number;
   /** The run's size, for whoever reads the execution (the CLI's `status`): numbers only. Absent before the first step. */
   readonly Size?: RunSize;
   /** The execution this one continued as (a long run goes on in a new one): where `status` reads on. */
