@@ -138,12 +138,14 @@ export function program(io: Io): Command {
     .addOption(new Option('--watch [seconds]', 'read again every few seconds (default 10) until no run is running, or the --timeout')
       .argParser(seconds)))
     .action(async (options: Connection & { app: string; stack: string[]; json: boolean; watch?: number | true }) => {
-      const selected = options.stack.length && !isAssembly(options.app)
+      const named = options.stack.length > 0 && !isAssembly(options.app);
+      const selected = named
         ? options.stack.map(name => ({ stackName: name, displayName: name, template: {} }))
         : selectStacks(readAssembly(options.app), options.stack);
       const client = await aws(options);
       const watchMs = options.watch === undefined ? undefined : (options.watch === true ? 10 : options.watch) * 1000;
-      io.exit(await watchStatus(() => client.within(status(selected, client)), io, { json: options.json, watchMs, deadline: client.deadline }));
+      const read = () => client.within(status(selected, client, !named));
+      io.exit(await watchStatus(read, io, { json: options.json, watchMs, deadline: client.deadline }));
     });
 
   connection(cli.command('import')

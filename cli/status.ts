@@ -50,10 +50,14 @@ export interface BaselineStatus {
   readonly next: string;
 }
 
-/** The status of every OrganizationBaseline of `stacks`, as deployed. */
-export async function status(stacks: AssemblyStack[], aws: Aws, now: () => number = Date.now): Promise<BaselineStatus[]> {
+/**
+ * The status of every OrganizationBaseline of `stacks`, as deployed. Stacks of an assembly (`fromAssembly`)
+ * that declare no baseline are not read (they may not even be deployed); stacks named alone always are.
+ */
+export async function status(stacks: AssemblyStack[], aws: Aws, fromAssembly: boolean, now: () => number = Date.now): Promise<BaselineStatus[]> {
   const result: BaselineStatus[] = [];
   for (const stack of stacks) {
+    if (fromAssembly && baselinesOf(stack.stackName, stack.template).baselines.length === 0) continue;
     const template = await aws.deployedTemplate(stack.stackName, stack.region);
     if (!template) {
       throw new Error(`Stack ${stack.stackName} is not deployed in Region ${stack.region ?? aws.region}: it has no baseline to show`

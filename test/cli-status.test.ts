@@ -4,7 +4,7 @@
  * end (the test ends them: they last until told); the exit code says running, then converged once the
  * run ends; a failed account fails the status (exit 1) and is named with what to do.
  */
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { BILLING } from './fixtures';
 import { useSmallOrganization } from './small-organization';
 import { stackOf } from './support';
@@ -108,10 +108,13 @@ async function readsWhileRunning(): Promise<void> {
 
 test('a failed account: exit 1, the account named with why, and what to do', async () => {
   org.aws.injectFault({ operation: 'PutAlternateContact', status: 403, errorType: 'AccessDeniedException', count: 1_000, when: body => body.AccountId === DENIED });
-  await org.cfn.deploy(stackOf(s => new OrganizationBaseline(s, 'Baseline', { organizationalUnitIds: [OU], alternateContacts: { billing: BILLING } })));
+  const stack = stackOf(s => new OrganizationBaseline(s, 'Baseline', { organizationalUnitIds: [OU], alternateContacts: { billing: BILLING } }));
+  // Another stack of the app, never deployed and without a baseline: status does not look for it.
+  new Stack(App.of(stack)!, 'Other', { env: { account: stack.account, region: 'us-east-1' } }).templateOptions.description = 'no baseline';
+  await org.cfn.deploy(stack);
   await org.aws.stepFunctions.settled();
 
-  const table = await run('status', '--stack', 'Settings', '--app', 'no-such-assembly');
+  const table = await run('status', '--app', (App.of(stack) as App).synth().directory);
   const json = await statusJson();
 
   expect(table.code).toBe(1);
