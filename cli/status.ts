@@ -34,7 +34,13 @@ export interface BaselineStatus {
     readonly skipped: number;
     readonly failed: number;
   };
-  readonly regions: { readonly total: number; readonly settled: number; readonly inProgress: number; readonly failed: number };
+  readonly regions: {
+    readonly total: number;
+    readonly settled: number;
+    readonly inProgress: number;
+    readonly failed: number;
+    readonly skipped: number;
+  };
   /** Accounts done a minute, since the run started. */
   readonly accountsPerMinute?: number;
   /** Seconds until the accounts are done, at that pace (Region transitions take as long as the service takes). */
@@ -81,7 +87,7 @@ function notFound(base: Pick<BaselineStatus, 'stack' | 'construct' | 'baselineId
     ...base,
     status: 'not found',
     accounts: { done: 0, applied: 0, unchanged: 0, skipped: 0, failed: 0 },
-    regions: { total: 0, settled: 0, inProgress: 0, failed: 0 },
+    regions: { total: 0, settled: 0, inProgress: 0, failed: 0, skipped: 0 },
     failures: [],
     skippedAccounts: [],
     phonesNotVerified: 0,
@@ -117,7 +123,7 @@ function statusOf(base: Pick<BaselineStatus, 'stack' | 'construct' | 'baselineId
     stoppedAt: run.stoppedAt?.toISOString(),
     phase: state?.Phase,
     accounts: { total, done, ...counts },
-    regions: { total: regionsTotal, settled, inProgress: regions?.inFlight.length ?? 0, failed: failedRegions },
+    regions: { total: regionsTotal, settled, inProgress: regions?.inFlight.length ?? 0, failed: failedRegions, skipped: regions?.skipped ?? 0 },
     accountsPerMinute: perMinute === undefined ? undefined : Math.round(perMinute * 10) / 10,
     etaSeconds: !ended && perMinute && left ? Math.round((left / perMinute) * 60) : undefined,
     failures,
@@ -184,8 +190,14 @@ export function statusText(statuses: BaselineStatus[], options: { tty: boolean; 
         lines.push(`  Regions     ${regionBar}${s.regions.settled}/${s.regions.total} settled, ${s.regions.inProgress} in progress, ${s.regions.failed} failed`);
       }
     }
+    // The run's state keeps the first few of each, and counts them all: the rest are in the function's log, a line each.
+    const more = (listed: number, counted: number, what: string) => {
+      if (counted > listed) lines.push(`  ${what.padEnd(12)}and ${counted - listed} more (the function's log has a line for each)`);
+    };
     for (const f of s.failures) lines.push(`  Failed      ${f.account}: ${f.reason}`);
+    more(s.failures.length, s.accounts.failed + s.regions.failed, 'Failed');
     for (const f of s.skippedAccounts) lines.push(`  Skipped     ${f.account}: ${f.reason}`);
+    more(s.skippedAccounts.length, s.accounts.skipped + s.regions.skipped, 'Skipped');
     if (s.phonesNotVerified) {
       lines.push(`  Phones      ${s.phonesNotVerified} primary contact phone number(s) not verified: each account's root user verifies it in the console`
         + ' (`plan --all` names the accounts)');

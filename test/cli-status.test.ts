@@ -9,7 +9,7 @@ import { BILLING } from './fixtures';
 import { useSmallOrganization } from './small-organization';
 import { stackOf } from './support';
 import { program } from '../cli/index';
-import type { BaselineStatus } from '../cli/status';
+import { BaselineStatus, statusExit, statusText } from '../cli/status';
 import { OPT_IN_REGIONS } from '../local';
 import { OrganizationBaseline } from '../src';
 
@@ -77,7 +77,8 @@ async function readsWhileRunning(): Promise<void> {
   const [before] = first.baselines;
   expect(before).toEqual(expect.objectContaining({ construct: expect.stringMatching(/^Settings\/Baseline/), status: 'running', phase: 'regions' }));
   expect(before.accounts).toEqual(expect.objectContaining({ total: MEMBERS.length, done: MEMBERS.length, applied: MEMBERS.length, failed: 0 }));
-  expect(before.regions).toEqual({ total: MEMBERS.length * REGIONS.length, settled: 0, inProgress: MEMBERS.length * REGIONS.length, failed: 0 });
+  const pairs = MEMBERS.length * REGIONS.length;
+  expect(before.regions).toEqual({ total: pairs, settled: 0, inProgress: pairs, failed: 0, skipped: 0 });
   expect(before.next).toMatch(/^Wait: /);
   // The accounts are done: what is left waits on the service's transitions, whose time no pace tells.
   expect(before.etaSeconds).toBeUndefined();
@@ -124,4 +125,32 @@ test('a failed account: exit 1, the account named with why, and what to do', asy
   expect(json.baselines[0].failures).toEqual([expect.objectContaining({ account: DENIED, reason: expect.stringMatching(/PutAlternateContact/) })]);
   expect(table.out).toContain(`Failed      ${DENIED}: `);
   expect(table.out).toMatch(/Next {8}Fix what the 1 failure\(s\) say/);
+});
+
+test('the text names the failed and skipped accounts the run kept and counts the rest; a bar only on a terminal', () => {
+  const kept = Array.from({ length: 20 }, (_, i) => ({ account: String(340000000000 + i), reason: 'PutAlternateContact was denied' }));
+  const base: BaselineStatus = {
+    stack: 'Org',
+    construct: 'Org/Baseline',
+    baselineId: 'b',
+    status: 'failed',
+    generation: 'g',
+    startedAt: new Date(0).toISOString(),
+    accounts: { total: 100, done: 100, applied: 70, unchanged: 0, skipped: 5, failed: 25 },
+    regions: { total: 0, settled: 0, inProgress: 0, failed: 0, skipped: 0 },
+    failures: kept,
+    skippedAccounts: kept.slice(0, 5),
+    phonesNotVerified: 0,
+    next: 'Fix what the failures say',
+  };
+
+  const piped = statusText([base], { tty: false, colour: false });
+  const terminal = statusText([base], { tty: true, colour: false });
+
+  expect(piped.match(/^ {2}Failed {6}\d{12}: /gm)).toHaveLength(20);
+  expect(piped).toContain('  Failed      and 5 more (the function\'s log has a line for each)');
+  expect(piped).not.toMatch(/Skipped {5}and/);
+  expect(piped).not.toContain('[');
+  expect(terminal).toContain('[####################] 100/100 (100 %)');
+  expect(statusExit([base])).toBe(1);
 });
