@@ -223,11 +223,12 @@ export interface StatusIo {
   /** Whether standard output is a terminal: bars, and --watch redraws in place. */
   readonly tty?: boolean;
   out(text: string): void;
+  err(text: string): void;
 }
 
 /**
  * Reads the statuses, again every `watchMs` while a run is running (until `deadline`, the --timeout),
- * writing each read: on a terminal redrawn in place, piped one summary line a read, then the last in full.
+ * writing each read: on a terminal redrawn in place, piped one summary line a read (on stderr with --json), then the last in full.
  */
 export async function watchStatus(
   read: () => Promise<BaselineStatus[]>, io: StatusIo, options: { json: boolean; watchMs?: number; deadline: number },
@@ -246,7 +247,8 @@ export async function watchStatus(
     } else if (last) {
       io.out(text);
     } else {
-      io.out(`${new Date().toISOString()} ${statuses.map(s => `${s.construct}: ${s.status} ${s.accounts.done}/${s.accounts.total ?? '?'} accounts`
+      // With --json, standard output holds the one document: the reads before it go to standard error.
+      (options.json ? io.err : io.out)(`${new Date().toISOString()} ${statuses.map(s => `${s.construct}: ${s.status} ${s.accounts.done}/${s.accounts.total ?? '?'} accounts`
         + `${s.regions.total ? `, ${s.regions.settled}/${s.regions.total} Regions` : ''}`).join('; ')}\n`);
     }
     if (last) return statusExit(statuses);

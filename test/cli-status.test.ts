@@ -93,8 +93,13 @@ async function readsWhileRunning(): Promise<void> {
 
   // --watch reads until the run ends: the test ends the other transitions meanwhile.
   const watching = run('status', '--stack', 'Settings', '--app', 'no-such-assembly', '--watch', '0.02');
+  const watchingJson = run('status', '--stack', 'Settings', '--app', 'no-such-assembly', '--watch', '0.02', '--json');
   for (const id of MEMBERS.slice(2)) for (const region of REGIONS) org.aws.accountApi.settleRegion(id, region);
   const watched = await watching;
+  // With --json, standard output is one document, however many reads --watch made.
+  const watchedJson = await watchingJson;
+  expect(watchedJson.code).toBe(0);
+  expect(JSON.parse(watchedJson.out)).toEqual(expect.objectContaining({ command: 'status', exitCode: 0 }));
   expect(watched.code).toBe(0);
   expect(watched.out).toMatch(/Settings\/Baseline\w* \(stack Settings\): converged/);
   expect(watched.out).toContain(`Regions     ${MEMBERS.length * REGIONS.length}/${MEMBERS.length * REGIONS.length} settled`);
