@@ -12,9 +12,9 @@ import { Action, CHANGES, Plan, plan, Progress } from './plan';
 import { status, watchStatus } from './status';
 
 /*
- * npx cdk-account-management plan | drift | import: what a deploy would change in the accounts, what
- * changed by hand since the last one, and TypeScript that declares what accounts hold now. Read-only:
- * the tool never writes to an account.
+ * npx cdk-account-management plan | drift | import | status: what a deploy would change in the accounts,
+ * what changed by hand since the last one, TypeScript that declares what accounts hold now, and where
+ * each OrganizationBaseline's run is. Read-only: the tool never writes to an account.
  */
 
 /** Exit codes, as `terraform plan -detailed-exitcode` has them. */
@@ -85,7 +85,8 @@ function timeoutOf(value: string): number {
 /** The program, with its output and exit code given to the caller (the bin entry, or a test). */
 export function program(io: Io): Command {
   const cli = new Command('cdk-account-management')
-    .description('See what a deploy of cdk-account-management constructs would change in your AWS accounts, what changed by hand, and adopt what exists.')
+    .description('See what a deploy of cdk-account-management constructs would change in your AWS accounts, what changed by hand, '
+      + 'where each OrganizationBaseline\'s run is, and adopt what exists.')
     .version(packageVersion(), '-V, --version', 'print the package\'s version')
     .showHelpAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
