@@ -10,7 +10,8 @@ import { RESOURCE_TYPES } from '../src/contract';
  * reconciler read it), but what an operator's credentials read: the stack's deployed template (the
  * baselines and their ids), its waiter state machine, and each run's execution, whose state (returned
  * by every step, kept in the history) holds the counts, the first failed and skipped accounts and the
- * run's size, never a contact value.
+ * run's size, never a contact value. Not the function's log either: that would mean a query over a log
+ * group per run, bounded by its retention, for figures the state holds already.
  */
 
 /** An OrganizationBaseline of a deployed stack. */
