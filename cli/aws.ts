@@ -14,6 +14,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { MiddlewareStack, RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
 import { PRIMARY_FIELDS, SettingKey, Template } from './declared';
+import { Departure, departureOfState, departureReason } from '../lambda/shared/account-api';
 import { errorName, isThrottling, ServiceError } from '../lambda/shared/errors';
 import { membershipOf, resolveTargets, TargetSpec } from '../lambda/shared/organizations';
 import { Pacer } from '../lambda/shared/pacer';
@@ -29,13 +30,14 @@ import { resolveTarget } from '../lambda/shared/target';
 /** What the tool may call, and for how long it retries. */
 export const READ_PERMISSIONS = [
   'account:GetAlternateContact', 'account:GetContactInformation', 'account:GetAccountInformation', 'account:GetRegionOptStatus',
-  'account:ListRegions', 'cloudformation:GetTemplate', 'organizations:ListAccounts', 'organizations:ListAccountsForParent',
-  'organizations:ListChildren', 'organizations:DescribeAccount', 'sts:GetCallerIdentity',
+  'account:ListRegions', 'cloudformation:GetTemplate', 'cloudformation:DescribeStackResource', 'organizations:ListAccounts',
+  'organizations:ListAccountsForParent', 'organizations:ListChildren', 'organizations:DescribeAccount', 'states:ListExecutions',
+  'states:DescribeExecution', 'states:GetExecutionHistory', 'sts:GetCallerIdentity',
 ];
 
-/** A read's current value: a contact's fields, a name, or a Region's status; undefined when there is none. */
+/** A read's current value: a contact's fields (a primary contact's with its phone's VerificationStatus), a name, or a Region's status. */
 export type Current =
-  | { readonly kind: 'contact'; readonly fields: Readonly<Record<string, string | undefined>> }
+  | { readonly kind: 'contact'; readonly fields: Readonly<Record<string, string | undefined>>; readonly phoneVerification?: string }
   | { readonly kind: 'name'; readonly name: string }
   | { readonly kind: 'region'; readonly status: RegionOptStatus };
 
@@ -78,10 +80,10 @@ export async function resolveRegion(options: { region?: string; profile?: string
   return { region: 'us-east-1', source: `no --region, AWS_REGION or Region in profile ${profile}, so us-east-1` };
 }
 
-/** A read that found the account closed or gone from the organization: reported, as the reconciler skips it. */
+/** A read that found the account closed, suspended, not yet active or gone from the organization: reported, as the reconciler skips it. */
 export class DepartedAccount extends Error {
-  constructor(public readonly accountId: string, public readonly reason: 'closed' | 'not a member') {
-    super(`Account ${accountId} is ${reason === 'closed' ? 'closed' : 'not a member of the organization'}`);
+  constructor(public readonly accountId: string, public readonly reason: Departure) {
+    super(`Account ${accountId}: ${departureReason(reason)}`);
   }
 }
 
@@ -209,7 +211,8 @@ export class Aws {
     if (key === 'primary contact') {
       const answer = await this.call('GetContactInformation', accountId, () => this.account.send(new GetContactInformationCommand(input), this.sendOptions()));
       const info = answer?.ContactInformation as Record<string, string | undefined> | undefined;
-      return info ? { kind: 'contact', fields: Object.fromEntries(PRIMARY_FIELDS.map(field => [field, info[field] || undefined])) } : undefined;
+      const fields = info && Object.fromEntries(PRIMARY_FIELDS.map(field => [field, info[field] || undefined]));
+      return fields ? { kind: 'contact', fields, phoneVerification: answer?.VerificationStatus } : undefined;
     }
     if (key === 'account name') {
       const answer = await this.call('GetAccountInformation', accountId, () => this.account.send(new GetAccountInformationCommand(input), this.sendOptions()));
@@ -273,16 +276,27 @@ export class Aws {
         if (!membership) this.membership.set(accountId, membership = membershipOf(this.organizations, accountId));
         const gone = await membership;
         if (gone === 'closed' || gone === 'not a member') throw new DepartedAccount(accountId, gone);
+        // A member that refuses: its AccountState may say why (suspended, not yet activated).
+        const state = gone === 'member' ? await this.accountState(accountId) : undefined;
+        if (state) throw new DepartedAccount(accountId, state);
       }
       throw denied(`account:${operation}`, `account ${accountId}`, error);
     }
+  }
+
+  /** GetAccountInformation's AccountState, when it says the account cannot be read or written; undefined otherwise. */
+  private async accountState(accountId: string): Promise<Departure | undefined> {
+    const input = { AccountId: resolveTarget(accountId, await this.caller()).accountIdParameter };
+    const answer = await this.pacer.call('GetAccountInformation', () => this.account.send(new GetAccountInformationCommand(input), this.sendOptions()))
+      .catch(() => undefined);
+    return departureOfState(answer?.AccountState);
   }
 
   private sendOptions() {
     return { abortSignal: this.stopper.signal };
   }
 
-  private config(service: string, options: { retryThrottling?: boolean; answerMs?: number } = {}) {
+  public config(service: string, options: { retryThrottling?: boolean; answerMs?: number } = {}) {
     const client = {
       region: this.region,
       ...(this.options.profile ? { profile: this.options.profile } : {}),
@@ -298,7 +312,7 @@ export class Aws {
   }
 
   /** The client, noting the endpoint of each of its requests (for the message of a call that gets no answer). */
-  private watched<C extends { middlewareStack: Pick<MiddlewareStack<any, any>, 'add'> }>(client: C): C { // eslint-disable-line @typescript-eslint/no-explicit-any
+  public watched<C extends { middlewareStack: Pick<MiddlewareStack<any, any>, 'add'> }>(client: C): C { // eslint-disable-line @typescript-eslint/no-explicit-any
     client.middlewareStack.add(next => async args => {
       const request = args.request as { protocol?: string; hostname?: string; port?: number };
       if (request?.hostname) this.lastEndpoint = `${request.protocol ?? 'https:'}//${request.hostname}${request.port ? `:${request.port}` : ''}`;
@@ -373,7 +387,7 @@ export function duration(ms: number): string {
 }
 
 /** An error that says which permission a denied read needs; other errors say what failed. */
-function denied(permission: string, on: string, error: unknown): Error {
+export function denied(permission: string, on: string, error: unknown): Error {
   const name = errorName(error);
   const message = (error as Error)?.message ?? String(error);
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnauthorizedOperation') {

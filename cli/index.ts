@@ -5,14 +5,16 @@ import Table from 'cli-table3';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isAssembly, readAssembly, selectStacks } from './assembly';
 import { Aws, duration, READ_PERMISSIONS } from './aws';
+import { etaOf, etaText } from './eta';
 import { accountsSource, organizationSource, readAccounts } from './import';
 import { mask, NOT_SECRET } from './mask';
 import { Action, CHANGES, Plan, plan, Progress } from './plan';
+import { status, watchStatus } from './status';
 
 /*
- * npx cdk-account-management plan | drift | import: what a deploy would change in the accounts, what
- * changed by hand since the last one, and TypeScript that declares what accounts hold now. Read-only:
- * the tool never writes to an account.
+ * npx cdk-account-management plan | drift | import | status: what a deploy would change in the accounts,
+ * what changed by hand since the last one, TypeScript that declares what accounts hold now, and where
+ * each OrganizationBaseline's run is. Read-only: the tool never writes to an account.
  */
 
 /** Exit codes, as `terraform plan -detailed-exitcode` has them. */
@@ -49,6 +51,8 @@ interface Connection {
 export interface Io {
   /** Whether standard output takes ANSI colour. @default false */
   readonly colour?: boolean;
+  /** Whether standard output is a terminal (progress bars, `status --watch` redrawn in place). @default false */
+  readonly tty?: boolean;
   out(text: string): void;
   err(text: string): void;
   exit(code: number): void;
@@ -81,7 +85,8 @@ function timeoutOf(value: string): number {
 /** The program, with its output and exit code given to the caller (the bin entry, or a test). */
 export function program(io: Io): Command {
   const cli = new Command('cdk-account-management')
-    .description('See what a deploy of cdk-account-management constructs would change in your AWS accounts, what changed by hand, and adopt what exists.')
+    .description('See what a deploy of cdk-account-management constructs would change in your AWS accounts, what changed by hand, '
+      + 'where each OrganizationBaseline\'s run is, and adopt what exists.')
     .version(packageVersion(), '-V, --version', 'print the package\'s version')
     .showHelpAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
@@ -125,6 +130,25 @@ export function program(io: Io): Command {
       report('drift', await client.within(plan(selected, client, 'deployed', progressBar())), options, io);
     });
 
+  connection(cli.command('status')
+    .description('Where each OrganizationBaseline\'s current generation is: progress, pace, failed and skipped accounts, what to do '
+      + '(exit 0: converged, 2: running, 1: failed)')
+    .option('--app <dir>', 'the cloud assembly whose stacks to look at (not needed with --stack)', 'cdk.out')
+    .option('--stack <name>', 'only this deployed stack (repeat for more)', stacks, [])
+    .option('--json', 'print JSON (for pipelines) instead of text', false)
+    .addOption(new Option('--watch [seconds]', 'read again every few seconds (default 10) until no run is running, or the --timeout')
+      .argParser(seconds)))
+    .action(async (options: Connection & { app: string; stack: string[]; json: boolean; watch?: number | true }) => {
+      const named = options.stack.length > 0 && !isAssembly(options.app);
+      const selected = named
+        ? options.stack.map(name => ({ stackName: name, displayName: name, template: {} }))
+        : selectStacks(readAssembly(options.app), options.stack);
+      const client = await aws(options);
+      const watchMs = options.watch === undefined ? undefined : (options.watch === true ? 10 : options.watch) * 1000;
+      const read = () => client.within(status(selected, client, !named));
+      io.exit(await watchStatus(read, io, { json: options.json, watchMs, deadline: client.deadline }));
+    });
+
   connection(cli.command('import')
     .description('Write TypeScript that declares what the accounts hold now, so that a first deploy changes nothing')
     .addOption(new Option('--accounts <ids...>', 'these accounts, an AccountBaseline each').argParser(accountIds).conflicts('organization'))
@@ -161,12 +185,19 @@ export function program(io: Io): Command {
   cli.addHelpText('after', [
     '',
     'Exit codes (plan, drift): 0 nothing to change, 2 changes (or drift), 1 an error.',
+    'Exit codes (status): 0 every baseline converged, 2 a run is still running, 1 a run failed (or none was found) or an error.',
     `Every command gives up after --timeout (default ${duration(timeoutOf(DEFAULT_TIMEOUT))}); one that cannot reach AWS at all fails within seconds, saying what it tried.`,
     'Tables hide unchanged settings (--all lists them) and mask contact values (--show-values shows them); --json lists every setting.',
     'Colour only on a terminal; NO_COLOR turns it off.',
     `Permissions (read-only): ${READ_PERMISSIONS.join(', ')}.`,
   ].join('\n'));
   return cli;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a number of seconds`);
+  return n;
 }
 
 function accountIds(value: string, previous: string[] = []): string[] {
@@ -192,12 +223,14 @@ function report(command: 'plan' | 'drift', { changes, warnings, skipped }: Plan,
   const counts: Partial<Record<Action, number>> = {};
   for (const change of changes) counts[change.action] = (counts[change.action] ?? 0) + 1;
   const changed = changes.some(change => CHANGES.has(change.action));
+  // How long a deploy takes to apply the plan; drift has nothing to apply.
+  const eta = command === 'plan' ? etaOf(changes) : undefined;
   if (output.json) {
     const shown = changes.map(change => ({
       ...change,
       fields: change.fields?.map(f => ({ field: f.field, current: shownOrAbsent(f.field, f.current), declared: shownOrAbsent(f.field, f.declared) })),
     }));
-    io.out(`${JSON.stringify({ command, changes: shown, counts, warnings, skipped, valuesMasked: !output.showValues }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ command, changes: shown, counts, eta, warnings, skipped, valuesMasked: !output.showValues }, null, 2)}\n`);
   } else {
     const paint = (code: number | undefined, text: string) => (io.colour && code ? `\u001b[${code}m${text}\u001b[39m` : text);
     const word = (action: Action) => (command === 'drift' ? DRIFT_WORDS[action] : undefined) ?? WORDS[action];
@@ -209,7 +242,11 @@ function report(command: 'plan' | 'drift', { changes, warnings, skipped }: Plan,
     });
     const listed = output.all ? changes : changes.filter(change => change.action !== 'unchanged');
     for (const change of listed) {
-      const detail = (change.fields ?? []).map(f => `${f.field}: ${show(f.field, f.current)} → ${show(f.field, f.declared)}`).join('\n');
+      const detail = [
+        ...(change.fields ?? []).map(f => `${f.field}: ${show(f.field, f.current)} → ${show(f.field, f.declared)}`),
+        // The number is never shown without --show-values; whether the account's root user has verified it is.
+        ...(change.phoneVerification && change.phoneVerification !== 'VERIFIED' ? [`phone verification: ${change.phoneVerification}`] : []),
+      ].join('\n');
       table.push([change.account, change.setting, paint(COLOURS[change.action], word(change.action)), detail, change.construct]);
     }
     const summary = Object.entries(counts).map(([action, n]) => `${n} ${word(action as Action)}`).join(', ');
@@ -219,7 +256,8 @@ function report(command: 'plan' | 'drift', { changes, warnings, skipped }: Plan,
       output.showValues || !changes.some(c => c.fields?.some(f => !NOT_SECRET.has(f.field))) ? '' : 'contact values masked; --show-values shows them',
     ].filter(Boolean);
     io.out(`${listed.length ? `${table.toString()}\n` : ''}${command === 'plan' ? 'Plan' : 'Drift'}: ${summary || 'no settings declared'}`
-      + `${skipped.length ? `, ${skipped.length} account(s) skipped` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}\n`);
+      + `${skipped.length ? `, ${skipped.length} account(s) skipped` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}\n`
+      + `${eta ? `ETA: ${etaText(eta)}\n` : ''}`);
     for (const warning of warnings) io.err(`Warning: ${warning}\n`);
   }
   io.exit(changed ? EXIT.CHANGES : EXIT.NO_CHANGES);
@@ -260,6 +298,7 @@ export async function main(argv: string[]): Promise<number> {
     err: (t: string) => process.stderr.write(t),
     exit: (c: number) => { code = c; },
     colour: colourFor(process.stdout),
+    tty: process.stdout.isTTY === true,
   };
   try {
     await program(io).parseAsync(argv, { from: 'user' });

@@ -2,6 +2,7 @@ import type { AssemblyStack } from './assembly';
 import { Aws, Current, DepartedAccount } from './aws';
 import { baselineSettings, DeclaredBaseline, declarationsOf, DeclaredSetting, SettingKey, SettingValue, Template } from './declared';
 import { baselinePhysicalId } from '../lambda/organization/identity';
+import { departureReason } from '../lambda/shared/account-api';
 
 /*
  * What a deploy would change (plan), or what has changed by hand since the last one (drift): every
@@ -33,6 +34,8 @@ export interface Change {
   readonly construct: string;
   /** For a write: the fields that differ, with what the account holds and what is declared. */
   readonly fields?: Array<{ readonly field: string; readonly current?: string; readonly declared?: string }>;
+  /** For a primary contact: its phone's VerificationStatus, as GetContactInformation says it (VERIFIED, UNVERIFIED, PENDING…). */
+  readonly phoneVerification?: string;
 }
 
 export interface Plan {
@@ -109,7 +112,7 @@ export async function plan(stacks: AssemblyStack[], aws: Aws, against: 'assembly
       current.set(keyOf(setting), await aws.read(setting.accountId, setting.key));
     } catch (error) {
       if (!(error instanceof DepartedAccount)) throw error;
-      departed.set(setting.accountId, error.reason === 'closed' ? 'the account is closed' : 'the account is not a member of the organization');
+      departed.set(setting.accountId, departureReason(error.reason));
     }
   };
   try {
@@ -228,7 +231,8 @@ function compare(setting: Wanted, current: Current | undefined): Change {
     return { ...base, action: status === 'DISABLED' ? 'unchanged' : status === 'DISABLING' ? 'in progress' : 'disable' };
   }
   const fields = differences(value, current);
-  return { ...base, action: fields.length > 0 ? 'write' : 'unchanged', fields: fields.length > 0 ? fields : undefined };
+  const phoneVerification = current?.kind === 'contact' ? current.phoneVerification : undefined;
+  return { ...base, action: fields.length > 0 ? 'write' : 'unchanged', fields: fields.length > 0 ? fields : undefined, phoneVerification };
 }
 
 function removal(setting: Wanted & { action: Action }, current: Current | undefined): Change {

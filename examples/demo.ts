@@ -3,7 +3,8 @@
  * CloudFormation would, with the handlers' real bundles, against the local AWS services (local/), and
  * show what each account held before and after, the calls made and the time; then deploy again
  * unchanged, run the baseline's scheduled reconciliation, and remove one construct; then run the
- * command-line tool's plan, drift (after a change made by hand) and import against the same services.
+ * command-line tool's plan, drift (after a change made by hand), import and, last, status (where the
+ * baseline's current generation is) against the same services.
  *
  *   npx projen demo
  */
@@ -70,7 +71,8 @@ export const NEXT_STEPS = [
   '  - read examples/example-org.ts, the stack deployed here; change a value or an account in it, check it with'
     + ' `npx tsc --noEmit -p examples/tsconfig.json` and run `npx projen demo` again',
   '  - run `npx projen example` to see what the stack declares, as `cdk synth` makes it',
-  '  - in your own app, `npx cdk synth && npx cdk-account-management plan` shows what a deploy would change (read-only: see the README\'s "See before you deploy")',
+  '  - in your own app, `npx cdk synth && npx cdk-account-management plan` shows what a deploy would change (read-only: see the README\'s "See before you deploy"),'
+    + ' and `npx cdk-account-management status --watch` follows an OrganizationBaseline\'s run after it',
   '  - read the README\'s "Start an app" to put these constructs into your own CDK app, and CONTRIBUTING.md for how the code is laid out',
 ];
 
@@ -188,6 +190,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       aws.account(STAGING).name = 'renamed-by-hand';
       await run(`What changed by hand since the last deploy (${STAGING} was just renamed)`, ['drift', '--stack', 'OrgBaseline']);
       await run(`TypeScript that declares what ${PROD} holds now`, ['import', '--accounts', PROD, '--names']);
+      await run('Where the OU baseline\'s current generation is (what a pipeline waits on after a deploy)', ['status', '--stack', 'OrgBaseline']);
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }

@@ -28,12 +28,25 @@ export interface RegionState {
   until?: number;
 }
 
+/** GetAccountInformation's AccountState: where the account is in its lifecycle. */
+export type AccountState = 'PENDING_ACTIVATION' | 'ACTIVE' | 'SUSPENDED' | 'CLOSED';
+
+/** GetContactInformation's VerificationStatus of the primary contact's phone number. */
+export type PhoneVerification = 'PENDING' | 'VERIFIED' | 'UNVERIFIED' | 'NOT_SUPPORTED';
+
 export interface FakeAccount {
   readonly id: string;
   name: string;
   readonly alternateContacts: Map<AlternateContactType, AlternateContact>;
   contactInformation?: ContactInformation;
   readonly regions: Map<string, RegionState>;
+  /**
+   * The account's state, as GetAccountInformation reports it; not ACTIVE, every other operation on it is
+   * refused (AccessDeniedException), as the service refuses a suspended or not yet activated account. @default 'ACTIVE'
+   */
+  state?: AccountState;
+  /** The primary contact's phone verification; a PutContactInformation with another phone number makes it UNVERIFIED. @default not reported */
+  phoneVerification?: PhoneVerification;
 }
 
 /** Regions enabled by default (introduced before March 20, 2019). */
@@ -127,6 +140,12 @@ export class AccountService {
     if (org.status(accountId) === 'SUSPENDED') {
       throw new ApiError(403, 'AccessDeniedException', `Account ${accountId} is suspended`);
     }
+    // Only GetAccountInformation answers for an account that is not active: it tells its state.
+    const state = this.accounts.get(accountId)?.state ?? 'ACTIVE';
+    if (state !== 'ACTIVE' && operation !== 'GetAccountInformation') {
+      throw new ApiError(403, 'AccessDeniedException', `User: arn:aws:sts::${caller}:assumed-role/handler is not authorized to perform: account:${operation} `
+        + `on resource: arn:aws:account::${org.managementAccountId}:account/o-exampleorgid/${accountId}`);
+    }
     return accountId;
   }
 
@@ -155,17 +174,21 @@ export class AccountService {
         }
         return undefined;
       }
-      case 'PutContactInformation':
+      case 'PutContactInformation': {
+        const before = account.contactInformation?.PhoneNumber;
         account.contactInformation = this.contactInformation(body.ContactInformation);
+        // A new phone number is not verified yet.
+        if (account.phoneVerification && before !== account.contactInformation.PhoneNumber) account.phoneVerification = 'UNVERIFIED';
         return undefined;
+      }
       case 'GetContactInformation':
         if (!account.contactInformation) throw new ApiError(404, 'ResourceNotFoundException', 'No contact information');
-        return { ContactInformation: account.contactInformation };
+        return { ContactInformation: account.contactInformation, VerificationStatus: account.phoneVerification };
       case 'PutAccountName':
         account.name = checkString(body, 'AccountName', { required: true, max: 50, pattern: ACCOUNT_NAME })!;
         return undefined;
       case 'GetAccountInformation':
-        return { AccountId: account.id, AccountName: account.name, AccountCreatedDate: '2020-01-01T00:00:00Z' };
+        return { AccountId: account.id, AccountName: account.name, AccountCreatedDate: '2020-01-01T00:00:00Z', AccountState: account.state ?? 'ACTIVE' };
       case 'GetRegionOptStatus': {
         const region = this.region(account, body);
         return { RegionName: region.name, RegionOptStatus: region.state.status };

@@ -3,7 +3,8 @@ import { ApiError, timeScale } from './common';
 import { FunctionError, LambdaService } from './lambda';
 
 /*
- * AWS Step Functions, locally: StartExecution, DescribeExecution and StopExecution (awsJson1_0) over
+ * AWS Step Functions, locally: StartExecution, DescribeExecution, StopExecution, and the reads of an operator
+ * (ListExecutions, GetExecutionHistory: the execution's start, each task state's input and output, its end) (awsJson1_0) over
  * the state machines the local deployment engine registers, each execution run by aws-local-stepfunctions
  * (a maintained ASL interpreter) with its Lambda tasks invoking the local functions, and its Wait states
  * shortened to `waitMs`. Retry intervals take as long in total as in AWS, on the scaled clock. Tests may
@@ -46,6 +47,17 @@ export interface ExecutionRecord {
   stoppedAt?: number;
   readonly abort: () => void;
   readonly done: Promise<void>;
+  /** The events GetExecutionHistory returns, oldest first. */
+  readonly history: HistoryEvent[];
+}
+
+/** An event of an execution's history, in the service's shape (the details of the few kinds recorded here). */
+export interface HistoryEvent {
+  readonly id: number;
+  readonly previousEventId: number;
+  readonly timestamp: number;
+  readonly type: 'ExecutionStarted' | 'TaskStateEntered' | 'TaskStateExited' | 'ExecutionSucceeded' | 'ExecutionFailed' | 'ExecutionAborted';
+  readonly [details: string]: unknown;
 }
 
 type States = Record<string, { Type: string; Resource?: string }>;
@@ -147,6 +159,10 @@ export class StepFunctionsService {
           stopDate: execution.stoppedAt === undefined ? undefined : execution.stoppedAt / 1000,
         };
       }
+      case 'ListExecutions':
+        return this.list(body);
+      case 'GetExecutionHistory':
+        return this.historyOf(body);
       case 'StopExecution': {
         const execution = this.execution(String(body.executionArn));
         if (execution.status === 'RUNNING') {
@@ -159,6 +175,45 @@ export class StepFunctionsService {
       default:
         throw new ApiError(400, 'UnknownOperationException', `Unknown operation ${operation}`);
     }
+  }
+
+  /** Newest first, in pages of `maxResults` (100 by default, as the service has it). */
+  private list(body: Record<string, unknown>): unknown {
+    const arn = String(body.stateMachineArn ?? '');
+    if (!this.definitions.has(arn) && !this.executions.some(e => e.stateMachineArn === arn)) {
+      throw new ApiError(400, 'StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    }
+    const matching = this.executions
+      .filter(e => e.stateMachineArn === arn && (body.statusFilter === undefined || e.status === body.statusFilter))
+      .reverse();
+    const { page, nextToken } = paged(matching, body);
+    return {
+      executions: page.map(e => ({
+        executionArn: e.executionArn,
+        stateMachineArn: e.stateMachineArn,
+        name: e.name,
+        status: e.status,
+        startDate: e.startedAt / 1000,
+        stopDate: e.stoppedAt === undefined ? undefined : e.stoppedAt / 1000,
+      })),
+      nextToken,
+    };
+  }
+
+  private historyOf(body: Record<string, unknown>): unknown {
+    const execution = this.execution(String(body.executionArn));
+    const events = body.reverseOrder === true ? [...execution.history].reverse() : execution.history;
+    const { page, nextToken } = paged(events, body);
+    // Without execution data, the service leaves out inputs and outputs.
+    const shown = body.includeExecutionData === false
+      ? page.map(e => JSON.parse(JSON.stringify(e, (key, value) => (key === 'input' || key === 'output' ? undefined : value))) as HistoryEvent)
+      : page;
+    return { events: shown, nextToken };
+  }
+
+  private record(history: HistoryEvent[], type: HistoryEvent['type'], details: Record<string, unknown> = {}): void {
+    const id = history.length + 1;
+    history.push({ id, previousEventId: id - 1, timestamp: Date.now() / 1000, type, ...details });
   }
 
   private execution(arn: string): ExecutionRecord {
@@ -190,10 +245,17 @@ export class StepFunctionsService {
         reject(Object.assign(new Error(cause), { name: error }));
       });
     });
+    const history: HistoryEvent[] = [];
     const tasks = Object.fromEntries(Object.entries(states)
       .filter(([, state]) => state.Type === 'Task' && state.Resource === LAMBDA_INVOKE)
-      .map(([stateName]) => [stateName, async (parameters: unknown) => (
-        this.invokeTask(stateName, parameters as LambdaInvokeParameters, fail) as never)]));
+      .map(([stateName]) => [stateName, async (parameters: unknown) => {
+        const payload = (parameters as LambdaInvokeParameters).Payload;
+        this.record(history, 'TaskStateEntered', { stateEnteredEventDetails: { name: stateName, input: JSON.stringify(payload) } });
+        const result = await this.invokeTask(stateName, parameters as LambdaInvokeParameters, fail) as { Payload?: unknown };
+        // The states' OutputPath is $.Payload: what the state passes on is the function's result.
+        this.record(history, 'TaskStateExited', { stateExitedEventDetails: { name: stateName, output: JSON.stringify(result?.Payload ?? null) } });
+        return result as never;
+      }]));
     const waits = Object.fromEntries(Object.entries(states).filter(([, state]) => state.Type === 'Wait').map(([stateName]) => [stateName, this.waitMs]));
     const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
     const run = machine.run(JSON.parse(input), {
@@ -208,6 +270,7 @@ export class StepFunctionsService {
       status: 'RUNNING',
       startedAt: Date.now(),
       abort: () => run.abort(),
+      history,
       done: run.result.then(
         output => {
           record.status = 'SUCCEEDED';
@@ -230,10 +293,14 @@ export class StepFunctionsService {
         },
       ).finally(() => {
         record.stoppedAt = Date.now();
+        if (record.status === 'SUCCEEDED') this.record(record.history, 'ExecutionSucceeded', { executionSucceededEventDetails: { output: record.output } });
+        else if (record.status === 'FAILED') this.record(record.history, 'ExecutionFailed', { executionFailedEventDetails: { error: record.error, cause: record.cause } });
+        else this.record(record.history, 'ExecutionAborted', { executionAbortedEventDetails: { error: record.error, cause: record.cause } });
         this.statusChanged(record);
       }),
     };
     this.executions.push(record);
+    this.record(record.history, 'ExecutionStarted', { executionStartedEventDetails: { input } });
     this.statusChanged(record);
     return { executionArn, startDate: record.startedAt / 1000 };
   }
@@ -289,6 +356,13 @@ export class StepFunctionsService {
       throw Object.assign(new Error(cause), { name: failure.errorType });
     }
   }
+}
+
+/** A page of `items` from `nextToken` (an offset here), of `maxResults` (100 by default, 1000 at most). */
+function paged<T>(items: T[], body: Record<string, unknown>): { page: T[]; nextToken?: string } {
+  const size = Math.min(Number(body.maxResults || 100), 1000);
+  const start = Number(body.nextToken ?? 0);
+  return { page: items.slice(start, start + size), nextToken: start + size < items.length ? String(start + size) : undefined };
 }
 
 /**

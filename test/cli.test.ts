@@ -140,6 +140,12 @@ describe('plan', () => {
     expect(new Set(changes.map((c: Json) => c.account))).toEqual(new Set([...IN_OU, MEMBER_B]));
     expect(table.out).toContain('will be written');
     expect(table.out).toMatch(/Plan: .*will be written/);
+    // The ETA costs the writes at the quotas: the primary contacts' and the contacts' puts, the Region's enable.
+    const eta = (JSON.parse(json.out) as { eta: { calls: Record<string, number>; seconds: number } }).eta;
+    expect(eta.calls).toEqual(expect.objectContaining({
+      PutAlternateContact: 1 + IN_OU.length, PutContactInformation: IN_OU.length, EnableRegion: 1,
+    }));
+    expect(table.out).toMatch(/\nETA: applying these changes takes about \d+m?\d*s? at the calling account's Account Management quotas/);
     for (const value of VALUES) {
       expect(table.out).not.toContain(value);
       expect(json.out).not.toContain(value);

@@ -72,6 +72,16 @@ test('the demo runs plan, drift and import against the same local services: the 
   expect(importRun.output).toContain("enabledRegions: ['af-south-1'],");
 });
 
+test('the demo ends with status: the OU baseline\'s current generation converged, read from its run, exit code 0', () => {
+  const statusRun = result.cli[result.cli.length - 1];
+  expect(statusRun.args[0]).toBe('status');
+  expect(statusRun.code).toBe(0);
+  expect(statusRun.output).toMatch(/\(stack OrgBaseline\): converged/);
+  expect(statusRun.output).toMatch(/Accounts {4}\d+\/\d+ \(100 %\)/);
+  expect(statusRun.output).toMatch(/Status: 1 converged \(exit 0\)/);
+  expect(statusRun.output).not.toContain('Security Operations Center'); // no contact value, made up or not
+});
+
 test.each([
   ['Security Operations Center', 'S******* O********* C*****'],
   ['aws-security@example.com', 'a***********@example.com'],

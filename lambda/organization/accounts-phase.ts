@@ -60,6 +60,7 @@ export async function accountsPhase(
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, todo.length) }, worker));
 
   let { Cursor: cursor, Counts: counts, Failures: failures, Skipped: skipped, Blocking: blocking, BlockingFailures: blockingFailures } = state;
+  let phones = state.PhonesNotVerified;
   const left: string[] = [];
   const report: Array<{ account: string; outcome: string }> = [...state.LastStep ?? []];
   // Workers take the accounts in order, so those started are the first `next`, each with its outcome.
@@ -72,8 +73,11 @@ export async function accountsPhase(
       continue;
     }
     onOutcome(accountId, result.outcome);
-    if (report.length < REPORTED) report.push({ account: accountId, outcome: result.outcome });
-    log({ setting: 'organization baseline', accountId, outcome: result.outcome, error: 'reason' in result ? result.reason : undefined });
+    const phone = 'phoneVerification' in result ? result.phoneVerification : undefined;
+    if (phone) phones = (phones ?? 0) + 1;
+    if (report.length < REPORTED) report.push({ account: accountId, outcome: result.outcome, ...(phone ? { phoneVerification: phone } : {}) });
+    const reason = 'reason' in result ? result.reason : undefined;
+    log({ setting: 'organization baseline', accountId, outcome: result.outcome, error: reason, phoneVerification: phone });
     if (result.outcome === 'failed') {
       counts = { ...counts, failed: counts.failed + 1 };
       if (failures.length < KEPT) failures = [...failures, { accountId, reason: result.reason }];
@@ -101,5 +105,6 @@ export async function accountsPhase(
     LastStep: report,
     Blocking: blocking,
     BlockingFailures: blockingFailures,
+    PhonesNotVerified: phones,
   };
 }

@@ -9,7 +9,8 @@ import type {
   AlternateContactFields, AlternateContactsByType, BaselineDocument, ContactTypeName, PrimaryContactFields,
 } from '../../src/contract';
 import {
-  CONTACT_FIELDS, deleteAlternateContact, departure, getAlternateContact, holdsContact, putAccountName, putAlternateContact, putContactInformation,
+  CONTACT_FIELDS, deleteAlternateContact, departure, departureReason, getAlternateContact, holdsContact, putAccountName, putAlternateContact,
+  putContactInformation,
 } from '../shared/account-api';
 import type { Invocation } from '../shared/clients';
 import { StackDeclarations } from '../shared/declarations';
@@ -53,7 +54,8 @@ export async function declarationsOf(invocation: Invocation, generation: Generat
 }
 
 export type AccountOutcome =
-  | { readonly outcome: 'applied' | 'unchanged' }
+  /** `phoneVerification`: the primary contact's phone, as GetContactInformation said before any write, when it is not VERIFIED. */
+  | { readonly outcome: 'applied' | 'unchanged'; readonly phoneVerification?: string }
   /** A newer generation superseded this one before the account was done. */
   | { readonly outcome: 'superseded' }
   /** Still throttled when the step's time was up: the next step does it again. */
@@ -114,6 +116,7 @@ export async function reconcileAccount(
   const writes: Write[] = [];
   const prior: { -readonly [K in keyof Prior]: Prior[K] } = { contacts: {} };
   let step = { operation: '', setting: 'account' };
+  let phone: string | undefined;
   const read = <T>(operation: string, setting: string, call: () => Promise<T>) => {
     step = { operation, setting };
     return pacer.call(operation, call);
@@ -147,7 +150,10 @@ export async function reconcileAccount(
     if (desired.primaryContact) {
       const primary = desired.primaryContact;
       const current = await read('GetContactInformation', 'primary contact', () => client.send(new GetContactInformationCommand(input))
-        .then(answer => answer.ContactInformation, notFoundAsUndefined));
+        .then(answer => {
+          phone = answer.VerificationStatus;
+          return answer.ContactInformation;
+        }, notFoundAsUndefined));
       if (!same(PRIMARY_FIELDS, current as Partial<PrimaryContactFields> | undefined, primary)) {
         prior.primaryContact = (current as PrimaryContactFields | undefined) ?? null;
         writes.push({ operation: 'PutContactInformation', setting: 'primary contact', run: () => putContactInformation(client, target, primary) });
@@ -170,12 +176,13 @@ export async function reconcileAccount(
       step = write;
       if (await pacer.call(write.operation, () => write.run(), { stillWanted }) !== 'already gone') written++;
     }
-    return { outcome: written > 0 ? 'applied' : 'unchanged' };
+    // Said where it helps: a phone that is not verified (the account's root user verifies it in the console).
+    return { outcome: written > 0 ? 'applied' : 'unchanged', ...(phone && phone !== 'VERIFIED' ? { phoneVerification: phone } : {}) };
   } catch (error) {
     if (error instanceof NoLongerWanted) return { outcome: 'superseded' };
     if (isThrottling(error)) return { outcome: 'unfinished' };
     const gone = await departure(invocation, target, error).catch(() => undefined);
-    if (gone) return { outcome: 'skipped', reason: gone === 'closed' ? 'the account is closed' : 'the account is not a member of the organization' };
+    if (gone) return { outcome: 'skipped', reason: departureReason(gone) };
     return { outcome: 'failed', reason: failure(step.operation, step.setting, target, error).message };
   }
 }

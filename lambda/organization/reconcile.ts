@@ -7,7 +7,7 @@ import { DriftTally, stepMetrics } from './metrics';
 import { regionsStep } from './regions';
 import { restoringOf, withPriors } from './rollback';
 import { convergedRecord, desiredOf, restoredRecord, runOf, typesOf } from './run';
-import type { Phase, ReconcileState } from './state';
+import type { Phase, ReconcileState, RunSize } from './state';
 import { Generation, Run, Store } from './store';
 import { superseded, watchSupersession } from './supersession';
 import type { Invocation } from '../shared/clients';
@@ -96,6 +96,8 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
     const applied = generation.prune && !restoring ? before : undefined;
     // Read once a step, and only by a generation that may delete: a contact that moved to another resource of the stack stays.
     const declarations = generation.action === 'remove' || applied || restoring ? await declarationsOf(invocation, generation) : undefined;
+    const departedCount = applied?.accounts.filter(id => !accounts.includes(id)).length ?? 0;
+    next = { ...next, Size: sizeOf(next, generation, restoring ? restoring.accounts.size : accounts.length, departedCount, accounts) };
     if (next.Phase === 'contacts') {
       const worked = restoring ? [...restoring.accounts].sort() : accounts;
       const desired = (account: string) => withPriors(store, state, restoring, account, restoring
@@ -121,6 +123,7 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
     if (next.Phase === 'regions' && Date.now() < deadline && watch.stillWanted()) {
       const result = await regionsStep(invocation, pacer, accounts, generation.baseline.enabledRegions, next.Regions, deadline, watch.beforeWrite);
       next = { ...next, Regions: result.progress, Phase: result.done ? 'done' : 'regions', PollSeconds: result.waiting ? REGION_POLL_SECONDS : 0 };
+      next = { ...next, Size: sizeOf(next, generation, next.Size?.Accounts ?? 0, 0, accounts) };
     }
     if (!watch.stillWanted()) {
       // Superseded during the step: every write of it has ended (each checked first); the next step stops.
@@ -139,6 +142,21 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
     const outcome = `step ${next.Steps}: phase ${next.Phase}, ${summary(next)}; ${pacer.stats.calls} calls, ${pacer.stats.throttled} throttled`;
     logWithMetrics({ ...fields, outcome }, stepMetrics(next, total, pacer.stats, drift?.count ?? 0));
   }
+}
+
+/**
+ * The run's size (accounts, and account-Region pairs) and the pairs settled: those of the accounts the
+ * Regions scan has passed, less the transitions still in progress.
+ */
+function sizeOf(state: ReconcileState, generation: Generation, worked: number, departed: number, accounts: string[]): RunSize {
+  const regions = generation.action === 'apply' && !state.RestoreFrom ? generation.baseline.enabledRegions.length : 0;
+  const cursor = state.Regions.cursor;
+  const scanned = cursor === undefined ? 0 : accounts.filter(id => id <= cursor).length;
+  return {
+    Accounts: worked + departed,
+    Regions: regions * accounts.length,
+    RegionsSettled: state.Phase === 'done' ? regions * accounts.length : Math.max(0, scanned * regions - state.Regions.inFlight.length),
+  };
 }
 
 function regionsOrDone(generation: Generation): Phase {
@@ -190,5 +208,5 @@ async function continueAsNew(state: ReconcileState, invocation: Invocation, stor
   await startWaiter(invocation, name, { ...state, ExecutionArn: arn, Steps: 0, LastStep: [] });
   if (!state.Account) await store.putLatestRun(state.Generation, arn);
   log({ setting: 'organization baseline', outcome: `continued as ${arn}` });
-  return { ...state, Respond: undefined, Done: true };
+  return { ...state, Respond: undefined, Done: true, ContinuedAs: arn };
 }

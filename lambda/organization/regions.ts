@@ -1,5 +1,5 @@
 import { EnableRegionCommand, GetRegionOptStatusCommand, RegionOptStatus } from '@aws-sdk/client-account';
-import { departure } from '../shared/account-api';
+import { departure, Departure, departureReason } from '../shared/account-api';
 import type { Invocation } from '../shared/clients';
 import { failure, isThrottling, isTransient } from '../shared/errors';
 import { log } from '../shared/log';
@@ -71,14 +71,14 @@ export async function regionsStep(
     log({ setting: 'organization baseline', accountId, outcome: 'Region failed', error: reason });
   };
   /** Membership asked once per account and step: a closed account's Regions all fail the same way. */
-  const departures = new Map<string, Promise<string | undefined>>();
+  const departures = new Map<string, Promise<Departure | undefined>>();
   const departed = (target: ReturnType<typeof resolveTarget>, error: unknown) => {
     if (!departures.has(target.accountId)) departures.set(target.accountId, departure(invocation, target, error).catch(() => undefined));
     return departures.get(target.accountId)!;
   };
-  const skip = (accountId: string, region: string, gone: string) => {
+  const skip = (accountId: string, region: string, gone: Departure) => {
     skipped++;
-    const reason = `Region ${region}: ${gone === 'closed' ? 'the account is closed' : 'the account is not a member of the organization'}`;
+    const reason = `Region ${region}: ${departureReason(gone)}`;
     if (skips.length < KEPT_FAILURES) skips.push({ accountId, reason });
     log({ setting: 'organization baseline', accountId, outcome: 'Region skipped', error: reason });
   };

@@ -82,8 +82,27 @@ export interface ReconcileState extends WaiterState {
   readonly Stack?: BaselineResource;
   readonly StartedAt: number;
   readonly Steps: number;
-  /** What the last step did, account by account: the execution's history keeps each step's. */
-  readonly LastStep?: Array<{ readonly account: string; readonly outcome: string }>;
+  /**
+   * What the last step did, account by account (with the primary contact's phone verification when it is not
+   * VERIFIED): the execution's history keeps each step's.
+   */
+  readonly LastStep?: Array<{ readonly account: string; readonly outcome: string; readonly phoneVerification?: string }>;
+  /** Accounts whose primary contact's phone the reconciler read as not VERIFIED (absent: none, or an earlier release). */
+  readonly PhonesNotVerified?: number;
+  /** The run's size, for whoever reads the execution (the CLI's `status`): numbers only. Absent before the first step. */
+  readonly Size?: RunSize;
+  /** The execution this one continued as (a long run goes on in a new one): where `status` reads on. */
+  readonly ContinuedAs?: string;
+}
+
+/** How much work a run has, and how much of its Regions is settled. */
+export interface RunSize {
+  /** Accounts the contacts phase works on, and those the prune phase deletes from. */
+  readonly Accounts: number;
+  /** Account and Region pairs the Regions phase enables (0 without `enabledRegions`). */
+  readonly Regions: number;
+  /** Of those, the ones seen enabled (or failed, or skipped): scanned and no longer in progress. */
+  readonly RegionsSettled: number;
 }
 
 /** The state of a new execution for `generation`. */

@@ -1,6 +1,6 @@
 import { parseSetting, Setting } from './settings';
 import { METRICS, RESOURCE_TYPES, SettingAttributes } from '../../src/contract';
-import { explainedFailure, departure } from '../shared/account-api';
+import { departure, departureReason, explainedFailure } from '../shared/account-api';
 import { Invocation, InvocationContext } from '../shared/clients';
 import { confirmOrLog, unconfirmedError } from '../shared/confirm';
 import { answer, isFailedCreateId, Request, Result } from '../shared/custom-resource';
@@ -157,9 +157,11 @@ async function remove(event: Request & { RequestType: 'Delete' }, setting: Setti
     });
   } catch (error) {
     const gone = await departure(invocation, target, error);
-    if (!gone) {
+    // A suspended or not yet active account keeps its settings, to be removed once it can be: the Delete fails, saying why.
+    if (gone !== 'closed' && gone !== 'not a member') {
       log({ ...fields, operation: setting.remove.operation, outcome: 'failed', error: errorName(error) });
-      throw failure(setting.remove.operation, setting.description, target, error);
+      const failed = failure(setting.remove.operation, setting.description, target, error);
+      throw gone ? new Error(`${failed.message} (${departureReason(gone)})`) : failed;
     }
     // A closed account, or one that left the organization, no longer has settings this stack can manage.
     log({ ...fields, operation: setting.remove.operation, outcome: `gone: account ${target.accountId} ${gone === 'closed' ? 'is closed' : 'is no longer a member of the organization'}` });

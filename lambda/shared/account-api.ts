@@ -4,6 +4,7 @@ import {
   DeleteAlternateContactCommand,
   DisableRegionCommand,
   EnableRegionCommand,
+  GetAccountInformationCommand,
   GetAlternateContactCommand,
   GetRegionOptStatusCommand,
   PutAccountNameCommand,
@@ -85,19 +86,59 @@ export async function putAccountName(client: AccountClient, target: Target, name
 /**
  * For a call refused in organizations mode: whether the account is still a member of the organization
  * (an account that left it, or was closed, is refused with AccessDeniedException, which says nothing
- * of why). Undefined in standalone mode, for other errors, and when Organizations cannot tell.
+ * of why), and, for a member that refuses, whether its AccountState is suspended or not yet active.
+ * Undefined in standalone mode, for other errors, and when neither Organizations nor the account can tell.
  */
-export async function departure(invocation: Invocation, target: Target, error: unknown): Promise<Exclude<Membership, 'member'> | undefined> {
+export async function departure(invocation: Invocation, target: Target, error: unknown): Promise<Departure | undefined> {
   if (!target.organizationsMode || isTransient(error) || !['AccessDeniedException', 'ResourceNotFoundException'].includes(errorName(error) ?? '')) return undefined;
   const membership = await membershipOf(invocation.organizations(), target.accountId);
-  return membership === 'member' ? undefined : membership;
+  if (membership !== 'member') return membership;
+  // An active member that refuses: its own AccountState may say why (suspended, not yet activated).
+  return errorName(error) === 'AccessDeniedException' ? accountStateOf(invocation, target) : undefined;
+}
+
+/** Why an account cannot be written: it left the organization, or its state (Organizations', or its AccountState) says so. */
+export type Departure = Exclude<Membership, 'member'> | 'suspended' | 'pending activation';
+
+/** How long the AccountState read may take (GetAccountInformation allows 1 call a second). */
+const STATE_WITHIN_MS = 10_000;
+
+/** GetAccountInformation's AccountState, when it says that the account cannot be written; undefined when it is ACTIVE or cannot be read. */
+export async function accountStateOf(invocation: Invocation, target: Target): Promise<Departure | undefined> {
+  try {
+    const answer = await invocation.account(STATE_WITHIN_MS).send(new GetAccountInformationCommand({ AccountId: target.accountIdParameter }));
+    return departureOfState(answer.AccountState);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The departure an AccountState means, if any. */
+export function departureOfState(state: string | undefined): Departure | undefined {
+  return ({ SUSPENDED: 'suspended', PENDING_ACTIVATION: 'pending activation', CLOSED: 'closed' } as Record<string, Departure>)[state ?? ''];
+}
+
+/** Why an account is skipped, as the reconciler's outcome, its events and the CLI say it: not a failure. */
+export function departureReason(gone: Departure): string {
+  switch (gone) {
+    case 'closed':
+      return 'the account is closed';
+    case 'suspended':
+      return 'the account is suspended (AccountState SUSPENDED): nothing can be written until AWS reinstates it';
+    case 'pending activation':
+      return 'the account is not activated yet (AccountState PENDING_ACTIVATION): a later run writes it once it is';
+    default:
+      return 'the account is not a member of the organization';
+  }
 }
 
 /** A failure that says plainly when the account is no longer a member of the organization, or is closed. */
 export async function explainedFailure(invocation: Invocation, operation: string, setting: string, target: Target, error: unknown): Promise<Error> {
   const gone = await departure(invocation, target, error);
   if (!gone) return failure(operation, setting, target, error);
-  const why = gone === 'closed' ? 'is closed (SUSPENDED in AWS Organizations)' : 'is not a member of the organization (it left, was removed, or never joined)';
+  const why = gone === 'closed' ? 'is closed (SUSPENDED in AWS Organizations)'
+    : gone === 'not a member' ? 'is not a member of the organization (it left, was removed, or never joined)'
+      : departureReason(gone).replace(/^the account is /, 'is ');
   return new Error(`${operation} for the ${setting} of account ${target.accountId} (organizations mode) failed: account ${target.accountId} ${why}; `
     + `remove the setting, or the account from accountId. The service answered ${errorName(error) ?? 'Error'}`);
 }

@@ -13,6 +13,8 @@ export interface LogFields {
   readonly physicalResourceId?: string;
   readonly error?: string;
   readonly status?: string;
+  /** The primary contact's phone VerificationStatus (PENDING, UNVERIFIED…): a status, never the number. */
+  readonly phoneVerification?: string;
 }
 
 /**
