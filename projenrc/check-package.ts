@@ -19,7 +19,8 @@ export const BUNDLE_CEILINGS_KIB: Record<string, number> = {
   // The S3 client (about 150 KiB) keeps a waiting request's ResponseURL out of its execution (issue 15).
   'assets/lambda/region/index/index.js': 470,
   'assets/lambda/organization/index/index.js': 525,
-  'assets/cli/index/index.js': 535,
+  // `status` reads the waiter's executions: the Step Functions client (about 30 KiB).
+  'assets/cli/index/index.js': 575,
 };
 
 /** The most KiB the bundle at `file` (a path inside the package) may have. */
