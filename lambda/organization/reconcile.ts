@@ -2,6 +2,7 @@ import { declarationsOf, Desired } from './accounts';
 import { accountsPhase, KEPT, phaseDone } from './accounts-phase';
 import { answer, answerDeploy, answerUnfinishedRemoval, failsDeployOf, summary } from './answer';
 import { sendGenerationEvent } from './events';
+import { reportHandChangeRun } from './hand-changes';
 import { digestFault, emptiedStore, reportStoreFault } from './integrity';
 import { regionsStep } from './regions';
 import { restoringOf, withPriors } from './rollback';
@@ -166,6 +167,7 @@ async function finish(state: ReconcileState, invocation: Invocation, store: Stor
     failures: [...state.Failures, ...state.Regions.failures].slice(0, KEPT),
     skipped: [...state.Skipped, ...state.Regions.skips ?? []].slice(0, KEPT),
   });
+  await reportHandChangeRun(invocation, state);
   const answered = await answerDeploy(state, true, generation.waitsFor === 'EVERYTHING');
   return { ...answered, Done: true };
 }

@@ -11,6 +11,8 @@ export interface LogFields {
   readonly physicalResourceId?: string;
   readonly error?: string;
   readonly status?: string;
+  /** Who made a change (an IAM or STS ARN, as CloudTrail names them). */
+  readonly actor?: string;
 }
 
 /**
