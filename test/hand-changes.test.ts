@@ -220,6 +220,38 @@ describe('single settings of a stack that restores hand changes', () => {
     expect(handChangeEvents()).toEqual([]);
   });
 
+  test('nothing is restored while the stack is being deployed or the resource is not complete; a repeated event writes nothing', async () => {
+    const stack = settingsStack(true);
+    await deploy(stack);
+    const deployed = org.cfn.stackOf(stack.stackName);
+    const resource = [...deployed.resources.values()].find(r => r.LogicalResourceId.startsWith('Security'))!;
+    const puts = org.aws.callsOf('PutAlternateContact').length;
+
+    deployed.status = 'UPDATE_IN_PROGRESS';
+    await changeByHand(A);
+    await settled();
+    expect(org.aws.account(A).alternateContacts.get('SECURITY')).toEqual(BY_HAND);
+    expect(logged()).toContain('not undone: the stack is UPDATE_IN_PROGRESS (a deploy decides the settings now)');
+
+    // The same event again (as Lambda may deliver it), once the stack is settled but the resource is not.
+    const delivery = org.aws.lambda.asyncEvents.filter(e => (e.payload as { Trigger?: string }).Trigger === 'hand-change').at(-1)!;
+    expect(delivery.functionArn).toMatch(/AccountSettingsProviderHandler/);
+    deployed.status = 'UPDATE_COMPLETE';
+    resource.ResourceStatus = 'UPDATE_IN_PROGRESS';
+    await org.aws.lambda.invoke(delivery.functionArn, delivery.payload);
+    expect(org.aws.account(A).alternateContacts.get('SECURITY')).toEqual(BY_HAND);
+    expect(logged()).toContain(`not undone: ${resource.LogicalResourceId}, which declares it, is UPDATE_IN_PROGRESS`);
+    expect(org.aws.callsOf('PutAlternateContact').length).toBe(puts + 1);
+
+    resource.ResourceStatus = 'UPDATE_COMPLETE';
+    await org.aws.lambda.invoke(delivery.functionArn, delivery.payload);
+    expect(org.aws.account(A).alternateContacts.get('SECURITY')).toEqual(DECLARED);
+    await org.aws.lambda.invoke(delivery.functionArn, delivery.payload);
+    expect(org.aws.callsOf('PutAlternateContact').length).toBe(puts + 2);
+    expect(logged()).toMatch(/nothing to undo: the account holds what Security[0-9A-F]{8} declares/);
+    expect(handChangeEvents()).toHaveLength(1);
+  });
+
   test('a stack that does not opt in has no rule: the change stays', async () => {
     await deploy(settingsStack(false));
     await changeByHand(A);
