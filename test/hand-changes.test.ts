@@ -223,11 +223,11 @@ describe('single settings of a stack that restores hand changes', () => {
   test('nothing is restored while the stack is being deployed or the resource is not complete; a repeated event writes nothing', async () => {
     const stack = settingsStack(true);
     await deploy(stack);
-    const deployed = org.cfn.stackOf(stack.stackName);
-    const resource = [...deployed.resources.values()].find(r => r.LogicalResourceId.startsWith('Security'))!;
+    const record = org.cfn.stackOf(stack.stackName);
+    const resource = [...record.resources.values()].find(r => r.LogicalResourceId.startsWith('Security'))!;
     const puts = org.aws.callsOf('PutAlternateContact').length;
 
-    deployed.status = 'UPDATE_IN_PROGRESS';
+    record.status = 'UPDATE_IN_PROGRESS';
     await changeByHand(A);
     await settled();
     expect(org.aws.account(A).alternateContacts.get('SECURITY')).toEqual(BY_HAND);
@@ -236,7 +236,7 @@ describe('single settings of a stack that restores hand changes', () => {
     // The same event again (as Lambda may deliver it), once the stack is settled but the resource is not.
     const delivery = org.aws.lambda.asyncEvents.filter(e => (e.payload as { Trigger?: string }).Trigger === 'hand-change').at(-1)!;
     expect(delivery.functionArn).toMatch(/AccountSettingsProviderHandler/);
-    deployed.status = 'UPDATE_COMPLETE';
+    record.status = 'UPDATE_COMPLETE';
     resource.ResourceStatus = 'UPDATE_IN_PROGRESS';
     await org.aws.lambda.invoke(delivery.functionArn, delivery.payload);
     expect(org.aws.account(A).alternateContacts.get('SECURITY')).toEqual(BY_HAND);
