@@ -4,7 +4,7 @@
  * functions did not make to the function that declared the setting, which puts the declared values back.
  * Time is measured on the services' clock (the calls' and the events' records), in simulated seconds.
  */
-import { AccountClient, PutAlternateContactCommand } from '@aws-sdk/client-account';
+import { AccountClient, DeleteAlternateContactCommand, PutAlternateContactCommand } from '@aws-sdk/client-account';
 import { Stack } from 'aws-cdk-lib';
 import { useSmallOrganization } from './small-organization';
 import { stackOf } from './support';
@@ -117,6 +117,17 @@ describe('an OrganizationBaseline that restores hand changes', () => {
     // Neither the values written by hand nor the declared ones reach a log line or an event.
     const published = `${logged()}\n${org.aws.eventBus.events.map(e => e.Detail).join('\n')}`;
     for (const value of [...Object.values(BY_HAND), ...Object.values(DECLARED)]) expect(published).not.toContain(value);
+  });
+
+  test('a contact deleted by hand is put back by one write', async () => {
+    await deploy(baselineStack());
+    const puts = org.aws.callsOf('PutAlternateContact').length;
+    await new AccountClient({}).send(new DeleteAlternateContactCommand({ AccountId: B, AlternateContactType: 'SECURITY' }));
+    expect(org.aws.account(B).alternateContacts.has('SECURITY')).toBe(false);
+    await settled();
+    expect(org.aws.account(B).alternateContacts.get('SECURITY')).toEqual(DECLARED);
+    expect(putsTo(B, puts)).toHaveLength(1);
+    expect(handChangeEvents()).toEqual([expect.objectContaining({ accountId: B, who: OPERATOR, changedBy: 'DeleteAlternateContact' })]);
   });
 
   test('the reconciler\'s own writes start nothing: a deploy while the trail logs has no delivery, and no second write', async () => {

@@ -70,16 +70,20 @@ export async function currentOf(baselineId: string, bucket: string, invocation: 
   if (current.removed) return undefined;
   const declared = await declaredBy(invocation, store, baselineId, current.generation);
   if ('fault' in declared) return { fault: declared.fault, generation: current.generation };
-  const start = (name: string, account?: string, extra: Partial<ReconcileState> = {}) => startWaiter(invocation, name, { ...initialState({
-    functionArn,
-    executionArn: executionArn(invocation, name),
-    store: bucket,
-    baselineId,
-    generation: current.generation,
-    account,
-    digest: declared.digest,
-    stack: declared.stack,
-  }), ...extra });
+  // `extra`: what a kind of run adds to the state (a hand change's, the change it undoes).
+  const start = (name: string, account?: string, extra: Partial<ReconcileState> = {}) => startWaiter(invocation, name, {
+    ...initialState({
+      functionArn,
+      executionArn: executionArn(invocation, name),
+      store: bucket,
+      baselineId,
+      generation: current.generation,
+      account,
+      digest: declared.digest,
+      stack: declared.stack,
+    }),
+    ...extra,
+  });
   return { store, current, start, running: declared.running };
 }
 
