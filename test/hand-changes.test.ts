@@ -4,11 +4,16 @@
  * functions did not make to the function that declared the setting, which puts the declared values back.
  * Time is measured on the services' clock (the calls' and the events' records), in simulated seconds.
  */
-import { AccountClient, DeleteAlternateContactCommand, PutAlternateContactCommand } from '@aws-sdk/client-account';
+import {
+  AccountClient, DeleteAlternateContactCommand, PutAccountNameCommand, PutAlternateContactCommand, PutContactInformationCommand,
+} from '@aws-sdk/client-account';
 import { Stack } from 'aws-cdk-lib';
 import { useSmallOrganization } from './small-organization';
 import { stackOf } from './support';
-import { AccountSettingsProvider, AlternateContact, AlternateContactDetails, AlternateContactType, OrganizationBaseline } from '../src';
+import {
+  AccountBaseline, AccountSettingsProvider, AlternateContact, AlternateContactDetails, AlternateContactType, OrganizationBaseline,
+  PrimaryContactDetails,
+} from '../src';
 import { BASELINE_EVENTS } from '../src/contract';
 
 // Slow enough that the minute the goal allows is several real seconds: the path it measures is a few hundred milliseconds.
@@ -23,6 +28,9 @@ jest.setTimeout(120_000);
 const org = useSmallOrganization(MEMBERS, { [OU]: [A, B] }, TIME_SCALE);
 
 const SECURITY: AlternateContactDetails = { name: 'Security Desk', title: 'Lead', emailAddress: 'desk@example.com', phoneNumber: '+1 206-555-0100' };
+const PRIMARY: PrimaryContactDetails = {
+  fullName: 'Cloud Platform Team', addressLine1: '410 Terry Ave N', city: 'Seattle', stateOrRegion: 'WA', postalCode: '98109', countryCode: 'US', phoneNumber: '+1 206-555-0199',
+};
 const DECLARED = { Name: 'Security Desk', Title: 'Lead', EmailAddress: 'desk@example.com', PhoneNumber: '+1 206-555-0100' };
 const BY_HAND = { Name: 'Somebody Else', Title: 'Intern', EmailAddress: 'intern@example.net', PhoneNumber: '+1 206-555-0199' };
 
@@ -217,6 +225,29 @@ describe('single settings of a stack that restores hand changes', () => {
     expect(handChangeEvents()).toEqual([expect.objectContaining({
       accountId: A, setting: 'SECURITY alternate contact', who: OPERATOR, resource: expect.stringMatching(/^Security[0-9A-F]{8}$/),
     })]);
+  });
+
+  test('an AccountBaseline\'s primary contact and name changed by hand are restored, one write each', async () => {
+    const stack = stackOf(s => {
+      AccountSettingsProvider.getOrCreate(s, { restoreHandChanges: true });
+      new AccountBaseline(s, 'Workload', { accountId: B, primaryContact: PRIMARY, accountName: 'workload-b' });
+    });
+    await deploy(stack);
+    const declaredContact = org.aws.account(B).contactInformation;
+    const writes = () => org.aws.calls.filter(c => ['PutContactInformation', 'PutAccountName'].includes(c.operation) && c.status === 200).length;
+    const before = writes();
+
+    const client = new AccountClient({});
+    await client.send(new PutContactInformationCommand({ AccountId: B, ContactInformation: { ...declaredContact!, FullName: 'Somebody Else' } as any }));
+    await client.send(new PutAccountNameCommand({ AccountId: B, AccountName: 'renamed-by-hand' }));
+    await settled();
+
+    expect(org.aws.account(B).contactInformation).toEqual(declaredContact);
+    expect(org.aws.account(B).name).toBe('workload-b');
+    // Two by hand, one restoring write each.
+    expect(writes()).toBe(before + 4);
+    expect(handChangeEvents().map(e => e.setting).sort()).toEqual(['account name', 'primary contact']);
+    expect(logged()).not.toContain('Somebody Else');
   });
 
   test('a change to another account or type than the stack declares writes nothing', async () => {
