@@ -7,7 +7,8 @@ import type { EventBus } from './eventbridge';
  * write that account makes (its functions' and its users'), refused ones included, reaches the default bus
  * as an "AWS API Call via CloudTrail" event, after a delay. Off unless a test turns it on: without a trail
  * logging management events, AWS sends none. Calls made from other accounts are in their own trails, which
- * this bus never sees.
+ * this bus never sees. Kinder than AWS: each record arrives once, in order, after exactly `delayMs`; AWS
+ * delivers them on a best-effort basis, usually within minutes, and may lose one.
  */
 
 /** The Account Management operations that CloudTrail records as writes (readOnly: false). */
