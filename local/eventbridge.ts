@@ -2,8 +2,8 @@
  * Amazon EventBridge's default bus, locally: PutEvents (awsJson1_1), recording what the handlers send,
  * and the rules the local deployment engine registers, whose targets get each matching event (from
  * PutEvents or from a local service, such as Step Functions' status changes) by an asynchronous
- * invocation. Patterns match literal values, `prefix`, `anything-but` and `exists`, which is what this
- * library's rules use; targets with an InputTransformer are not delivered to (tests invoke them by hand).
+ * invocation. Patterns match literal values, `prefix`, `anything-but`, `exists` and `$or`, which is what this
+ * library's rules use; an InputTransformer's paths are dot paths (`$`, `$.detail.x`), its placeholders JSON values.
  */
 export interface PutEvent {
   readonly Source: string;
@@ -18,7 +18,7 @@ export interface RuleTarget {
   readonly Id?: string;
   /** A constant input (JSON) instead of the event. */
   readonly Input?: string;
-  readonly InputTransformer?: unknown;
+  readonly InputTransformer?: { readonly InputPathsMap?: Record<string, string>; readonly InputTemplate: string };
 }
 
 /** An event as rules see it. */
@@ -45,9 +45,10 @@ export class EventBus {
     for (const [name, rule] of this.rules) {
       if (!matches(rule.pattern, event)) continue;
       for (const target of rule.targets) {
-        if (target.InputTransformer !== undefined) continue;
         this.deliveries.push({ rule: name, target: target.Arn, event });
-        this.deliverTo(target.Arn, target.Input !== undefined ? JSON.parse(target.Input) : event);
+        const input = target.InputTransformer ? transformed(target.InputTransformer, event)
+          : target.Input !== undefined ? JSON.parse(target.Input) : event;
+        this.deliverTo(target.Arn, input);
       }
     }
   }
@@ -69,16 +70,29 @@ export class EventBus {
   }
 }
 
+/** The input an InputTransformer makes of `event`: each `<name>` replaced by the JSON of its path's value (a missing one, null). */
+function transformed(transformer: NonNullable<RuleTarget['InputTransformer']>, event: BusEvent): unknown {
+  const valueOf = (path: string) => path.replace(/^\$\.?/, '').split('.').filter(Boolean)
+    .reduce((value: unknown, key) => (value as Record<string, unknown> | undefined)?.[key], event) ?? null;
+  const text = transformer.InputTemplate.replace(/<([\w.-]+)>/g, (placeholder, name: string) => {
+    const path = transformer.InputPathsMap?.[name];
+    return path === undefined ? placeholder : JSON.stringify(valueOf(path));
+  });
+  return JSON.parse(text);
+}
+
 /** Whether `event` matches an EventBridge pattern (the subset described above). */
 export function matches(pattern: Record<string, unknown>, event: unknown): boolean {
   const fields = (event ?? {}) as Record<string, unknown>;
   return Object.entries(pattern).every(([key, expected]) => {
+    if (key === '$or') return (expected as Array<Record<string, unknown>>).some(branch => matches(branch, event));
     const value = fields[key];
     if (Array.isArray(expected)) {
       const values = Array.isArray(value) ? value : [value];
       return expected.some(condition => values.some(v => satisfies(condition, v, key in fields)));
     }
-    if (expected !== null && typeof expected === 'object') return value !== null && typeof value === 'object' && matches(expected as Record<string, unknown>, value);
+    // A missing object has none of its fields (which `exists: false` matches).
+    if (expected !== null && typeof expected === 'object') return matches(expected as Record<string, unknown>, value !== null && typeof value === 'object' ? value : {});
     return false;
   });
 }

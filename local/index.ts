@@ -2,6 +2,7 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import { AccountService, FakeAccount, RegionOptStatus } from './account';
 import { CloudFormationService, cloudFormationError } from './cloudformation';
+import { LocalCloudTrail } from './cloudtrail';
 import { ApiError, CallRecord, ConnectionReset, Fault, Faults, RateLimits, RateQuota } from './common';
 import { EventBus } from './eventbridge';
 import { LambdaService } from './lambda';
@@ -12,6 +13,7 @@ import { STEP_FUNCTIONS_TARGET_PREFIX, StepFunctionsService } from './step-funct
 
 export * from './account';
 export * from './cloudformation';
+export * from './cloudtrail';
 export * from './common';
 export * from './deployment';
 export * from './eventbridge';
@@ -67,6 +69,8 @@ export class LocalAws {
   public readonly eventBus = new EventBus();
   public readonly lambda = new LambdaService();
   public readonly stepFunctions = new StepFunctionsService(this.lambda);
+  /** The management account's trail: off until a test turns `logging` on. */
+  public readonly cloudTrail = new LocalCloudTrail(this.eventBus, () => this.managementAccountId, () => this.clock());
   /** The account whose credentials call the services. */
   public callerAccountId: string;
   /** Whom the Account Management quotas apply to: the calling account, or each target account. */
@@ -118,6 +122,7 @@ export class LocalAws {
   }
 
   public async close(): Promise<void> {
+    this.cloudTrail.stop();
     this.server.closeAllConnections();
     await new Promise<void>(resolve => this.server.close(() => resolve()));
   }
@@ -281,7 +286,8 @@ export class LocalAws {
     } else if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
       this.serveCloudFormation(raw, res);
     } else {
-      this.serveAccount(url.replace(/^\//, '').split('?')[0], raw, res);
+      const role = this.lambda.principalOf(/Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? '');
+      this.serveAccount(url.replace(/^\//, '').split('?')[0], raw, res, role);
     }
   }
 
@@ -293,7 +299,7 @@ export class LocalAws {
     matched.forEach(w => w.resolve(record));
   }
 
-  private serveAccount(route: string, raw: string, res: http.ServerResponse): void {
+  private serveAccount(route: string, raw: string, res: http.ServerResponse, role?: string): void {
     const operation = route.charAt(0).toUpperCase() + route.slice(1);
     const caller = this.callerAccountId;
     let body: Record<string, unknown> = {};
@@ -306,6 +312,8 @@ export class LocalAws {
     let target: string | undefined;
     const respond = (status: number, payload?: unknown, errorType?: string) => {
       this.record({ operation, target, accountIdParameter, status, errorType });
+      const errorMessage = (payload as { message?: string } | undefined)?.message;
+      this.cloudTrail.record({ operation, caller, role, body, status, errorType, errorMessage });
       const headers: Record<string, string> = { 'content-type': 'application/json', 'x-amzn-requestid': `req-${this.calls.length}` };
       if (errorType) headers['x-amzn-errortype'] = errorType;
       res.writeHead(status, headers);

@@ -3,7 +3,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AccountApiPolicy, AccountGrant } from './private/account-api-policy';
+import { addHandChangeRule, warnUnlessHandChangesArrive } from './private/hand-changes';
 import { createHandlerFunction, grantStackReads } from './private/handler-function';
+
+/** The read that comes before a write when a hand change is undone. */
+const READ_ACTIONS: Record<string, string> = {
+  'account:PutAlternateContact': 'account:GetAlternateContact',
+  'account:PutContactInformation': 'account:GetContactInformation',
+  'account:PutAccountName': 'account:GetAccountInformation',
+};
 
 /**
  * Properties of the per-stack provider behind the contact and account-name constructs.
@@ -15,6 +23,18 @@ export interface AccountSettingsProviderProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Undo, within about a minute, a change made outside the stack (console, CLI, another tool) to an
+   * alternate contact, primary contact or account name that the stack declares: the Account Management
+   * API's write, as CloudTrail records it, has the function read the setting and put the declared values
+   * back if the account differs (while the stack is not being deployed). The stack's own functions' writes
+   * start nothing. Needs a CloudTrail trail logging management events in the account that made the change,
+   * and the stack in us-east-1 (where the events arrive) or the events forwarded to its Region.
+   *
+   * @default false - a hand change lasts until the setting's next change in the stack
+   */
+  readonly restoreHandChanges?: boolean;
 }
 
 /**
@@ -53,6 +73,7 @@ export class AccountSettingsProvider extends Construct {
   public readonly handler: lambda.IFunction;
 
   private readonly policy: AccountApiPolicy;
+  private readonly restoresHandChanges: boolean;
 
   private constructor(scope: Construct, id: string, props: AccountSettingsProviderProps = {}) {
     super(scope, id);
@@ -68,6 +89,11 @@ export class AccountSettingsProvider extends Construct {
     grantStackReads(handler.role!, ['account:DeleteAlternateContact', 'account:GetAlternateContact']);
     this.handler = handler;
     this.serviceToken = handler.functionArn;
+    this.restoresHandChanges = props.restoreHandChanges ?? false;
+    if (this.restoresHandChanges) {
+      warnUnlessHandChangesArrive(this);
+      addHandChangeRule(this, handler, { Trigger: 'hand-change' });
+    }
   }
 
   /**
@@ -75,7 +101,9 @@ export class AccountSettingsProvider extends Construct {
    * @internal
    */
   public _grant(grant: AccountGrant): void {
-    this.policy.grant(grant);
+    // Undoing a hand change reads the setting first, to write only when the account differs.
+    const reads = this.restoresHandChanges ? grant.actions.map(action => READ_ACTIONS[action]).filter((a): a is string => a !== undefined) : [];
+    this.policy.grant({ ...grant, actions: [...grant.actions, ...reads] });
   }
 
   /**

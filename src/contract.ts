@@ -174,6 +174,8 @@ export interface OrganizationBaselineProperties {
   readonly RemoveOnDelete: BooleanString;
   /** Whether accounts that join the targets get the baseline (from the stack's new-account rules). */
   readonly CoverNewAccounts: BooleanString;
+  /** Whether hand changes of what it declares are undone (from the stack's hand-change rule); absent: no. */
+  readonly RestoreHandChanges?: BooleanString;
 }
 
 /** A bucket of the stack that its function empties when CloudFormation deletes the resource (the stack's deletion). */
@@ -192,7 +194,7 @@ export interface OrganizationBaselineAttributes {
 
 /** The input of the rules that start a baseline's reconciler: names, never values. */
 export interface BaselineTrigger {
-  readonly Trigger: 'new-account' | 'schedule';
+  readonly Trigger: 'new-account' | 'schedule' | 'hand-change';
   /** The baseline (a schedule's); absent for the stack's new-account rules: every baseline that covers new accounts. */
   readonly BaselineId?: string;
   readonly Store: string;
@@ -200,7 +202,24 @@ export interface BaselineTrigger {
   readonly Event?: unknown;
   /** The baseline's custom resource (a schedule's): a store found emptied is reported while the stack declares it. */
   readonly Resource?: { readonly StackId: string; readonly LogicalResourceId: string };
+  /** A hand change's: the roles of the stack's functions, whose writes are the stack's own (never undone). */
+  readonly Ignore?: string[];
 }
+
+/** The input of a stack's rule that hands its single-setting function the Account API's writes (CloudTrail records). */
+export interface SettingsHandChangeTrigger {
+  readonly Trigger: 'hand-change';
+  /** The roles of the stack's functions, whose writes are the stack's own (never undone). */
+  readonly Ignore: string[];
+  /** The EventBridge event ("AWS API Call via CloudTrail"). */
+  readonly Event: unknown;
+}
+
+/**
+ * The Account API's writes whose CloudTrail records start the undoing of a hand change: those that change what
+ * a stack declares (a contact, the primary contact, the name). Region transitions are not undone.
+ */
+export const HAND_CHANGE_EVENT_NAMES = ['PutAlternateContact', 'DeleteAlternateContact', 'PutContactInformation', 'PutAccountName'] as const;
 
 /**
  * How many bytes an organization baseline's Targets and Baseline properties may take together: an Update
@@ -213,6 +232,8 @@ export const BASELINE_EVENTS = {
   source: 'cdk-account-management',
   converged: 'Organization Baseline Generation Converged',
   failed: 'Organization Baseline Generation Failed',
+  /** A change made by hand (outside the stack) to what the stack declares was put back. */
+  handChangeUndone: 'Account Management Hand Change Undone',
 } as const;
 
 /**

@@ -64,7 +64,7 @@ export async function handler(event: unknown, context: InvocationContext): Promi
  */
 function sameRun(input: ReconcileState, state: ReconcileState): boolean {
   return sameFields(input, state, ['Task', 'BaselineId', 'Store', 'Generation', 'ExecutionArn', 'Run', 'Account',
-    'KeepPriors', 'RestoreFrom', 'Digest', 'Stack'])
+    'KeepPriors', 'RestoreFrom', 'Digest', 'Stack', 'HandChange'])
     && (state.Respond === undefined || sameFields(input, state, ['Respond']))
     && (state.Previous === undefined || sameFields(input, state, ['Previous']));
 }

@@ -2,6 +2,7 @@ import { declarationsOf, Desired } from './accounts';
 import { accountsPhase, KEPT, phaseDone } from './accounts-phase';
 import { answer, answerDeploy, answerUnfinishedRemoval, failsDeployOf, summary } from './answer';
 import { sendGenerationEvent } from './events';
+import { reportHandChangeRun } from './hand-changes';
 import { digestFault, emptiedStore, reportStoreFault } from './integrity';
 import { DriftTally, stepMetrics } from './metrics';
 import { regionsStep } from './regions';
@@ -191,6 +192,7 @@ async function finish(state: ReconcileState, invocation: Invocation, store: Stor
     failures: [...state.Failures, ...state.Regions.failures].slice(0, KEPT),
     skipped: [...state.Skipped, ...state.Regions.skips ?? []].slice(0, KEPT),
   });
+  await reportHandChangeRun(invocation, state);
   const answered = await answerDeploy(state, true, generation.waitsFor === 'EVERYTHING');
   return { ...answered, Done: true };
 }

@@ -35,6 +35,7 @@ interface BaselineRequest {
   readonly prune: boolean;
   readonly removeOnDelete: boolean;
   readonly coverNewAccounts: boolean;
+  readonly restoreHandChanges: boolean;
 }
 
 function parseRequest(resourceProperties: object): BaselineRequest {
@@ -70,6 +71,7 @@ function parseRequest(resourceProperties: object): BaselineRequest {
     prune: flag('PruneUndeclared'),
     removeOnDelete: flag('RemoveOnDelete'),
     coverNewAccounts: flag('CoverNewAccounts'),
+    restoreHandChanges: properties.RestoreHandChanges === 'true',
   };
 }
 
@@ -113,6 +115,8 @@ export async function onRequest(event: Request, invocation: Invocation, function
     failDeployOn: request.failDeployOn,
     prune: request.prune,
     coverNewAccounts: request.coverNewAccounts,
+    // Absent unless set: the digest of a generation that does not restore is what it was before the option existed.
+    ...(request.restoreHandChanges ? { restoreHandChanges: true } : {}),
     action: 'apply',
     physicalResourceId,
   }, waitsFor === 'NOTHING' ? undefined : responder(event, physicalResourceId), request.baselineId, undefined, rollingBack ? 'restore' : 'keep');

@@ -1,3 +1,4 @@
+import type { HandChangeState } from './hand-changes';
 import { NO_REGIONS, RegionsProgress } from './regions';
 import type { RemovalProgress } from './store';
 import type { PacerState } from '../shared/pacer';
@@ -80,6 +81,8 @@ export interface ReconcileState extends WaiterState {
   readonly Digest?: string;
   /** The baseline's resource: a step that finds the store emptied asks CloudFormation whether it is still declared. */
   readonly Stack?: BaselineResource;
+  /** A hand change's run (its one account): the change it undoes, named, for the event at its end. */
+  readonly HandChange?: HandChangeState;
   readonly StartedAt: number;
   readonly Steps: number;
   /**

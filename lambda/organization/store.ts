@@ -39,6 +39,8 @@ export interface Generation {
   readonly prune: boolean;
   /** Whether accounts that join its targets get it. */
   readonly coverNewAccounts: boolean;
+  /** Whether hand changes of what it declares are undone (absent in generations of earlier versions: no). */
+  readonly restoreHandChanges?: boolean;
   /** 'remove': the baseline was removed with removeAlternateContactsOnDelete; its contacts are deleted. */
   readonly action: 'apply' | 'remove';
   /** The custom resource's physical id when this generation was made. */

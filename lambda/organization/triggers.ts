@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { sendGenerationEvent } from './events';
+import { onHandChange } from './hand-changes';
 import { emptiedStore } from './integrity';
 import { initialState } from './reconcile';
 import type { BaselineResource, ReconcileState } from './state';
@@ -19,7 +20,7 @@ import { executionArn, executionName, startWaiter } from '../shared/waiter';
 
 export function isTrigger(event: unknown): event is BaselineTrigger {
   const e = event as Partial<BaselineTrigger> | undefined;
-  return (e?.Trigger === 'new-account' || e?.Trigger === 'schedule') && typeof e.Store === 'string';
+  return (e?.Trigger === 'new-account' || e?.Trigger === 'schedule' || e?.Trigger === 'hand-change') && typeof e.Store === 'string';
 }
 
 /** Where the account id is in the events of accounts that join (CloudTrail records as EventBridge events). */
@@ -38,6 +39,7 @@ export async function onTrigger(trigger: BaselineTrigger, invocation: Invocation
     if (trigger.BaselineId) await reconcile({ ...trigger, BaselineId: trigger.BaselineId }, invocation, functionArn);
     return;
   }
+  if (trigger.Trigger === 'hand-change') return onHandChange(trigger, invocation, functionArn);
   const accounts = accountsOf(trigger.Event);
   if (accounts.length === 0) return;
   // Each event its own execution (an account created, then moved into a targeted OU, is two events).
@@ -58,7 +60,7 @@ export async function onTrigger(trigger: BaselineTrigger, invocation: Invocation
  * generation against, and its stack), whether a run of it is going on, and a way to start executions of
  * it; or why no run may start (reported by the caller), or nothing (the baseline was removed).
  */
-async function currentOf(baselineId: string, bucket: string, invocation: Invocation, functionArn: string, resource?: BaselineResource) {
+export async function currentOf(baselineId: string, bucket: string, invocation: Invocation, functionArn: string, resource?: BaselineResource) {
   const store = new Store(invocation, bucket, baselineId);
   const current = await store.current();
   if (!current) {
@@ -68,16 +70,20 @@ async function currentOf(baselineId: string, bucket: string, invocation: Invocat
   if (current.removed) return undefined;
   const declared = await declaredBy(invocation, store, baselineId, current.generation);
   if ('fault' in declared) return { fault: declared.fault, generation: current.generation };
-  const start = (name: string, account?: string) => startWaiter(invocation, name, initialState({
-    functionArn,
-    executionArn: executionArn(invocation, name),
-    store: bucket,
-    baselineId,
-    generation: current.generation,
-    account,
-    digest: declared.digest,
-    stack: declared.stack,
-  }));
+  // `extra`: what a kind of run adds to the state (a hand change's, the change it undoes).
+  const start = (name: string, account?: string, extra: Partial<ReconcileState> = {}) => startWaiter(invocation, name, {
+    ...initialState({
+      functionArn,
+      executionArn: executionArn(invocation, name),
+      store: bucket,
+      baselineId,
+      generation: current.generation,
+      account,
+      digest: declared.digest,
+      stack: declared.stack,
+    }),
+    ...extra,
+  });
   return { store, current, start, running: declared.running };
 }
 
@@ -115,7 +121,7 @@ async function declaredBy(
 }
 
 /** A trigger that may not start a run says why: a log line and the Failed event (there is no run to fail). */
-async function reportFault(
+export async function reportFault(
   invocation: Invocation, operation: string, baselineId: string, generation: string | undefined, fault: string,
 ): Promise<void> {
   log({ setting: 'organization baseline', operation, outcome: 'failed: no run started', error: fault });

@@ -1,3 +1,4 @@
+import { isHandChangeTrigger, onHandChange } from './hand-changes';
 import { parseSetting, Setting } from './settings';
 import { METRICS, RESOURCE_TYPES, SettingAttributes } from '../../src/contract';
 import { departure, departureReason, explainedFailure } from '../shared/account-api';
@@ -22,6 +23,8 @@ const SETTING_TYPES = [RESOURCE_TYPES.alternateContact, RESOURCE_TYPES.primaryCo
 
 export async function handler(event: Request, context: InvocationContext): Promise<void> {
   const invocation = new Invocation(context);
+  // The stack's hand-change rule (restoreHandChanges): no request, nothing to answer.
+  if (isHandChangeTrigger(event)) return onHandChange(event, invocation);
   // Only CloudFormation's requests are acted on, and only they are answered (an unknown one, FAILED).
   const confirmation = await confirmOrLog(invocation, event, SETTING_TYPES, 'setting');
   if (!confirmation.confirmed && confirmation.known) return;

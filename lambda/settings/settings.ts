@@ -1,7 +1,10 @@
-import { AccountClient, AlternateContactType } from '@aws-sdk/client-account';
+import { AccountClient, AlternateContactType, GetAccountInformationCommand, GetContactInformationCommand } from '@aws-sdk/client-account';
 import type { AccountNameProperties, AlternateContactProperties, PrimaryContactProperties, SettingProperties } from '../../src/contract';
-import { deleteAlternateContactIfHolds, putAccountName, putAlternateContact, putContactInformation } from '../shared/account-api';
+import {
+  deleteAlternateContactIfHolds, getAlternateContact, holdsContact, putAccountName, putAlternateContact, putContactInformation,
+} from '../shared/account-api';
 import type { Declared } from '../shared/declarations';
+import { errorName } from '../shared/errors';
 import { Target } from '../shared/target';
 
 /** One declared setting of one account, parsed from the ResourceProperties. */
@@ -24,6 +27,8 @@ export interface Setting {
     run(client: AccountClient, target: Target): Promise<'deleted' | 'already gone' | 'changed'>;
   };
   put(client: AccountClient, target: Target): Promise<void>;
+  /** Whether the account holds the declared values (read with the setting's Get call). */
+  holds(client: AccountClient, target: Target): Promise<boolean>;
 }
 
 type Properties = Readonly<Record<string, unknown>>;
@@ -56,6 +61,7 @@ function alternateContact(properties: Properties): Setting {
     idSuffix: `alternate-contact/${type}`,
     putOperation: 'PutAlternateContact',
     put: (client, target) => putAlternateContact(client, target, type, fields),
+    holds: async (client, target) => holdsContact(await getAlternateContact(client, target, type), fields),
     remove: {
       operation: 'DeleteAlternateContact',
       declared: accountId => ({ accountId, contactType: type }),
@@ -85,6 +91,12 @@ function primaryContact(properties: Properties): Setting {
     idSuffix: 'primary-contact',
     putOperation: 'PutContactInformation',
     put: (client, target) => putContactInformation(client, target, fields),
+    holds: async (client, target) => {
+      const current = await client.send(new GetContactInformationCommand({ AccountId: target.accountIdParameter }))
+        .then(answer => answer.ContactInformation as Record<string, string | undefined> | undefined, notFound);
+      const names = Object.keys(fields) as Array<keyof typeof fields>;
+      return current !== undefined && names.every(field => (current[field] || undefined) === fields[field]);
+    },
   };
 }
 
@@ -96,7 +108,16 @@ function accountName(properties: Properties): Setting {
     idSuffix: 'account-name',
     putOperation: 'PutAccountName',
     put: (client, target) => putAccountName(client, target, name),
+    holds: async (client, target) => {
+      const information = await client.send(new GetAccountInformationCommand({ AccountId: target.accountIdParameter }));
+      return information.AccountName === name;
+    },
   };
+}
+
+function notFound(error: unknown): undefined {
+  if (errorName(error) === 'ResourceNotFoundException') return undefined;
+  throw error;
 }
 
 const PARSERS: Record<SettingProperties['Setting'], (properties: Properties) => Setting> = {

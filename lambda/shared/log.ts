@@ -15,6 +15,8 @@ export interface LogFields {
   readonly status?: string;
   /** The primary contact's phone VerificationStatus (PENDING, UNVERIFIED…): a status, never the number. */
   readonly phoneVerification?: string;
+  /** Who made a change (an IAM or STS ARN, as CloudTrail names them). */
+  readonly actor?: string;
 }
 
 /**

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { warnUnlessUsEast1 } from './events';
+import { addHandChangeRule, warnUnlessHandChangesArrive } from './hand-changes';
 import { createHandlerFunction, grantStackReads } from './handler-function';
 import { onlyRoleTouchesObjects } from './response-store';
 import { SETTING_SERVICE_TIMEOUT } from './service-timeouts';
@@ -221,6 +222,13 @@ export class OrganizationBaselineProvider extends Construct {
         })],
       });
     }
+  }
+
+  /** The stack's rule for hand changes (one, whatever the number of baselines that restore them). */
+  public restoreHandChanges(baseline: Construct): void {
+    warnUnlessHandChangesArrive(baseline);
+    const trigger: BaselineTrigger = { Trigger: 'hand-change', Store: this.store.bucketName };
+    if (!this.node.tryFindChild('HandChangeRule')) addHandChangeRule(this, this.handler, { ...trigger });
   }
 
   /** The baseline's scheduled reconciliation. */
