@@ -86,7 +86,8 @@ export class AccountSettingsProvider extends Construct {
       logRetention,
     });
     this.policy = new AccountApiPolicy(this, 'AccountApiPolicy', handler.role!);
-    grantStackReads(handler.role!, ['account:DeleteAlternateContact', 'account:GetAlternateContact']);
+    // GetAccountInformation: the AccountState read that tells a suspended account from a denied call.
+    grantStackReads(handler.role!, ['account:DeleteAlternateContact', 'account:GetAlternateContact', 'account:GetAccountInformation']);
     this.handler = handler;
     this.serviceToken = handler.functionArn;
     this.restoresHandChanges = props.restoreHandChanges ?? false;

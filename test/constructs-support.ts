@@ -45,7 +45,8 @@ export const ALL_TYPES = [AlternateContactType.BILLING, AlternateContactType.OPE
 /** What the Account Management policy grants per contact; removal is granted by the handler role's DefaultPolicy. */
 export const ALTERNATE_CONTACT_ACTIONS = ['account:PutAlternateContact'];
 /** The removal actions of the contacts provider (a Delete reads the contact first): granted on every account, whatever the stack declares. */
-export const REMOVAL_ACTIONS = ['account:DeleteAlternateContact', 'account:GetAlternateContact'];
+// With the AccountState read that tells a suspended account from a denied call.
+export const REMOVAL_ACTIONS = ['account:DeleteAlternateContact', 'account:GetAlternateContact', 'account:GetAccountInformation'];
 /** The condition key that narrows PutAlternateContact to the declared contact types. */
 export const CONDITION_KEY = 'account:AlternateContactTypes';
 export const CUSTOM_RESOURCE_TYPES = ['Custom::AccountAlternateContact', 'Custom::AccountPrimaryContact', 'Custom::AccountName'];

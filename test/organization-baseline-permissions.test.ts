@@ -31,7 +31,7 @@ describe('permissions', () => {
   function providerStatements(stack: Stack): Statement[] {
     const stateMachine = stateMachineId(stack);
     return [
-      { Effect: 'Allow', Action: ['account:DeleteAlternateContact', 'account:GetAlternateContact'], Resource: [standaloneArn(), ANY_MEMBER_ARN] },
+      { Effect: 'Allow', Action: ['account:DeleteAlternateContact', 'account:GetAlternateContact', 'account:GetAccountInformation'], Resource: [standaloneArn(), ANY_MEMBER_ARN] },
       STACK_READ_STATEMENT,
       DESCRIBE_ACCOUNT_STATEMENT,
       ...storeStatements(stack),
@@ -77,7 +77,7 @@ describe('permissions', () => {
       // Besides them, only the provider's removal statement allows an account action.
       expectStatements(serviceStatements(Template.fromStack(stack), 'account'), [
         ...accountApiStatements(stack),
-        { Effect: 'Allow', Action: ['account:DeleteAlternateContact', 'account:GetAlternateContact'], Resource: [standaloneArn(), ANY_MEMBER_ARN] },
+        { Effect: 'Allow', Action: ['account:DeleteAlternateContact', 'account:GetAlternateContact', 'account:GetAccountInformation'], Resource: [standaloneArn(), ANY_MEMBER_ARN] },
       ]);
     });
 

@@ -46,8 +46,8 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
 }
 
 /**
- * What a handler needs besides its settings' own calls: `removalActions` on every member account and on
- * the deploying account, reading its own stack, and asking AWS Organizations whether an account is
+ * What a handler needs besides its settings' own calls: `removalActions` (and the AccountState read, where
+ * given) on every member account and on the deploying account, reading its own stack, and asking AWS Organizations whether an account is
  * still a member.
  *
  * Removal permissions cannot follow the declared accounts as the other grants do: CloudFormation

@@ -85,8 +85,9 @@ export class OrganizationBaselineProvider extends Construct {
     const role = this.handler.role!;
     this.policy = new iam.Policy(this, 'AccountApiPolicy', { roles: [role] });
     // Removal (pruneUndeclared, removeAlternateContactsOnDelete) is granted for as long as the provider
-    // exists: CloudFormation updates the policies before the Delete of a removed baseline runs.
-    grantStackReads(role, ['account:DeleteAlternateContact', 'account:GetAlternateContact']);
+    // exists: CloudFormation updates the policies before the Delete of a removed baseline runs. The
+    // AccountState read tells a suspended member (skipped) from one that denies the call (failed).
+    grantStackReads(role, ['account:DeleteAlternateContact', 'account:GetAlternateContact', 'account:GetAccountInformation']);
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       // PutObjectTagging: the expiring objects are tagged as they are put.
       actions: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject'],
