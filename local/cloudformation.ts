@@ -130,7 +130,10 @@ export class CloudFormationService {
         const logicalId = params.get('LogicalResourceId') ?? '';
         const resource = stack.resources.get(logicalId);
         if (!resource) throw new ApiError(400, 'ValidationError', `Resource ${logicalId} does not exist for stack ${stack.stackName}`);
-        return this.wrap(action, `<StackResourceDetail><StackName>${xml(stack.stackName)}</StackName><StackId>${xml(stack.stackId)}</StackId>${this.member(resource)}</StackResourceDetail>`);
+        // As in AWS, the detail carries the resource's Metadata attribute from the template being deployed.
+        const metadata = (stack.template as { Resources?: Record<string, { Metadata?: unknown }> }).Resources?.[logicalId]?.Metadata;
+        return this.wrap(action, `<StackResourceDetail><StackName>${xml(stack.stackName)}</StackName><StackId>${xml(stack.stackId)}</StackId>${this.member(resource)}`
+          + `${metadata === undefined ? '' : `<Metadata>${xml(JSON.stringify(metadata))}</Metadata>`}</StackResourceDetail>`);
       }
       case 'ListStackResources': {
         // Pages of 100, as the service returns them.

@@ -1,7 +1,8 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { PACING_METADATA, PacingMetadata } from './contract';
 import { AccountApiPolicy, AccountGrant } from './private/account-api-policy';
 import { createHandlerFunction, grantStackReads } from './private/handler-function';
 
@@ -53,6 +54,9 @@ export class AccountSettingsProvider extends Construct {
   public readonly handler: lambda.IFunction;
 
   private readonly policy: AccountApiPolicy;
+  /** The stack's settings by the operation that writes them, for their pacing metadata. */
+  private readonly paced = new Map<string, CfnResource[]>();
+  private readonly ranks = new Map<string, Map<string, number>>();
 
   private constructor(scope: Construct, id: string, props: AccountSettingsProviderProps = {}) {
     super(scope, id);
@@ -76,6 +80,32 @@ export class AccountSettingsProvider extends Construct {
    */
   public _grant(grant: AccountGrant): void {
     this.policy.grant(grant);
+  }
+
+  /**
+   * Gives the setting's resource its place among the stack's settings that `operation` writes (in
+   * logical-id order, resolved at synthesis), from which its handler computes when to call.
+   * @internal
+   */
+  public _pace(resource: CustomResource, operation: string): void {
+    const cfn = resource.node.defaultChild as CfnResource;
+    const siblings = this.paced.get(operation) ?? [];
+    siblings.push(cfn);
+    this.paced.set(operation, siblings);
+    const stack = Stack.of(this);
+    cfn.addMetadata(PACING_METADATA, Lazy.any({
+      produce: () => {
+        // Ranked once per operation (and again only if settings were added since): synthesis stays linear.
+        let ranks = this.ranks.get(operation);
+        if (!ranks || ranks.size !== siblings.length) {
+          const ids = siblings.map(s => stack.resolve(s.logicalId) as string).sort();
+          ranks = new Map(ids.map((id, rank) => [id, rank]));
+          this.ranks.set(operation, ranks);
+        }
+        const pacing: PacingMetadata = { Operation: operation, Rank: ranks.get(stack.resolve(cfn.logicalId)) ?? 0, Of: ranks.size };
+        return pacing;
+      },
+    }));
   }
 
   /**
