@@ -29,16 +29,21 @@ const WHERE_IT_LOSES = `## Where this library loses
   answer to CloudFormation) costs about the same. There is no Provider framework function in front of
   the handler any more, whose own cold start every first request used to pay as well. Code splitting
   (separate chunks for the clients of the Delete and waiter paths) would close the gap.
-- **Throttled calls under contention.** CloudFormation starts all of a stack's settings at once, and
-  each invocation retries its own put (full-jitter backoff capped at 5 s, an adaptive rate limiter
-  per execution environment) until it succeeds; nothing coordinates them. The stack completes, but
-  most of its PutAlternateContact calls are answered 429, and a put throttled for 15 s or more also
-  reads its resource's status from CloudFormation ("other calls"). Anything else the account does
-  with the same operation during the deploy meets that contention. AwsCustomResource makes fewer
-  calls only because each gives up after the SDK's 3 attempts, and its stack rolls back.
-  OrganizationBaseline paces all its calls from one execution of the stack's waiter, with a token bucket per
-  operation that starts at the documented rate and probes above it, so a small share of its calls are
-  answered 429 by design (the organization table counts them).
+- **Throttled calls under contention.** CloudFormation starts all of a stack's settings at once; their
+  requests share the calling account's quota by a schedule that each computes alone (its rank among
+  the settings of the operation that the deploy began, from its resource's Metadata or the stack's
+  newest events; rank ÷ rate after CloudFormation began it), with no shared service. A request that
+  starts after its slot (a cold start, Lambda's queue) or is throttled goes after the crowd's last
+  slot. Where requests start far apart, as in this simulation, which loads the environments one after
+  the other on a shared core, late requests pile up after the crowd, and calls that one starved
+  thread releases together are throttled: the table shows the share. Each request reads its resource,
+  the stack's status and, in an update, a page of the stack's events (about 2 to 3 reads). Anything
+  else the account does with the same operation during the deploy is not in the schedule, and meets
+  the crowd's calls at the quota's rate. AwsCustomResource makes fewer calls only because each gives up
+  after the SDK's 3 attempts, and its stack rolls back. OrganizationBaseline paces all its calls from
+  one execution of the stack's waiter, with a token bucket per operation that starts at the documented
+  rate and probes above it, so a small share of its calls are answered 429 by design (the organization
+  table counts them).
 - **Small stacks.** The library's stack has one function, one role and one log group (with its
   retention) for all its settings, and a couple of resources more than AwsCustomResource sharing one
   role, whose function logs to a group that Lambda creates without expiry. Its template is the

@@ -54,9 +54,8 @@ export class AccountSettingsProvider extends Construct {
   public readonly handler: lambda.IFunction;
 
   private readonly policy: AccountApiPolicy;
-  /** The stack's settings by the operation that writes them, for their pacing metadata. */
-  private readonly paced = new Map<string, CfnResource[]>();
-  private readonly ranks = new Map<string, Map<string, number>>();
+  /** The ranks given to the stack's settings, by the operation that writes them. */
+  private readonly paced = new Map<string, number[]>();
 
   private constructor(scope: Construct, id: string, props: AccountSettingsProviderProps = {}) {
     super(scope, id);
@@ -83,28 +82,18 @@ export class AccountSettingsProvider extends Construct {
   }
 
   /**
-   * Gives the setting's resource its place among the stack's settings that `operation` writes (in
-   * logical-id order, resolved at synthesis), from which its handler computes when to call.
+   * Gives the setting's resource its place among the stack's settings that `operation` writes: the order
+   * they are declared in, which is the template's, in which CloudFormation starts them (so the slots run
+   * in about the order the requests start). Its handler computes from it when to call.
    * @internal
    */
   public _pace(resource: CustomResource, operation: string): void {
-    const cfn = resource.node.defaultChild as CfnResource;
     const siblings = this.paced.get(operation) ?? [];
-    siblings.push(cfn);
+    const rank = siblings.length;
+    siblings.push(rank);
     this.paced.set(operation, siblings);
-    const stack = Stack.of(this);
-    cfn.addMetadata(PACING_METADATA, Lazy.any({
-      produce: () => {
-        // Ranked once per operation (and again only if settings were added since): synthesis stays linear.
-        let ranks = this.ranks.get(operation);
-        if (!ranks || ranks.size !== siblings.length) {
-          const ids = siblings.map(s => stack.resolve(s.logicalId) as string).sort();
-          ranks = new Map(ids.map((id, rank) => [id, rank]));
-          this.ranks.set(operation, ranks);
-        }
-        const pacing: PacingMetadata = { Operation: operation, Rank: ranks.get(stack.resolve(cfn.logicalId)) ?? 0, Of: ranks.size };
-        return pacing;
-      },
+    (resource.node.defaultChild as CfnResource).addMetadata(PACING_METADATA, Lazy.any({
+      produce: (): PacingMetadata => ({ Operation: operation, Rank: rank, Of: siblings.length }),
     }));
   }
 

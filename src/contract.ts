@@ -98,7 +98,7 @@ export interface RegionOptInAttributes {
  */
 export const PACING_METADATA = 'cdk-account-management:Pacing';
 
-/** What PACING_METADATA holds: the operation, the resource's rank in its settings' logical-id order, and how many there are. */
+/** What PACING_METADATA holds: the operation, the resource's rank among its settings (the template's order), and how many there are. */
 export interface PacingMetadata {
   readonly Operation: string;
   readonly Rank: number;

@@ -3,14 +3,14 @@
  * each request computes its slot from its resource's Metadata (a stack being created) or from the stack's
  * events (an update). Driven by the local Account API's token buckets on a fake clock, never the wall clock.
  */
-import { Template } from 'aws-cdk-lib/assertions';
 import type { StackEvent } from '@aws-sdk/client-cloudformation';
+import { Template } from 'aws-cdk-lib/assertions';
+import { stackOf } from './support';
 import { DOCUMENTED_QUOTAS } from '../lambda/shared/pacer';
-import { pacingOf, slotTime, updateCrowd } from '../lambda/shared/schedule';
+import { pacingOf, retryDelay, Slot, slotTime, slotWait, updateCrowd } from '../lambda/shared/schedule';
 import { RateLimits, REFERENCE_RATE_QUOTAS } from '../local/common';
 import { AccountName, AlternateContact, AlternateContactType, PrimaryContact } from '../src';
 import { PACING_METADATA, RESOURCE_TYPES } from '../src/contract';
-import { stackOf } from './support';
 
 const TYPES = [AlternateContactType.BILLING, AlternateContactType.OPERATIONS, AlternateContactType.SECURITY];
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:111111111111:stack/Settings/1';
@@ -36,10 +36,9 @@ function metadataOf(n: number, type: string): Map<string, string> {
   return new Map(Object.entries(resources).map(([id, r]) => [id, JSON.stringify(r.Metadata)]));
 }
 
-test('each setting carries its rank among the stack\'s settings of its operation, in logical-id order', () => {
+test('each setting carries its rank among the stack\'s settings of its operation, in the template\'s order', () => {
   const contacts = metadataOf(7, RESOURCE_TYPES.alternateContact);
-  const ranks = [...contacts].map(([id, json]) => [id, pacingOf(json, 'PutAlternateContact')?.Rank]).sort((a, b) => Number(a[1]) - Number(b[1]));
-  expect(ranks).toEqual([...contacts.keys()].sort().map((id, rank) => [id, rank]));
+  expect([...contacts.values()].map(json => pacingOf(json, 'PutAlternateContact')?.Rank)).toEqual([0, 1, 2, 3, 4, 5, 6]);
   expect(new Set([...contacts.values()].map(json => pacingOf(json, 'PutAlternateContact')?.Of))).toEqual(new Set([7]));
   // Another operation's settings are ranked apart: each alone here.
   const [primary] = metadataOf(7, RESOURCE_TYPES.primaryContact).values();
@@ -97,16 +96,41 @@ test('a setting changed alone in an update is alone in its crowd: rank 0, it cal
   expect(slotTime(1_000, 0, DOCUMENTED_QUOTAS.PutAlternateContact, 1)).toBe(1_000);
 });
 
-test('the settings an update began form its crowd: of the same type, created or updated, finished or not, not a nested stack', () => {
+test('the settings an update began form its crowd, in the order they began: of the same type, created or updated, finished or not', () => {
   const events = [
     event('B', 'UPDATE_COMPLETE'), event('D', 'CREATE_IN_PROGRESS'), event('Primary', 'UPDATE_IN_PROGRESS', RESOURCE_TYPES.primaryContact),
-    event('Nested', 'UPDATE_IN_PROGRESS', 'AWS::CloudFormation::Stack'), event('B', 'UPDATE_IN_PROGRESS'), event('A', 'UPDATE_IN_PROGRESS'),
+    event('Nested', 'UPDATE_IN_PROGRESS', 'AWS::CloudFormation::Stack'), event('B', 'UPDATE_IN_PROGRESS'), event('E', 'UPDATE_IN_PROGRESS'),
     stackEvent('UPDATE_IN_PROGRESS'), event('Z', 'UPDATE_IN_PROGRESS'),
   ];
-  expect(updateCrowd(events, STACK_ID, RESOURCE_TYPES.alternateContact)).toEqual(['A', 'B', 'D']);
+  // A nested stack's own event is not where this stack's update began.
+  expect(updateCrowd(events, STACK_ID, RESOURCE_TYPES.alternateContact)).toEqual(['E', 'B', 'D']);
   expect(updateCrowd(events, STACK_ID, RESOURCE_TYPES.primaryContact)).toEqual(['Primary']);
 });
 
 test('events that do not reach back to the update\'s start tell no crowd (the stack\'s ranks are used)', () => {
   expect(updateCrowd([event('A', 'UPDATE_IN_PROGRESS'), event('B', 'UPDATE_IN_PROGRESS')], STACK_ID, RESOURCE_TYPES.alternateContact)).toBeUndefined();
+});
+
+/** A slot of a crowd of `of` PutAlternateContact requests begun at 0 (time scale 1: 200 ms apart). */
+function slotOfRank(rank: number, of: number): Slot {
+  const quota = DOCUMENTED_QUOTAS.PutAlternateContact;
+  return { rank, of, start: 0, at: slotTime(0, rank, quota, 1), end: slotTime(0, of, quota, 1), periodMs: 200, burst: quota.burst, basis: 'test' };
+}
+
+test('a request waits for its slot; one that starts after it calls after the crowd\'s last slot, unless the burst covers it', () => {
+  expect(slotWait(slotOfRank(30, 100), 1_000, () => 0.5)).toBe(5_000);
+  // Late for its slot (6 s): after the crowd's end (20 s), spread over as long as it was late.
+  expect(slotWait(slotOfRank(30, 100), 10_000, () => 0)).toBe(10_000);
+  expect(slotWait(slotOfRank(30, 100), 10_000, () => 1)).toBe(20_000);
+  // Within the burst, or alone: at once.
+  expect(slotWait(slotOfRank(3, 100), 10_000, () => 1)).toBe(0);
+  expect(slotWait(slotOfRank(0, 1), 10_000, () => 1)).toBe(0);
+});
+
+test('a throttled call of a crowd is made again after the crowd\'s last slot, not among the slots of the others', () => {
+  // Throttled at 5 s in a crowd that ends at 20 s: between 20 s and 20 s + a twentieth of the crowd's slots (5 × 200 ms).
+  expect(retryDelay(slotOfRank(30, 100), 0, 5_000, () => 0)).toBe(15_000);
+  expect(retryDelay(slotOfRank(30, 100), 0, 5_000, () => 1)).toBe(16_000);
+  // After the end the window doubles with each refusal.
+  expect(retryDelay(slotOfRank(30, 100), 2, 25_000, () => 1)).toBe(4_000);
 });

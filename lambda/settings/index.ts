@@ -27,7 +27,9 @@ export async function handler(event: Request, context: InvocationContext): Promi
   // Only CloudFormation's requests are acted on, and only they are answered (an unknown one, FAILED).
   const confirmation = await confirmOrLog(invocation, event, SETTING_TYPES, 'setting');
   if (!confirmation.confirmed && confirmation.known) return;
-  const handled = () => (confirmation.confirmed ? handle(event, invocation, confirmation.resource) : Promise.reject(unconfirmedError(confirmation.why)));
+  const handled = () => (confirmation.confirmed
+    ? handle(event, invocation, confirmation.resource)
+    : Promise.reject(unconfirmedError(confirmation.why)));
   await answer(event, handled, invocation.end);
 }
 

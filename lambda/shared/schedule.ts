@@ -8,7 +8,8 @@ import { PACING_METADATA, PacingMetadata } from '../../src/contract';
 /*
  * When a setting's request calls, so that the requests of one deploy share the calling account's quota
  * without a shared service: each computes the same schedule from what CloudFormation tells it anyway.
- * The requests writing one operation form a crowd; each takes its rank in the crowd (logical-id order)
+ * The requests writing one operation form a crowd; each takes its rank in the crowd (the order in which
+ * CloudFormation starts them: the template's, or the events')
  * and calls rank / rate after CloudFormation began it (its resource's timestamp: the same for the whole
  * crowd). A request alone in its deploy has rank 0 and calls at once. A request that starts after its
  * slot (a cold start, Lambda's queue of asynchronous invocations) and a throttled one do not call among
@@ -63,10 +64,19 @@ export async function slotOf(
     const quota = DOCUMENTED_QUOTAS[operation] ?? { rate: 1, burst: 1 };
     const scale = timeScale();
     return {
-      rank, of, start, at: slotTime(start, rank, quota, scale), end: slotTime(start, of, quota, scale),
-      periodMs: 1000 / (quota.rate * scale), burst: quota.burst, stackStatus, basis,
+      rank,
+      of,
+      start,
+      at: slotTime(start, rank, quota, scale),
+      end: slotTime(start, of, quota, scale),
+      periodMs: 1000 / (quota.rate * scale),
+      burst: quota.burst,
+      stackStatus,
+      basis,
     };
   };
+  // Without the confirming read there is no rank nor start to go by: the request calls at once.
+  if (!resource) return at(0, 1, 'its resource was not read');
   let stackStatus: string;
   try {
     const stacks = await invocation.cloudFormation().send(new DescribeStacksCommand({ StackName: request.StackId }));
@@ -110,18 +120,25 @@ export async function waitForSlot(invocation: Invocation, slot: Slot): Promise<n
 export function slotWait(slot: Slot, now = Date.now(), random = Math.random): number {
   if (now <= slot.at) return slot.at - now;
   if (slot.of <= 1 || slot.rank < slot.burst || now >= slot.end) return 0;
-  return slot.end - now + random() * Math.max(now - slot.start, 2 * slot.periodMs);
+  return slot.end - now + random() * Math.max(now - slot.start, tail(slot));
+}
+
+/** The window after a crowd's end over which its throttled calls are spread: a few slots, a twentieth of a large crowd's. */
+function tail(slot: Slot): number {
+  return Math.max(2, 0.05 * slot.of) * slot.periodMs;
 }
 
 /**
  * How long a throttled call waits before it is made again. Within a crowd's schedule every slot is taken,
  * so a retry there would throttle a request in its slot, whose retry would throttle the next (measured: an
  * update of every setting answered 429 nine times in ten): it goes after the crowd's end instead, spread
- * over a few slots. Alone, or after the crowd, full-jitter backoff.
+ * over a few slots, and after the end over a window that doubles. Alone: full-jitter backoff.
  */
-export function retryDelay(slot: Slot, retry: number, now = Date.now()): number {
-  if (slot.of > 1 && now < slot.end) return slot.end - now + Math.random() * Math.max(2, 0.05 * slot.of) * slot.periodMs;
-  return backoffDelay(retry);
+export function retryDelay(slot: Slot, retry: number, now = Date.now(), random = Math.random): number {
+  if (slot.of <= 1) return backoffDelay(retry);
+  if (now < slot.end) return slot.end - now + random() * tail(slot);
+  // After the crowd's end the throttled calls contend among themselves: the window doubles with each refusal.
+  return random() * tail(slot) * 2 ** Math.min(retry, 4);
 }
 
 /**
@@ -137,24 +154,25 @@ export function pacingOf(metadata: string | undefined, operation: string): Pacin
   if (!metadata) return undefined;
   try {
     const pacing = (JSON.parse(metadata) as Record<string, PacingMetadata | undefined>)[PACING_METADATA];
-    if (pacing?.Operation !== operation || !Number.isInteger(pacing.Rank) || !Number.isInteger(pacing.Of) || pacing.Rank < 0 || pacing.Rank >= pacing.Of) return undefined;
-    return pacing;
+    const valid = pacing?.Operation === operation
+      && Number.isInteger(pacing.Rank) && Number.isInteger(pacing.Of) && pacing.Rank >= 0 && pacing.Rank < pacing.Of;
+    return valid ? pacing : undefined;
   } catch {
     return undefined;
   }
 }
 
 /**
- * The logical ids (sorted) of the resources of `resourceType` that the stack's current update has begun
- * (CREATE_ or UPDATE_IN_PROGRESS since the stack's latest UPDATE_IN_PROGRESS), from its events newest
- * first; undefined when the events do not reach back to that start.
+ * The logical ids of the resources of `resourceType` that the stack's current update has begun (CREATE_
+ * or UPDATE_IN_PROGRESS since the stack's latest UPDATE_IN_PROGRESS), in the order CloudFormation began
+ * them, from its events newest first; undefined when the events do not reach back to that start.
  */
 export function updateCrowd(events: readonly StackEvent[], stackId: string, resourceType: string): string[] | undefined {
   const begun = new Set<string>();
   for (const event of events) {
     // The stack's own events (a nested stack's resource is of the same type, with another physical id).
     if (event.ResourceType === 'AWS::CloudFormation::Stack' && event.PhysicalResourceId === stackId) {
-      if (event.ResourceStatus === 'UPDATE_IN_PROGRESS') return [...begun].sort();
+      if (event.ResourceStatus === 'UPDATE_IN_PROGRESS') return [...begun].reverse();
       continue;
     }
     if (event.ResourceType === resourceType && (event.ResourceStatus === 'CREATE_IN_PROGRESS' || event.ResourceStatus === 'UPDATE_IN_PROGRESS')) {
