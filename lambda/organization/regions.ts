@@ -39,12 +39,6 @@ export const NO_REGIONS: RegionsProgress = { inFlight: [], enabled: 0, failed: 0
 
 /** Failures kept in the state (all are counted and logged). */
 const KEPT_FAILURES = 10;
-/**
- * Accounts whose Regions are read at once: one, its Regions together. More calls in flight than the
- * quota's burst (5) come back throttled when they reach the service together, and each throttle slows
- * the pacer down (measured: 4 accounts' reads at once took a re-run to 6.9× its read-bound minimum).
- */
-const ACCOUNTS_AT_ONCE = 1;
 /** Reads in a row (one per step, 20 s apart) that fail with a non-transient error before the Region is given up. */
 const MAX_FAILED_READS = 3;
 
@@ -121,7 +115,7 @@ export async function regionsStep(
     }
     if (status !== 'DISABLED' || refused) {
       inFlight.set(key, [accountId, region]); // ENABLING, or DISABLING (enabled once DISABLED)
-      return status !== 'DISABLED' || !refused;
+      return !refused;
     }
     try {
       // Refused twice, once after slowing down, it is the limits on transitions rather than the rate.
@@ -133,8 +127,6 @@ export async function regionsStep(
       // Refused for the service's limits (or a transition that started since the read), or superseded: later.
       if (isThrottling(error) || error instanceof NoLongerWanted || (error as { name?: string }).name === 'ConflictException') {
         inFlight.set(key, [accountId, region]);
-        // The Regions read alongside this one ask for no transition now.
-        refused = true;
         return false;
       }
       inFlight.delete(key);
@@ -153,24 +145,22 @@ export async function regionsStep(
 
   let cursor = progress.cursor;
   let limitSeen = progress.limitSeen;
-  const pending = accounts.filter(id => cursor === undefined || id > cursor);
-  // An account's Regions are read together, the pacer keeping the rate: one after the other, each
-  // read's latency added up (a converged re-run took 1.6× its read-bound minimum). The cursor passes an
-  // account only once it and every account before it were accepted; a later one of the same batch is
-  // read again at the next step (its transitions, if any, are in flight and not asked for twice).
-  for (let i = 0; i < pending.length && !refused && Date.now() < deadline; i += ACCOUNTS_AT_ONCE) {
-    const batch = pending.slice(i, i + ACCOUNTS_AT_ONCE);
-    const accepted = await Promise.all(batch.map(async accountId => {
-      const visits = regions.filter(region => !inFlight.has(`${accountId}/${region}`)).map(region => visit([accountId, region]));
-      return (await Promise.all(visits)).every(Boolean);
-    }));
-    const first = accepted.indexOf(false);
-    if (first >= 0) {
-      refused = true;
-      limitSeen = Math.max(limitSeen ?? 0, [...inFlight.values()].filter(([a]) => a !== batch[first]).length);
+  for (const accountId of accounts.filter(id => cursor === undefined || id > cursor)) {
+    if (refused || Date.now() >= deadline) break;
+    let accepted = true;
+    for (const region of regions) {
+      if (inFlight.has(`${accountId}/${region}`)) continue;
+      if (!await visit([accountId, region])) {
+        accepted = false;
+        break;
+      }
     }
-    const passed = first >= 0 ? batch.slice(0, first) : batch;
-    if (passed.length > 0) cursor = passed[passed.length - 1];
+    if (!accepted) {
+      refused = true;
+      limitSeen = Math.max(limitSeen ?? 0, [...inFlight.values()].filter(([a]) => a !== accountId).length);
+      break;
+    }
+    cursor = accountId;
   }
   const scanned = accounts.length === 0 || cursor === accounts[accounts.length - 1];
   return {
