@@ -52,6 +52,10 @@ const WHERE_IT_LOSES = `## Where this library loses
 - **Region opt-ins across an organization.** The reconciler sees a Region transition end only at its next
   step, 20 seconds after the last, and learns the in-progress limits only from refusals, so enabling Regions
   in many accounts takes longer than the limits alone would need (the organization table shows how much).
+  A converged re-run reads the Regions one after the other (1.5-1.6× its read-bound minimum per caller):
+  reading an account's two Regions together was measured slower, the same row back to back on 2026-12-07
+  (2.08× against 1.48× per caller; 1.21× per target), since once the reads are bound by the rate rather
+  than by their latency the pacer probes above the rate and slows down at each throttle.
 - **Settings per stack.** Like AwsCustomResource, the single-setting constructs cost one resource
   per setting, so a stack tops out near 490 settings; OrganizationBaseline is the way past it.
 `;

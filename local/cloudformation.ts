@@ -90,6 +90,11 @@ export class CloudFormationService {
     stack.events.push({ ...resource, LastUpdatedTimestamp: new Date(this.clock()), EventId: `${resource.LogicalResourceId}-${stack.events.length}` });
   }
 
+  /** Records a change of the stack's own status: as in AWS, among its events, with the stack's name as logical id. */
+  public recordStackEvent(stack: LocalStack, status: string): void {
+    this.recordEvent(stack, { LogicalResourceId: stack.stackName, PhysicalResourceId: stack.stackId, ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: status });
+  }
+
   /** A promise of the answer to the request whose ResponseURL ends with `token`. */
   public expectResponse(token: string): Promise<CustomResourceResponse> {
     return new Promise(resolve => this.waiting.set(token, resolve));

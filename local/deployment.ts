@@ -384,10 +384,7 @@ class StackDeployment {
 
   private setStackStatus(status: string): void {
     this.record.status = status;
-    // As in AWS, the stack's own changes are among its events (the stack's name as logical id).
-    this.services.cloudFormation.recordEvent(this.record, {
-      LogicalResourceId: this.record.stackName, PhysicalResourceId: this.record.stackId, ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: status,
-    });
+    this.services.cloudFormation.recordStackEvent(this.record, status);
     this.events.push({ logicalId: this.record.stackName, status, at: Date.now() });
   }
 
