@@ -25,21 +25,26 @@ const WHERE_IT_LOSES = `## Where this library loses
 - **Cold start and bundle size.** A handler's bundle holds every SDK client some path of it needs
   (the settings function: Account Management, CloudFormation to confirm each request and to read the
   stack, Organizations for Deletes and denied calls), with only the commands it sends, minified with
-  the names kept. The settings and Region bundles stay near 300 KiB; the organization function's
-  (six clients, S3's schemas the largest) and the CLI's (the whole credential chain, for profiles and
-  SSO) do not. The handler's first create also makes two CloudFormation calls the bare SDK does not
+  the names kept. The settings bundle stays near 300 KiB; the Region function's (S3's client too, for
+  its response store), the organization function's (six clients, S3's schemas the largest) and the
+  CLI's (the whole credential chain, for profiles and SSO) do not. The handler's first create also makes two CloudFormation calls the bare SDK does not
   make (the confirmation that keeps forged or stale requests from acting); the bundle loads faster
   than the unbundled SDK, which makes up for them on this machine.
-- **Throttled calls under contention.** CloudFormation starts all of a stack's settings at once, and
-  each invocation retries its own put (full-jitter backoff capped at 5 s, an adaptive rate limiter
-  per execution environment) until it succeeds; nothing coordinates them. The stack completes, but
-  most of its PutAlternateContact calls are answered 429, and a put throttled for 15 s or more also
-  reads its resource's status from CloudFormation ("other calls"). Anything else the account does
-  with the same operation during the deploy meets that contention. AwsCustomResource makes fewer
-  calls only because each gives up after the SDK's 3 attempts, and its stack rolls back.
-  OrganizationBaseline paces all its calls from one execution of the stack's waiter, with a token bucket per
-  operation that starts at the documented rate and probes above it, so a small share of its calls are
-  answered 429 by design (the organization table counts them).
+- **Throttled calls under contention.** CloudFormation starts all of a stack's settings at once; their
+  requests share the calling account's quota by a schedule that each computes alone (its rank among
+  the settings of the operation that the deploy began, from its resource's Metadata or the stack's
+  newest events; rank ÷ rate after CloudFormation began it), with no shared service. A request that
+  starts after its slot (a cold start, Lambda's queue) or is throttled goes after the crowd's last
+  slot. Where requests start far apart, as in this simulation, which loads the environments one after
+  the other on a shared core, late requests pile up after the crowd, and calls that one starved
+  thread releases together are throttled: the table shows the share. Each request reads its resource,
+  the stack's status and, in an update, a page of the stack's events (about 2 to 3 reads). Anything
+  else the account does with the same operation during the deploy is not in the schedule, and meets
+  the crowd's calls at the quota's rate. AwsCustomResource makes fewer calls only because each gives up
+  after the SDK's 3 attempts, and its stack rolls back. OrganizationBaseline paces all its calls from
+  one execution of the stack's waiter, with a token bucket per operation that starts at the documented
+  rate and probes above it, so a small share of its calls are answered 429 by design (the organization
+  table counts them).
 - **Small stacks.** The library's stack has one function, one role and one log group (with its
   retention) for all its settings, and a couple of resources more than AwsCustomResource sharing one
   role, whose function logs to a group that Lambda creates without expiry. Its template is the
@@ -48,6 +53,10 @@ const WHERE_IT_LOSES = `## Where this library loses
 - **Region opt-ins across an organization.** The reconciler sees a Region transition end only at its next
   step, 20 seconds after the last, and learns the in-progress limits only from refusals, so enabling Regions
   in many accounts takes longer than the limits alone would need (the organization table shows how much).
+  A converged re-run reads the Regions one after the other (1.5-1.6× its read-bound minimum per caller):
+  reading an account's two Regions together was measured slower, the same row back to back on 2026-12-07
+  (2.08× against 1.48× per caller; 1.21× per target), since once the reads are bound by the rate rather
+  than by their latency the pacer probes above the rate and slows down at each throttle.
 - **Settings per stack.** Like AwsCustomResource, the single-setting constructs cost one resource
   per setting, so a stack tops out near 490 settings; OrganizationBaseline is the way past it.
 `;

@@ -90,6 +90,11 @@ export class CloudFormationService {
     stack.events.push({ ...resource, LastUpdatedTimestamp: new Date(this.clock()), EventId: `${resource.LogicalResourceId}-${stack.events.length}` });
   }
 
+  /** Records a change of the stack's own status: as in AWS, among its events, with the stack's name as logical id. */
+  public recordStackEvent(stack: LocalStack, status: string): void {
+    this.recordEvent(stack, { LogicalResourceId: stack.stackName, PhysicalResourceId: stack.stackId, ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: status });
+  }
+
   /** A promise of the answer to the request whose ResponseURL ends with `token`. */
   public expectResponse(token: string): Promise<CustomResourceResponse> {
     return new Promise(resolve => this.waiting.set(token, resolve));
@@ -130,7 +135,10 @@ export class CloudFormationService {
         const logicalId = params.get('LogicalResourceId') ?? '';
         const resource = stack.resources.get(logicalId);
         if (!resource) throw new ApiError(400, 'ValidationError', `Resource ${logicalId} does not exist for stack ${stack.stackName}`);
-        return this.wrap(action, `<StackResourceDetail><StackName>${xml(stack.stackName)}</StackName><StackId>${xml(stack.stackId)}</StackId>${this.member(resource)}</StackResourceDetail>`);
+        // As in AWS, the detail carries the resource's Metadata attribute from the template being deployed.
+        const metadata = (stack.template as { Resources?: Record<string, { Metadata?: unknown }> }).Resources?.[logicalId]?.Metadata;
+        return this.wrap(action, `<StackResourceDetail><StackName>${xml(stack.stackName)}</StackName><StackId>${xml(stack.stackId)}</StackId>${this.member(resource)}`
+          + `${metadata === undefined ? '' : `<Metadata>${xml(JSON.stringify(metadata))}</Metadata>`}</StackResourceDetail>`);
       }
       case 'ListStackResources': {
         // Pages of 100, as the service returns them.

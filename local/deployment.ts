@@ -384,6 +384,7 @@ class StackDeployment {
 
   private setStackStatus(status: string): void {
     this.record.status = status;
+    this.services.cloudFormation.recordStackEvent(this.record, status);
     this.events.push({ logicalId: this.record.stackName, status, at: Date.now() });
   }
 

@@ -55,6 +55,7 @@ export class AccountName extends Construct {
       properties: { ...properties },
     });
     resource.node.addDependency(provider._policyDependency);
+    provider._pace(resource, 'PutAccountName');
     this.attrAccountId = resource.getAttString('AccountId');
   }
 }

@@ -1,7 +1,8 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { PACING_METADATA, PacingMetadata } from './contract';
 import { AccountApiPolicy, AccountGrant } from './private/account-api-policy';
 import { addHandChangeRule, warnUnlessHandChangesArrive } from './private/hand-changes';
 import { createHandlerFunction, grantStackReads } from './private/handler-function';
@@ -74,6 +75,8 @@ export class AccountSettingsProvider extends Construct {
 
   private readonly policy: AccountApiPolicy;
   private readonly restoresHandChanges: boolean;
+  /** The ranks given to the stack's settings, by the operation that writes them. */
+  private readonly paced = new Map<string, number[]>();
 
   private constructor(scope: Construct, id: string, props: AccountSettingsProviderProps = {}) {
     super(scope, id);
@@ -105,6 +108,22 @@ export class AccountSettingsProvider extends Construct {
     // Undoing a hand change reads the setting first, to write only when the account differs.
     const reads = this.restoresHandChanges ? grant.actions.map(action => READ_ACTIONS[action]).filter((a): a is string => a !== undefined) : [];
     this.policy.grant({ ...grant, actions: [...grant.actions, ...reads] });
+  }
+
+  /**
+   * Gives the setting's resource its place among the stack's settings that `operation` writes: the order
+   * they are declared in, which is the template's, in which CloudFormation starts them (so the slots run
+   * in about the order the requests start). Its handler computes from it when to call.
+   * @internal
+   */
+  public _pace(resource: CustomResource, operation: string): void {
+    const siblings = this.paced.get(operation) ?? [];
+    const rank = siblings.length;
+    siblings.push(rank);
+    this.paced.set(operation, siblings);
+    (resource.node.defaultChild as CfnResource).addMetadata(PACING_METADATA, Lazy.any({
+      produce: (): PacingMetadata => ({ Operation: operation, Rank: rank, Of: siblings.length }),
+    }));
   }
 
   /**

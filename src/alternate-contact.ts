@@ -125,6 +125,7 @@ export class AlternateContact extends Construct {
       properties: { ...properties },
     });
     resource.node.addDependency(provider._policyDependency);
+    provider._pace(resource, 'PutAlternateContact');
     this.attrAccountId = resource.getAttString('AccountId');
   }
 }

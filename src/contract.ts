@@ -93,6 +93,20 @@ export interface RegionOptInAttributes {
   readonly OptStatus: string;
 }
 
+/**
+ * The Metadata key under which a setting's custom resource carries its place among the stack's settings
+ * that the same operation writes: every request of a deploy that creates the stack computes the same
+ * schedule from it, without reading the others (a Metadata change alone makes no request).
+ */
+export const PACING_METADATA = 'cdk-account-management:Pacing';
+
+/** What PACING_METADATA holds: the operation, the resource's rank among its settings (the template's order), and how many there are. */
+export interface PacingMetadata {
+  readonly Operation: string;
+  readonly Rank: number;
+  readonly Of: number;
+}
+
 /** The environment variable that tells a function the ARN of the stack's waiter state machine. */
 export const WAITER_ARN_ENV = 'WAITER_STATE_MACHINE_ARN';
 

@@ -140,6 +140,7 @@ export class PrimaryContact extends Construct {
       properties: { ...properties },
     });
     resource.node.addDependency(provider._policyDependency);
+    provider._pace(resource, 'PutContactInformation');
     this.attrAccountId = resource.getAttString('AccountId');
   }
 }

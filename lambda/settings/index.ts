@@ -3,11 +3,13 @@ import { parseSetting, Setting } from './settings';
 import { METRICS, RESOURCE_TYPES, SettingAttributes } from '../../src/contract';
 import { departure, departureReason, explainedFailure } from '../shared/account-api';
 import { Invocation, InvocationContext } from '../shared/clients';
-import { confirmOrLog, unconfirmedError } from '../shared/confirm';
+import { ConfirmedResource, confirmOrLog, unconfirmedError } from '../shared/confirm';
 import { answer, isFailedCreateId, Request, Result } from '../shared/custom-resource';
 import { StackDeclarations } from '../shared/declarations';
-import { errorName, failure, isTransient } from '../shared/errors';
+import { errorName, failure, isThrottling, isTransient } from '../shared/errors';
 import { LineMetrics, log, logWithMetrics } from '../shared/log';
+import { sleep, timeScale } from '../shared/pacing';
+import { retryDelay, slotOf, waitForSlot } from '../shared/schedule';
 import { checkCurrentRequest, currentRequest, isRollingBack, RequestMarker } from '../shared/stack';
 import { resolveTarget, Target } from '../shared/target';
 
@@ -28,18 +30,20 @@ export async function handler(event: Request, context: InvocationContext): Promi
   // Only CloudFormation's requests are acted on, and only they are answered (an unknown one, FAILED).
   const confirmation = await confirmOrLog(invocation, event, SETTING_TYPES, 'setting');
   if (!confirmation.confirmed && confirmation.known) return;
-  const handled = () => (confirmation.confirmed ? handle(event, invocation) : Promise.reject(unconfirmedError(confirmation.why)));
+  const handled = () => (confirmation.confirmed
+    ? handle(event, invocation, confirmation.resource)
+    : Promise.reject(unconfirmedError(confirmation.why)));
   await answer(event, handled, invocation.end);
 }
 
-/** The request's result; throws what fails it. */
-export async function handle(event: Request, invocation: Invocation): Promise<Result> {
+/** The request's result; throws what fails it. `resource`: the request's resource as its confirmation read it. */
+export async function handle(event: Request, invocation: Invocation, resource?: ConfirmedResource): Promise<Result> {
   const setting = parseSetting(event.ResourceProperties);
   const target = resolveTarget(setting.accountId, invocation.ownAccount);
   switch (event.RequestType) {
     case 'Create':
     case 'Update':
-      return put(event, setting, target, invocation);
+      return put(event, setting, target, invocation, resource);
     case 'Delete':
       return remove(event, setting, target, invocation);
   }
@@ -62,7 +66,9 @@ function result(physicalResourceId: string, target: Target): Result {
  */
 const CHECK_AFTER_MS = 15_000;
 
-async function put(event: Request & { RequestType: 'Create' | 'Update' }, setting: Setting, target: Target, invocation: Invocation): Promise<Result> {
+async function put(
+  event: Request & { RequestType: 'Create' | 'Update' }, setting: Setting, target: Target, invocation: Invocation, resource?: ConfirmedResource,
+): Promise<Result> {
   const fields = { requestType: event.RequestType, setting: setting.description, accountId: target.accountId, operation: setting.putOperation };
   const stopped = () => {
     // CloudFormation ignores this answer; should it still wait after all, it learns at once.
@@ -70,9 +76,16 @@ async function put(event: Request & { RequestType: 'Create' | 'Update' }, settin
     return new Error(`${setting.putOperation} for the ${setting.description} of account ${target.accountId} was stopped: CloudFormation no longer `
       + 'waits for this request (it was answered, cancelled or rolled back, or a later request of the resource began); nothing was written');
   };
+  // The stack's settings share the calling account's quota: this request calls in its slot of the deploy's schedule.
+  const slot = await slotOf(invocation, event, resource, setting.putOperation);
+  const waited = await waitForSlot(invocation, slot);
+  if (slot.of > 1) log({ ...fields, outcome: `paced: slot ${slot.rank + 1} of ${slot.of} (${slot.basis}), waited ${Math.round(waited)} ms` });
   // Checked before the first write: a delivery that Lambda makes late, twice, or again after a failure
-  // finds its request answered, cancelled, rolled back or superseded, and writes nothing.
-  const first = await checkCurrentRequest(invocation, event);
+  // finds its request answered, cancelled, rolled back or superseded, and writes nothing. Reads made a
+  // moment ago serve; after a wait, CloudFormation is asked again.
+  const fresh = resource && waited * timeScale() < CHECK_AFTER_MS
+    ? { marker: { status: resource.status, since: resource.since }, stackStatus: slot.stackStatus } : undefined;
+  const first = await checkCurrentRequest(invocation, event, { readNow: fresh });
   if (!first.known) {
     log({ ...fields, outcome: `not written: cannot tell whether CloudFormation still waits for this request (${first.why})` });
     throw new Error(`${setting.putOperation} for the ${setting.description} of account ${target.accountId} was not made: it cannot be told `
@@ -80,19 +93,22 @@ async function put(event: Request & { RequestType: 'Create' | 'Update' }, settin
   }
   if (!first.value) throw stopped();
   let marker: RequestMarker = first.value;
-  let rechecked = false;
+  let checkedAt = Date.now();
+  let throttles = 0;
   for (;;) {
     try {
-      // The first window is jittered, so that hundreds of throttled requests do not all check at once.
-      await setting.put(invocation.account(CHECK_AFTER_MS * (rechecked ? 1 : 1 + Math.random())), target);
+      // Throttling comes back at once, to be retried by the schedule; 5xx and network errors are retried by the client.
+      await setting.put(invocation.account(CHECK_AFTER_MS, { retryThrottling: false }), target);
       break;
     } catch (error) {
       if (!isTransient(error) || invocation.remainingMs() <= 0) {
         logWithMetrics({ ...fields, outcome: 'failed', error: errorName(error) }, settingMetrics(setting, METRICS.settings.failed));
         throw await explainedFailure(invocation, setting.putOperation, setting.description, target, error);
       }
+      if (isThrottling(error)) await sleep(Math.min(retryDelay(slot, throttles++), invocation.remainingMs()));
+      if ((Date.now() - checkedAt) * timeScale() < CHECK_AFTER_MS) continue;
       const current = await currentRequest(invocation, event, marker);
-      rechecked = true;
+      checkedAt = Date.now();
       // Not knowing, the put goes on: it was this request's when checked, and writing the declared value is what it asks for.
       if (!current.known) continue;
       if (!current.value) throw stopped();

@@ -77,11 +77,12 @@ export class Invocation {
 
   /**
    * The Account Management client. `withinMs` bounds its retries more tightly than the invocation's
-   * deadline (a Region request refused for its in-progress limits is asked again at the next poll).
+   * deadline (a Region request refused for its in-progress limits is asked again at the next poll);
+   * `options` (with `withinMs` only) may hand throttling back at once, for a caller that paces its retries.
    */
-  public account(withinMs?: number): AccountClient {
+  public account(withinMs?: number, options?: DeadlineRetryOptions): AccountClient {
     const deadline = withinMs === undefined ? this.deadline : Math.min(this.deadline, Date.now() + withinMs / timeScale());
-    if (withinMs !== undefined) return new AccountClient(this.config('account', deadline));
+    if (withinMs !== undefined) return new AccountClient(this.config('account', deadline, options));
     return this.client('account', () => new AccountClient(this.config('account', deadline)));
   }
 

@@ -17,9 +17,19 @@ import { STACK_ID_ENV } from '../../src/contract';
  */
 
 export type Confirmation =
-  | { readonly confirmed: true }
+  /** `resource`: what the confirming read told of it, for the handler to use instead of reading it again. */
+  | { readonly confirmed: true; readonly resource?: ConfirmedResource }
   /** `known` false: CloudFormation could not be read (the request may be genuine). */
   | { readonly confirmed: false; readonly known: boolean; readonly why: string };
+
+/** The resource as the confirming read saw it. */
+export interface ConfirmedResource {
+  readonly status: string;
+  /** Its LastUpdatedTimestamp (ISO): when CloudFormation began the request. */
+  readonly since: string;
+  /** Its Metadata attribute (JSON), if any. */
+  readonly metadata?: string;
+}
 
 const refused = (why: string): Confirmation => ({ confirmed: false, known: true, why });
 
@@ -56,7 +66,8 @@ async function confirmed(invocation: Invocation, request: Request | StoredReques
   // A Delete that rolls back a failed Create names the marker it was answered with (nothing was written for it).
   const physicalId = request.RequestType === 'Create' ? undefined : request.PhysicalResourceId;
   if (request.RequestType !== 'Delete' || detail.PhysicalResourceId === physicalId || isFailedCreateId(physicalId ?? '')) {
-    return detail.ResourceStatus === implied ? { confirmed: true } : refused(`the resource is ${detail.ResourceStatus}`);
+    if (detail.ResourceStatus !== implied) return refused(`the resource is ${detail.ResourceStatus}`);
+    return { confirmed: true, resource: { status: detail.ResourceStatus, since: detail.LastUpdatedTimestamp?.toISOString() ?? '', metadata: detail.Metadata } };
   }
   // The logical id names another physical resource: a replaced one is deleted in the cleanup phase,
   // which only the resource's stack events show.

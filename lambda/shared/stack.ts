@@ -81,22 +81,29 @@ export async function currentRequest(
   invocation: Invocation, request: StackRequest, earlier?: RequestMarker, options: CheckOptions = {},
 ): Promise<Answer<RequestMarker | undefined>> {
   let marker: RequestMarker;
-  try {
-    const { StackResourceDetail: detail } = await invocation.cloudFormation().send(new DescribeStackResourceCommand({
-      StackName: request.StackId,
-      LogicalResourceId: request.LogicalResourceId,
-    }));
-    marker = { status: detail?.ResourceStatus ?? '', since: detail?.LastUpdatedTimestamp?.toISOString() ?? '' };
-  } catch (error) {
-    // The resource (or its stack) is gone: a Create rolled back, a Delete done.
-    if (isGone(error)) return { known: true, value: undefined };
-    return unknown('DescribeStackResource', error);
+  if (options.readNow) {
+    marker = options.readNow.marker;
+  } else {
+    try {
+      const { StackResourceDetail: detail } = await invocation.cloudFormation().send(new DescribeStackResourceCommand({
+        StackName: request.StackId,
+        LogicalResourceId: request.LogicalResourceId,
+      }));
+      marker = { status: detail?.ResourceStatus ?? '', since: detail?.LastUpdatedTimestamp?.toISOString() ?? '' };
+    } catch (error) {
+      // The resource (or its stack) is gone: a Create rolled back, a Delete done.
+      if (isGone(error)) return { known: true, value: undefined };
+      return unknown('DescribeStackResource', error);
+    }
   }
   if (marker.status !== `${request.RequestType.toUpperCase()}_IN_PROGRESS`) return { known: true, value: undefined };
   if (earlier) return { known: true, value: earlier.status === marker.status && earlier.since === marker.since ? marker : undefined };
   if (request.RequestType !== 'Update' || request.ResourceProperties === undefined) return { known: true, value: marker };
   if (!options.alwaysCompareProperties) {
-    const rollback = await isRollingBack(invocation, request.StackId);
+    const stackStatus = options.readNow?.stackStatus;
+    const rollback = stackStatus !== undefined
+      ? { known: true as const, value: ROLLBACK_STATUSES.has(stackStatus) }
+      : await isRollingBack(invocation, request.StackId);
     if (!rollback.known) return rollback;
     if (!rollback.value) return { known: true, value: marker };
   }
@@ -118,6 +125,11 @@ export interface CheckOptions {
    * which a stack has few (a baseline), whose stray Update would supersede a later deploy's generation.
    */
   readonly alwaysCompareProperties?: boolean;
+  /**
+   * The resource's marker (and the stack's status) as the caller read them a moment ago: used instead of
+   * reading them again (only until the request has waited; a check after a wait reads afresh).
+   */
+  readonly readNow?: { readonly marker: RequestMarker; readonly stackStatus?: string };
 }
 
 /**

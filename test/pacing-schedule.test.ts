@@ -1,0 +1,136 @@
+/*
+ * The schedule by which a stack's settings share the calling account's quota without a shared service:
+ * each request computes its slot from its resource's Metadata (a stack being created) or from the stack's
+ * events (an update). Driven by the local Account API's token buckets on a fake clock, never the wall clock.
+ */
+import type { StackEvent } from '@aws-sdk/client-cloudformation';
+import { Template } from 'aws-cdk-lib/assertions';
+import { stackOf } from './support';
+import { DOCUMENTED_QUOTAS } from '../lambda/shared/pacer';
+import { pacingOf, retryDelay, Slot, slotTime, slotWait, updateCrowd } from '../lambda/shared/schedule';
+import { RateLimits, REFERENCE_RATE_QUOTAS } from '../local/common';
+import { AccountName, AlternateContact, AlternateContactType, PrimaryContact } from '../src';
+import { PACING_METADATA, RESOURCE_TYPES } from '../src/contract';
+
+const TYPES = [AlternateContactType.BILLING, AlternateContactType.OPERATIONS, AlternateContactType.SECURITY];
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:111111111111:stack/Settings/1';
+
+/** A stack of `n` alternate contacts (of accounts 200000000000 + i), plus the primary contact and name of the first account. */
+function settingsStack(n: number) {
+  return stackOf(s => {
+    for (let i = 0; i < n; i++) {
+      const accountId = String(200000000000 + Math.floor(i / TYPES.length));
+      const type = TYPES[i % TYPES.length];
+      new AlternateContact(s, `${type}${accountId}`, { accountId, type, name: 'Desk', title: 'Desk', emailAddress: 'desk@example.com', phoneNumber: '+1 206-555-0100' });
+    }
+    new PrimaryContact(s, 'Primary', {
+      accountId: '200000000000', fullName: 'Team', addressLine1: '410 Terry Ave N', city: 'Seattle', stateOrRegion: 'WA', postalCode: '98109', countryCode: 'US', phoneNumber: '+1 206-555-0100',
+    });
+    new AccountName(s, 'Name', { accountId: '200000000000', accountName: 'workload' });
+  });
+}
+
+/** The Metadata (as DescribeStackResource returns it: JSON) of every resource of `type`, by logical id. */
+function metadataOf(n: number, type: string): Map<string, string> {
+  const resources = Template.fromStack(settingsStack(n)).findResources(type);
+  return new Map(Object.entries(resources).map(([id, r]) => [id, JSON.stringify(r.Metadata)]));
+}
+
+test('each setting carries its rank among the stack\'s settings of its operation, in the template\'s order', () => {
+  const contacts = metadataOf(7, RESOURCE_TYPES.alternateContact);
+  expect([...contacts.values()].map(json => pacingOf(json, 'PutAlternateContact')?.Rank)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  expect(new Set([...contacts.values()].map(json => pacingOf(json, 'PutAlternateContact')?.Of))).toEqual(new Set([7]));
+  // Another operation's settings are ranked apart: each alone here.
+  const [primary] = metadataOf(7, RESOURCE_TYPES.primaryContact).values();
+  expect(JSON.parse(primary)[PACING_METADATA]).toEqual({ Operation: 'PutContactInformation', Rank: 0, Of: 1 });
+  // A rank of another operation is not taken for this one.
+  expect(pacingOf(primary, 'PutAlternateContact')).toBeUndefined();
+});
+
+/**
+ * `n` requests begun together by CloudFormation, each calling in its slot (or at its start, when that is
+ * later: environments start late), against the service's token bucket on a fake clock. Starts are spread
+ * over the first second, in an order unrelated to the ranks (a fixed pseudo-random sequence).
+ */
+function burst(n: number): { throttled: number; lastCallMs: number } {
+  const quota = DOCUMENTED_QUOTAS.PutAlternateContact;
+  let clock = 0;
+  const service = new RateLimits(() => clock);
+  service.quotas = { PutAlternateContact: REFERENCE_RATE_QUOTAS.PutAlternateContact };
+  let seed = 7;
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const calls = [...metadataOf(n, RESOURCE_TYPES.alternateContact).values()]
+    .map(json => pacingOf(json, 'PutAlternateContact')!)
+    .map(pacing => Math.max(slotTime(0, pacing.Rank, quota, 1), random() * 1000))
+    .sort((a, b) => a - b);
+  let throttled = 0;
+  for (const at of calls) {
+    clock = at;
+    try {
+      service.take('PutAlternateContact', '111111111111');
+    } catch {
+      throttled++;
+    }
+  }
+  return { throttled, lastCallMs: calls[calls.length - 1] };
+}
+
+test.each([50, 150, 300])('a burst of %i settings calls within the quota: at most 10 %% throttled, within 1.1× the quota-bound minimum', n => {
+  const { throttled, lastCallMs } = burst(n);
+  expect(throttled / n).toBeLessThanOrEqual(0.1);
+  const minimumMs = (n / REFERENCE_RATE_QUOTAS.PutAlternateContact.rate) * 1000;
+  expect(lastCallMs).toBeLessThanOrEqual(1.1 * minimumMs);
+});
+
+function event(logicalId: string, status: string, type: string = RESOURCE_TYPES.alternateContact): StackEvent {
+  return { LogicalResourceId: logicalId, ResourceStatus: status, ResourceType: type, PhysicalResourceId: `${logicalId}-id`, StackId: STACK_ID } as StackEvent;
+}
+const stackEvent = (status: string): StackEvent =>
+  ({ LogicalResourceId: 'Settings', ResourceStatus: status, ResourceType: 'AWS::CloudFormation::Stack', PhysicalResourceId: STACK_ID, StackId: STACK_ID }) as StackEvent;
+
+test('a setting changed alone in an update is alone in its crowd: rank 0, it calls at once', () => {
+  // Newest first: this update began, one contact changed; the deploy before touched every contact.
+  const events = [event('C', 'UPDATE_IN_PROGRESS'), stackEvent('UPDATE_IN_PROGRESS'), stackEvent('UPDATE_COMPLETE'),
+    event('A', 'UPDATE_COMPLETE'), event('B', 'UPDATE_COMPLETE'), event('A', 'UPDATE_IN_PROGRESS'), event('B', 'UPDATE_IN_PROGRESS'), stackEvent('UPDATE_IN_PROGRESS')];
+  expect(updateCrowd(events, STACK_ID, RESOURCE_TYPES.alternateContact)).toEqual(['C']);
+  expect(slotTime(1_000, 0, DOCUMENTED_QUOTAS.PutAlternateContact, 1)).toBe(1_000);
+});
+
+test('the settings an update began form its crowd, in the order they began: of the same type, created or updated, finished or not', () => {
+  const events = [
+    event('B', 'UPDATE_COMPLETE'), event('D', 'CREATE_IN_PROGRESS'), event('Primary', 'UPDATE_IN_PROGRESS', RESOURCE_TYPES.primaryContact),
+    event('Nested', 'UPDATE_IN_PROGRESS', 'AWS::CloudFormation::Stack'), event('B', 'UPDATE_IN_PROGRESS'), event('E', 'UPDATE_IN_PROGRESS'),
+    stackEvent('UPDATE_IN_PROGRESS'), event('Z', 'UPDATE_IN_PROGRESS'),
+  ];
+  // A nested stack's own event is not where this stack's update began.
+  expect(updateCrowd(events, STACK_ID, RESOURCE_TYPES.alternateContact)).toEqual(['E', 'B', 'D']);
+  expect(updateCrowd(events, STACK_ID, RESOURCE_TYPES.primaryContact)).toEqual(['Primary']);
+});
+
+test('events that do not reach back to the update\'s start tell no crowd (the stack\'s ranks are used)', () => {
+  expect(updateCrowd([event('A', 'UPDATE_IN_PROGRESS'), event('B', 'UPDATE_IN_PROGRESS')], STACK_ID, RESOURCE_TYPES.alternateContact)).toBeUndefined();
+});
+
+/** A slot of a crowd of `of` PutAlternateContact requests begun at 0 (time scale 1: 200 ms apart). */
+function slotOfRank(rank: number, of: number): Slot {
+  const quota = DOCUMENTED_QUOTAS.PutAlternateContact;
+  return { rank, of, start: 0, at: slotTime(0, rank, quota, 1), end: slotTime(0, of, quota, 1), periodMs: 200, burst: quota.burst, basis: 'test' };
+}
+
+test('a request waits for its slot; one that starts after it calls after the crowd\'s last slot, unless the burst covers it', () => {
+  expect(slotWait(slotOfRank(30, 100), 1_000, () => 0.5)).toBe(5_000);
+  // Late for its slot (6 s): after the crowd's end (20 s), spread over as long as it was late.
+  expect(slotWait(slotOfRank(30, 100), 10_000, () => 0)).toBe(10_000);
+  expect(slotWait(slotOfRank(30, 100), 10_000, () => 1)).toBe(20_000);
+  // Within the burst, or alone: at once.
+  expect(slotWait(slotOfRank(3, 100), 10_000, () => 1)).toBe(0);
+  expect(slotWait(slotOfRank(0, 1), 10_000, () => 1)).toBe(0);
+});
+
+test('a throttled call of a crowd is made again after the crowd\'s last slot, not among the slots of the others', () => {
+  // Throttled at 5 s in a crowd that ends at 20 s: between 20 s and 20 s + a twentieth of the crowd's slots (5 × 200 ms).
+  expect(retryDelay(slotOfRank(30, 100), 0, 5_000, () => 0)).toBe(15_000);
+  expect(retryDelay(slotOfRank(30, 100), 0, 5_000, () => 1)).toBe(16_000);
+  // After the end the window doubles with each refusal.
+  expect(retryDelay(slotOfRank(30, 100), 2, 25_000, () => 1)).toBe(4_000);
+});
