@@ -30,7 +30,7 @@ export interface AccountInformationProps {
 
 /**
  * What the Account Management API's GetAccountInformation says about an account, as attributes a
- * stack can use (outputs, tags, other resources' properties). It writes nothing, and removing it
+ * stack can use (outputs, other resources' properties). It writes nothing, and removing it
  * changes nothing in the account.
  *
  * The attributes are read when the resource is created or updated, not on every deploy: set
