@@ -45,6 +45,8 @@ export interface FakeAccount {
    * refused (AccessDeniedException), as the service refuses a suspended or not yet activated account. @default 'ACTIVE'
    */
   state?: AccountState;
+  /** When the account was created, as GetAccountInformation's AccountCreatedDate (RFC 3339). @default '2020-01-01T00:00:00Z' */
+  createdDate?: string;
   /** The primary contact's phone verification; a PutContactInformation with another phone number makes it UNVERIFIED. @default not reported */
   phoneVerification?: PhoneVerification;
 }
@@ -188,7 +190,7 @@ export class AccountService {
         account.name = checkString(body, 'AccountName', { required: true, max: 50, pattern: ACCOUNT_NAME })!;
         return undefined;
       case 'GetAccountInformation':
-        return { AccountId: account.id, AccountName: account.name, AccountCreatedDate: '2020-01-01T00:00:00Z', AccountState: account.state ?? 'ACTIVE' };
+        return { AccountId: account.id, AccountName: account.name, AccountCreatedDate: account.createdDate ?? '2020-01-01T00:00:00Z', AccountState: account.state ?? 'ACTIVE' };
       case 'GetRegionOptStatus': {
         const region = this.region(account, body);
         return { RegionName: region.name, RegionOptStatus: region.state.status };

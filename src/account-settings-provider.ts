@@ -39,11 +39,12 @@ export interface AccountSettingsProviderProps {
 }
 
 /**
- * The custom-resource provider behind `AlternateContact`, `PrimaryContact` and `AccountName`: one Lambda
- * function per stack, however many settings the stack declares. Its function is the resources' service
- * token: CloudFormation invokes it with each request, and it answers CloudFormation itself. Each setting
- * is written by one synchronous API call, retried under the service's quotas for as long as the
- * function may run (15 minutes), since CloudFormation starts all the stack's settings at once.
+ * The custom-resource provider behind `AlternateContact`, `PrimaryContact`, `AccountName` and
+ * `AccountInformation` (a read): one Lambda function per stack, however many settings the stack
+ * declares. Its function is the resources' service token: CloudFormation invokes it with each request,
+ * and it answers CloudFormation itself. Each setting is written (or read) by one synchronous API call,
+ * retried under the service's quotas for as long as the function may run (15 minutes), since
+ * CloudFormation starts all the stack's settings at once.
  *
  * Its handler role may call only the actions the stack's settings need, on the accounts they target.
  * Call `getOrCreate` with properties before declaring the first setting to choose the log retention.

@@ -13,6 +13,8 @@ export const RESOURCE_TYPES = {
   alternateContact: 'Custom::AccountAlternateContact',
   primaryContact: 'Custom::AccountPrimaryContact',
   accountName: 'Custom::AccountName',
+  /** Reads an account's name, creation date and state (GetAccountInformation); writes nothing. */
+  accountInformation: 'Custom::AccountInformation',
   regionOptIn: 'Custom::AccountRegionOptIn',
   organizationBaseline: 'Custom::AccountOrganizationBaseline',
   /** Empties the stack's store of organization baseline generations before CloudFormation deletes it. */
@@ -76,6 +78,20 @@ export type SettingProperties = AlternateContactProperties | PrimaryContactPrope
 export interface SettingAttributes {
   /** The account whose setting it is, as the handler resolved it. */
   readonly AccountId: string;
+}
+
+export interface AccountInformationProperties extends TargetProperties {
+  /** Any value; a change of it makes CloudFormation send an Update, which reads the account again. */
+  readonly RefreshToken?: string;
+}
+
+/** The attributes of an account information resource, named as GetAccountInformation names them. */
+export interface AccountInformationAttributes extends SettingAttributes {
+  readonly AccountName: string;
+  /** ISO 8601, e.g. 2020-01-01T00:00:00.000Z. */
+  readonly AccountCreatedDate: string;
+  /** PENDING_ACTIVATION, ACTIVE, SUSPENDED or CLOSED. */
+  readonly AccountState: string;
 }
 
 export interface RegionOptInProperties extends TargetProperties {

@@ -2,6 +2,7 @@ export * from './account-settings-provider';
 export * from './alternate-contact';
 export * from './primary-contact';
 export * from './account-name';
+export * from './account-information';
 export * from './region-opt-in-provider';
 export * from './region-opt-in';
 export * from './account-baseline';

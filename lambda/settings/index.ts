@@ -1,4 +1,5 @@
 import { isHandChangeTrigger, onHandChange } from './hand-changes';
+import { handleInformation } from './information';
 import { parseSetting, Setting } from './settings';
 import { METRICS, RESOURCE_TYPES, SettingAttributes } from '../../src/contract';
 import { departure, departureReason, explainedFailure } from '../shared/account-api';
@@ -14,14 +15,14 @@ import { checkCurrentRequest, currentRequest, isRollingBack, RequestMarker } fro
 import { resolveTarget, Target } from '../shared/target';
 
 /*
- * The custom-resource handler of the alternate contacts, the primary contact and the account name: its
- * function is the resources' service token, CloudFormation invokes it with each request, and it answers
- * CloudFormation itself. Each request is one API call, retried (throttling, 5xx, network errors) for as
+ * The custom-resource handler of the alternate contacts, the primary contact, the account name and the
+ * account information (a read, lambda/settings/information.ts): its function is the resources' service
+ * token, CloudFormation invokes it with each request, and it answers CloudFormation itself. Each request is one API call, retried (throttling, 5xx, network errors) for as
  * long as the invocation has time: CloudFormation starts a stack's resources at once, and they share the
  * calling account's quotas.
  */
 
-const SETTING_TYPES = [RESOURCE_TYPES.alternateContact, RESOURCE_TYPES.primaryContact, RESOURCE_TYPES.accountName];
+const SETTING_TYPES = [RESOURCE_TYPES.alternateContact, RESOURCE_TYPES.primaryContact, RESOURCE_TYPES.accountName, RESOURCE_TYPES.accountInformation];
 
 export async function handler(event: Request, context: InvocationContext): Promise<void> {
   const invocation = new Invocation(context);
@@ -38,6 +39,8 @@ export async function handler(event: Request, context: InvocationContext): Promi
 
 /** The request's result; throws what fails it. `resource`: the request's resource as its confirmation read it. */
 export async function handle(event: Request, invocation: Invocation, resource?: ConfirmedResource): Promise<Result> {
+  // Confirmed with CloudFormation, the type is the resource's own: the read-only resource has no Setting property.
+  if (event.ResourceType === RESOURCE_TYPES.accountInformation) return handleInformation(event, invocation);
   const setting = parseSetting(event.ResourceProperties);
   const target = resolveTarget(setting.accountId, invocation.ownAccount);
   switch (event.RequestType) {
