@@ -54,6 +54,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-sts@${SDK_VERSION}`,
     '@smithy/core',
     '@smithy/node-http-handler',
+    '@smithy/signature-v4',
     '@smithy/types',
     '@types/aws-lambda',
     'aws-sdk-client-mock@4.1.0',

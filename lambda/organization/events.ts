@@ -1,9 +1,9 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { endMetrics } from './metrics';
 import type { ReconcileState } from './state';
 import { BASELINE_EVENTS } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
 import { log, logWithMetrics } from '../shared/log';
+import { putEvent } from '../shared/put-event';
 
 /** What the event of a generation's end says: names, counts and account ids, never a value. */
 export interface GenerationEvent {
@@ -31,16 +31,13 @@ export async function sendGenerationEvent(invocation: Invocation, event: Generat
     logWithMetrics({ setting: 'organization baseline', operation: `generation ${event.generation}`, outcome, error: event.error }, endMetrics(event, failed));
   }
   try {
-    const answer = await new EventBridgeClient(invocation.config('events')).send(new PutEventsCommand({
-      Entries: [{
-        Source: BASELINE_EVENTS.source,
-        DetailType: failed ? BASELINE_EVENTS.failed : BASELINE_EVENTS.converged,
-        // A trigger that starts no run has no execution to name (EventBridge takes only ARNs here).
-        Resources: event.executionArn ? [event.executionArn] : [],
-        Detail: JSON.stringify(event),
-      }],
-    }));
-    if ((answer.FailedEntryCount ?? 0) > 0) throw new Error(answer.Entries?.[0]?.ErrorMessage ?? 'the entry was refused');
+    await putEvent(invocation, {
+      source: BASELINE_EVENTS.source,
+      detailType: failed ? BASELINE_EVENTS.failed : BASELINE_EVENTS.converged,
+      // A trigger that starts no run has no execution to name (EventBridge takes only ARNs here).
+      resources: event.executionArn ? [event.executionArn] : [],
+      detail: event,
+    });
   } catch (error) {
     log({ setting: 'organization baseline', outcome: 'the generation\'s event could not be sent', error: (error as Error).message });
   }

@@ -2,7 +2,7 @@ import { declaredTypes } from './accounts';
 import { baselinePhysicalId } from './identity';
 import { initialState, Responder } from './reconcile';
 import { keepResponseUrl } from './responses';
-import { Current, digestOf, Generation, generationName, RemovalProgress, Store } from './store';
+import { Current, deleteUnder, digestOf, Generation, generationName, RemovalProgress, Store } from './store';
 import type {
   BaselineDocument, StoreCleanupProperties, BooleanString, DeployWaitsForName, FailDeployOnName,
   OrganizationBaselineAttributes, OrganizationBaselineProperties, TargetSpec,
@@ -11,7 +11,6 @@ import type { Invocation } from '../shared/clients';
 import { isFailedCreateId, Request, Result } from '../shared/custom-resource';
 import { log } from '../shared/log';
 import { Answer, checkCurrentRequest, isRollingBack, otherClaimant, stillDeclared } from '../shared/stack';
-import { deleteUnder } from '../shared/stored-urls';
 import { executionArn, startWaiter, stopWaiter } from '../shared/waiter';
 
 /*

@@ -1,12 +1,11 @@
 import { createHash } from 'crypto';
-import { DeleteObjectCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Prior } from './accounts';
 import type { ReconcileState } from './state';
 import { BaselineDocument, DeployWaitsForName, FailDeployOnName, STORE_EXPIRY, STORE_EXPIRY_TAG, TargetSpec } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
 import { errorName } from '../shared/errors';
 import { backoffDelay, sleep } from '../shared/pacing';
-import { deleteUnder, s3Client } from '../shared/stored-urls';
 
 /*
  * Where an organization baseline's generations are kept: an S3 bucket of the stack (encrypted at rest),
@@ -128,6 +127,12 @@ const WRITE_CONFLICTS = ['PreconditionFailed', 'ConditionalRequestConflict', 'No
 const cache = new Map<string, unknown>();
 
 
+function s3Client(invocation: Invocation): S3Client {
+  // Path-style addressing only where an endpoint override says so (the local services).
+  const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
+  return new S3Client({ ...invocation.config('s3'), forcePathStyle });
+}
+
 /** The ids of the baselines a store holds. */
 export async function baselinesIn(invocation: Invocation, bucket: string): Promise<string[]> {
   const ids: string[] = [];
@@ -140,6 +145,18 @@ export async function baselinesIn(invocation: Invocation, bucket: string): Promi
   return ids;
 }
 
+
+/** Deletes everything under `prefix` in the bucket. */
+export async function deleteUnder(invocation: Invocation, bucket: string, prefix: string): Promise<void> {
+  const s3 = s3Client(invocation);
+  const keys: string[] = [];
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
+    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+  }
+  for (let i = 0; i < keys.length; i += 1000) {
+    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map(Key => ({ Key })) } }));
+  }
+}
 
 export class Store {
   private readonly s3: S3Client;

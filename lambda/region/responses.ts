@@ -4,7 +4,7 @@ import type { Request, Result, StoredRequest } from '../shared/custom-resource';
 import { errorName } from '../shared/errors';
 import { log, LogFields } from '../shared/log';
 import { Outcome, respond } from '../shared/response';
-import { deleteUnder, forgetUrl, keepUrl, readUrl, UrlLocation } from '../shared/stored-urls';
+import { emptyBucket, forgetUrl, keepUrl, readUrl, UrlLocation } from '../shared/stored-urls';
 
 /*
  * Where a RegionOptIn request's pre-signed ResponseURL waits while the waiter works on it: in the
@@ -54,7 +54,7 @@ export async function answerStored(invocation: Invocation, request: StoredReques
 export async function onStoreRequest(event: Request, invocation: Invocation): Promise<Result> {
   const { Store: bucket } = event.ResourceProperties as unknown as StoreCleanupProperties;
   if (event.RequestType === 'Delete') {
-    await deleteUnder(invocation, bucket, '');
+    await emptyBucket(invocation, bucket);
     log({ requestType: 'Delete', setting: 'Region response store', outcome: 'emptied' });
   }
   return { PhysicalResourceId: `${invocation.ownAccount}/region-response-store/${bucket}` };

@@ -1,13 +1,13 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Invocation } from './clients';
 import { log } from './log';
+import { putEvent } from './put-event';
 import { BASELINE_EVENTS, ContactTypeName, HAND_CHANGE_EVENT_NAMES } from '../../src/contract';
 
 /*
  * A hand change: an Account Management write that CloudTrail recorded and EventBridge delivered. Only ids
  * are read from the record (it may hold the values the caller wrote, which are never logged); what it says
- * is a cue, not a fact: the handlers read the account before they write, and write only what their stack
- * declares, so a forged record can at most cost a few reads.
+ * is a cue, not a fact: the handlers act only where their stack opted in, read the account before they
+ * write, and write only what their stack declares, so a forged record can at most put back a declared value.
  */
 
 /** The setting a write changed. */
@@ -92,15 +92,12 @@ export interface HandChangeUndone {
 export async function reportHandChangeUndone(invocation: Invocation, undone: HandChangeUndone): Promise<void> {
   log({ setting: undone.setting, accountId: undone.accountId, operation: 'hand change', outcome: 'hand change undone', actor: undone.who });
   try {
-    const answer = await new EventBridgeClient(invocation.config('events')).send(new PutEventsCommand({
-      Entries: [{
-        Source: BASELINE_EVENTS.source,
-        DetailType: BASELINE_EVENTS.handChangeUndone,
-        Resources: undone.executionArn ? [undone.executionArn] : [],
-        Detail: JSON.stringify(undone),
-      }],
-    }));
-    if ((answer.FailedEntryCount ?? 0) > 0) throw new Error(answer.Entries?.[0]?.ErrorMessage ?? 'the entry was refused');
+    await putEvent(invocation, {
+      source: BASELINE_EVENTS.source,
+      detailType: BASELINE_EVENTS.handChangeUndone,
+      resources: undone.executionArn ? [undone.executionArn] : [],
+      detail: undone,
+    });
   } catch (error) {
     log({ setting: undone.setting, accountId: undone.accountId, outcome: 'the hand change\'s event could not be sent', error: (error as Error).message });
   }

@@ -1,0 +1,123 @@
+import { createHash, createHmac, Hash, Hmac } from 'crypto';
+import { HttpRequest } from '@smithy/core/protocols';
+import { streamCollector } from '@smithy/node-http-handler';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { Invocation } from './clients';
+import { isTransient, ServiceError } from './errors';
+import { defaultProvider } from './lambda-credentials';
+import { backoffDelay, sleep } from './pacing';
+
+/*
+ * One signed call to an AWS service's HTTP API, for the few calls a handler makes of a service whose SDK
+ * client would weigh more than the handler's own code (S3's client about 150 KiB, EventBridge's about 28
+ * KiB): signed by the SDK's own SigV4 signer, sent through the invocation's HTTP handler, and retried
+ * on throttling, 5xx and network errors until the invocation's deadline, as the SDK clients are.
+ */
+
+/** SHA-256 (HMAC with a secret) over Node's crypto, as the signer wants it. */
+class Sha256 {
+  private hash: Hash | Hmac;
+
+  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = this.create();
+  }
+
+  public update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(typeof data === 'string' ? data : toBuffer(data));
+  }
+
+  public async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+
+  public reset(): void {
+    this.hash = this.create();
+  }
+
+  private create(): Hash | Hmac {
+    if (this.secret === undefined) return createHash('sha256');
+    return createHmac('sha256', typeof this.secret === 'string' ? this.secret : toBuffer(this.secret));
+  }
+}
+
+function toBuffer(data: ArrayBuffer | ArrayBufferView): Buffer {
+  return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+}
+
+export interface SignedCall {
+  /** The signing name: `s3`, `events`. */
+  readonly service: string;
+  readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  readonly url: URL;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+}
+
+export interface SignedAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** The region the function runs in (Lambda sets AWS_REGION). */
+export function ownRegion(): string {
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new Error('AWS_REGION is not set: Lambda sets it for every function');
+  return region;
+}
+
+/** The service's endpoint: an override (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL), else undefined. */
+export function endpointOverride(service: string): string | undefined {
+  return process.env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] ?? process.env.AWS_ENDPOINT_URL;
+}
+
+/** The DNS suffix of the region's partition. */
+export function dnsSuffix(region: string): string {
+  return region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+}
+
+/**
+ * Sends `call`, signed with the function's credentials; throws the service's error (its `name` the error
+ * code, its `$metadata.httpStatusCode` the status) for a status of 400 or more, once retries are spent.
+ * `errorCode` reads the code from an error's body.
+ */
+export async function signedCall(invocation: Invocation, call: SignedCall, errorCode: (body: string) => string | undefined): Promise<SignedAnswer> {
+  const region = ownRegion();
+  const signer = new SignatureV4({
+    service: call.service,
+    region,
+    credentials: defaultProvider(),
+    sha256: Sha256,
+    // S3 signs the path as it is sent; the other services escape it once more.
+    uriEscapePath: call.service !== 's3',
+  });
+  const { requestHandler } = invocation.config(call.service);
+  for (let attempt = 0; ; attempt++) {
+    const query = Object.fromEntries(call.url.searchParams.entries());
+    const request = new HttpRequest({
+      method: call.method,
+      protocol: call.url.protocol,
+      hostname: call.url.hostname,
+      port: call.url.port ? Number(call.url.port) : undefined,
+      path: call.url.pathname,
+      query,
+      headers: { host: call.url.host, ...call.headers, ...(call.body !== undefined ? { 'content-length': String(Buffer.byteLength(call.body)) } : {}) },
+      body: call.body,
+    });
+    let error: ServiceError & Error;
+    try {
+      const { response } = await requestHandler.handle(await signer.sign(request) as HttpRequest);
+      const body = Buffer.from(await streamCollector(response.body)).toString('utf8');
+      if (response.statusCode < 400) return { status: response.statusCode, body };
+      const code = errorCode(body) ?? response.headers['x-amzn-errortype']?.split(':')[0] ?? `Http${response.statusCode}`;
+      error = Object.assign(new Error(`${code}: ${call.method} ${call.url.pathname} answered ${response.statusCode}`), {
+        name: code, $metadata: { httpStatusCode: response.statusCode, attempts: attempt + 1 },
+      });
+    } catch (thrown) {
+      if (!(thrown instanceof Error) || !isTransient(thrown)) throw thrown;
+      error = thrown;
+    }
+    const pause = backoffDelay(attempt);
+    if (!isTransient(error) || Date.now() + pause >= invocation.deadline) throw error;
+    await sleep(pause);
+  }
+}
