@@ -58,6 +58,14 @@ export function baselinesOf(stackName: string, template: Template): { baselines:
 }
 
 /** The execution reads of one stack's waiter. */
+/**
+ * Whether the execution `name` is a run of the baseline over its targets (a deploy's or a scheduled one),
+ * not a run for one account: a new account's (`<id>-a<account>-…`) or a hand change's (`<id>-h<account>-…`).
+ */
+export function isBaselineRun(name: string, baselineId: string): boolean {
+  return name.startsWith(`${baselineId}-`) && !/^[ah]\d{12}-/.test(name.slice(baselineId.length + 1));
+}
+
 export class WaiterReader {
   private readonly sfn: SFNClient;
   private readonly cfn: CloudFormationClient;
@@ -98,7 +106,7 @@ export class WaiterReader {
         throw denied('states:ListExecutions', `the executions of stack ${this.stackName}'s waiter`, error);
       }
       for (const execution of page.executions ?? []) {
-        const id = baselineIds.find(b => execution.name?.startsWith(`${b}-`) && !/^a\d{12}/.test(execution.name.slice(b.length + 1)));
+        const id = baselineIds.find(b => execution.name !== undefined && isBaselineRun(execution.name, b));
         if (id && !found.has(id)) found.set(id, execution.executionArn!);
       }
       seen += page.executions?.length ?? 0;

@@ -151,6 +151,8 @@ export class LambdaService {
   private readonly functions = new Map<string, LocalFunction>();
   private readonly asyncConfigs = new Map<string, AsyncInvokeConfig>();
   private readonly running = new Set<Promise<unknown>>();
+  /** This process's own value of each variable a function's environment set (undefined: it had none). */
+  private readonly processEnvironment = new Map<string, string | undefined>();
   private interceptions: Interception[] = [];
   /** Simulated milliseconds by which Lambda's clock is ahead (`advanceClock`). */
   private clockOffsetMs = 0;
@@ -326,8 +328,16 @@ export class LambdaService {
     };
     // The function's environment variables, set before its code runs (it reads them as it starts);
     // NODE_OPTIONS is the runtime's, not the code's (this process is already running).
+    // Those another function set and this one lacks are put back as this process had them: each Lambda function has only its own.
+    for (const [name, original] of this.processEnvironment) {
+      if (name in (fn.environment ?? {})) continue;
+      if (original === undefined) delete process.env[name];
+      else process.env[name] = original;
+    }
     for (const [name, value] of Object.entries(fn.environment ?? {})) {
-      if (name !== 'NODE_OPTIONS') process.env[name] = value;
+      if (name === 'NODE_OPTIONS') continue;
+      if (!this.processEnvironment.has(name)) this.processEnvironment.set(name, process.env[name]);
+      process.env[name] = value;
     }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

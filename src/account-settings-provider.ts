@@ -2,7 +2,7 @@ import { CfnResource, CustomResource, Duration, Lazy, Stack } from 'aws-cdk-lib'
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { PACING_METADATA, PacingMetadata } from './contract';
+import { PACING_METADATA, PacingMetadata, RESTORE_HAND_CHANGES_ENV } from './contract';
 import { AccountApiPolicy, AccountGrant } from './private/account-api-policy';
 import { addHandChangeRule, warnUnlessHandChangesArrive } from './private/hand-changes';
 import { createHandlerFunction, grantStackReads } from './private/handler-function';
@@ -97,6 +97,8 @@ export class AccountSettingsProvider extends Construct {
     this.restoresHandChanges = props.restoreHandChanges ?? false;
     if (this.restoresHandChanges) {
       warnUnlessHandChangesArrive(this);
+      // The function acts on a hand change only where its stack opted in, whoever invokes it with one.
+      handler.addEnvironment(RESTORE_HAND_CHANGES_ENV, 'true');
       addHandChangeRule(this, handler, { Trigger: 'hand-change' });
     }
   }

@@ -129,6 +129,9 @@ export const WAITER_ARN_ENV = 'WAITER_STATE_MACHINE_ARN';
 /** The environment variable that tells a function the id of the stack it belongs to: it serves that stack's requests only. */
 export const STACK_ID_ENV = 'CDK_ACCOUNT_MANAGEMENT_STACK_ID';
 
+/** The environment variable that says a settings function's stack restores hand changes (`restoreHandChanges`): "true". */
+export const RESTORE_HAND_CHANGES_ENV = 'CDK_ACCOUNT_MANAGEMENT_RESTORE_HAND_CHANGES';
+
 /** The environment variable that names the bucket where the function keeps the ResponseURLs its waiter answers. */
 export const RESPONSE_STORE_ENV = 'CDK_ACCOUNT_MANAGEMENT_RESPONSE_STORE';
 

@@ -8,6 +8,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { BILLING } from './fixtures';
 import { useSmallOrganization } from './small-organization';
 import { stackOf } from './support';
+import { isBaselineRun } from '../cli/executions';
 import { program } from '../cli/index';
 import { BaselineStatus, statusExit, statusText } from '../cli/status';
 import { OPT_IN_REGIONS } from '../local';
@@ -158,4 +159,11 @@ test('the text names the failed and skipped accounts the run kept and counts the
   expect(piped).not.toContain('[');
   expect(terminal).toContain('[####################] 100/100 (100 %)');
   expect(statusExit([base])).toBe(1);
+});
+
+test('a new account\'s or a hand change\'s run of one account is not the baseline\'s run', () => {
+  expect(isBaselineRun('Baseline1a2b-0mxco4r91-f7ffe7d9', 'Baseline1a2b')).toBe(true);
+  expect(isBaselineRun('Baseline1a2b-a222222222222-5f0c1e2d', 'Baseline1a2b')).toBe(false);
+  expect(isBaselineRun('Baseline1a2b-h222222222222-5f0c1e2d', 'Baseline1a2b')).toBe(false);
+  expect(isBaselineRun('OtherBaseline-0mxco4r91-f7ffe7d9', 'Baseline1a2b')).toBe(false);
 });

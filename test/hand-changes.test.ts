@@ -294,11 +294,18 @@ describe('single settings of a stack that restores hand changes', () => {
     expect(handChangeEvents()).toHaveLength(1);
   });
 
-  test('a stack that does not opt in has no rule: the change stays', async () => {
-    await deploy(settingsStack(false));
+  test('a stack that does not opt in has no rule: the change stays, even when its function is invoked with the change by hand', async () => {
+    const stack = settingsStack(false);
+    await deploy(stack);
     await changeByHand(A);
     await settled();
     expect(org.aws.account(A).alternateContacts.get('SECURITY')).toEqual(BY_HAND);
     expect(ruleDeliveries()).toHaveLength(0);
+
+    const resource = [...org.cfn.stackOf(stack.stackName).resources.values()].find(r => r.LogicalResourceId.startsWith('Security'))!;
+    const fn = String(org.cfn.resourceProperties(stack.stackName, resource.LogicalResourceId).ServiceToken);
+    await org.aws.lambda.invoke(fn, { Trigger: 'hand-change', Ignore: [], Event: org.aws.cloudTrail.delivered.at(-1)!.event });
+    expect(org.aws.account(A).alternateContacts.get('SECURITY')).toEqual(BY_HAND);
+    expect(logged()).toContain('not undone: the stack does not restore hand changes (restoreHandChanges)');
   });
 });

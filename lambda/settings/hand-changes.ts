@@ -1,6 +1,6 @@
 import { DescribeStacksCommand, GetTemplateCommand, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import { parseSetting, Setting } from './settings';
-import { RESOURCE_TYPES, SettingsHandChangeTrigger, STACK_ID_ENV } from '../../src/contract';
+import { RESOURCE_TYPES, RESTORE_HAND_CHANGES_ENV, SettingsHandChangeTrigger, STACK_ID_ENV } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
 import { describe, errorName, ServiceError } from '../shared/errors';
 import { describeSetting, HandChange, handChangeOf, reportHandChangeUndone } from '../shared/hand-change';
@@ -15,7 +15,8 @@ import { resolveTarget, Target } from '../shared/target';
  * is written is what the template declares, and only when the account does not hold it.
  */
 
-const SETTING_TYPES: string[] = [RESOURCE_TYPES.alternateContact, RESOURCE_TYPES.primaryContact, RESOURCE_TYPES.accountName];
+/** The settings a hand change of which can be undone (AccountInformation only reads). */
+const RESTORABLE_TYPES: string[] = [RESOURCE_TYPES.alternateContact, RESOURCE_TYPES.primaryContact, RESOURCE_TYPES.accountName];
 /** The stack's statuses in which its template is what its resources hold (no deploy under way). */
 const SETTLED = ['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'IMPORT_COMPLETE', 'IMPORT_ROLLBACK_COMPLETE'];
 
@@ -25,6 +26,11 @@ export function isHandChangeTrigger(event: unknown): event is SettingsHandChange
 }
 
 export async function onHandChange(trigger: SettingsHandChangeTrigger, invocation: Invocation): Promise<void> {
+  if (process.env[RESTORE_HAND_CHANGES_ENV] !== 'true') {
+    // Anyone who may invoke the function can send it a hand change: only a stack that opted in acts on one.
+    log({ setting: 'setting', operation: 'hand change', outcome: 'not undone: the stack does not restore hand changes (restoreHandChanges)' });
+    return;
+  }
   const parsed = handChangeOf(trigger.Event, trigger.Ignore.filter(role => typeof role === 'string'));
   if ('ignored' in parsed) {
     log({ setting: 'setting', operation: 'hand change', outcome: `nothing to undo: ${parsed.ignored}` });
@@ -77,7 +83,7 @@ async function declarer(
     const template = JSON.parse((await cloudFormation.send(new GetTemplateCommand({ StackName: stackId }))).TemplateBody ?? '{}') as Template;
     const wanted = describeSetting(change.setting);
     for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
-      if (!SETTING_TYPES.includes(resource.Type ?? '')) continue;
+      if (!RESTORABLE_TYPES.includes(resource.Type ?? '')) continue;
       const { ServiceToken: _token, ...properties } = resource.Properties ?? {};
       // A value that CloudFormation resolves (a parameter, an import) cannot be read here: nothing is guessed.
       if (Object.values(properties).some(value => typeof value !== 'string')) continue;

@@ -80,13 +80,14 @@ async function put(
       + 'waits for this request (it was answered, cancelled or rolled back, or a later request of the resource began); nothing was written');
   };
   // The stack's settings share the calling account's quota: this request calls in its slot of the deploy's schedule.
+  const readAt = Date.now();
   const slot = await slotOf(invocation, event, resource, setting.putOperation);
   const waited = await waitForSlot(invocation, slot);
   if (slot.of > 1) log({ ...fields, outcome: `paced: slot ${slot.rank + 1} of ${slot.of} (${slot.basis}), waited ${Math.round(waited)} ms` });
   // Checked before the first write: a delivery that Lambda makes late, twice, or again after a failure
   // finds its request answered, cancelled, rolled back or superseded, and writes nothing. Reads made a
   // moment ago serve; after a wait, CloudFormation is asked again.
-  const fresh = resource && waited * timeScale() < CHECK_AFTER_MS
+  const fresh = resource && (Date.now() - readAt) * timeScale() < CHECK_AFTER_MS
     ? { marker: { status: resource.status, since: resource.since }, stackStatus: slot.stackStatus } : undefined;
   const first = await checkCurrentRequest(invocation, event, { readNow: fresh });
   if (!first.known) {

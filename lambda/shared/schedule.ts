@@ -176,7 +176,10 @@ export function updateCrowd(events: readonly StackEvent[], stackId: string, reso
       continue;
     }
     if (event.ResourceType === resourceType && (event.ResourceStatus === 'CREATE_IN_PROGRESS' || event.ResourceStatus === 'UPDATE_IN_PROGRESS')) {
-      begun.add(event.LogicalResourceId ?? '');
+      // Its oldest event places it (a custom resource has a second CREATE_IN_PROGRESS once its handler is invoked).
+      const id = event.LogicalResourceId ?? '';
+      begun.delete(id);
+      begun.add(id);
     }
   }
   return undefined;
