@@ -25,9 +25,10 @@ const WHERE_IT_LOSES = `## Where this library loses
 - **Cold start and bundle size.** A handler's bundle holds every SDK client some path of it needs
   (the settings function: Account Management, CloudFormation to confirm each request and to read the
   stack, Organizations for Deletes and denied calls), with only the commands it sends, minified with
-  the names kept. The settings bundle stays near 300 KiB; the Region function's (S3's client too, for
-  its response store), the organization function's (six clients, S3's schemas the largest) and the
-  CLI's (the whole credential chain, for profiles and SSO) do not. The handler's first create also makes two CloudFormation calls the bare SDK does not
+  the names kept; the few S3 and EventBridge calls of the settings and Region functions are signed
+  requests, without those clients. The settings bundle stays under 300 KiB, the Region bundle just over
+  it; the organization function's (five clients, S3's schemas the largest) and the CLI's (the whole
+  credential chain, for profiles and SSO) do not. The handler's first create also makes two CloudFormation calls the bare SDK does not
   make (the confirmation that keeps forged or stale requests from acting); the bundle loads faster
   than the unbundled SDK, which makes up for them on this machine.
 - **Throttled calls under contention.** CloudFormation starts all of a stack's settings at once; their
