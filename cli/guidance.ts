@@ -76,7 +76,7 @@ function settingSteps(kind: string, changes: Change[], stacks: DeployedStack[], 
     'Deploying the same app again does not put it back: CloudFormation sends an unchanged custom resource to no handler.',
     'Put it back once: change one of the construct\'s properties and deploy, or write the declared value by hand '
       + `(the values are in the construct; --show-values prints them): ${commands(changes, c => settingCommand(kind, c, caller))}.`,
-    ...(notRestoring.length ? [`Undo hand changes from now on: declare \`AccountSettingsProvider.getOrCreate(this, { restoreHandChanges: true })\` `
+    ...(notRestoring.length ? ['Undo hand changes from now on: declare `AccountSettingsProvider.getOrCreate(this, { restoreHandChanges: true })` '
       + `before the first setting of stack ${notRestoring.join(', ')} and deploy it (in us-east-1, with a trail logging management events; `
       + `${HAND_CHANGES}). It covers contacts and names, an AccountBaseline's too, not Regions.`] : []),
     ...(restoring.length ? [`Stack ${restoring.join(', ')} has restoreHandChanges on, yet this change was not undone: it was made from within `

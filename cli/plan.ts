@@ -1,7 +1,7 @@
 import type { AssemblyStack } from './assembly';
 import { Aws, Current, DepartedAccount } from './aws';
-import { DeployedStack, Guidance, whatToDo } from './guidance';
 import { baselineSettings, DeclaredBaseline, declarationsOf, DeclaredSetting, SettingKey, SettingValue, Template } from './declared';
+import { DeployedStack, Guidance, whatToDo } from './guidance';
 import { baselinePhysicalId } from '../lambda/organization/identity';
 import { departureReason } from '../lambda/shared/account-api';
 
