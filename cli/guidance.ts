@@ -103,6 +103,9 @@ function baselineSteps(changes: Change[], stacks: DeployedStack[], caller: strin
     steps.push(schedule
       ? `${construct}: its next scheduled run puts it back (reconcileSchedule ${schedule}${whenOf(schedule)}).`
       : `${construct} has no reconcileSchedule: give it one (such as events.Schedule.rate(Duration.hours(12))) so that its runs put drift back.`);
+    // restoreHandChanges undoes no Region transition: offered only when a contact or a name drifted.
+    const regionsOnly = changes.filter(c => c.resource === resource).every(c => c.setting.startsWith('Region '));
+    if (regionsOnly) continue;
     steps.push(restores
       ? `${construct} has restoreHandChanges on, yet this change was not undone: it was made from within the member account, or no trail `
         + 'in the stack\'s account delivered it (see the README\'s Limits), or it is a Region, which restoreHandChanges does not cover.'

@@ -119,7 +119,8 @@ export function program(io: Io): Command {
     });
 
   shared(cli.command('drift')
-    .description('What differs in each account from the deployed templates: what changed by hand since the last deploy (exit 0: none, 2: drift, 1: error)')
+    .description('What differs in each account from the deployed templates: what changed by hand since the last deploy, and what to do about it '
+      + '(exit 0: none, 2: drift, 1: error)')
     .option('--app <dir>', 'the cloud assembly whose stacks to check (not needed with --stack)', 'cdk.out')
     .option('--stack <name>', 'only this deployed stack (repeat for more)', stacks, []))
     .action(async (options: Output & Connection & { app: string; stack: string[] }) => {

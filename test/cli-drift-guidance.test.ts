@@ -6,11 +6,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import { program } from '../cli/index';
-import { OPT_IN_REGIONS } from '../local';
 import { BILLING, OPERATIONS, SECURITY } from './fixtures';
 import { Local, MANAGEMENT, startLocal, stopLocal } from './support';
+import { whatToDo } from '../cli/guidance';
+import { program } from '../cli/index';
+import type { Change } from '../cli/plan';
+import { OPT_IN_REGIONS } from '../local';
 import { AccountSettingsProvider, AlternateContact, AlternateContactDetails, AlternateContactType, OrganizationBaseline, RegionOptIn } from '../src';
+import { RESOURCE_TYPES } from '../src/contract';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -100,9 +103,9 @@ test('a single AlternateContact and a baseline\'s contact drift: each kind says 
   const text = await run('drift', '--app', dir);
 
   expect(json.code).toBe(2);
-  const whatToDo: Json[] = JSON.parse(json.out).whatToDo;
-  expect(whatToDo.map(g => g.kind)).toEqual(['AlternateContact', 'OrganizationBaseline']);
-  const [single, baseline] = whatToDo;
+  const advice: Json[] = JSON.parse(json.out).whatToDo;
+  expect(advice.map(g => g.kind)).toEqual(['AlternateContact', 'OrganizationBaseline']);
+  const [single, baseline] = advice;
   // The local CloudFormation keeps no aws:cdk:path metadata: a construct is named by its resource.
   expect(single.constructs).toEqual([expect.stringMatching(/^Settings\/SecurityOfA/)]);
   expect(single.steps.join('\n')).toContain('Deploying the same app again does not put it back');
@@ -129,14 +132,66 @@ test('a Region drifts: restoreHandChanges is not offered, a forced update or the
   local.aws.setRegionStatus(MEMBER_B, REGION, 'DISABLED');
   local.aws.account(MEMBER_A).alternateContacts.delete('SECURITY');
 
-  const whatToDo: Json[] = JSON.parse((await run('drift', '--app', dir, '--json')).out).whatToDo;
+  const advice: Json[] = JSON.parse((await run('drift', '--app', dir, '--json')).out).whatToDo;
 
-  expect(whatToDo.map(g => g.kind)).toEqual(['AlternateContact', 'RegionOptIn']);
-  const [single, region] = whatToDo;
+  expect(advice.map(g => g.kind)).toEqual(['AlternateContact', 'RegionOptIn']);
+  const [single, region] = advice;
   expect(single.steps.join('\n')).toContain('Stack Settings has restoreHandChanges on, yet this change was not undone');
   expect(single.steps.join('\n')).not.toContain('getOrCreate');
   expect(region.constructs).toEqual([expect.stringMatching(/^Settings\/RegionOfB/)]);
   expect(region.steps.join('\n')).toContain('restoreHandChanges does not cover Regions');
   expect(region.steps.join('\n')).toContain('pollInterval or timeout and deploy');
   expect(region.steps.join('\n')).toContain(`\`aws account enable-region --account-id ${MEMBER_B} --region-name ${REGION}\``);
+});
+
+describe('whatToDo, from the deployed templates', () => {
+  const drifted = (account: string, setting: string, action: Change['action'], resource: string): Change =>
+    ({ account, setting: setting as Change['setting'], action, resource, construct: resource });
+  const reconcileRule = (logicalId: string, expression: string) => ({
+    Type: 'AWS::Events::Rule',
+    Properties: {
+      ScheduleExpression: expression,
+      Targets: [{ Input: { 'Fn::Join': ['', ['{"Trigger":"schedule","BaselineId":"b","Store":"', { Ref: 'Store' }, `","Resource":{"LogicalResourceId":"${logicalId}"}}`]] } }],
+    },
+  });
+  const template = {
+    Resources: {
+      Daily: { Type: RESOURCE_TYPES.organizationBaseline, Properties: { RestoreHandChanges: 'true' } },
+      DailyReconcile: reconcileRule('Daily', 'cron(0 3 * * ? *)'),
+      Unscheduled: { Type: RESOURCE_TYPES.organizationBaseline, Properties: {} },
+      Milan: { Type: RESOURCE_TYPES.regionOptIn, Properties: {} },
+      Name: { Type: RESOURCE_TYPES.accountName, Properties: {} },
+      Other: { Type: 'AWS::S3::Bucket' },
+    },
+  };
+  const stacks = [{ stackName: 'S', template }];
+
+  test('a baseline\'s Regions: the schedule\'s expression or the lack of one, no restoreHandChanges, enable-region by hand', () => {
+    const [guidance] = whatToDo([
+      drifted(MEMBER_A, `Region ${REGION}`, 'enable', 'S/Daily'),
+      drifted(MEMBER_B, `Region ${REGION}`, 'enable', 'S/Unscheduled'),
+    ], stacks, MANAGEMENT);
+
+    expect(guidance.kind).toBe('OrganizationBaseline');
+    expect(guidance.constructs).toEqual(['S/Daily', 'S/Unscheduled']);
+    expect(guidance.steps[0]).toBe('S/Daily: its next scheduled run puts it back (reconcileSchedule cron(0 3 * * ? *)).');
+    expect(guidance.steps[1]).toMatch(/^S\/Unscheduled has no reconcileSchedule: give it one/);
+    expect(guidance.steps.join('\n')).not.toContain('restoreHandChanges');
+    expect(guidance.steps[2]).toContain(`\`aws account enable-region --account-id ${MEMBER_A} --region-name ${REGION}\``);
+  });
+
+  test('the calling account is not named, a disabled Region is disabled again, commands past five are counted, and nothing unchanged or unknown is guided', () => {
+    const names = MEMBERS.concat(['400000000004', '400000000005', '400000000006']).map(id => drifted(id, 'account name', 'write', 'S/Name'));
+    const guidance = whatToDo([
+      drifted(MANAGEMENT, `Region ${REGION}`, 'disable', 'S/Milan'),
+      ...names,
+      drifted(MEMBER_A, 'account name', 'unchanged', 'S/Other'),
+      drifted(MEMBER_A, 'account name', 'write', 'S/Gone'),
+    ], stacks, MANAGEMENT);
+
+    expect(guidance.map(g => g.kind)).toEqual(['AccountName', 'RegionOptIn']);
+    expect(guidance[0].steps.join('\n')).toContain(' and 1 more.');
+    expect(guidance[1].steps.join('\n')).toContain(`\`aws account disable-region --region-name ${REGION}\``);
+    expect(whatToDo([drifted(MEMBER_A, 'account name', 'unchanged', 'S/Name')], stacks, MANAGEMENT)).toEqual([]);
+  });
 });
