@@ -74,7 +74,8 @@ function settingSteps(kind: string, changes: Change[], stacks: DeployedStack[], 
   const notRestoring = stackNames.filter(name => !restoring.includes(name));
   return [
     'Deploying the same app again does not put it back: CloudFormation sends an unchanged custom resource to no handler.',
-    'Put it back once: change one of the construct\'s properties and deploy, or write the declared value by hand '
+    'Put it back once: change one of the construct\'s properties and deploy (its handler then writes every declared field; a second deploy '
+      + 'changes the property back), or write the declared value by hand '
       + `(the values are in the construct; --show-values prints them): ${commands(changes, c => settingCommand(kind, c, caller))}.`,
     ...(notRestoring.length ? ['Undo hand changes from now on: declare `AccountSettingsProvider.getOrCreate(this, { restoreHandChanges: true })` '
       + `before the first setting of stack ${notRestoring.join(', ')} and deploy it (in us-east-1, with a trail logging management events; `
