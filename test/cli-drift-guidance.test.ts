@@ -161,6 +161,7 @@ describe('whatToDo, from the deployed templates', () => {
       Unscheduled: { Type: RESOURCE_TYPES.organizationBaseline, Properties: {} },
       Milan: { Type: RESOURCE_TYPES.regionOptIn, Properties: {} },
       Name: { Type: RESOURCE_TYPES.accountName, Properties: {} },
+      Primary: { Type: RESOURCE_TYPES.primaryContact, Properties: {} },
       Other: { Type: 'AWS::S3::Bucket' },
     },
   };
@@ -187,11 +188,13 @@ describe('whatToDo, from the deployed templates', () => {
       ...names,
       drifted(MEMBER_A, 'account name', 'unchanged', 'S/Other'),
       drifted(MEMBER_A, 'account name', 'write', 'S/Gone'),
+      drifted(MEMBER_B, 'primary contact', 'write', 'S/Primary'),
     ], stacks, MANAGEMENT);
 
-    expect(guidance.map(g => g.kind)).toEqual(['AccountName', 'RegionOptIn']);
-    expect(guidance[0].steps.join('\n')).toContain(' and 1 more.');
-    expect(guidance[1].steps.join('\n')).toContain(`\`aws account disable-region --region-name ${REGION}\``);
+    expect(guidance.map(g => g.kind)).toEqual(['PrimaryContact', 'AccountName', 'RegionOptIn']);
+    expect(guidance[0].steps.join('\n')).toContain(`\`aws account put-contact-information --account-id ${MEMBER_B} --contact-information FullName=…,`);
+    expect(guidance[1].steps.join('\n')).toContain(' and 1 more.');
+    expect(guidance[2].steps.join('\n')).toContain(`\`aws account disable-region --region-name ${REGION}\``);
     expect(whatToDo([drifted(MEMBER_A, 'account name', 'unchanged', 'S/Name')], stacks, MANAGEMENT)).toEqual([]);
   });
 });
