@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { isAssembly, readAssembly, selectStacks } from './assembly';
 import { Aws, duration, READ_PERMISSIONS } from './aws';
 import { etaOf, etaText } from './eta';
+import { guidanceText } from './guidance';
 import { accountsSource, organizationSource, readAccounts } from './import';
 import { mask, NOT_SECRET } from './mask';
 import { Action, CHANGES, Plan, plan, Progress } from './plan';
@@ -118,7 +119,8 @@ export function program(io: Io): Command {
     });
 
   shared(cli.command('drift')
-    .description('What differs in each account from the deployed templates: what changed by hand since the last deploy (exit 0: none, 2: drift, 1: error)')
+    .description('What differs in each account from the deployed templates: what changed by hand since the last deploy, and what to do about it '
+      + '(exit 0: none, 2: drift, 1: error)')
     .option('--app <dir>', 'the cloud assembly whose stacks to check (not needed with --stack)', 'cdk.out')
     .option('--stack <name>', 'only this deployed stack (repeat for more)', stacks, []))
     .action(async (options: Output & Connection & { app: string; stack: string[] }) => {
@@ -216,7 +218,7 @@ const DRIFT_WORDS: Partial<Record<Action, string>> = {
 const COLOURS: Partial<Record<Action, number>> = { 'write': 33, 'enable': 32, 'disable': 31, 'delete': 31, 'in progress': 36 };
 
 /** Prints the changes (a table, or JSON) and the warnings, and sets the exit code. */
-function report(command: 'plan' | 'drift', { changes, warnings, skipped }: Plan, output: Output, io: Io): void {
+function report(command: 'plan' | 'drift', { changes, warnings, skipped, whatToDo }: Plan, output: Output, io: Io): void {
   // Only contact values are secrets: an account's name or a country code is shown as it is.
   const show = (field: string, value: string | undefined) => (output.showValues || NOT_SECRET.has(field) ? value ?? '—' : mask(value));
   const shownOrAbsent = (field: string, value: string | undefined) => (value === undefined ? undefined : show(field, value));
@@ -230,7 +232,7 @@ function report(command: 'plan' | 'drift', { changes, warnings, skipped }: Plan,
       ...change,
       fields: change.fields?.map(f => ({ field: f.field, current: shownOrAbsent(f.field, f.current), declared: shownOrAbsent(f.field, f.declared) })),
     }));
-    io.out(`${JSON.stringify({ command, changes: shown, counts, eta, warnings, skipped, valuesMasked: !output.showValues }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ command, changes: shown, counts, eta, whatToDo, warnings, skipped, valuesMasked: !output.showValues }, null, 2)}\n`);
   } else {
     const paint = (code: number | undefined, text: string) => (io.colour && code ? `\u001b[${code}m${text}\u001b[39m` : text);
     const word = (action: Action) => (command === 'drift' ? DRIFT_WORDS[action] : undefined) ?? WORDS[action];
@@ -257,7 +259,7 @@ function report(command: 'plan' | 'drift', { changes, warnings, skipped }: Plan,
     ].filter(Boolean);
     io.out(`${listed.length ? `${table.toString()}\n` : ''}${command === 'plan' ? 'Plan' : 'Drift'}: ${summary || 'no settings declared'}`
       + `${skipped.length ? `, ${skipped.length} account(s) skipped` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}\n`
-      + `${eta ? `ETA: ${etaText(eta)}\n` : ''}`);
+      + `${eta ? `ETA: ${etaText(eta)}\n` : ''}${guidanceText(whatToDo ?? [])}`);
     for (const warning of warnings) io.err(`Warning: ${warning}\n`);
   }
   io.exit(changed ? EXIT.CHANGES : EXIT.NO_CHANGES);

@@ -1,6 +1,7 @@
 import type { AssemblyStack } from './assembly';
 import { Aws, Current, DepartedAccount } from './aws';
 import { baselineSettings, DeclaredBaseline, declarationsOf, DeclaredSetting, SettingKey, SettingValue, Template } from './declared';
+import { DeployedStack, Guidance, whatToDo } from './guidance';
 import { baselinePhysicalId } from '../lambda/organization/identity';
 import { departureReason } from '../lambda/shared/account-api';
 
@@ -44,6 +45,8 @@ export interface Plan {
   readonly warnings: string[];
   /** Accounts whose settings were not read: closed, or no longer in the organization (the reconciler skips them too). */
   readonly skipped: Array<{ readonly account: string; readonly reason: string }>;
+  /** For drift: how to put back what drifted, per kind of construct. */
+  readonly whatToDo?: Guidance[];
 }
 
 /** A declared setting of a known account. */
@@ -72,6 +75,7 @@ export async function plan(stacks: AssemblyStack[], aws: Aws, against: 'assembly
   const wanted: Wanted[] = [];
   const removed: Array<Wanted & { readonly action: Action }> = [];
   const warnings: string[] = [];
+  const templates: DeployedStack[] = [];
   const caller = await aws.caller();
   for (const stack of stacks) {
     const own = stack.account ?? caller;
@@ -92,6 +96,7 @@ export async function plan(stacks: AssemblyStack[], aws: Aws, against: 'assembly
           + `${stack.region ? '' : '; if it is deployed in another Region, name it with --region'}`);
       }
     }
+    if (against === 'deployed') templates.push({ stackName: stack.stackName, template: deployed! });
     const now = await settingsOf(stack.stackName, against === 'deployed' ? deployed! : stack.template, own, aws);
     wanted.push(...now.singles, ...now.baselines.flatMap(b => b.settings));
     if (against === 'assembly' && deployed) {
@@ -130,7 +135,8 @@ export async function plan(stacks: AssemblyStack[], aws: Aws, against: 'assembly
     warnings.push(`Account ${account} is skipped: ${reason}, so its settings cannot be read or written (the reconciler skips it too); `
       + 'remove it from the accountIds that declare it');
   }
-  return { changes: changes.sort((a, b) => a.account.localeCompare(b.account) || a.setting.localeCompare(b.setting)), warnings, skipped };
+  const sorted = changes.sort((a, b) => a.account.localeCompare(b.account) || a.setting.localeCompare(b.setting));
+  return { changes: sorted, warnings, skipped, whatToDo: against === 'deployed' ? whatToDo(sorted, templates, caller) : undefined };
 }
 
 /**
