@@ -119,12 +119,12 @@ function load(config: LocalFunctionConfig): Environment {
     compiled.set(filename, script);
   }
   // A module of its own, evaluated afresh: the environment's state is its own. It runs in Node's own
-  // context, as on Lambda, so that the errors of Node's modules are the Errors it knows; it sees this
-  // process's environment variables and console (a test runner's, when one runs it), but for the
-  // credentials, which are its role's, as Lambda gives them (the local services tell callers apart by them).
+  // context, as on Lambda, so that the errors of Node's modules are the Errors it knows; it sees its
+  // function's environment variables, then this process's (a test runner's, when one runs it), and the
+  // credentials of its role, as Lambda gives them (the local services tell callers apart by them).
   const module = { exports: {} as Record<string, unknown> };
   const run = script.runInThisContext() as ModuleFunction;
-  run(module.exports, require, module, filename, path.dirname(filename), withCredentials(accessKeyOf(config)), console);
+  run(module.exports, require, module, filename, path.dirname(filename), processOf(config), console);
   const handler = module.exports[exported];
   if (typeof handler !== 'function') throw new Error(`${filename} has no export ${exported}`);
   return { handler: handler as Handler };
@@ -135,11 +135,18 @@ function accessKeyOf(config: LocalFunctionConfig): string | undefined {
   return config.role ? `ASIA${createHash('sha256').update(config.role).digest('hex').slice(0, 16).toUpperCase()}` : undefined;
 }
 
-/** This process, whose environment has the role's access key instead of the process's own (none without a role). */
-function withCredentials(accessKeyId: string | undefined): NodeJS.Process {
-  if (!accessKeyId) return process;
+/**
+ * This process as the function's code sees it: its environment holds the function's variables (each
+ * function only its own, as on Lambda, though they run in one process) and its role's access key over
+ * this process's own. NODE_OPTIONS is the runtime's, not the code's (this process is already running).
+ */
+function processOf(config: LocalFunctionConfig): NodeJS.Process {
+  const accessKeyId = accessKeyOf(config);
+  const own: Record<string, string> = Object.fromEntries(Object.entries(config.environment ?? {}).filter(([name]) => name !== 'NODE_OPTIONS'));
+  if (accessKeyId) own.AWS_ACCESS_KEY_ID = accessKeyId;
   const env = new Proxy(process.env, {
-    get: (target, name) => (name === 'AWS_ACCESS_KEY_ID' ? accessKeyId : Reflect.get(target, name)),
+    get: (target, name) => (typeof name === 'string' && name in own ? own[name] : Reflect.get(target, name)),
+    has: (target, name) => (typeof name === 'string' && name in own) || Reflect.has(target, name),
   });
   return new Proxy(process, { get: (target, name) => (name === 'env' ? env : Reflect.get(target, name)) });
 }
@@ -151,8 +158,6 @@ export class LambdaService {
   private readonly functions = new Map<string, LocalFunction>();
   private readonly asyncConfigs = new Map<string, AsyncInvokeConfig>();
   private readonly running = new Set<Promise<unknown>>();
-  /** This process's own value of each variable a function's environment set (undefined: it had none). */
-  private readonly processEnvironment = new Map<string, string | undefined>();
   private interceptions: Interception[] = [];
   /** Simulated milliseconds by which Lambda's clock is ahead (`advanceClock`). */
   private clockOffsetMs = 0;
@@ -326,19 +331,6 @@ export class LambdaService {
       awsRequestId: `local-${++this.requests}`,
       getRemainingTimeInMillis: () => Math.max(0, startedAt + timeoutMs - Date.now()),
     };
-    // The function's environment variables, set before its code runs (it reads them as it starts);
-    // NODE_OPTIONS is the runtime's, not the code's (this process is already running).
-    // Those another function set and this one lacks are put back as this process had them: each Lambda function has only its own.
-    for (const [name, original] of this.processEnvironment) {
-      if (name in (fn.environment ?? {})) continue;
-      if (original === undefined) delete process.env[name];
-      else process.env[name] = original;
-    }
-    for (const [name, value] of Object.entries(fn.environment ?? {})) {
-      if (name === 'NODE_OPTIONS') continue;
-      if (!this.processEnvironment.has(name)) this.processEnvironment.set(name, process.env[name]);
-      process.env[name] = value;
-    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new FunctionError('Sandbox.Timedout', `Task timed out after ${fn.timeoutSeconds} seconds`)), timeoutMs);

@@ -3,7 +3,7 @@
  * it: events are retried after a function error as the function's event-invoke configuration says
  * (MaximumRetryAttempts, a minute then two between attempts), dropped once older than its
  * MaximumEventAgeInSeconds (on Lambda's clock, which a test moves on), held until a test releases them,
- * and delivered again on a test's cue.
+ * and delivered again on a test's cue; and each function sees only its own environment variables.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -113,4 +113,28 @@ test('an event is delivered again on a test\'s cue, and the function sees the sa
   expect(received()).toEqual([{ n: 1 }, { n: 1 }]);
   expect(lambda.asyncEvents).toHaveLength(1);
   expect(lambda.asyncEvents[0].deliveries).toBe(2);
+});
+
+test('each function sees its own environment variables over the process\'s, never another function\'s, even while both run', async () => {
+  const envDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'local-lambda-env-'));
+  try {
+    // Reads the variables after a pause, while the other function's invocation has begun (900 s are 0.9 s here).
+    fs.writeFileSync(path.join(envDirectory, 'index.js'), `exports.handler = async () => {
+  await new Promise(resolve => setTimeout(resolve, 5));
+  return { own: process.env.LOCAL_TEST_OWN ?? null, process: process.env.LOCAL_TEST_PROCESS ?? null };
+};`);
+    const other = 'arn:aws:lambda:us-east-1:111111111111:function:other';
+    lambda.register({ arn: ARN, codeDirectory: envDirectory, handler: 'index.handler', timeoutSeconds: 900, environment: { LOCAL_TEST_OWN: 'stub' } });
+    lambda.register({ arn: other, codeDirectory: envDirectory, handler: 'index.handler', timeoutSeconds: 900 });
+    process.env.LOCAL_TEST_PROCESS = 'runner';
+
+    const [stub, otherSaw] = await Promise.all([lambda.invoke(ARN, {}), lambda.invoke(other, {})]);
+
+    expect(stub).toEqual({ own: 'stub', process: 'runner' });
+    expect(otherSaw).toEqual({ own: null, process: 'runner' });
+    expect(process.env.LOCAL_TEST_OWN).toBeUndefined();
+  } finally {
+    delete process.env.LOCAL_TEST_PROCESS;
+    fs.rmSync(envDirectory, { recursive: true, force: true });
+  }
 });
