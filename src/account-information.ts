@@ -53,7 +53,10 @@ export class AccountInformation extends Construct {
   /** When the account was created, ISO 8601 (e.g. `2020-01-01T00:00:00.000Z`). */
   public readonly accountCreatedDate: string;
 
-  /** The account's state: `PENDING_ACTIVATION`, `ACTIVE`, `SUSPENDED` or `CLOSED`. */
+  /**
+   * The account's state as the service gives it: `PENDING_ACTIVATION`, `ACTIVE`, `SUSPENDED` or `CLOSED`.
+   * A member that refuses the read (one closed or gone from the organization, for instance) fails the deploy, saying why.
+   */
   public readonly accountState: string;
 
   constructor(scope: Construct, id: string, props: AccountInformationProps = {}) {
