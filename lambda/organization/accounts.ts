@@ -9,12 +9,12 @@ import type {
   AlternateContactFields, AlternateContactsByType, BaselineDocument, ContactTypeName, PrimaryContactFields,
 } from '../../src/contract';
 import {
-  CONTACT_FIELDS, deleteAlternateContact, departure, departureReason, getAlternateContact, holdsContact, putAccountName, putAlternateContact,
-  putContactInformation,
+  CONTACT_FIELDS, deleteAlternateContact, departure, departureReason, getAlternateContact, holdsContact, holdsPrimaryContact, notFoundAsUndefined,
+  putAccountName, putAlternateContact, putContactInformation,
 } from '../shared/account-api';
 import type { Invocation } from '../shared/clients';
 import { StackDeclarations } from '../shared/declarations';
-import { errorName, failure, isThrottling } from '../shared/errors';
+import { failure, isThrottling } from '../shared/errors';
 import { log } from '../shared/log';
 import { NoLongerWanted, Pacer } from '../shared/pacer';
 import type { Answer } from '../shared/stack';
@@ -81,15 +81,6 @@ export function declaredTypes(accountId: string, baseline: BaselineDocument): Co
   return Object.keys(desiredFor(accountId, baseline).contacts).sort() as ContactTypeName[];
 }
 
-const PRIMARY_FIELDS: Array<keyof PrimaryContactFields> = [
-  'FullName', 'AddressLine1', 'AddressLine2', 'AddressLine3', 'City', 'CompanyName', 'CountryCode', 'DistrictOrCounty',
-  'PhoneNumber', 'PostalCode', 'StateOrRegion', 'WebsiteUrl',
-];
-
-function same<T extends object>(fields: Array<keyof T>, current: Partial<T> | undefined, desired: T): boolean {
-  return current !== undefined && fields.every(field => (current[field] || undefined) === (desired[field] || undefined));
-}
-
 /** What an account held before a deploy's generation wrote to it (null: nothing), so that a rollback can restore it. */
 export interface Prior {
   readonly contacts: Partial<Record<ContactTypeName, AlternateContactFields | null>>;
@@ -154,7 +145,7 @@ export async function reconcileAccount(
           phone = answer.VerificationStatus;
           return answer.ContactInformation;
         }, notFoundAsUndefined));
-      if (!same(PRIMARY_FIELDS, current as Partial<PrimaryContactFields> | undefined, primary)) {
+      if (!holdsPrimaryContact(current as Partial<PrimaryContactFields> | undefined, primary)) {
         prior.primaryContact = (current as PrimaryContactFields | undefined) ?? null;
         writes.push({ operation: 'PutContactInformation', setting: 'primary contact', run: () => putContactInformation(client, target, primary) });
       }
@@ -199,7 +190,3 @@ async function keptBy(declarations: Declarations | undefined, accountId: string,
   return claimant.value ? `now declared by ${claimant.value}` : undefined;
 }
 
-function notFoundAsUndefined(error: unknown): undefined {
-  if (errorName(error) === 'ResourceNotFoundException') return undefined;
-  throw error;
-}

@@ -1,10 +1,10 @@
 import { AccountClient, AlternateContactType, GetAccountInformationCommand, GetContactInformationCommand } from '@aws-sdk/client-account';
 import type { AccountNameProperties, AlternateContactProperties, PrimaryContactProperties, SettingProperties } from '../../src/contract';
 import {
-  deleteAlternateContactIfHolds, getAlternateContact, holdsContact, putAccountName, putAlternateContact, putContactInformation,
+  deleteAlternateContactIfHolds, getAlternateContact, holdsContact, holdsPrimaryContact, notFoundAsUndefined, putAccountName, putAlternateContact,
+  putContactInformation,
 } from '../shared/account-api';
 import type { Declared } from '../shared/declarations';
-import { errorName } from '../shared/errors';
 import { Target } from '../shared/target';
 
 /** One declared setting of one account, parsed from the ResourceProperties. */
@@ -93,9 +93,8 @@ function primaryContact(properties: Properties): Setting {
     put: (client, target) => putContactInformation(client, target, fields),
     holds: async (client, target) => {
       const current = await client.send(new GetContactInformationCommand({ AccountId: target.accountIdParameter }))
-        .then(answer => answer.ContactInformation as Record<string, string | undefined> | undefined, notFound);
-      const names = Object.keys(fields) as Array<keyof typeof fields>;
-      return current !== undefined && names.every(field => (current[field] || undefined) === fields[field]);
+        .then(answer => answer.ContactInformation, notFoundAsUndefined);
+      return holdsPrimaryContact(current, fields);
     },
   };
 }
@@ -115,10 +114,6 @@ function accountName(properties: Properties): Setting {
   };
 }
 
-function notFound(error: unknown): undefined {
-  if (errorName(error) === 'ResourceNotFoundException') return undefined;
-  throw error;
-}
 
 const PARSERS: Record<SettingProperties['Setting'], (properties: Properties) => Setting> = {
   AlternateContact: alternateContact,

@@ -45,9 +45,31 @@ export async function deleteAlternateContact(client: AccountClient, target: Targ
 /** An alternate contact's fields, as the API names them. */
 export const CONTACT_FIELDS: Array<keyof AlternateContactFields> = ['Name', 'Title', 'EmailAddress', 'PhoneNumber'];
 
+/** The primary contact's fields, as PutContactInformation names them. */
+export const PRIMARY_FIELDS: Array<keyof PrimaryContactFields> = [
+  'FullName', 'AddressLine1', 'AddressLine2', 'AddressLine3', 'City', 'CompanyName', 'CountryCode', 'DistrictOrCounty',
+  'PhoneNumber', 'PostalCode', 'StateOrRegion', 'WebsiteUrl',
+];
+
+/** Whether what the API holds has exactly these values in `fields` (an empty field is an absent one). */
+function holds<T extends object>(fields: Array<keyof T>, current: Partial<T> | undefined, desired: Partial<T>): boolean {
+  return current !== undefined && fields.every(field => (current[field] || undefined) === (desired[field] || undefined));
+}
+
 /** Whether a contact read from the API holds exactly these values. */
 export function holdsContact(current: Partial<AlternateContactFields> | undefined, fields: AlternateContactFields): boolean {
-  return current !== undefined && CONTACT_FIELDS.every(field => (current[field] || undefined) === (fields[field] || undefined));
+  return holds(CONTACT_FIELDS, current, fields);
+}
+
+/** Whether a primary contact read from the API holds exactly these values. */
+export function holdsPrimaryContact(current: Partial<PrimaryContactFields> | undefined, fields: Partial<PrimaryContactFields>): boolean {
+  return holds(PRIMARY_FIELDS, current, fields);
+}
+
+/** A read's answer when the setting was never set (ResourceNotFoundException): undefined; other errors are thrown. */
+export function notFoundAsUndefined(error: unknown): undefined {
+  if (errorName(error) === 'ResourceNotFoundException') return undefined;
+  throw error;
 }
 
 /**
