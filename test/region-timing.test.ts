@@ -61,10 +61,12 @@ test('only the transitions that may have ended are due, and the next step comes 
   expect(isDue(bounds, undefined, s(1))).toBe(true);
 });
 
-test('the wait stays between its bounds, and one that outlived the estimate is looked at as often as before', () => {
+test('the wait stays between its bounds, and one that outlived the estimate is looked at soon, then less often', () => {
   expect(pollSeconds([599, 600], [T0], s(1))).toBe(MAX_POLL_SECONDS);
   expect(pollSeconds([299, 300], [T0], s(299.5))).toBe(MIN_POLL_SECONDS);
-  expect(pollSeconds([299, 300], [T0], s(400))).toBe(DEFAULT_POLL_SECONDS);
+  expect(pollSeconds([299, 300], [T0], s(301))).toBe(MIN_POLL_SECONDS);
+  expect(pollSeconds([299, 300], [T0], s(340))).toBe(20);
+  expect(pollSeconds([299, 300], [T0], s(600))).toBe(MAX_POLL_SECONDS);
   expect(pollSeconds([299, 300], [], s(400))).toBe(DEFAULT_POLL_SECONDS);
 });
 

@@ -10,7 +10,7 @@ import { timeScale } from '../shared/pacing';
  * time instead of keeping the lateness of the first look.
  */
 
-/** The wait before transitions have been seen to end, and after one outlived the estimate (seconds). */
+/** The wait before transitions have been seen to end (seconds). */
 export const DEFAULT_POLL_SECONDS = 20;
 /** The shortest and longest waits between steps: steps read, and an estimate may be wrong. */
 export const MIN_POLL_SECONDS = 5;
@@ -61,8 +61,8 @@ export function pollSeconds(bounds: TransitionBounds | undefined, requested: Arr
   const dues = requested
     .filter((at): at is number => at !== undefined)
     .map(at => (expected === undefined ? DEFAULT_POLL_SECONDS : expected - elapsedSeconds(at, now)))
-    // One that outlived the estimate is looked at as often as before the estimate.
-    .map(due => (due > 0 ? due : DEFAULT_POLL_SECONDS));
+    // One that outlived the estimate is looked at again soon, then less often the longer it runs over.
+    .map(due => (due > 0 ? due : -due / 2));
   if (dues.length === 0) return DEFAULT_POLL_SECONDS;
   return Math.min(MAX_POLL_SECONDS, Math.max(MIN_POLL_SECONDS, Math.ceil(Math.min(...dues))));
 }

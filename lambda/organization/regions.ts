@@ -133,9 +133,14 @@ export async function regionsStep(
     }
     try {
       // Refused twice, once after slowing down, it is the limits on transitions rather than the rate.
-      await pacer.call('EnableRegion', () => client.send(new EnableRegionCommand(input)), { throttledAttempts: 2, stillWanted });
+      // Timed from the attempt's sending (after the pacer's wait): the transition cannot have begun before.
+      let sentAt = Date.now();
+      await pacer.call('EnableRegion', () => {
+        sentAt = Date.now();
+        return client.send(new EnableRegionCommand(input));
+      }, { throttledAttempts: 2, stillWanted });
       enabled++;
-      keep(accountId, region, undefined, Date.now());
+      keep(accountId, region, undefined, sentAt);
       return true;
     } catch (error) {
       // Refused for the service's limits (or a transition that started since the read), or superseded: later.
