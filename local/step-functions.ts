@@ -7,7 +7,7 @@ import { FunctionError, LambdaService } from './lambda';
  * (ListExecutions, GetExecutionHistory: the execution's start, each task state's input and output, its end) (awsJson1_0) over
  * the state machines the local deployment engine registers, each execution run by aws-local-stepfunctions
  * (a maintained ASL interpreter) with its Lambda tasks invoking the local functions, and its Wait states
- * shortened to `waitMs`. Retry intervals take as long in total as in AWS, on the scaled clock. Tests may
+ * shortened to `waitMs` (or, with `scaledWaits`, waiting their SecondsPath on the scaled clock). Retry intervals take as long in total as in AWS, on the scaled clock. Tests may
  * make a task fail as the service would (`injectTaskFault`: Lambda service errors, which Retry and
  * Catch see, and States.Runtime / States.DataLimitExceeded, which end the execution at once), and every
  * change of an execution's status is sent as "Step Functions Execution Status Change" to `onStatusChange`
