@@ -34,8 +34,6 @@ const CONTACT_SIZES = list('BENCH_ORG_CONTACT_ACCOUNTS') ?? (quick() ? [100] : [
 const REGION_SIZES = list('BENCH_ORG_REGION_ACCOUNTS') ?? (quick() ? [40] : [1000]);
 /** How long one Region transition takes, real seconds (most take minutes; see the reference). */
 const TRANSITION_S = Number(process.env.BENCH_ORG_TRANSITION_S ?? '300');
-/** How long the reconciler waits between Region steps (lambda/organization/reconcile.ts REGION_POLL_SECONDS). */
-const REGION_POLL_S = 20;
 /** How long a Wait state waits in the contact rows, real seconds (see runReconciler). */
 const CONTACT_WAIT_S = 1;
 /** The local service's in-progress limits (local/account.ts): per organization and per account. */
@@ -298,10 +296,11 @@ async function runReconciler(row: Row & { kind: Kind }): Promise<RowResult> {
     regionTransitionMs: (TRANSITION_S * 1000) / row.scale,
   });
   aws.useForSdkClients();
-  // A Wait state waits the same whatever its SecondsPath: the Region steps' poll interval where they are
-  // waited for; a second where steps follow each other (a Wait of 0 s after a step that used its time, or
-  // of a few seconds while a superseded generation may still write).
-  aws.stepFunctions.waitMs = ((row.kind === 'regions' ? REGION_POLL_S : CONTACT_WAIT_S) * 1000) / row.scale;
+  // The Region rows' Waits wait what the step asked (its PollSeconds, learned from the transitions), scaled;
+  // the contact rows' a second whatever their SecondsPath, where steps follow each other (a Wait of 0 s
+  // after a step that used its time, or of a few seconds while a superseded generation may still write).
+  aws.stepFunctions.waitMs = (CONTACT_WAIT_S * 1000) / row.scale;
+  aws.stepFunctions.scaledWaits = row.kind === 'regions';
   try {
     const cfn = new LocalCloudFormation(aws);
     const capMs = (CAP_RATIO * minimumOf(row.kind, row.accounts).seconds * 1000) / row.scale;
@@ -510,8 +509,9 @@ export async function organizationScaleBenchmark(): Promise<Section> {
       + '("a few minutes for most accounts", the reference says).\n\n'
       + 'Time runs S× faster for the handlers and the local services (CDK_ACCOUNT_MANAGEMENT_TIME_SCALE=S: the pacer, the steps\' '
       + '5-minute budget, the transitions, the Lambda and custom-resource timeouts) and the quotas\' rates ×S (`scaledQuotas(S)`; bursts '
-      + 'are a number of calls and stay). aws-local-stepfunctions waits one fixed time per Wait state, whatever its SecondsPath: '
-      + `${REGION_POLL_S} s / S in the Region rows (the reconciler's poll while transitions are in progress), ${CONTACT_WAIT_S} s / S in the contact rows `
+      + 'are a number of calls and stay). In the Region rows a Wait state waits its SecondsPath / S (the step\'s PollSeconds: until the '
+      + 'earliest transition in progress is due by the durations the reconciler has seen, 5-60 s, 20 s before it has seen one end); in the contact rows '
+      + `aws-local-stepfunctions waits ${CONTACT_WAIT_S} s / S per Wait state, whatever its SecondsPath `
       + '(where a step is followed by a Wait of 0 s, or of a few seconds while a superseded generation may still write). '
       + `S per row: ${scales.join(', ')}. `
       + 'The simulation runs every function, state machine and service in this one Node.js process, at 1.5-2.5 ms of CPU per Account '

@@ -51,9 +51,16 @@ const WHERE_IT_LOSES = `## Where this library loses
   role, whose function logs to a group that Lambda creates without expiry. Its template is the
   smallest at every size, and it is the only one whose IAM policies stay within IAM's limits while
   still naming the accounts and contact types.
-- **Region opt-ins across an organization.** The reconciler sees a Region transition end only at its next
-  step, 20 seconds after the last, and learns the in-progress limits only from refusals, so enabling Regions
-  in many accounts takes longer than the limits alone would need (the organization table shows how much).
+- **Region opt-ins across an organization.** The reconciler looks at a Region transition again when the
+  durations it has seen say it is due (5 to 60 seconds apart; every 20 seconds until it has seen one end),
+  and reads only the transitions that are due; but a slot freed mid-wait stays free until the next step,
+  each step pays its own start (the store's reads) before it asks for the next transition, and the
+  in-progress limits are learned only from refusals, so enabling Regions in many accounts takes longer than
+  the limits alone would need (the organization table shows how much; there each step's calls also count S
+  times their local latency: the same row measured 1.04× at S = 100 on 2026-12-07). The "Region Opt-In Status Change"
+  events, which the service sends to the calling account on a best-effort basis, do not wake the reconciler:
+  the waiter's Wait state cannot be cut short, so an event could only start a second writer beside the
+  execution's steps, or the waiter (which every setting of the stack shares) would wait on a task token.
   A converged re-run reads the Regions one after the other (1.5-1.6× its read-bound minimum per caller):
   reading an account's two Regions together was measured slower, the same row back to back on 2026-12-07
   (2.08× against 1.48× per caller; 1.21× per target), since once the reads are bound by the rate rather

@@ -7,7 +7,7 @@ import { FunctionError, LambdaService } from './lambda';
  * (ListExecutions, GetExecutionHistory: the execution's start, each task state's input and output, its end) (awsJson1_0) over
  * the state machines the local deployment engine registers, each execution run by aws-local-stepfunctions
  * (a maintained ASL interpreter) with its Lambda tasks invoking the local functions, and its Wait states
- * shortened to `waitMs`. Retry intervals take as long in total as in AWS, on the scaled clock. Tests may
+ * shortened to `waitMs` (or, with `scaledWaits`, waiting their SecondsPath on the scaled clock). Retry intervals take as long in total as in AWS, on the scaled clock. Tests may
  * make a task fail as the service would (`injectTaskFault`: Lambda service errors, which Retry and
  * Catch see, and States.Runtime / States.DataLimitExceeded, which end the execution at once), and every
  * change of an execution's status is sent as "Step Functions Execution Status Change" to `onStatusChange`
@@ -101,8 +101,10 @@ interface LambdaInvokeParameters {
 }
 
 export class StepFunctionsService {
-  /** How long a Wait state waits here, in ms, whatever its definition says. */
+  /** How long a Wait state waits here, in ms, whatever its definition says (unless `scaledWaits`). */
   public waitMs = 10;
+  /** Wait states with a `SecondsPath` wait what it says, on the scaled clock (seconds × 1000 / timeScale()), instead of `waitMs`. */
+  public scaledWaits = false;
   public readonly executions: ExecutionRecord[] = [];
   private readonly definitions = new Map<string, StateMachineDefinition>();
   private taskFaults: Array<TaskFault & { remaining: number }> = [];
@@ -246,6 +248,8 @@ export class StepFunctionsService {
       });
     });
     const history: HistoryEvent[] = [];
+    /** The last task's output: what the Wait after it reads its SecondsPath from (the Choice between passes it on). */
+    let lastOutput: unknown;
     const tasks = Object.fromEntries(Object.entries(states)
       .filter(([, state]) => state.Type === 'Task' && state.Resource === LAMBDA_INVOKE)
       .map(([stateName]) => [stateName, async (parameters: unknown) => {
@@ -254,9 +258,20 @@ export class StepFunctionsService {
         const result = await this.invokeTask(stateName, parameters as LambdaInvokeParameters, fail) as { Payload?: unknown };
         // The states' OutputPath is $.Payload: what the state passes on is the function's result.
         this.record(history, 'TaskStateExited', { stateExitedEventDetails: { name: stateName, output: JSON.stringify(result?.Payload ?? null) } });
+        lastOutput = result?.Payload;
         return result as never;
       }]));
-    const waits = Object.fromEntries(Object.entries(states).filter(([, state]) => state.Type === 'Wait').map(([stateName]) => [stateName, this.waitMs]));
+    const waits: Record<string, number> = {};
+    for (const [stateName, state] of Object.entries(states).filter(([, st]) => st.Type === 'Wait')) {
+      const secondsPath = (state as { SecondsPath?: string }).SecondsPath;
+      // The interpreter takes a number per state: a getter reads it when the state runs.
+      Object.defineProperty(waits, stateName, {
+        enumerable: true,
+        get: () => (this.scaledWaits && secondsPath?.startsWith('$.')
+          ? (Number((lastOutput as Record<string, unknown> | undefined)?.[secondsPath.slice(2)] ?? 0) * 1000) / timeScale()
+          : this.waitMs),
+      });
+    }
     const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
     const run = machine.run(JSON.parse(input), {
       overrides: { taskResourceLocalHandlers: tasks, waitTimeOverrides: waits, retryIntervalOverrides: retryIntervals(states) },

@@ -33,11 +33,6 @@ export { failureSummary } from './answer';
 
 /** A step works at most this long (the function may run 15 minutes). */
 const STEP_MS = 5 * 60_000;
-/**
- * How long to wait for Region transitions between steps: short beside transitions of minutes, and at the
- * organization's 50 transitions in progress their reads take half of GetRegionOptStatus's 5 per second.
- */
-const REGION_POLL_SECONDS = 20;
 /** How long to wait between two looks at whether a superseded generation has stopped writing. */
 const PREVIOUS_POLL_SECONDS = 5;
 /** CloudFormation waits an hour for a custom resource: the deploy is answered before. */
@@ -123,7 +118,7 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
     if (contactsDone && generation.waitsFor === 'CONTACTS') next = await answerDeploy(next, true);
     if (next.Phase === 'regions' && Date.now() < deadline && watch.stillWanted()) {
       const result = await regionsStep(invocation, pacer, accounts, generation.baseline.enabledRegions, next.Regions, deadline, watch.beforeWrite);
-      next = { ...next, Regions: result.progress, Phase: result.done ? 'done' : 'regions', PollSeconds: result.waiting ? REGION_POLL_SECONDS : 0 };
+      next = { ...next, Regions: result.progress, Phase: result.done ? 'done' : 'regions', PollSeconds: result.waiting ? result.pollSeconds : 0 };
       next = { ...next, Size: sizeOf(next, generation, next.Size?.Accounts ?? 0, 0, accounts) };
     }
     if (!watch.stillWanted()) {

@@ -1,4 +1,5 @@
 import { EnableRegionCommand, GetRegionOptStatusCommand, RegionOptStatus } from '@aws-sdk/client-account';
+import { isDue, learn, pollSeconds, TransitionBounds } from './region-timing';
 import { departure, Departure, departureReason } from '../shared/account-api';
 import type { Invocation } from '../shared/clients';
 import { failure, isThrottling, isTransient } from '../shared/errors';
@@ -17,8 +18,8 @@ import { resolveTarget } from '../shared/target';
  * account that was closed or left the organization as skipped, so that the execution ends.
  */
 
-/** [account, Region, reads in a row that failed with a non-transient error] */
-export type RegionKey = [string, string, number?];
+/** [account, Region, reads in a row that failed with a non-transient error, when the reconciler requested its transition (ms)] */
+export type RegionKey = [string, string, number?, number?];
 
 export interface RegionsProgress {
   /** The last account whose Regions were all seen; the scan resumes after it. */
@@ -33,13 +34,15 @@ export interface RegionsProgress {
   readonly skips?: Array<{ readonly accountId: string; readonly reason: string }>;
   /** The most transitions this baseline had in progress at once when the service refused another. */
   readonly limitSeen?: number;
+  /** What the reads told of the transitions' time (region-timing.ts); absent before one was read. */
+  readonly transitionSeconds?: TransitionBounds;
 }
 
 export const NO_REGIONS: RegionsProgress = { inFlight: [], enabled: 0, failed: 0, failures: [], skipped: 0, skips: [] };
 
 /** Failures kept in the state (all are counted and logged). */
 const KEPT_FAILURES = 10;
-/** Reads in a row (one per step, 20 s apart) that fail with a non-transient error before the Region is given up. */
+/** Reads in a row (one per step, seconds apart) that fail with a non-transient error before the Region is given up. */
 const MAX_FAILED_READS = 3;
 
 export interface RegionsStep {
@@ -48,6 +51,8 @@ export interface RegionsStep {
   readonly done: boolean;
   /** The scan stopped for the service's limits (so the next step should wait), not for lack of time. */
   readonly waiting: boolean;
+  /** How long the next step should wait, if it waits: until the earliest transition in progress is due. */
+  readonly pollSeconds: number;
 }
 
 /**
@@ -65,6 +70,13 @@ export async function regionsStep(
   const failures = [...progress.failures];
   const skips = [...progress.skips ?? []];
   let refused = false;
+  let bounds = progress.transitionSeconds;
+  /** Kept in flight, with its failed reads and the time of its request. */
+  const keep = (accountId: string, region: string, failedReads?: number, requestedAt?: number) => {
+    const key: RegionKey = requestedAt !== undefined ? [accountId, region, failedReads ?? 0, requestedAt]
+      : failedReads ? [accountId, region, failedReads] : [accountId, region];
+    inFlight.set(`${accountId}/${region}`, key);
+  };
   const fail = (accountId: string, reason: string) => {
     failed++;
     if (failures.length < KEPT_FAILURES) failures.push({ accountId, reason });
@@ -84,7 +96,7 @@ export async function regionsStep(
   };
 
   /** Reads one Region and asks for its transition when due; false when the service refused (its limits). */
-  const visit = async ([accountId, region, failedReads]: RegionKey): Promise<boolean> => {
+  const visit = async ([accountId, region, failedReads, requestedAt]: RegionKey): Promise<boolean> => {
     const target = resolveTarget(accountId, invocation.ownAccount);
     const input = { AccountId: target.accountIdParameter, RegionName: region };
     const key = `${accountId}/${region}`;
@@ -94,14 +106,14 @@ export async function regionsStep(
     } catch (error) {
       // Transient (throttled until the deadline, 5xx): read again at the next step, as often as it takes.
       if (isTransient(error)) {
-        inFlight.set(key, failedReads ? [accountId, region, failedReads] : [accountId, region]);
+        keep(accountId, region, failedReads, requestedAt);
         return true;
       }
       // Not transient: an account that is gone is skipped now; anything else is read again a few times, then failed.
       const gone = await departed(target, error);
       const reads = (failedReads ?? 0) + 1;
       if (!gone && reads < MAX_FAILED_READS) {
-        inFlight.set(key, [accountId, region, reads]);
+        keep(accountId, region, reads, requestedAt);
         return true;
       }
       inFlight.delete(key);
@@ -110,18 +122,25 @@ export async function regionsStep(
       return true;
     }
     if (status === 'ENABLED' || status === 'ENABLED_BY_DEFAULT') {
+      if (requestedAt !== undefined) bounds = learn(bounds, requestedAt, Date.now(), true);
       inFlight.delete(key);
       return true;
     }
+    if (status === 'ENABLING' && requestedAt !== undefined) bounds = learn(bounds, requestedAt, Date.now(), false);
     if (status !== 'DISABLED' || refused) {
-      inFlight.set(key, [accountId, region]); // ENABLING, or DISABLING (enabled once DISABLED)
+      keep(accountId, region, undefined, status === 'ENABLING' ? requestedAt : undefined); // ENABLING, or DISABLING (enabled once DISABLED)
       return !refused;
     }
     try {
       // Refused twice, once after slowing down, it is the limits on transitions rather than the rate.
-      await pacer.call('EnableRegion', () => client.send(new EnableRegionCommand(input)), { throttledAttempts: 2, stillWanted });
+      // Timed from the attempt's sending (after the pacer's wait): the transition cannot have begun before.
+      let sentAt = Date.now();
+      await pacer.call('EnableRegion', () => {
+        sentAt = Date.now();
+        return client.send(new EnableRegionCommand(input));
+      }, { throttledAttempts: 2, stillWanted });
       enabled++;
-      inFlight.set(key, [accountId, region]);
+      keep(accountId, region, undefined, sentAt);
       return true;
     } catch (error) {
       // Refused for the service's limits (or a transition that started since the read), or superseded: later.
@@ -140,6 +159,8 @@ export async function regionsStep(
   for (const key of progress.inFlight) inFlight.set(`${key[0]}/${key[1]}`, key);
   for (const key of progress.inFlight) {
     if (Date.now() >= deadline) break;
+    // One that cannot have ended yet by what the reads have told is left for a later step.
+    if (!isDue(bounds, key[3], Date.now())) continue;
     if (!await visit(key)) refused = true;
   }
 
@@ -164,8 +185,9 @@ export async function regionsStep(
   }
   const scanned = accounts.length === 0 || cursor === accounts[accounts.length - 1];
   return {
-    progress: { cursor, inFlight: [...inFlight.values()], enabled, failed, failures, skipped, skips, limitSeen },
+    progress: { cursor, inFlight: [...inFlight.values()], enabled, failed, failures, skipped, skips, limitSeen, transitionSeconds: bounds },
     done: scanned && inFlight.size === 0,
     waiting: refused || (scanned && inFlight.size > 0),
+    pollSeconds: pollSeconds(bounds, [...inFlight.values()].map(([, , , at]) => at), Date.now()),
   };
 }
