@@ -7,9 +7,8 @@ import * as path from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { BILLING, OPERATIONS, SECURITY } from './fixtures';
-import { Local, MANAGEMENT, startLocal, stopLocal } from './support';
+import { Local, MANAGEMENT, runCli, startLocal, stopLocal } from './support';
 import { whatToDo } from '../cli/guidance';
-import { program } from '../cli/index';
 import type { Change } from '../cli/plan';
 import { OPT_IN_REGIONS } from '../local';
 import { AccountSettingsProvider, AlternateContact, AlternateContactDetails, AlternateContactType, OrganizationBaseline, RegionOptIn } from '../src';
@@ -50,15 +49,6 @@ beforeEach(() => {
   }
 });
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  let code = -1;
-  const io = { out: (t: string) => { out += t; }, err: (t: string) => { err += t; }, exit: (c: number) => { code = c; } };
-  await program(io).parseAsync(args, { from: 'user' });
-  return { code, out, err };
-}
-
 /** A contact for A, a Region for B, and a baseline over C reconciled every 12 hours; the settings restore hand changes if asked. */
 async function deployStack(options: { restoreHandChanges?: boolean } = {}): Promise<string> {
   // The path metadata that `cdk synth` writes, so that constructs are named by their paths.
@@ -86,8 +76,8 @@ const VALUES = [SECURITY, BILLING, OPERATIONS].flatMap(c => [c.name, c.title, c.
 
 test('no drift: no guidance, in text or JSON', async () => {
   const dir = await deployStack();
-  const json = await run('drift', '--app', dir, '--json');
-  const text = await run('drift', '--app', dir);
+  const json = await runCli('drift', '--app', dir, '--json');
+  const text = await runCli('drift', '--app', dir);
 
   expect(json.code).toBe(0);
   expect(JSON.parse(json.out).whatToDo).toEqual([]);
@@ -100,8 +90,8 @@ test('a single AlternateContact and a baseline\'s contact drift: each kind says 
   local.aws.account(MEMBER_A).alternateContacts.delete('SECURITY');
   local.aws.account(MEMBER_C).alternateContacts.set('BILLING', contactOf(OPERATIONS));
 
-  const json = await run('drift', '--app', dir, '--json');
-  const text = await run('drift', '--app', dir);
+  const json = await runCli('drift', '--app', dir, '--json');
+  const text = await runCli('drift', '--app', dir);
 
   expect(json.code).toBe(2);
   const advice: Json[] = JSON.parse(json.out).whatToDo;
@@ -132,7 +122,7 @@ test('a Region drifts: restoreHandChanges is not offered, a forced update or the
   local.aws.setRegionStatus(MEMBER_B, REGION, 'DISABLED');
   local.aws.account(MEMBER_A).alternateContacts.delete('SECURITY');
 
-  const advice: Json[] = JSON.parse((await run('drift', '--app', dir, '--json')).out).whatToDo;
+  const advice: Json[] = JSON.parse((await runCli('drift', '--app', dir, '--json')).out).whatToDo;
 
   expect(advice.map(g => g.kind)).toEqual(['AlternateContact', 'RegionOptIn']);
   const [single, region] = advice;

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { BILLING, PRIMARY_CONTACT, SECURITY } from './fixtures';
-import { Local, MANAGEMENT, startLocal, stopLocal } from './support';
+import { Local, MANAGEMENT, runCli, startLocal, stopLocal } from './support';
 import { Aws } from '../cli/aws';
 import { program } from '../cli/index';
 import { AccountBaseline, AccountName, AlternateContact, AlternateContactType, OrganizationBaseline, PrimaryContact } from '../src';
@@ -58,22 +58,6 @@ afterEach(async () => {
   await local.aws.stepFunctions.settled();
 });
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  let code = -1;
-  const io = { out: (t: string) => { out += t; }, err: (t: string) => { err += t; }, exit: (c: number) => { code = c; } };
-  try {
-    await program(io).parseAsync(args, { from: 'user' });
-  } catch (error) {
-    if (!String((error as { code?: string }).code ?? '').startsWith('commander.')) {
-      err += String((error as Error).message);
-      code = 1;
-    }
-  }
-  return { code, out, err };
-}
-
 /** The bin as a user runs it, its output piped, against the local services (this process's environment points at them). */
 function bin(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   return new Promise(resolve => {
@@ -118,9 +102,9 @@ describe('the table', () => {
     await deploy(stack);
     local.aws.account(MEMBER_A).alternateContacts.set('SECURITY', { Name: SECURITY.name, Title: SECURITY.title, EmailAddress: 'other@example.org', PhoneNumber: SECURITY.phoneNumber });
 
-    const table = await run('drift', '--app', synth(stack));
-    const all = await run('drift', '--app', synth(stack), '--all');
-    const json = await run('drift', '--app', synth(stack), '--json');
+    const table = await runCli('drift', '--app', synth(stack));
+    const all = await runCli('drift', '--app', synth(stack), '--all');
+    const json = await runCli('drift', '--app', synth(stack), '--json');
 
     expect(table.code).toBe(2);
     // The rows end at the summary; what to do after it names the drifted account again.
@@ -137,8 +121,8 @@ describe('the table', () => {
   });
 
   test('each row names the construct that declares it, by its path', async () => {
-    const result = await run('plan', '--app', synth(declared()), '--json');
-    const table = await run('plan', '--app', synth(declared()));
+    const result = await runCli('plan', '--app', synth(declared()), '--json');
+    const table = await runCli('plan', '--app', synth(declared()));
 
     const changes = JSON.parse(result.out).changes as Json[];
     expect(changes.find(c => c.setting === 'SECURITY alternate contact').construct).toBe('Settings/SecurityOfA');
@@ -149,9 +133,9 @@ describe('the table', () => {
   });
 
   test('only contact values are masked: an account name and a country code are shown; --show-values shows the rest', async () => {
-    const masked = await run('plan', '--app', synth(declared()), '--json');
-    const table = await run('plan', '--app', synth(declared()));
-    const shown = await run('plan', '--app', synth(declared()), '--json', '--show-values');
+    const masked = await runCli('plan', '--app', synth(declared()), '--json');
+    const table = await runCli('plan', '--app', synth(declared()));
+    const shown = await runCli('plan', '--app', synth(declared()), '--json', '--show-values');
 
     const fieldsOf = (out: string, setting: string) => (JSON.parse(out).changes as Json[])
       .find(c => c.account === MEMBER_A && c.setting === setting).fields as Json[];
@@ -188,8 +172,8 @@ describe('what the plan cannot read or must say', () => {
       new AccountBaseline(s, 'Closed', { accountId: CLOSED, alternateContacts: { security: SECURITY } });
     });
 
-    const json = await run('plan', '--app', synth(stack), '--json');
-    const table = await run('plan', '--app', synth(stack));
+    const json = await runCli('plan', '--app', synth(stack), '--json');
+    const table = await runCli('plan', '--app', synth(stack));
 
     expect(json.code).toBe(2);
     const parsed = JSON.parse(json.out);
@@ -203,8 +187,8 @@ describe('what the plan cannot read or must say', () => {
     const baseline = (props: object) => settingsStack(s => new OrganizationBaseline(s, 'Baseline', { alternateContacts: { billing: BILLING }, pruneUndeclared: true, ...props }));
     await deploy(baseline({ organizationalUnitIds: [OU] }));
 
-    const fewer = JSON.parse((await run('plan', '--app', synth(baseline({ accountIds: IN_OU.slice(0, 3) })), '--json')).out);
-    const excluding = await run('plan', '--app', synth(baseline({ organizationalUnitIds: [OU], excludeAccountIds: [IN_OU[4]] })), '--json');
+    const fewer = JSON.parse((await runCli('plan', '--app', synth(baseline({ accountIds: IN_OU.slice(0, 3) })), '--json')).out);
+    const excluding = await runCli('plan', '--app', synth(baseline({ organizationalUnitIds: [OU], excludeAccountIds: [IN_OU[4]] })), '--json');
 
     const billing = (changes: Json[]) => Object.fromEntries(changes.filter(c => c.setting === 'BILLING alternate contact').map(c => [c.account, c.action]));
     expect(billing(fewer.changes)).toEqual({ [IN_OU[0]]: 'unchanged', [IN_OU[1]]: 'unchanged', [IN_OU[2]]: 'unchanged', [IN_OU[3]]: 'delete', [IN_OU[4]]: 'delete' });
@@ -217,8 +201,8 @@ describe('what the plan cannot read or must say', () => {
   test('a stack whose environment names no Region, not found in the tool\'s Region: a warning that names the Region and --region', async () => {
     const agnostic = settingsStack(s => new AccountBaseline(s, 'One', { accountId: MEMBER_B, alternateContacts: { security: SECURITY } }), { agnostic: true });
 
-    const plan = await run('plan', '--app', synth(agnostic));
-    const drift = await run('drift', '--app', synth(agnostic), '--region', 'eu-west-1');
+    const plan = await runCli('plan', '--app', synth(agnostic));
+    const drift = await runCli('drift', '--app', synth(agnostic), '--region', 'eu-west-1');
 
     expect(plan.code).toBe(2);
     expect(plan.err).toContain('Warning: Stack Settings was not found in Region us-east-1 (AWS_REGION): the plan shows it as a first deploy, with no removals; '
@@ -230,9 +214,9 @@ describe('what the plan cannot read or must say', () => {
   test('a wait on throttling or a failing service says why on stderr, and the plan then goes on', async () => {
     const dir = synth(declared());
     local.aws.injectFault({ operation: 'GetAlternateContact', status: 429, count: 2 });
-    const throttled = await run('plan', '--app', dir, '--json');
+    const throttled = await runCli('plan', '--app', dir, '--json');
     local.aws.injectFault({ operation: 'organizations:ListAccountsForParent', status: 500, count: 2 });
-    const failing = await run('plan', '--app', dir, '--json');
+    const failing = await runCli('plan', '--app', dir, '--json');
 
     expect(throttled.code).toBe(2);
     expect(throttled.err).toMatch(/^Waiting: account:GetAlternateContact is throttled, the tool slows down; retrying until the --timeout \(\d+m\d*s? left\)$/m);

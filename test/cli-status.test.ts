@@ -7,9 +7,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { BILLING } from './fixtures';
 import { useSmallOrganization } from './small-organization';
-import { stackOf } from './support';
+import { runCli, stackOf } from './support';
 import { isBaselineRun } from '../cli/executions';
-import { program } from '../cli/index';
 import { BaselineStatus, statusExit, statusText } from '../cli/status';
 import { OPT_IN_REGIONS } from '../local';
 import { OrganizationBaseline } from '../src';
@@ -28,18 +27,8 @@ function settleAll(): void {
   for (const id of MEMBERS) for (const region of REGIONS) org.aws.accountApi.settleRegion(id, region);
 }
 
-/** Runs the tool as its bin does, piped (no terminal), with what it printed and its exit code. */
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  let code = -1;
-  const io = { out: (t: string) => { out += t; }, err: (t: string) => { err += t; }, exit: (c: number) => { code = c; } };
-  await program(io).parseAsync(args, { from: 'user' });
-  return { code, out, err };
-}
-
 async function statusJson(): Promise<{ code: number; baselines: BaselineStatus[] }> {
-  const result = await run('status', '--stack', 'Settings', '--app', 'no-such-assembly', '--json');
+  const result = await runCli('status', '--stack', 'Settings', '--app', 'no-such-assembly', '--json');
   return { code: result.code, baselines: JSON.parse(result.out).baselines };
 }
 
@@ -93,8 +82,8 @@ async function readsWhileRunning(): Promise<void> {
   expect(second.baselines[0].generation).toBe(before.generation);
 
   // --watch reads until the run ends: the test ends the other transitions meanwhile.
-  const watching = run('status', '--stack', 'Settings', '--app', 'no-such-assembly', '--watch', '0.02');
-  const watchingJson = run('status', '--stack', 'Settings', '--app', 'no-such-assembly', '--watch', '0.02', '--json');
+  const watching = runCli('status', '--stack', 'Settings', '--app', 'no-such-assembly', '--watch', '0.02');
+  const watchingJson = runCli('status', '--stack', 'Settings', '--app', 'no-such-assembly', '--watch', '0.02', '--json');
   for (const id of MEMBERS.slice(2)) for (const region of REGIONS) org.aws.accountApi.settleRegion(id, region);
   const watched = await watching;
   // With --json, standard output is one document, however many reads --watch made.
@@ -121,7 +110,7 @@ test('a failed account: exit 1, the account named with why, and what to do', asy
   await org.cfn.deploy(stack);
   await org.aws.stepFunctions.settled();
 
-  const table = await run('status', '--app', (App.of(stack) as App).synth().directory);
+  const table = await runCli('status', '--app', (App.of(stack) as App).synth().directory);
   const json = await statusJson();
 
   expect(table.code).toBe(1);

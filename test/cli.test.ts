@@ -9,11 +9,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ts from 'typescript';
-import { main, program } from '../cli/index';
+import { main } from '../cli/index';
 import { mask } from '../cli/mask';
 import { OPT_IN_REGIONS } from '../local';
 import { BILLING, OPERATIONS, PRIMARY_CONTACT, SECURITY, SUBSIDIARY_CONTACT } from './fixtures';
-import { Local, MANAGEMENT, startLocal, stopLocal } from './support';
+import { Local, MANAGEMENT, runCli, startLocal, stopLocal } from './support';
 import {
   AccountBaseline, AlternateContact, AlternateContactDetails, AlternateContactType, OrganizationBaseline, PrimaryContactDetails, RegionOptIn,
 } from '../src';
@@ -67,23 +67,6 @@ beforeEach(() => {
   local.aws.clearCalls();
 });
 
-/** Runs the tool as its bin does, with what it printed and its exit code. */
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  let code = -1;
-  const io = { out: (t: string) => { out += t; }, err: (t: string) => { err += t; }, exit: (c: number) => { code = c; } };
-  try {
-    await program(io).parseAsync(args, { from: 'user' });
-  } catch (error) {
-    if (!String((error as { code?: string }).code ?? '').startsWith('commander.')) {
-      err += String((error as Error).message);
-      code = 1;
-    }
-  }
-  return { code, out, err };
-}
-
 /** The stack's app, synthesized to a directory of its own: what `cdk synth` leaves in cdk.out. */
 function synth(stack: Stack): string {
   return App.of(stack) ? (App.of(stack) as App).synth().directory : '';
@@ -124,8 +107,8 @@ const VALUES = [SECURITY, BILLING].flatMap((c: AlternateContactDetails) => [c.na
 describe('plan', () => {
   test('on a fresh organization: every setting will be written or enabled, exit code 2, and no value is printed', async () => {
     const dir = synth(declared());
-    const table = await run('plan', '--app', dir);
-    const json = await run('plan', '--app', dir, '--json');
+    const table = await runCli('plan', '--app', dir);
+    const json = await runCli('plan', '--app', dir, '--json');
 
     expect(table.code).toBe(2);
     expect(json.code).toBe(2);
@@ -159,7 +142,7 @@ describe('plan', () => {
     await deploy(stack);
     local.aws.setRegionStatus(MEMBER_B, REGION, 'ENABLED');
 
-    const result = await run('plan', '--app', synth(stack), '--json');
+    const result = await runCli('plan', '--app', synth(stack), '--json');
 
     expect(result.code).toBe(0);
     expect(planJson(result.out).changes.every((c: Json) => c.action === 'unchanged')).toBe(true);
@@ -171,8 +154,8 @@ describe('plan', () => {
     await deploy(stack);
     local.aws.account(MEMBER_A).alternateContacts.set('SECURITY', { ...fieldsOf(SECURITY), EmailAddress: 'someone.else@example.org' });
 
-    const masked = await run('plan', '--app', synth(stack), '--json');
-    const shown = await run('plan', '--app', synth(stack), '--json', '--show-values');
+    const masked = await runCli('plan', '--app', synth(stack), '--json');
+    const shown = await runCli('plan', '--app', synth(stack), '--json', '--show-values');
 
     expect(masked.code).toBe(2);
     const change = planJson(masked.out).changes.find((c: Json) => c.action !== 'unchanged' && c.action !== 'in progress');
@@ -194,7 +177,7 @@ describe('plan', () => {
       new OrganizationBaseline(stack, 'Baseline', { organizationalUnitIds: [OU], alternateContacts: { billing: BILLING }, primaryContact: PRIMARY_CONTACT });
     });
 
-    const result = await run('plan', '--app', synth(without), '--json');
+    const result = await runCli('plan', '--app', synth(without), '--json');
 
     expect(result.code).toBe(2);
     const changes = planJson(result.out).changes;
@@ -211,8 +194,8 @@ describe('plan', () => {
     });
     await deploy(both(false));
 
-    const kept = planJson((await run('plan', '--app', synth(one(false)), '--json')).out).changes;
-    const pruned = planJson((await run('plan', '--app', synth(one(true)), '--json')).out).changes;
+    const kept = planJson((await runCli('plan', '--app', synth(one(false)), '--json')).out).changes;
+    const pruned = planJson((await runCli('plan', '--app', synth(one(true)), '--json')).out).changes;
 
     const operations = (changes: Json[]) => changes.filter(c => c.setting === 'OPERATIONS alternate contact').map(c => c.action);
     expect(operations(kept)).toEqual(IN_OU.map(() => 'keep'));
@@ -236,9 +219,9 @@ describe('plan', () => {
       });
     });
 
-    const afterRename = await run('plan', '--app', synth(renamed), '--json');
-    const afterMove = await run('plan', '--app', synth(moved));
-    const afterMoveJson = await run('plan', '--app', synth(moved), '--json');
+    const afterRename = await runCli('plan', '--app', synth(renamed), '--json');
+    const afterMove = await runCli('plan', '--app', synth(moved));
+    const afterMoveJson = await runCli('plan', '--app', synth(moved), '--json');
 
     expect(planJson(afterRename.out).changes.filter((c: Json) => c.action === 'delete' || c.action === 'keep')).toEqual([]);
     const ofA = planJson(afterMoveJson.out).changes.filter((c: Json) => c.account === MEMBER_A && c.setting === 'SECURITY alternate contact');
@@ -253,7 +236,7 @@ describe('plan', () => {
     const withWebsite = { ...local.aws.account(IN_OU[0]).contactInformation!, WebsiteUrl: 'https://example.org' };
     local.aws.account(IN_OU[0]).contactInformation = withWebsite;
 
-    const changes = planJson((await run('plan', '--app', synth(stack), '--json', '--show-values')).out).changes;
+    const changes = planJson((await runCli('plan', '--app', synth(stack), '--json', '--show-values')).out).changes;
 
     expect(changes.filter((c: Json) => c.action !== 'unchanged')).toEqual([expect.objectContaining({
       account: IN_OU[0], setting: 'primary contact', action: 'write', fields: [{ field: 'WebsiteUrl', current: 'https://example.org' }],
@@ -266,7 +249,7 @@ describe('plan', () => {
       new AccountBaseline(stack, 'One', { accountId: IN_OU[1], alternateContacts: { billing: { ...BILLING, name: 'Someone Else' } } });
     });
 
-    const result = await run('plan', '--app', synth(both));
+    const result = await runCli('plan', '--app', synth(both));
 
     expect(result.err).toMatch(new RegExp(`Warning: ${IN_OU[1]}'s BILLING alternate contact is declared by Settings/\\w+ and Settings/\\w+: each overwrites the other's value`));
   });
@@ -274,7 +257,7 @@ describe('plan', () => {
   test('a denied read fails with exit code 1, naming the permission the tool needs', async () => {
     local.aws.injectFault({ operation: 'GetAlternateContact', status: 403, errorType: 'AccessDeniedException', count: 1_000 });
     try {
-      const result = await run('plan', '--app', synth(declared()));
+      const result = await runCli('plan', '--app', synth(declared()));
       expect(result.code).toBe(1);
       expect(result.err).toMatch(/Reading account \d{12} was denied: the tool needs account:GetAlternateContact/);
     } finally {
@@ -284,8 +267,8 @@ describe('plan', () => {
 
   test('--stack selects stacks, and an unknown one is a clear error', async () => {
     const dir = synth(declared());
-    expect((await run('plan', '--app', dir, '--stack', 'Settings', '--json')).code).toBe(2);
-    const unknown = await run('plan', '--app', dir, '--stack', 'Nope');
+    expect((await runCli('plan', '--app', dir, '--stack', 'Settings', '--json')).code).toBe(2);
+    const unknown = await runCli('plan', '--app', dir, '--stack', 'Nope');
     expect(unknown.code).toBe(1);
     expect(unknown.err).toContain('No stack named Nope in the assembly; it has Settings');
   });
@@ -296,20 +279,20 @@ describe('drift', () => {
     const stack = declared();
     await deploy(stack);
     local.aws.setRegionStatus(MEMBER_B, REGION, 'ENABLED');
-    expect((await run('drift', '--app', synth(stack), '--json')).code).toBe(0);
+    expect((await runCli('drift', '--app', synth(stack), '--json')).code).toBe(0);
 
     local.aws.account(IN_OU[2]).contactInformation = undefined;
     // The app changes too: drift still compares with what is deployed.
     const changedApp = settingsStack(s => new AccountBaseline(s, 'Other', { accountId: MEMBER_B, alternateContacts: { security: SECURITY } }));
-    const result = await run('drift', '--app', synth(changedApp), '--json');
+    const result = await runCli('drift', '--app', synth(changedApp), '--json');
 
     expect(result.code).toBe(2);
     const drifted = planJson(result.out).changes.filter((c: Json) => c.action !== 'unchanged');
     expect(drifted).toEqual([expect.objectContaining({ account: IN_OU[2], setting: 'primary contact', action: 'write' })]);
-    const table = await run('drift', '--app', synth(changedApp));
+    const table = await runCli('drift', '--app', synth(changedApp));
     expect(table.out).toContain('drifted');
     // Without an assembly, the stack's name is enough.
-    const byName = await run('drift', '--app', path.join(workDir, 'none'), '--stack', stack.stackName, '--json');
+    const byName = await runCli('drift', '--app', path.join(workDir, 'none'), '--stack', stack.stackName, '--json');
     expect(planJson(byName.out).changes.filter((c: Json) => c.action !== 'unchanged')).toEqual(drifted);
   });
 });
@@ -356,7 +339,7 @@ describe('import', () => {
     organizationByHand();
     const file = path.join(workDir, 'organization.ts');
 
-    const result = await run('import', '--organization', '--out', file);
+    const result = await runCli('import', '--organization', '--out', file);
 
     expect(result.code).toBe(0);
     const source = fs.readFileSync(file, 'utf8');
@@ -379,7 +362,7 @@ describe('import', () => {
     });
     const before = held();
 
-    const result = await run('import', '--accounts', MEMBER_A, MEMBER_B, '--names', '--out', file);
+    const result = await runCli('import', '--accounts', MEMBER_A, MEMBER_B, '--names', '--out', file);
 
     expect(result.code).toBe(0);
     const source = fs.readFileSync(file, 'utf8');
@@ -392,7 +375,7 @@ describe('import', () => {
   });
 
   test('an account id that is not one is refused before any call', async () => {
-    const result = await run('import', '--accounts', '12345');
+    const result = await runCli('import', '--accounts', '12345');
     expect(result.code).toBe(1);
     expect(result.err).toContain('"12345" is not an account id (12 digits)');
     expect(local.aws.calls).toEqual([]);

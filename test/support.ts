@@ -1,4 +1,5 @@
 import { App, CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
+import { program } from '../cli/index';
 import { LocalAws, LocalAwsOptions, LocalCloudFormation } from '../local';
 import { RESOURCE_TYPES } from '../src/contract';
 
@@ -74,4 +75,21 @@ export async function captureConsole<T>(fn: () => Promise<T>): Promise<{ output:
   } finally {
     spies.forEach(s => s.mockRestore());
   }
+}
+
+/** Runs the command-line tool in this process, its output piped: what it printed and its exit code (1 for an error it threw). */
+export async function runCli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  let code = -1;
+  const io = { out: (t: string) => { out += t; }, err: (t: string) => { err += t; }, exit: (c: number) => { code = c; } };
+  try {
+    await program(io).parseAsync(args, { from: 'user' });
+  } catch (error) {
+    if (!String((error as { code?: string }).code ?? '').startsWith('commander.')) {
+      err += String((error as Error).message);
+      code = 1;
+    }
+  }
+  return { code, out, err };
 }
