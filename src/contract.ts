@@ -209,15 +209,7 @@ export interface OrganizationBaselineProperties {
   readonly CoverNewAccounts: BooleanString;
   /** Whether hand changes of what it declares are undone (from the stack's hand-change rule); absent: no. */
   readonly RestoreHandChanges?: BooleanString;
-  /**
-   * The role the stack's footprint creates in each targeted member account (its name, the same in every
-   * account): the reconciler assumes it and calls as the member. Absent: every call from the stack's account.
-   */
-  readonly MemberRole?: string;
 }
-
-/** The session name of the reconciler's calls as a member account (its CloudTrail records name it). */
-export const MEMBER_ROLE_SESSION = 'cdk-account-management';
 
 /** A bucket of the stack that its function empties when CloudFormation deletes the resource (the stack's deletion). */
 export interface StoreCleanupProperties {
