@@ -5,10 +5,31 @@
 import * as http from 'http';
 import { Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { AwsCustomResource, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
+import { AwsCustomResource, AwsSdkCall, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { CONTACTS, Setting } from './deploy-settings';
+import type { AlternateContactType } from '../src';
 
-const memberArn = (accountId: string) => `arn:${Aws.PARTITION}:account::*:account/o-*/${accountId}`;
+/** A member account's ARN, as the Account Management actions name it. */
+export const memberArn = (accountId: string) => `arn:${Aws.PARTITION}:account::*:account/o-*/${accountId}`;
+
+/** The PutAlternateContact call of one contact, as a user writes it for AwsCustomResource. */
+export function putAlternateContactCall(
+  accountId: string, type: AlternateContactType, contact: { name: string; title: string; emailAddress: string; phoneNumber: string },
+): AwsSdkCall {
+  return {
+    service: 'Account',
+    action: 'PutAlternateContact',
+    parameters: {
+      AccountId: accountId,
+      AlternateContactType: type,
+      Name: contact.name,
+      Title: contact.title,
+      EmailAddress: contact.emailAddress,
+      PhoneNumber: contact.phoneNumber,
+    },
+    physicalResourceId: PhysicalResourceId.of(`${accountId}/alternate-contact/${type}`),
+  };
+}
 
 /**
  * One AwsCustomResource per setting, PutAlternateContact on create and update, the SDK that the Lambda
@@ -31,20 +52,7 @@ export function declareWithAwsCustomResource(stack: Stack, list: Setting[]): voi
     })],
   });
   for (const s of list) {
-    const contact = CONTACTS[s.type];
-    const put = {
-      service: 'Account',
-      action: 'PutAlternateContact',
-      parameters: {
-        AccountId: s.accountId,
-        AlternateContactType: s.type,
-        Name: contact.name,
-        Title: contact.title,
-        EmailAddress: contact.emailAddress,
-        PhoneNumber: contact.phoneNumber,
-      },
-      physicalResourceId: PhysicalResourceId.of(`${s.accountId}/alternate-contact/${s.type}`),
-    };
+    const put = putAlternateContactCall(s.accountId, s.type, CONTACTS[s.type]);
     const resource = new AwsCustomResource(stack, s.id, { onCreate: put, onUpdate: put, installLatestAwsSdk: false, role });
     // As CloudFormation would need: the policy attached before the first call.
     resource.node.addDependency(policy);

@@ -9,9 +9,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Aws, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsCustomResource, AwsCustomResourcePolicy, AwsSdkCall, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
+import { memberArn, putAlternateContactCall } from './aws-custom-resource';
 import { machine, quick, summarize, Section, table } from './stats';
 import { COMPANY, CONTACTS as EXAMPLE_CONTACTS } from '../examples/example-org';
 import { AccountBaseline } from '../src/account-baseline';
@@ -68,7 +69,6 @@ function declareWithLibrary(stack: Stack, list: Setting[]): void {
   }
 }
 
-const memberArn = (accountId: string) => `arn:${Aws.PARTITION}:account::*:account/o-*/${accountId}`;
 
 /**
  * What a user writes by hand: one AwsCustomResource per setting. By default each has its own policy
@@ -78,20 +78,7 @@ function declareWithAwsCustomResource(stack: Stack, list: Setting[], role?: iam.
   for (const s of list) {
     const access = role ? { role } : { policy: AwsCustomResourcePolicy.fromSdkCalls({ resources: [memberArn(s.accountId)] }) };
     if (s.kind === 'alternate') {
-      const contact = CONTACTS[s.type];
-      const put = {
-        service: 'Account',
-        action: 'PutAlternateContact',
-        parameters: {
-          AccountId: s.accountId,
-          AlternateContactType: s.type,
-          Name: contact.name,
-          Title: contact.title,
-          EmailAddress: contact.emailAddress,
-          PhoneNumber: contact.phoneNumber,
-        },
-        physicalResourceId: PhysicalResourceId.of(`${s.accountId}/alternate-contact/${s.type}`),
-      };
+      const put = putAlternateContactCall(s.accountId, s.type, CONTACTS[s.type]);
       new AwsCustomResource(stack, s.id, {
         onCreate: put,
         onUpdate: put,
