@@ -148,18 +148,7 @@ export class StepFunctionsService {
         return this.start(String(body.stateMachineArn), String(body.name ?? `execution-${this.executions.length + 1}`), String(body.input ?? '{}'));
       case 'DescribeExecution': {
         const execution = this.execution(String(body.executionArn));
-        return {
-          executionArn: execution.executionArn,
-          stateMachineArn: execution.stateMachineArn,
-          name: execution.name,
-          status: execution.status,
-          input: execution.input,
-          output: execution.output,
-          error: execution.error,
-          cause: execution.cause,
-          startDate: execution.startedAt / 1000,
-          stopDate: execution.stoppedAt === undefined ? undefined : execution.stoppedAt / 1000,
-        };
+        return { ...summaryOf(execution), input: execution.input, output: execution.output, error: execution.error, cause: execution.cause };
       }
       case 'ListExecutions':
         return this.list(body);
@@ -190,14 +179,7 @@ export class StepFunctionsService {
       .reverse();
     const { page, nextToken } = paged(matching, body);
     return {
-      executions: page.map(e => ({
-        executionArn: e.executionArn,
-        stateMachineArn: e.stateMachineArn,
-        name: e.name,
-        status: e.status,
-        startDate: e.startedAt / 1000,
-        stopDate: e.stoppedAt === undefined ? undefined : e.stoppedAt / 1000,
-      })),
+      executions: page.map(summaryOf),
       nextToken,
     };
   }
@@ -374,6 +356,18 @@ export class StepFunctionsService {
 }
 
 /** A page of `items` from `nextToken` (an offset here), of `maxResults` (100 by default, 1000 at most). */
+/** What DescribeExecution and ListExecutions both say of an execution (the service's epoch seconds). */
+function summaryOf(e: ExecutionRecord) {
+  return {
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: e.startedAt / 1000,
+    stopDate: e.stoppedAt === undefined ? undefined : e.stoppedAt / 1000,
+  };
+}
+
 function paged<T>(items: T[], body: Record<string, unknown>): { page: T[]; nextToken?: string } {
   const size = Math.min(Number(body.maxResults || 100), 1000);
   const start = Number(body.nextToken ?? 0);
