@@ -7,7 +7,7 @@ import * as path from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { BILLING, OPERATIONS, SECURITY } from './fixtures';
-import { Local, MANAGEMENT, runCli, startLocal, stopLocal } from './support';
+import { destroyedAfterEach, Local, MANAGEMENT, runCli, startLocal, stopLocal } from './support';
 import { whatToDo } from '../cli/guidance';
 import type { Change } from '../cli/plan';
 import { OPT_IN_REGIONS } from '../local';
@@ -24,7 +24,7 @@ jest.setTimeout(180_000);
 
 let local: Local;
 let workDir: string;
-const deployed = new Set<string>();
+const deployed = destroyedAfterEach(() => local);
 
 beforeAll(async () => {
   local = await startLocal({ memberAccountIds: MEMBERS }, 50);
@@ -34,12 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopLocal(local);
   fs.rmSync(workDir, { recursive: true, force: true });
-});
-
-afterEach(async () => {
-  for (const name of deployed) await local.cloudFormation.destroy(name);
-  deployed.clear();
-  await local.aws.stepFunctions.settled();
 });
 
 beforeEach(() => {

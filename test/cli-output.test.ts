@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { BILLING, PRIMARY_CONTACT, SECURITY } from './fixtures';
-import { Local, MANAGEMENT, runCli, startLocal, stopLocal } from './support';
+import { destroyedAfterEach, Local, MANAGEMENT, runCli, startLocal, stopLocal } from './support';
 import { Aws } from '../cli/aws';
 import { program } from '../cli/index';
 import { AccountBaseline, AccountName, AlternateContact, AlternateContactType, OrganizationBaseline, PrimaryContact } from '../src';
@@ -26,7 +26,7 @@ jest.setTimeout(180_000);
 
 let local: Local;
 let workDir: string;
-const deployed = new Set<string>();
+const deployed = destroyedAfterEach(() => local);
 
 beforeAll(async () => {
   local = await startLocal({ memberAccountIds: MEMBERS }, 50);
@@ -50,12 +50,6 @@ beforeEach(() => {
   local.aws.setAccountStatus(CLOSED, 'ACTIVE');
   local.aws.clearFaults();
   local.aws.clearCalls();
-});
-
-afterEach(async () => {
-  for (const name of deployed) await local.cloudFormation.destroy(name);
-  deployed.clear();
-  await local.aws.stepFunctions.settled();
 });
 
 /** The bin as a user runs it, its output piped, against the local services (this process's environment points at them). */

@@ -13,7 +13,7 @@ import { main } from '../cli/index';
 import { mask } from '../cli/mask';
 import { OPT_IN_REGIONS } from '../local';
 import { BILLING, OPERATIONS, PRIMARY_CONTACT, SECURITY, SUBSIDIARY_CONTACT } from './fixtures';
-import { Local, MANAGEMENT, runCli, startLocal, stopLocal } from './support';
+import { destroyedAfterEach, Local, MANAGEMENT, runCli, startLocal, stopLocal } from './support';
 import {
   AccountBaseline, AlternateContact, AlternateContactDetails, AlternateContactType, OrganizationBaseline, PrimaryContactDetails, RegionOptIn,
 } from '../src';
@@ -47,14 +47,7 @@ afterAll(async () => {
   fs.rmSync(workDir, { recursive: true, force: true });
 });
 
-/** The stacks a test deployed: destroyed after it, so that each test starts from a fresh organization. */
-const deployed = new Set<string>();
-
-afterEach(async () => {
-  for (const name of deployed) await local.cloudFormation.destroy(name);
-  deployed.clear();
-  await local.aws.stepFunctions.settled();
-});
+const deployed = destroyedAfterEach(() => local);
 
 beforeEach(() => {
   for (const id of [MANAGEMENT, ...MEMBERS]) {

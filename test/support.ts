@@ -33,6 +33,20 @@ export async function stopLocal(local: Local): Promise<void> {
   await local.aws.close();
 }
 
+/**
+ * The stacks a test file's tests deploy (add each name before deploying): destroyed after each test, so
+ * that each test starts from a fresh organization.
+ */
+export function destroyedAfterEach(local: () => Local): Set<string> {
+  const deployed = new Set<string>();
+  afterEach(async () => {
+    for (const name of deployed) await local().cloudFormation.destroy(name);
+    deployed.clear();
+    await local().aws.stepFunctions.settled();
+  });
+  return deployed;
+}
+
 /** A new app with one stack, in `account` and us-east-1, declaring what `build` adds to it. */
 export function stackOf(build: (stack: Stack) => void, options: { name?: string; account?: string } = {}): Stack {
   const stack = new Stack(new App(), options.name ?? 'Settings', { env: { account: options.account ?? MANAGEMENT, region: 'us-east-1' } });
