@@ -1,8 +1,6 @@
-import { CustomResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccountSettingsProvider } from './account-settings-provider';
 import { AccountInformationProperties, RESOURCE_TYPES } from './contract';
-import { SETTING_SERVICE_TIMEOUT } from './private/service-timeouts';
 import { validateAccountId } from './validation';
 
 /**
@@ -67,13 +65,7 @@ export class AccountInformation extends Construct {
     provider._grant({ accountId: props.accountId, actions: ['account:GetAccountInformation'] });
 
     const properties: AccountInformationProperties = { AccountId: props.accountId, RefreshToken: props.refreshToken };
-    const resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
-      serviceTimeout: SETTING_SERVICE_TIMEOUT,
-      resourceType: RESOURCE_TYPES.accountInformation,
-      properties: { ...properties },
-    });
-    resource.node.addDependency(provider._policyDependency);
+    const resource = provider._resource(this, RESOURCE_TYPES.accountInformation, properties);
     this.attrAccountId = resource.getAttString('AccountId');
     this.accountName = resource.getAttString('AccountName');
     this.accountCreatedDate = resource.getAttString('AccountCreatedDate');

@@ -1,8 +1,6 @@
-import { CustomResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccountSettingsProvider } from './account-settings-provider';
 import { AccountNameProperties, RESOURCE_TYPES } from './contract';
-import { SETTING_SERVICE_TIMEOUT } from './private/service-timeouts';
 import { claimSetting } from './private/setting-claims';
 import { validateAccountId, validateAccountName } from './validation';
 
@@ -48,13 +46,7 @@ export class AccountName extends Construct {
     provider._grant({ accountId: props.accountId, actions: ['account:PutAccountName'] });
 
     const properties: AccountNameProperties = { Setting: 'AccountName', AccountId: props.accountId, AccountName: props.accountName };
-    const resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
-      serviceTimeout: SETTING_SERVICE_TIMEOUT,
-      resourceType: RESOURCE_TYPES.accountName,
-      properties: { ...properties },
-    });
-    resource.node.addDependency(provider._policyDependency);
+    const resource = provider._resource(this, RESOURCE_TYPES.accountName, properties);
     provider._pace(resource, 'PutAccountName');
     this.attrAccountId = resource.getAttString('AccountId');
   }

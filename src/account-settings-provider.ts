@@ -1,4 +1,4 @@
-import { CfnResource, CustomResource, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -6,6 +6,7 @@ import { PACING_METADATA, PacingMetadata, RESTORE_HAND_CHANGES_ENV } from './con
 import { AccountApiPolicy, AccountGrant } from './private/account-api-policy';
 import { addHandChangeRule, warnUnlessHandChangesArrive } from './private/hand-changes';
 import { createHandlerFunction, grantStackReads } from './private/handler-function';
+import { SETTING_SERVICE_TIMEOUT } from './private/service-timeouts';
 
 /** The read that comes before a write when a hand change is undone. */
 const READ_ACTIONS: Record<string, string> = {
@@ -130,10 +131,18 @@ export class AccountSettingsProvider extends Construct {
   }
 
   /**
-   * The custom resources must not run before the handler's permissions exist.
+   * A setting's custom resource, served by the handler, which must not run before the handler's permissions exist.
    * @internal
    */
-  public get _policyDependency(): Construct {
-    return this.policy;
+  public _resource(scope: Construct, resourceType: string, properties: object, removalPolicy?: RemovalPolicy): CustomResource {
+    const resource = new CustomResource(scope, 'Resource', {
+      serviceToken: this.serviceToken,
+      serviceTimeout: SETTING_SERVICE_TIMEOUT,
+      resourceType,
+      removalPolicy,
+      properties: { ...properties },
+    });
+    resource.node.addDependency(this.policy);
+    return resource;
   }
 }

@@ -1,9 +1,8 @@
-import { CustomResource, RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccountSettingsProvider } from './account-settings-provider';
 import { AlternateContactProperties, RESOURCE_TYPES } from './contract';
 import { renderAlternateContact } from './private/contacts';
-import { SETTING_SERVICE_TIMEOUT } from './private/service-timeouts';
 import { claimSetting } from './private/setting-claims';
 import { validateAccountId, validateAlternateContactDetails, validateRemovalPolicy } from './validation';
 
@@ -117,14 +116,7 @@ export class AlternateContact extends Construct {
       AlternateContactType: props.type,
       ...renderAlternateContact(props),
     };
-    const resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
-      serviceTimeout: SETTING_SERVICE_TIMEOUT,
-      resourceType: RESOURCE_TYPES.alternateContact,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
-      properties: { ...properties },
-    });
-    resource.node.addDependency(provider._policyDependency);
+    const resource = provider._resource(this, RESOURCE_TYPES.alternateContact, properties, props.removalPolicy ?? RemovalPolicy.DESTROY);
     provider._pace(resource, 'PutAlternateContact');
     this.attrAccountId = resource.getAttString('AccountId');
   }

@@ -1,9 +1,7 @@
-import { CustomResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccountSettingsProvider } from './account-settings-provider';
 import { PrimaryContactProperties, RESOURCE_TYPES } from './contract';
 import { renderPrimaryContact } from './private/contacts';
-import { SETTING_SERVICE_TIMEOUT } from './private/service-timeouts';
 import { claimSetting } from './private/setting-claims';
 import { validateAccountId, validatePrimaryContactDetails } from './validation';
 
@@ -133,13 +131,7 @@ export class PrimaryContact extends Construct {
     provider._grant({ accountId: props.accountId, actions: ['account:PutContactInformation'] });
 
     const properties: PrimaryContactProperties = { Setting: 'PrimaryContact', AccountId: props.accountId, ...renderPrimaryContact(props) };
-    const resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
-      serviceTimeout: SETTING_SERVICE_TIMEOUT,
-      resourceType: RESOURCE_TYPES.primaryContact,
-      properties: { ...properties },
-    });
-    resource.node.addDependency(provider._policyDependency);
+    const resource = provider._resource(this, RESOURCE_TYPES.primaryContact, properties);
     provider._pace(resource, 'PutContactInformation');
     this.attrAccountId = resource.getAttString('AccountId');
   }
