@@ -12,7 +12,7 @@ import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { declareWithAwsCustomResource, redirectAnswers } from './aws-custom-resource';
 import { CONTACTS, MANAGEMENT, Setting, settings, TYPES } from './deploy-settings';
 import { machine, median, quick, quietly, Section, summarize, table } from './stats';
-import { LocalAws, LocalCloudFormation, REFERENCE_RATE_QUOTAS, scaledQuotas } from '../local';
+import { DeployResult, LocalAws, LocalCloudFormation, REFERENCE_RATE_QUOTAS, scaledQuotas } from '../local';
 import { AlternateContact } from '../src';
 
 /** BENCH_DEPLOY_SIZES=300 and BENCH_DEPLOY_RUNS=1 narrow a run down while working on it. */
@@ -109,6 +109,15 @@ interface UpdateFigures {
   readonly status: string;
 }
 
+/** Deploys the stack with the functions' logging silenced, and waits for every invocation to end: cancelled requests' functions run on, and still call the API. */
+async function deployAndSettle(cfn: LocalCloudFormation, aws: LocalAws, stack: Stack): Promise<DeployResult> {
+  return quietly(async () => {
+    const deployed = await cfn.deploy(stack);
+    await aws.lambda.settled();
+    return deployed;
+  });
+}
+
 async function deployOnce(aws: LocalAws, side: Side, n: number, run: number): Promise<RunFigures> {
   process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = String(side.scale);
   aws.rateQuotas = scaledQuotas(side.scale); // full buckets, as after a quiet while
@@ -121,12 +130,7 @@ async function deployOnce(aws: LocalAws, side: Side, n: number, run: number): Pr
   const stack = new Stack(new App(), `DeployAtOnce${side.key}${n}Run${run}`, { env: { account: MANAGEMENT, region: 'us-east-1' } });
   side.declare(stack, settings(n));
   const cfn = new LocalCloudFormation(aws);
-  const result = await quietly(async () => {
-    const deployed = await cfn.deploy(stack);
-    // Cancelled requests' functions run on, and still call the API.
-    await aws.lambda.settled();
-    return deployed;
-  });
+  const result = await deployAndSettle(cfn, aws, stack);
 
   const wallMs = result.events[result.events.length - 1].at - result.events[0].at;
   const custom = new Set(stack.node.findAll()
@@ -173,11 +177,7 @@ async function updateEverySetting(aws: LocalAws, side: Side, n: number, stackNam
   aws.lambda.invocations.length = 0;
   const stack = new Stack(new App(), stackName, { env: { account: MANAGEMENT, region: 'us-east-1' } });
   side.declare(stack, settings(n), { suffix: ' (updated)', which: 'every' });
-  const result = await quietly(async () => {
-    const deployed = await cfn.deploy(stack);
-    await aws.lambda.settled();
-    return deployed;
-  });
+  const result = await deployAndSettle(cfn, aws, stack);
   const { reads } = cloudFormationReads(aws);
   const puts = aws.callsOf('PutAlternateContact');
   return {
@@ -195,11 +195,7 @@ async function updateOneSetting(aws: LocalAws, side: Side, n: number, stackName:
   aws.clearCalls();
   const stack = new Stack(new App(), stackName, { env: { account: MANAGEMENT, region: 'us-east-1' } });
   side.declare(stack, settings(n), { suffix: ' (changed alone)', which: 'first' });
-  const result = await quietly(async () => {
-    const deployed = await cfn.deploy(stack);
-    await aws.lambda.settled();
-    return deployed;
-  });
+  const result = await deployAndSettle(cfn, aws, stack);
   const changed = result.events.filter(e => e.status.startsWith('UPDATE_') && e.logicalId !== stackName);
   const began = changed.find(e => e.status === 'UPDATE_IN_PROGRESS');
   const ended = changed.find(e => e.status === 'UPDATE_COMPLETE');
