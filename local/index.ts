@@ -5,6 +5,7 @@ import { CloudFormationService, cloudFormationError } from './cloudformation';
 import { LocalCloudTrail } from './cloudtrail';
 import { ApiError, CallRecord, ConnectionReset, Fault, Faults, RateLimits, RateQuota } from './common';
 import { EventBus } from './eventbridge';
+import { IamService } from './iam';
 import { LambdaService } from './lambda';
 import { Organization, OrganizationsApiError, OrganizationsAccountStatus, ORGANIZATIONS_TARGET_PREFIX } from './organizations';
 import { ObjectStore } from './s3';
@@ -17,6 +18,7 @@ export * from './cloudtrail';
 export * from './common';
 export * from './deployment';
 export * from './eventbridge';
+export * from './iam';
 export * from './lambda';
 export * from './organizations';
 export * from './s3';
@@ -67,6 +69,8 @@ export class LocalAws {
   public readonly cloudFormation: CloudFormationService;
   public readonly s3 = new ObjectStore();
   public readonly eventBus = new EventBus();
+  /** The IAM roles of every account (the member footprint's). */
+  public readonly iam = new IamService();
   public readonly lambda = new LambdaService();
   public readonly stepFunctions = new StepFunctionsService(this.lambda);
   /** The management account's trail: off until a test turns `logging` on. */

@@ -209,7 +209,15 @@ export interface OrganizationBaselineProperties {
   readonly CoverNewAccounts: BooleanString;
   /** Whether hand changes of what it declares are undone (from the stack's hand-change rule); absent: no. */
   readonly RestoreHandChanges?: BooleanString;
+  /**
+   * The role the baseline's member footprint puts in each targeted account (its name, the same in every
+   * account); absent: no footprint, every call is made from the stack's account.
+   */
+  readonly MemberRole?: string;
 }
+
+/** The session name the reconciler gives its sessions of member roles (CloudTrail names it). */
+export const MEMBER_ROLE_SESSION = 'cdk-account-management';
 
 /** A bucket of the stack that its function empties when CloudFormation deletes the resource (the stack's deletion). */
 export interface StoreCleanupProperties {
