@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { AlternateContacts } from './account-baseline';
 import { OrganizationBaselineProperties, RESOURCE_TYPES } from './contract';
 import { PrimaryContactDetails } from './primary-contact';
+import { acceptOrganizationEvents, addMemberFootprint, memberRoleName } from './private/member-footprint';
 import { OrganizationBaselineProvider } from './private/organization-baseline-provider';
 import {
   claimExplicitAccounts, validateBaseline, validateOverridesTargeted, validateSize, validateTargets,
@@ -71,6 +72,35 @@ export interface AccountOverride {
    * @default - the name is left as it is
    */
   readonly accountName?: string;
+}
+
+/**
+ * Where an `OrganizationBaseline`'s member footprint goes, and what its role is called.
+ */
+export interface MemberFootprintOptions {
+  /**
+   * The OUs whose accounts (nested OUs included) get the footprint; the organization's root id (such as
+   * "r-ab12") for every account. Needed when the baseline targets `allAccounts` or `accountIds`: a
+   * StackSet deploys to OUs (narrowed to `accountIds` when the baseline lists only accounts).
+   *
+   * @default - the baseline's `organizationalUnitIds`
+   */
+  readonly organizationalUnitIds?: string[];
+
+  /**
+   * The name of the role put in each member account.
+   *
+   * @default - `AccountSettingsMember-` and the baseline's id
+   */
+  readonly roleName?: string;
+
+  /**
+   * Create the StackSet as the organization's CloudFormation delegated administrator (the stack is
+   * deployed in that account) rather than as the management account.
+   *
+   * @default false
+   */
+  readonly asDelegatedAdmin?: boolean;
 }
 
 /**
@@ -180,11 +210,28 @@ export interface OrganizationBaselineProps {
    * a run of the baseline for that one account, which reads its settings and writes back only what differs.
    * The stack's own functions' writes start nothing. Needs a CloudTrail trail logging management events in
    * the management account, and the stack in us-east-1 (where the events arrive) or the events forwarded to
-   * its Region. Changes made from within member accounts are not seen (see the README's Limits).
+   * its Region. Changes made from within member accounts are seen with `memberFootprint` (which forwards them) and an
+   * organization trail.
    *
    * @default false - hand changes last until `reconcileSchedule` or the next deploy
    */
   readonly restoreHandChanges?: boolean;
+
+  /**
+   * Ship a small footprint to the targeted member accounts, through a service-managed StackSet with
+   * automatic deployment: a role that only this stack's reconciler may assume (from this organization),
+   * allowed only the Account API actions the baseline declares on that account, and, with
+   * `restoreHandChanges`, a rule that forwards the account's Account API writes to this stack's event
+   * bus (which then accepts events from the organization's accounts). The reconciler then calls as each
+   * member, so that each account's calls count against its own quotas, and hand changes made inside
+   * members are undone too. Accounts the StackSet has not reached yet are handled from the stack's
+   * account. Nothing that runs code or holds data is deployed into members; removing the option removes
+   * the footprint from every account. The stack's account must be the management account (or, with
+   * `asDelegatedAdmin`, a CloudFormation delegated administrator), and the StackSets' trusted access enabled.
+   *
+   * @default - none: every call is made from the stack's account
+   */
+  readonly memberFootprint?: MemberFootprintOptions;
 
   /**
    * Reconcile the baseline on a schedule, so that changes made by hand are corrected (e.g.
@@ -287,6 +334,7 @@ export class OrganizationBaseline extends Construct {
       CoverNewAccounts: props.coverNewAccounts ? 'true' : 'false',
       // Absent unless set: stacks deployed before it existed are not updated by an upgrade.
       ...(props.restoreHandChanges ? { RestoreHandChanges: 'true' } : {}),
+      ...(props.memberFootprint ? { MemberRole: memberRoleName({ baselineId, options: props.memberFootprint }) } : {}),
     };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
@@ -300,6 +348,19 @@ export class OrganizationBaseline extends Construct {
     this.attrGeneration = resource.getAttString('Generation');
     this.attrContactsConverged = resource.getAttString('ContactsConverged');
 
+    if (props.memberFootprint) {
+      const footprint = addMemberFootprint(this, {
+        baselineId,
+        options: props.memberFootprint,
+        targets,
+        baseline,
+        restoreHandChanges: props.restoreHandChanges ?? false,
+        reconcilerRole: provider.handler.role!,
+      });
+      // The roles exist (and allow what this deploy declares) before the reconciler uses them.
+      resource.node.addDependency(footprint);
+      if (props.restoreHandChanges) acceptOrganizationEvents(provider);
+    }
     if (props.coverNewAccounts) provider.coverNewAccounts(this, targets);
     if (props.restoreHandChanges) provider.restoreHandChanges(this);
     if (props.reconcileSchedule) provider.schedule(this, baselineId, props.reconcileSchedule, resource);
