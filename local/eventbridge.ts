@@ -8,7 +8,8 @@ import type { PolicyStatement } from './iam';
  * invocation. Patterns match literal values, `prefix`, `anything-but`, `exists` and `$or`, which is what this
  * library's rules use; an InputTransformer's paths are dot paths (`$`, `$.detail.x`), its placeholders JSON values.
  * A target that is another account's bus gets the event unchanged, if that bus's resource policy allows
- * the sending account (see event-bus-policy.ts); a refused event is dropped and recorded in `refused`.
+ * the sending account (see event-bus-policy.ts); a refused event is dropped and recorded in `refused`; an
+ * event received from another account goes no further than this bus's other targets.
  */
 
 /** A target ARN that is an event bus: its account and name. */
@@ -53,8 +54,11 @@ export class EventBus {
   public orgIdOf: (accountId: string) => string | undefined = () => undefined;
 
   public putRule(name: string, pattern: Record<string, unknown>, targets: RuleTarget[]): void {
-    const otherBus = targets.map(t => EVENT_BUS_ARN.exec(t.Arn)).find(bus => bus && bus[2] !== 'default');
+    const buses = targets.map(t => EVENT_BUS_ARN.exec(t.Arn)).filter((bus): bus is RegExpExecArray => bus !== null);
+    const otherBus = buses.find(bus => bus[2] !== 'default');
     if (otherBus) throw new Error(`Rule ${name}: the local EventBridge has each account's default bus only, not ${otherBus[2]}`);
+    // EventBridge refuses a rule whose target is the bus the rule is on (it would loop).
+    if (buses.some(bus => bus[1] === this.accountId)) throw new Error(`Rule ${name}: a rule cannot target the event bus it is on`);
     this.rules.set(name, { pattern, targets });
   }
 
@@ -83,19 +87,22 @@ export class EventBus {
       this.refused.push({ sender, event });
       return false;
     }
-    this.put(event);
+    this.put(event, sender !== this.accountId);
     return true;
   }
 
-  /** An event reaches the bus: each rule whose pattern matches sends it to its targets. */
-  public put(event: BusEvent): void {
+  /**
+   * An event reaches the bus: each rule whose pattern matches sends it to its targets; one that came from
+   * another account is not sent on to a third (EventBridge forwards an event across accounts once).
+   */
+  public put(event: BusEvent, received = false): void {
     for (const [name, rule] of this.rules) {
       if (!matches(rule.pattern, event)) continue;
       for (const target of rule.targets) {
         this.deliveries.push({ rule: name, target: target.Arn, event });
         const bus = EVENT_BUS_ARN.exec(target.Arn);
         if (bus) {
-          this.forward(bus[1], event);
+          if (!received) this.forward(bus[1], event);
           continue;
         }
         const input = target.InputTransformer ? transformed(target.InputTransformer, event)

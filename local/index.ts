@@ -118,8 +118,8 @@ export class LocalAws {
     this.addAccount(management);
     for (const id of options.memberAccountIds ?? []) this.addAccount(id, { member: true });
     for (const id of options.standaloneAccountIds ?? []) this.addAccount(id);
-    // Step Functions' status changes reach the default bus, whose rules invoke their targets asynchronously.
-    this.stepFunctions.onStatusChange = event => this.eventBus.put(event);
+    // Step Functions' status changes reach the default bus of the state machine's account, whose rules invoke their targets asynchronously.
+    this.stepFunctions.onStatusChange = event => this.eventBusOf(event.account).put(event);
     this.server = http.createServer((req, res) => this.serve(req, res));
     // Idle connections are kept 10 s: clients reuse them rather than open one per call (CPU that the benchmarks count).
     this.server.keepAliveTimeout = 10_000;

@@ -20,7 +20,7 @@ export interface ProvisioningServices {
   readonly s3: ObjectStore;
   /** The default event bus, for rules (absent: rules are recorded without doing anything). */
   readonly eventBus?: EventBus;
-  /** Each account's default event bus, for event bus policies (absent: they are recorded without doing anything). */
+  /** Each account's default event bus, for the rules and bus policies of a stack's account (absent: `eventBus`). */
   readonly eventBusOf?: (accountId: string) => EventBus;
   /** StackSets, for AWS::CloudFormation::StackSet (absent: recorded without doing anything). */
   readonly stackSets?: StackSetService;
@@ -104,13 +104,13 @@ export class Provisioner {
         break;
       case 'AWS::Events::Rule':
         if (props.EventPattern && props.State !== 'DISABLED') {
-          this.services.eventBus?.putRule(resource.physicalId, props.EventPattern, (props.Targets ?? []) as RuleTarget[]);
+          this.bus()?.putRule(resource.physicalId, props.EventPattern, (props.Targets ?? []) as RuleTarget[]);
         }
         break;
       case 'AWS::Events::EventBusPolicy':
         if (props.EventBusName !== undefined && props.EventBusName !== 'default') throw new Error(`${resource.logicalId}: only the default bus exists locally`);
         if (!props.Statement) throw new Error(`${resource.logicalId}: the local EventBridge supports only an EventBusPolicy with a Statement`);
-        this.services.eventBusOf?.(this.account).putPolicyStatement(String(props.StatementId), props.Statement);
+        this.bus()?.putPolicyStatement(String(props.StatementId), props.Statement);
         break;
       case 'AWS::CloudFormation::StackSet':
         this.services.stackSets?.put(props, this.account);
@@ -126,8 +126,13 @@ export class Provisioner {
     if (resource.type === 'AWS::S3::Bucket') this.services.s3.deleteBucket(resource.physicalId);
     if (resource.type === 'AWS::S3::BucketPolicy') this.services.s3.policies.delete(String(resource.properties.Bucket));
     if (resource.type === 'AWS::Lambda::EventInvokeConfig') this.services.lambda.configureAsync(String(resource.properties.FunctionName), undefined);
-    if (resource.type === 'AWS::Events::Rule') this.services.eventBus?.removeRule(resource.physicalId);
-    if (resource.type === 'AWS::Events::EventBusPolicy') this.services.eventBusOf?.(this.account).removePolicyStatement(String(resource.properties.StatementId));
+    if (resource.type === 'AWS::Events::Rule') this.bus()?.removeRule(resource.physicalId);
+    if (resource.type === 'AWS::Events::EventBusPolicy') this.bus()?.removePolicyStatement(String(resource.properties.StatementId));
     if (resource.type === 'AWS::CloudFormation::StackSet') this.services.stackSets?.delete(String(resource.properties.StackSetName));
+  }
+
+  /** The default bus of the stack's account, where its rules and bus policies go. */
+  private bus(): EventBus | undefined {
+    return this.services.eventBusOf?.(this.account) ?? this.services.eventBus;
   }
 }

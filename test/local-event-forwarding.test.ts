@@ -6,7 +6,7 @@
  */
 import { AccountClient, PutAlternateContactCommand, PutAlternateContactCommandInput } from '@aws-sdk/client-account';
 import { BusEvent, CloudTrailEvent, LocalAws, LocalCloudFormation } from '../local';
-import { deployed, footprintStack, MANAGEMENT, MEMBER_ROLE, REGION } from './local-stacksets-support';
+import { deployed, footprintStack, MANAGEMENT, MEMBER_ROLE, REGION, STACK_SET } from './local-stacksets-support';
 
 const [A, B, OUTSIDER] = ['222222222222', '333333333333', '999999999999'];
 const MANAGEMENT_BUS = `arn:aws:events:${REGION}:${MANAGEMENT}:event-bus/default`;
@@ -93,6 +93,23 @@ test('the member role\'s own writes are not forwarded; another role\'s are', asy
   aws.cloudTrail.flush();
   expect(received.map(e => (e as CloudTrailEvent).detail.userIdentity.sessionContext.sessionIssuer.arn))
     .toEqual([`arn:aws:iam::${A}:role/Administrator`, `arn:aws:iam::${B}:role/${MEMBER_ROLE}`]);
+});
+
+test('from a CloudFormation delegated administrator\'s stack, members forward to that account\'s bus, where its policy is', async () => {
+  aws.cloudFormationDelegatedAdminAccountId = B;
+  expect(await deployed(cfn, footprintStack(aws.rootId, { account: B, callAs: 'DELEGATED_ADMIN' }))).toBe('CREATE_COMPLETE');
+  const atAdmin: BusEvent[] = [];
+  aws.eventBusOf(B).deliverTo = (_arn, payload) => atAdmin.push(payload as BusEvent);
+  aws.eventBusOf(B).putRule('HandChanges', HAND_CHANGES, [{ Arn: `arn:aws:lambda:${REGION}:${B}:function:reconcile` }]);
+  await writeAs(A);
+
+  expect(atAdmin).toEqual(eventsOn(A));
+  expect(atAdmin).toHaveLength(1);
+  expect(received).toEqual([]);
+  expect(aws.eventBusOf(B).refused).toEqual([]);
+  // The administrator's own instance would forward to its own bus, which EventBridge refuses: the footprint should leave that account out.
+  const own = aws.stackSets.instances(STACK_SET).find(i => i.accountId === B)!;
+  expect(own).toMatchObject({ status: 'OUTDATED', reason: expect.stringMatching(/cannot target the event bus it is on/) });
 });
 
 describe('the management bus\'s policy', () => {
