@@ -113,7 +113,7 @@ export class Provisioner {
         this.bus()?.putPolicyStatement(String(props.StatementId), props.Statement);
         break;
       case 'AWS::CloudFormation::StackSet':
-        this.services.stackSets?.put(props, this.account);
+        this.services.stackSets?.put(props, this.account, resource.physicalId);
         break;
       default:
         break;

@@ -69,9 +69,10 @@ export class StackSetService {
 
   /**
    * Creates or updates the stack set an AWS::CloudFormation::StackSet resource of `ownerAccountId`'s stack
-   * declares (its resolved properties), and deploys its instances; throws CloudFormation's error when it fails.
+   * declares (its resolved properties; `previousName`, the name it was deployed with), and deploys its
+   * instances; throws CloudFormation's error when it fails.
    */
-  public put(properties: Record<string, Json>, ownerAccountId: string): void {
+  public put(properties: Record<string, Json>, ownerAccountId: string, previousName?: string): void {
     const name = String(properties.StackSetName ?? '');
     if (!STACK_SET_NAME.test(name)) throw handlerError(`StackSetName ${name} must satisfy regular expression pattern: ${STACK_SET_NAME.source}`);
     if (properties.PermissionModel !== 'SERVICE_MANAGED') {
@@ -89,6 +90,8 @@ export class StackSetService {
       instances: previous?.instances ?? new Map(),
     };
     this.stackSets.set(name, stackSet);
+    // A new StackSetName replaces the stack set, as CloudFormation does: the old one's instances go.
+    if (previousName !== undefined && previousName !== name) this.delete(previousName);
     // An update re-deploys every instance with the new template, as CloudFormation's UpdateStackSet operation does.
     if (previous) for (const key of [...stackSet.instances.keys()]) this.removeInstance(stackSet, key);
     this.reconcile(stackSet);
@@ -227,6 +230,7 @@ export class StackSetService {
     try {
       for (const id of inDependencyOrder(stackSet.template)) {
         const definition = stackSet.template.Resources[id];
+        if (!intrinsics.condition(stackSet.template, definition.Condition)) continue;
         const properties = intrinsics.resolve(definition.Properties ?? {}, stackSet.template) as Record<string, Json>;
         const physicalId = String(properties.RoleName ?? properties.Name ?? generatedName(stackName, id));
         const attributes: Record<string, string> = definition.Type === 'AWS::IAM::Role'

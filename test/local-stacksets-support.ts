@@ -27,6 +27,8 @@ export interface FootprintOptions {
   readonly withoutStackSet?: boolean;
   /** The bus policy's aws:PrincipalOrgID value. @default '${aws:ResourceOrgID}' */
   readonly orgCondition?: string;
+  /** The stack set's name. @default STACK_SET */
+  readonly stackSetName?: string;
   /** Padding added to the member template, to reach a size. */
   readonly padding?: number;
 }
@@ -54,7 +56,7 @@ export function footprintStack(rootId: string, options: FootprintOptions = {}): 
   if (options.withoutStackSet) return stack;
   const template = memberTemplate(reconciler.attrArn, busArn, options.actions ?? ['account:PutAlternateContact'], options.padding);
   new cloudformation.CfnStackSet(stack, 'Footprint', {
-    stackSetName: STACK_SET,
+    stackSetName: options.stackSetName ?? STACK_SET,
     permissionModel: 'SERVICE_MANAGED',
     autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
     capabilities: ['CAPABILITY_NAMED_IAM'],

@@ -144,6 +144,16 @@ describe('updates and removal', () => {
     ]);
   });
 
+  test('a new StackSetName replaces the stack set: the old one\'s instances go', async () => {
+    await deployed(cfn, footprintStack(aws.rootId, { ous: [OU] }));
+    expect(await deployed(cfn, footprintStack(aws.rootId, { ous: [OU], stackSetName: 'Renamed' }))).toBe('UPDATE_COMPLETE');
+
+    expect(aws.stackSets.names()).toEqual(['Renamed']);
+    expect(aws.stackSets.instances('Renamed').map(i => i.accountId)).toEqual([A, B]);
+    expect(roleAccounts()).toEqual([A, B]);
+    expect(aws.iam.rolesOf(A).map(r => r.name)).toEqual([MEMBER_ROLE, expect.stringMatching(/^StackSet-Renamed-/)]);
+  });
+
   test('removing the StackSet from the stack, or deleting the stack, removes every instance', async () => {
     await deployed(cfn, footprintStack(aws.rootId));
     expect(await deployed(cfn, footprintStack(aws.rootId, { withoutStackSet: true }))).toBe('UPDATE_COMPLETE');
