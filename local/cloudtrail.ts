@@ -7,7 +7,7 @@ import type { EventBus } from './eventbridge';
  * write that account makes (its functions' and its users'), refused ones included, reaches the default bus
  * as an "AWS API Call via CloudTrail" event, after a delay. Off unless a test turns it on: without a trail
  * logging management events, AWS sends none. Calls made from other accounts are in their own trails, which
- * this bus never sees. Kinder than AWS: each record arrives once, in order, after exactly `delayMs`; AWS
+ * this bus never sees; with `organizationTrail` on, a member account's calls reach that member's default bus. Kinder than AWS: each record arrives once, in order, after exactly `delayMs`; AWS
  * delivers them on a best-effort basis, usually within minutes, and may lose one.
  */
 
@@ -30,9 +30,17 @@ export interface TrailedCall {
 /** An "AWS API Call via CloudTrail" event, as EventBridge delivers it. */
 export type CloudTrailEvent = Record<string, unknown> & { readonly detail: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+function noBus(): undefined {
+  return undefined;
+}
+
 export class LocalCloudTrail {
   /** Whether the trail logs (and so whether the events reach the bus). */
   public logging = false;
+  /** Whether the trail is an organization trail logging management events: members' calls reach their own buses. */
+  public organizationTrail = false;
+  /** A member account's default bus (undefined: not a member of the organization). */
+  public memberBus: (accountId: string) => EventBus | undefined = noBus;
   /** How long after a call its event reaches the bus, in simulated milliseconds (divided by the time scale). */
   public delayMs = 0;
   /** The ARN the records give a caller that is not a function's role (a person, a script). */
@@ -43,15 +51,20 @@ export class LocalCloudTrail {
 
   constructor(private readonly bus: EventBus, private readonly accountId: () => string, private readonly clock: () => number) {}
 
-  /** Records the call if the trail logs it: a write, made by the trail's account. */
+  /** Records the call if a trail logs it: a write, made by the trail's account (or, for an organization trail, by a member). */
   public record(call: TrailedCall): void {
-    if (!this.logging || !WRITES.includes(call.operation) || call.caller !== this.accountId()) return;
+    if (!WRITES.includes(call.operation)) return;
+    const own = call.caller === this.accountId();
+    // An organization trail logs each member's calls too; each reaches that member's own default bus.
+    const bus = own ? (this.logging || this.organizationTrail ? this.bus : undefined)
+      : this.organizationTrail ? this.memberBus(call.caller) : undefined;
+    if (!bus) return;
     const event = this.eventOf(call);
     let timer: NodeJS.Timeout;
     const deliver = () => {
       this.pending.delete(timer);
       this.delivered.push({ event, at: this.clock() });
-      this.bus.put(event);
+      bus.put(event);
     };
     timer = setTimeout(deliver, this.delayMs / timeScale());
     this.pending.set(timer, deliver);

@@ -7,6 +7,7 @@ import { Intrinsics } from './intrinsics';
 import type { LambdaService } from './lambda';
 import { Provisioner } from './provisioning';
 import type { ObjectStore } from './s3';
+import type { StackSetService } from './stacksets';
 import type { StepFunctionsService } from './step-functions';
 import { Artifact, dependencies, Deployed, isCustom, Json, stringified, synthesize, Template, TemplateResource } from './template';
 
@@ -65,6 +66,8 @@ export interface LocalServices {
   readonly stepFunctions: StepFunctionsService;
   readonly s3: ObjectStore;
   readonly eventBus?: EventBus;
+  readonly eventBusOf?: (accountId: string) => EventBus;
+  readonly stackSets?: StackSetService;
 }
 
 export class LocalCloudFormation {

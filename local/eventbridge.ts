@@ -1,10 +1,19 @@
+import { allowsPutEvents, BusContext, checkBusStatement } from './event-bus-policy';
+import type { PolicyStatement } from './iam';
+
 /*
- * Amazon EventBridge's default bus, locally: PutEvents (awsJson1_1), recording what the handlers send,
+ * Amazon EventBridge's default bus of one account, locally: PutEvents (awsJson1_1), recording what the handlers send,
  * and the rules the local deployment engine registers, whose targets get each matching event (from
  * PutEvents or from a local service, such as Step Functions' status changes) by an asynchronous
  * invocation. Patterns match literal values, `prefix`, `anything-but`, `exists` and `$or`, which is what this
  * library's rules use; an InputTransformer's paths are dot paths (`$`, `$.detail.x`), its placeholders JSON values.
+ * A target that is another account's bus gets the event unchanged, if that bus's resource policy allows
+ * the sending account (see event-bus-policy.ts); a refused event is dropped and recorded in `refused`; an
+ * event received from another account goes no further than this bus's other targets.
  */
+
+/** A target ARN that is an event bus: its account and name. */
+const EVENT_BUS_ARN = /^arn:aws:events:[a-z0-9-]+:(\d{12}):event-bus\/([\w.\-/]+)$/;
 export interface PutEvent {
   readonly Source: string;
   readonly DetailType: string;
@@ -16,6 +25,8 @@ export interface PutEvent {
 export interface RuleTarget {
   readonly Arn: string;
   readonly Id?: string;
+  /** The role EventBridge uses to send to the target (another account's bus). */
+  readonly RoleArn?: string;
   /** A constant input (JSON) instead of the event. */
   readonly Input?: string;
   readonly InputTransformer?: { readonly InputPathsMap?: Record<string, string>; readonly InputTemplate: string };
@@ -25,32 +36,85 @@ export interface RuleTarget {
 export type BusEvent = object;
 
 export class EventBus {
+  /** The account whose bus this is. */
+  public accountId = '';
+  /** Events another account's rule sent here that the resource policy refused (AWS counts them as failed invocations). */
+  public readonly refused: Array<{ readonly sender: string; readonly event: BusEvent }> = [];
   public readonly events: PutEvent[] = [];
   /** Every event a rule delivered to a target, in order. */
   public readonly deliveries: Array<{ readonly rule: string; readonly target: string; readonly event: BusEvent }> = [];
   private readonly rules = new Map<string, { pattern: Record<string, unknown>; targets: RuleTarget[] }>();
+  /** The resource policy's statements, by StatementId. */
+  private readonly policy = new Map<string, PolicyStatement>();
+  /** The default bus of another account, for targets that are event buses. */
+  public busOf: (accountId: string) => EventBus = noBus;
   /** How a target gets an event (the local Lambda's asynchronous invocation). */
   public deliverTo: (arn: string, payload: unknown) => void = () => undefined;
+  /** The organization id of an account (undefined: in none), for the policy's aws:PrincipalOrgID. */
+  public orgIdOf: (accountId: string) => string | undefined = () => undefined;
 
   public putRule(name: string, pattern: Record<string, unknown>, targets: RuleTarget[]): void {
+    const buses = targets.map(t => EVENT_BUS_ARN.exec(t.Arn)).filter((bus): bus is RegExpExecArray => bus !== null);
+    const otherBus = buses.find(bus => bus[2] !== 'default');
+    if (otherBus) throw new Error(`Rule ${name}: the local EventBridge has each account's default bus only, not ${otherBus[2]}`);
+    // EventBridge refuses a rule whose target is the bus the rule is on (it would loop).
+    if (buses.some(bus => bus[1] === this.accountId)) throw new Error(`Rule ${name}: a rule cannot target the event bus it is on`);
     this.rules.set(name, { pattern, targets });
+  }
+
+  public ruleNames(): string[] {
+    return [...this.rules.keys()];
   }
 
   public removeRule(name: string): void {
     this.rules.delete(name);
   }
 
-  /** An event reaches the bus: each rule whose pattern matches sends it to its targets. */
-  public put(event: BusEvent): void {
+  /** Adds or replaces a statement of the bus's resource policy (PutPermission with a Policy). */
+  public putPolicyStatement(statementId: string, statement: PolicyStatement): void {
+    checkBusStatement(statement);
+    this.policy.set(statementId, { ...statement, Sid: statementId });
+  }
+
+  public removePolicyStatement(statementId: string): void {
+    this.policy.delete(statementId);
+  }
+
+  /** An event another account's rule sends here: put on the bus if the resource policy allows that account. */
+  public receive(event: BusEvent, sender: string): boolean {
+    const context: BusContext = { accountId: this.accountId, busName: 'default', orgIdOf: this.orgIdOf };
+    if (sender !== this.accountId && !allowsPutEvents(this.policy.values(), sender, context)) {
+      this.refused.push({ sender, event });
+      return false;
+    }
+    this.put(event, sender !== this.accountId);
+    return true;
+  }
+
+  /**
+   * An event reaches the bus: each rule whose pattern matches sends it to its targets; one that came from
+   * another account is not sent on to a third (EventBridge forwards an event across accounts once).
+   */
+  public put(event: BusEvent, received = false): void {
     for (const [name, rule] of this.rules) {
       if (!matches(rule.pattern, event)) continue;
       for (const target of rule.targets) {
         this.deliveries.push({ rule: name, target: target.Arn, event });
+        const bus = EVENT_BUS_ARN.exec(target.Arn);
+        if (bus) {
+          if (!received) this.forward(bus[1], event);
+          continue;
+        }
         const input = target.InputTransformer ? transformed(target.InputTransformer, event)
           : target.Input !== undefined ? JSON.parse(target.Input) : event;
         this.deliverTo(target.Arn, input);
       }
     }
+  }
+
+  /** Sends the event, unchanged, to an event bus target (putRule allows only default buses). */
+  private forward(accountId: string, event: BusEvent): void {
+    this.busOf(accountId).receive(event, this.accountId);
   }
 
   public dispatch(operation: string, body: Record<string, unknown>): unknown {
@@ -68,6 +132,10 @@ export class EventBus {
     }
     return { FailedEntryCount: 0, Entries: entries.map((_, i) => ({ EventId: `event-${this.events.length - entries.length + i + 1}` })) };
   }
+}
+
+function noBus(): EventBus {
+  throw new Error('This bus forwards to no other bus');
 }
 
 /** The input an InputTransformer makes of `event`: each `<name>` replaced by the JSON of its path's value (a missing one, null). */

@@ -10,6 +10,7 @@ import { LambdaService } from './lambda';
 import { Organization, OrganizationsApiError, OrganizationsAccountStatus, ORGANIZATIONS_TARGET_PREFIX } from './organizations';
 import { ObjectStore } from './s3';
 import { serveS3 } from './s3-front';
+import { StackSetService } from './stacksets';
 import { STEP_FUNCTIONS_TARGET_PREFIX, StepFunctionsService } from './step-functions';
 
 export * from './account';
@@ -17,12 +18,14 @@ export * from './cloudformation';
 export * from './cloudtrail';
 export * from './common';
 export * from './deployment';
+export * from './event-bus-policy';
 export * from './eventbridge';
 export * from './iam';
 export * from './lambda';
 export * from './organizations';
 export * from './s3';
 export * from './s3-policy';
+export * from './stacksets';
 export * from './step-functions';
 
 /*
@@ -45,6 +48,8 @@ export interface LocalAwsOptions {
   readonly trustedAccess?: boolean;
   /** The Account Management delegated administrator. @default none */
   readonly delegatedAdminAccountId?: string;
+  /** The CloudFormation StackSets delegated administrator (CallAs DELEGATED_ADMIN). @default none */
+  readonly cloudFormationDelegatedAdminAccountId?: string;
   /** How long an ENABLING or DISABLING transition takes. @default 0 */
   readonly regionTransitionMs?: number;
   /** Rate quotas to enforce per caller account and operation. @default none */
@@ -68,6 +73,7 @@ export class LocalAws {
   public readonly accountApi: AccountService;
   public readonly cloudFormation: CloudFormationService;
   public readonly s3 = new ObjectStore();
+  /** The management account's default bus (other accounts': `eventBusOf`). */
   public readonly eventBus = new EventBus();
   /** The IAM roles of every account (the member footprint's). */
   public readonly iam = new IamService();
@@ -75,6 +81,10 @@ export class LocalAws {
   public readonly stepFunctions = new StepFunctionsService(this.lambda);
   /** The management account's trail: off until a test turns `logging` on. */
   public readonly cloudTrail = new LocalCloudTrail(this.eventBus, () => this.managementAccountId, () => this.clock());
+  /** Service-managed StackSets and their instances in member accounts. */
+  public readonly stackSets: StackSetService;
+  /** The organization's CloudFormation StackSets delegated administrator. */
+  public cloudFormationDelegatedAdminAccountId?: string;
   /** The account whose credentials call the services. */
   public callerAccountId: string;
   /** Whom the Account Management quotas apply to: the calling account, or each target account. */
@@ -86,6 +96,7 @@ export class LocalAws {
   private watchers: Array<{ match: (call: CallRecord) => boolean; resolve: (call: CallRecord) => void }> = [];
   private readonly limits = new RateLimits(() => this.clock());
   private readonly server: http.Server;
+  private readonly buses = new Map<string, EventBus>();
 
   private constructor(options: LocalAwsOptions) {
     this.clock = () => Date.now();
@@ -96,15 +107,19 @@ export class LocalAws {
     this.callerAccountId = management;
     this.organization.trustedAccess = options.trustedAccess ?? true;
     this.organization.delegatedAdminAccountId = options.delegatedAdminAccountId;
+    this.cloudFormationDelegatedAdminAccountId = options.cloudFormationDelegatedAdminAccountId;
+    this.stackSets = new StackSetService(this);
+    this.buses.set(management, this.wire(this.eventBus, management));
+    // An organization trail's events of a member's calls reach that member's bus.
+    this.cloudTrail.memberBus = id => (this.organization.members.has(id) ? this.eventBusOf(id) : undefined);
     this.accountApi.regionTransitionMs = options.regionTransitionMs ?? 0;
     this.limits.quotas = options.rateQuotas ?? {};
     this.quotaScope = options.quotaScope ?? 'caller';
     this.addAccount(management);
     for (const id of options.memberAccountIds ?? []) this.addAccount(id, { member: true });
     for (const id of options.standaloneAccountIds ?? []) this.addAccount(id);
-    // Step Functions' status changes reach the default bus, whose rules invoke their targets asynchronously.
-    this.stepFunctions.onStatusChange = event => this.eventBus.put(event);
-    this.eventBus.deliverTo = (arn, payload) => this.lambda.invokeAsync(arn, payload);
+    // Step Functions' status changes reach the default bus of the state machine's account, whose rules invoke their targets asynchronously.
+    this.stepFunctions.onStatusChange = event => this.eventBusOf(event.account).put(event);
     this.server = http.createServer((req, res) => this.serve(req, res));
     // Idle connections are kept 10 s: clients reuse them rather than open one per call (CPU that the benchmarks count).
     this.server.keepAliveTimeout = 10_000;
@@ -125,8 +140,19 @@ export class LocalAws {
     process.env.AWS_SECRET_ACCESS_KEY = 'local';
   }
 
+  /** The default event bus of an account (the management account's is `eventBus`; others are made on first use). */
+  public eventBusOf(accountId: string): EventBus {
+    let bus = this.buses.get(accountId);
+    if (!bus) {
+      bus = this.wire(new EventBus(), accountId);
+      this.buses.set(accountId, bus);
+    }
+    return bus;
+  }
+
   public async close(): Promise<void> {
     this.cloudTrail.stop();
+    this.stackSets.stop();
     this.server.closeAllConnections();
     await new Promise<void>(resolve => this.server.close(() => resolve()));
   }
@@ -160,7 +186,7 @@ export class LocalAws {
 
   public addAccount(id: string, options: { member?: boolean } = {}): FakeAccount {
     const account = this.accountApi.addAccount(id);
-    if (options.member) this.organization.members.add(id);
+    if (options.member) this.organization.addMember(id);
     return account;
   }
 
@@ -178,6 +204,15 @@ export class LocalAws {
 
   public setAccountStatus(accountId: string, status: OrganizationsAccountStatus): void {
     this.organization.setAccountStatus(accountId, status);
+  }
+
+  /** Makes `bus` the default bus of `accountId`: its rules' targets are Lambda functions or other accounts' buses. */
+  private wire(bus: EventBus, accountId: string): EventBus {
+    bus.accountId = accountId;
+    bus.orgIdOf = id => (this.organization.members.has(id) ? this.organization.id : undefined);
+    bus.busOf = id => this.eventBusOf(id);
+    bus.deliverTo = (arn, payload) => this.lambda.invokeAsync(arn, payload);
+    return bus;
   }
 
   // --- Regions ---

@@ -10,6 +10,12 @@ import { ACCOUNT_ID, ApiError } from './common';
 /** An account's status in AWS Organizations. */
 export type OrganizationsAccountStatus = 'ACTIVE' | 'SUSPENDED';
 
+/** A change of the organization's accounts, as the services that follow it (StackSets' automatic deployment) hear it. */
+export interface OrganizationChange {
+  readonly kind: 'joined' | 'moved' | 'status' | 'left';
+  readonly accountId: string;
+}
+
 /** The x-amz-target prefix of the Organizations API (awsJson1_1). */
 export const ORGANIZATIONS_TARGET_PREFIX = 'AWSOrganizationsV20161128.';
 const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
@@ -34,6 +40,10 @@ function inputError(reason: string, message: string): OrganizationsApiError {
 export class Organization {
   /** The organization's root: the parent of every member and OU not placed elsewhere. */
   public readonly rootId = 'r-root0';
+  /** The organization's id, as policies' aws:PrincipalOrgID and aws:ResourceOrgID give it. */
+  public readonly id = 'o-exampleorgid';
+  /** Called after each change of the accounts made through this class's methods. */
+  public readonly onChange: Array<(change: OrganizationChange) => void> = [];
   /** Accounts of the organization (the management account included). */
   public readonly members = new Set<string>();
   public trustedAccess = true;
@@ -66,17 +76,26 @@ export class Organization {
     return id;
   }
 
+  /** The account joins the organization (invited or created), under the root or `parentId`. */
+  public addMember(accountId: string, parentId?: string): void {
+    this.members.add(accountId);
+    if (parentId !== undefined) this.accountParents.set(accountId, parentId);
+    this.changed('joined', accountId);
+  }
+
   /** Moves a member account under the root or an OU. */
   public moveAccount(accountId: string, parentId: string): void {
     if (!this.members.has(accountId)) throw new Error(`account ${accountId} is not a member of the organization`);
     if (!this.parentExists(parentId)) throw new Error(`no parent ${parentId}`);
     this.accountParents.set(accountId, parentId);
+    this.changed('moved', accountId);
   }
 
   /** Sets a member account's status (SUSPENDED: closed). */
   public setAccountStatus(accountId: string, status: OrganizationsAccountStatus): void {
     if (!this.members.has(accountId)) throw new Error(`account ${accountId} is not a member of the organization`);
     this.statuses.set(accountId, status);
+    this.changed('status', accountId);
   }
 
   /** The account leaves the organization (or is removed from it). */
@@ -84,6 +103,22 @@ export class Organization {
     this.members.delete(accountId);
     this.accountParents.delete(accountId);
     this.statuses.delete(accountId);
+    this.changed('left', accountId);
+  }
+
+  /** The OUs and the root above a member account or an OU, nearest first. */
+  public ancestorsOf(childId: string): string[] {
+    const ancestors: string[] = [];
+    for (let id = childId; id !== this.rootId;) {
+      id = this.parentOf(id);
+      ancestors.push(id);
+    }
+    return ancestors;
+  }
+
+  /** Whether `id` is the root or an existing OU. */
+  public parentExists(id: string): boolean {
+    return id === this.rootId || this.organizationalUnits.has(id);
   }
 
   /** Answers one Organizations operation for `caller`. */
@@ -179,8 +214,8 @@ export class Organization {
     };
   }
 
-  private parentExists(id: string): boolean {
-    return id === this.rootId || this.organizationalUnits.has(id);
+  private changed(kind: OrganizationChange['kind'], accountId: string): void {
+    for (const listener of this.onChange) listener({ kind, accountId });
   }
 
   /** The parent of a member account or an OU. */

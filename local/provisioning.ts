@@ -1,6 +1,7 @@
 import type { EventBus, RuleTarget } from './eventbridge';
 import type { LambdaService } from './lambda';
 import type { ObjectStore } from './s3';
+import type { StackSetService } from './stacksets';
 import type { StepFunctionsService } from './step-functions';
 import type { Artifact, Deployed, TemplateResource } from './template';
 import { LOCAL_RESPONSE_URL_ENV } from '../src/contract';
@@ -8,7 +9,8 @@ import { LOCAL_RESPONSE_URL_ENV } from '../src/contract';
 /*
  * The resources of a stack that are not custom resources: their names and attributes as CloudFormation
  * gives them, and the local services they are deployed to (Lambda functions, state machines, S3
- * buckets and their policies, EventBridge rules with an event pattern); other types are recorded without doing anything.
+ * buckets and their policies, EventBridge rules with an event pattern, event bus policies, StackSets and
+ * their instances in member accounts); other types are recorded without doing anything.
  */
 
 /** The local services that resources are deployed to. */
@@ -18,6 +20,10 @@ export interface ProvisioningServices {
   readonly s3: ObjectStore;
   /** The default event bus, for rules (absent: rules are recorded without doing anything). */
   readonly eventBus?: EventBus;
+  /** Each account's default event bus, for the rules and bus policies of a stack's account (absent: `eventBus`). */
+  readonly eventBusOf?: (accountId: string) => EventBus;
+  /** StackSets, for AWS::CloudFormation::StackSet (absent: recorded without doing anything). */
+  readonly stackSets?: StackSetService;
   /** The local services' endpoint: functions may answer the ResponseURLs under it (absent: only AWS's). */
   readonly endpoint?: string;
 }
@@ -32,7 +38,8 @@ export class Provisioner {
 
   public physicalName(id: string, definition: TemplateResource): string {
     const props = definition.Properties ?? {};
-    const named = props.FunctionName ?? props.StateMachineName ?? props.RoleName ?? props.Name ?? props.LogGroupName ?? props.BucketName;
+    const named = props.FunctionName ?? props.StateMachineName ?? props.RoleName ?? props.Name ?? props.LogGroupName ?? props.BucketName
+      ?? props.StackSetName;
     if (typeof named === 'string') return named;
     const generated = `${this.stackName}-${id}`;
     return definition.Type === 'AWS::S3::Bucket' ? generated.toLowerCase().slice(0, 63) : generated;
@@ -97,8 +104,16 @@ export class Provisioner {
         break;
       case 'AWS::Events::Rule':
         if (props.EventPattern && props.State !== 'DISABLED') {
-          this.services.eventBus?.putRule(resource.physicalId, props.EventPattern, (props.Targets ?? []) as RuleTarget[]);
+          this.bus()?.putRule(resource.physicalId, props.EventPattern, (props.Targets ?? []) as RuleTarget[]);
         }
+        break;
+      case 'AWS::Events::EventBusPolicy':
+        if (props.EventBusName !== undefined && props.EventBusName !== 'default') throw new Error(`${resource.logicalId}: only the default bus exists locally`);
+        if (!props.Statement) throw new Error(`${resource.logicalId}: the local EventBridge supports only an EventBusPolicy with a Statement`);
+        this.bus()?.putPolicyStatement(String(props.StatementId), props.Statement);
+        break;
+      case 'AWS::CloudFormation::StackSet':
+        this.services.stackSets?.put(props, this.account, resource.physicalId);
         break;
       default:
         break;
@@ -111,6 +126,13 @@ export class Provisioner {
     if (resource.type === 'AWS::S3::Bucket') this.services.s3.deleteBucket(resource.physicalId);
     if (resource.type === 'AWS::S3::BucketPolicy') this.services.s3.policies.delete(String(resource.properties.Bucket));
     if (resource.type === 'AWS::Lambda::EventInvokeConfig') this.services.lambda.configureAsync(String(resource.properties.FunctionName), undefined);
-    if (resource.type === 'AWS::Events::Rule') this.services.eventBus?.removeRule(resource.physicalId);
+    if (resource.type === 'AWS::Events::Rule') this.bus()?.removeRule(resource.physicalId);
+    if (resource.type === 'AWS::Events::EventBusPolicy') this.bus()?.removePolicyStatement(String(resource.properties.StatementId));
+    if (resource.type === 'AWS::CloudFormation::StackSet') this.services.stackSets?.delete(String(resource.properties.StackSetName));
+  }
+
+  /** The default bus of the stack's account, where its rules and bus policies go. */
+  private bus(): EventBus | undefined {
+    return this.services.eventBusOf?.(this.account) ?? this.services.eventBus;
   }
 }
