@@ -98,6 +98,10 @@ test('with restoreHandChanges: a rule forwarding the member\'s writes (not the m
   const { props, template } = footprint({ restoreHandChanges: true });
   const member = memberTemplate(props.TemplateBody);
   const rule = member.Resources.ForwardingRule.Properties;
+  // Not in the stack's own account (a delegated administrator's may be targeted): its writes reach its bus already.
+  expect(member.Resources.ForwardingRule.Condition).toBe('ElsewhereThanTheStack');
+  expect(member.Resources.ForwardingRole.Condition).toBe('ElsewhereThanTheStack');
+  expect(member.Conditions.ElsewhereThanTheStack).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AWS::AccountId' }, expect.stringMatching(/^<.*AccountId.*>$/)] }] });
   expect(rule.EventPattern.source).toEqual(['aws.account']);
   expect(rule.EventPattern['detail-type']).toEqual(['AWS API Call via CloudTrail']);
   expect(rule.EventPattern.detail.$or[0].userIdentity.sessionContext.sessionIssuer.arn).toEqual([{

@@ -113,10 +113,14 @@ export function memberTemplate(spec: FootprintSpec): Record<string, unknown> {
       },
     },
   };
+  const conditions: Record<string, unknown> = {};
   if (spec.restoreHandChanges) {
     const bus = `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`;
+    // A delegated administrator's own account may be targeted: its writes already reach its bus.
+    conditions.ElsewhereThanTheStack = { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AWS::AccountId' }, Aws.ACCOUNT_ID] }] };
     resources.ForwardingRole = {
       Type: 'AWS::IAM::Role',
+      Condition: 'ElsewhereThanTheStack',
       Properties: {
         AssumeRolePolicyDocument: {
           Version: '2012-10-17',
@@ -132,6 +136,7 @@ export function memberTemplate(spec: FootprintSpec): Record<string, unknown> {
     const pattern = handChangePattern([{ 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${roleName}` } as unknown as string]);
     resources.ForwardingRule = {
       Type: 'AWS::Events::Rule',
+      Condition: 'ElsewhereThanTheStack',
       Properties: {
         Description: 'cdk-account-management: forward hand changes of this account\'s settings to the baseline\'s stack',
         State: 'ENABLED',
@@ -140,7 +145,12 @@ export function memberTemplate(spec: FootprintSpec): Record<string, unknown> {
       },
     };
   }
-  return { AWSTemplateFormatVersion: '2010-09-09', Description: 'cdk-account-management member footprint', Resources: resources };
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: 'cdk-account-management member footprint',
+    ...(Object.keys(conditions).length ? { Conditions: conditions } : {}),
+    Resources: resources,
+  };
 }
 
 /** The footprint's StackSet, and what the stack's account needs for it: the reconciler may assume the member role. */
