@@ -3,7 +3,7 @@ import { AddressInfo } from 'net';
 import { AccountService, FakeAccount, RegionOptStatus } from './account';
 import { CloudFormationService } from './cloudformation';
 import { LocalCloudTrail } from './cloudtrail';
-import { CallRecord, ConnectionReset, Fault, Faults, RateLimits, RateQuota } from './common';
+import { CallRecord, ConnectionReset, Fault, Faults, RateLimits, RateQuota, timeScale } from './common';
 import { EventBus } from './eventbridge';
 import { Front, route } from './front';
 import { IamService } from './iam';
@@ -11,6 +11,7 @@ import { LambdaService } from './lambda';
 import { Organization, OrganizationsAccountStatus } from './organizations';
 import { ObjectStore } from './s3';
 import { StepFunctionsService } from './step-functions';
+import { Principal, SecurityTokenService } from './sts';
 
 export * from './account';
 export * from './cloudformation';
@@ -24,6 +25,7 @@ export * from './organizations';
 export * from './s3';
 export * from './s3-policy';
 export * from './step-functions';
+export * from './sts';
 
 /*
  * The AWS services this library's handlers call, run locally behind one HTTP server: Account
@@ -54,6 +56,11 @@ export interface LocalAwsOptions {
    * target account (what the service may do; the reconciler then goes faster). @default 'caller'
    */
   readonly quotaScope?: 'caller' | 'target';
+  /**
+   * How long each Account Management and STS call takes to be answered, in milliseconds (divided by the
+   * time scale); other calls are served meanwhile. @default 0 (answered at once)
+   */
+  readonly latencyMs?: number;
 }
 
 export class LocalAws {
@@ -71,6 +78,8 @@ export class LocalAws {
   public readonly eventBus = new EventBus();
   /** The IAM roles of every account (the member footprint's). */
   public readonly iam = new IamService();
+  /** The sessions that the local STS's AssumeRole issued. */
+  public readonly sts = new SecurityTokenService();
   public readonly lambda = new LambdaService();
   public readonly stepFunctions = new StepFunctionsService(this.lambda);
   /** The management account's trail: off until a test turns `logging` on. */
@@ -79,6 +88,8 @@ export class LocalAws {
   public callerAccountId: string;
   /** Whom the Account Management quotas apply to: the calling account, or each target account. */
   public quotaScope: 'caller' | 'target';
+  /** How long each Account Management and STS call takes to be answered (ms, divided by the time scale). */
+  public latencyMs: number;
   /** The clock of Region transitions and quotas; tests may replace it. */
   public clock: () => number;
   public readonly calls: CallRecord[] = [];
@@ -86,7 +97,13 @@ export class LocalAws {
   private watchers: Array<{ match: (call: CallRecord) => boolean; resolve: (call: CallRecord) => void }> = [];
   private readonly limits = new RateLimits(() => this.clock());
   private readonly server: http.Server;
-  private readonly front: Front = { aws: this, faults: this.faults, limits: this.limits, record: call => this.record(call) };
+  private readonly front: Front = {
+    aws: this,
+    faults: this.faults,
+    limits: this.limits,
+    record: (call, principal) => this.record(call, principal),
+    later: answer => (this.latencyMs > 0 ? void setTimeout(answer, this.latencyMs / timeScale()) : answer()),
+  };
 
   private constructor(options: LocalAwsOptions) {
     this.clock = () => Date.now();
@@ -100,6 +117,7 @@ export class LocalAws {
     this.accountApi.regionTransitionMs = options.regionTransitionMs ?? 0;
     this.limits.quotas = options.rateQuotas ?? {};
     this.quotaScope = options.quotaScope ?? 'caller';
+    this.latencyMs = options.latencyMs ?? 0;
     this.addAccount(management);
     for (const id of options.memberAccountIds ?? []) this.addAccount(id, { member: true });
     for (const id of options.standaloneAccountIds ?? []) this.addAccount(id);
@@ -253,8 +271,10 @@ export class LocalAws {
     });
   }
 
-  private record(call: Omit<CallRecord, 'caller' | 'at'>): void {
-    const record = { ...call, caller: this.callerAccountId, at: this.clock() };
+  private record(call: Omit<CallRecord, 'caller' | 'at'>, principal?: Principal): void {
+    const record: CallRecord = { ...call, caller: principal?.accountId ?? this.callerAccountId, at: this.clock() };
+    // Only sessions' calls name their principal: the records of the other callers keep their shape.
+    if (principal?.session) Object.assign(record, { principal: principal.arn });
     this.calls.push(record);
     const matched = this.watchers.filter(w => w.match(record));
     this.watchers = this.watchers.filter(w => !matched.includes(w));
