@@ -181,5 +181,10 @@ function assumeRole(front: Front, principal: Principal, params: URLSearchParams)
   if (decision !== 'allow' || role === undefined) {
     throw new ApiError(403, 'AccessDenied', `User: ${principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
   }
+  // Checked once the caller may assume the role, as AWS does: a session assuming a role (role chaining) gets an hour at most.
+  if (principal.session !== undefined && duration > 3600) {
+    throw validation('The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+  }
+  if (duration > (role.maxSessionDuration ?? 3600)) throw validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
   return aws.sts.issue(role.arn, sessionName, aws.clock() + duration * 1000);
 }

@@ -155,6 +155,18 @@ describe('AssumeRole', () => {
     expect(await failure(assume(await reconciler(), roleArn(MEMBER_A), 'a b'))).toMatchObject({ name: 'ValidationError', status: 400 });
   });
 
+  test('a session lasts the role\'s MaxSessionDuration at most (an hour by default), and an hour when a session assumes it', async () => {
+    expect(await failure(assume(USER, RECONCILER, 'reconciler', 7200))).toEqual({
+      name: 'ValidationError', status: 400, message: 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+    });
+    aws.iam.putRole(MEMBER_A, MEMBER_ROLE, MEMBER_TRUST, {}, { maxSessionDuration: 43200 });
+    expect(await failure(assume(await reconciler(), roleArn(MEMBER_A), 'reconcile', 7200))).toMatchObject({
+      name: 'ValidationError', message: 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+    });
+    aws.iam.putRole(MANAGEMENT, 'reconciler', { Statement: { Effect: 'Allow', Principal: { AWS: MANAGEMENT }, Action: 'sts:AssumeRole' } }, {}, { maxSessionDuration: 43200 });
+    expect((await assume(USER, RECONCILER, 'reconciler', 43200)).expiration).toEqual(new Date(now + 43200_000));
+  });
+
   test('AssumeRole is throttled per calling account', async () => {
     aws.rateQuotas = { 'sts:AssumeRole': { rate: 0.001, burst: 2 } };
     const session = await reconciler();
