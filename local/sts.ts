@@ -108,7 +108,8 @@ export function serveSts(front: Front, principal: Principal, raw: string, res: h
     res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }).end(body);
   });
   try {
-    if (principal.refused === 'expired') throw new ApiError(400, 'ExpiredTokenException', 'The security token included in the request is expired');
+    // The awsQuery services (STS, IAM) name it ExpiredToken, a 403; the JSON services ExpiredTokenException.
+    if (principal.refused === 'expired') throw new ApiError(403, 'ExpiredToken', 'The security token included in the request is expired');
     if (principal.refused === 'invalid') throw new ApiError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
     front.faults.take(operation, Object.fromEntries(params));
     let result: string;

@@ -220,13 +220,13 @@ describe('a session\'s Account API calls', () => {
       .toMatchObject({ name: 'AccessDeniedException', status: 403 });
   });
 
-  test('fail with ExpiredTokenException once the session expired by the services\' clock', async () => {
+  test('fail with ExpiredTokenException (STS: ExpiredToken) once the session expired by the services\' clock', async () => {
     const session = await assume(await reconciler(), roleArn(MEMBER_A), 'reconcile', 900);
     await account(session).send(new GetRegionOptStatusCommand({ RegionName: 'af-south-1' }));
 
     now += 900_000;
     expect(await failure(account(session).send(new GetRegionOptStatusCommand({ RegionName: 'af-south-1' })))).toMatchObject({ name: 'ExpiredTokenException', status: 403 });
-    expect(await failure(sts(session).send(new GetCallerIdentityCommand({})))).toMatchObject({ name: 'ExpiredTokenException', status: 400 });
+    expect(await failure(sts(session).send(new GetCallerIdentityCommand({})))).toMatchObject({ name: 'ExpiredToken', status: 403 });
   });
 
   test('a session key with another session token is refused', async () => {
