@@ -4,6 +4,9 @@
  * session's Account API calls are its account's own (standalone context, its quotas, allowed by its
  * role's policy only), sessions expire by the services' clock, and answers can be made to take time.
  */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { AccountClient, GetAlternateContactCommand, GetRegionOptStatusCommand, PutAccountNameCommand, PutAlternateContactCommand } from '@aws-sdk/client-account';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { LocalAws, PolicyDocument } from '../local';
@@ -117,6 +120,25 @@ describe('AssumeRole', () => {
       expect.objectContaining({ caller: MANAGEMENT, target: MANAGEMENT, status: 200 }),
       expect.objectContaining({ caller: MANAGEMENT, target: MEMBER_A, status: 200, principal: `arn:aws:sts::${MANAGEMENT}:assumed-role/reconciler/reconciler` }),
     ]);
+  });
+
+  test('a function whose execution role is the reconciler\'s assumes the member role with its own key', async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'local-sts-'));
+    const arn = `arn:aws:lambda:us-east-1:${MANAGEMENT}:function:reconciler`;
+    try {
+      // The function answers the access key its calls are signed with, as the local Lambda gives its role's.
+      fs.writeFileSync(path.join(directory, 'index.js'), 'exports.handler = async () => process.env.AWS_ACCESS_KEY_ID;');
+      aws.lambda.register({ arn, codeDirectory: directory, handler: 'index.handler', timeoutSeconds: 10, role: RECONCILER });
+      const key = await aws.lambda.invoke(arn, {}) as string;
+      const fn = { accessKeyId: key, secretAccessKey: 'function' };
+
+      expect(await sts(fn).send(new GetCallerIdentityCommand({}))).toMatchObject({ Account: MANAGEMENT, Arn: `arn:aws:sts::${MANAGEMENT}:assumed-role/reconciler/reconciler` });
+      await assume(fn, roleArn(MEMBER_A));
+      expect(aws.callsOf('sts:AssumeRole')).toEqual([expect.objectContaining({ caller: MANAGEMENT, target: MEMBER_A, status: 200 })]);
+    } finally {
+      aws.lambda.unregister(arn);
+      fs.rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   test('another principal of the management account is refused: the trust names the reconciler role only', async () => {
