@@ -3,6 +3,7 @@ import { AddressInfo } from 'net';
 import { AccountService, FakeAccount, RegionOptStatus } from './account';
 import { CloudFormationService, cloudFormationError } from './cloudformation';
 import { LocalCloudTrail } from './cloudtrail';
+import { CLOUDTRAIL_TARGET_PREFIX, LocalCloudTrailApi } from './cloudtrail-api';
 import { ApiError, CallRecord, ConnectionReset, Fault, Faults, RateLimits, RateQuota } from './common';
 import { EventBus } from './eventbridge';
 import { IamService } from './iam';
@@ -15,6 +16,7 @@ import { STEP_FUNCTIONS_TARGET_PREFIX, StepFunctionsService } from './step-funct
 export * from './account';
 export * from './cloudformation';
 export * from './cloudtrail';
+export * from './cloudtrail-api';
 export * from './common';
 export * from './deployment';
 export * from './eventbridge';
@@ -75,6 +77,8 @@ export class LocalAws {
   public readonly stepFunctions = new StepFunctionsService(this.lambda);
   /** The management account's trail: off until a test turns `logging` on. */
   public readonly cloudTrail = new LocalCloudTrail(this.eventBus, () => this.managementAccountId, () => this.clock());
+  /** The trails that CloudTrail's API describes (by default, what `cloudTrail.logging` implies). */
+  public readonly cloudTrailApi = new LocalCloudTrailApi(() => this.managementAccountId, () => this.cloudTrail.logging, id => this.members.has(id));
   /** The account whose credentials call the services. */
   public callerAccountId: string;
   /** Whom the Account Management quotas apply to: the calling account, or each target account. */
@@ -119,7 +123,7 @@ export class LocalAws {
    * Handlers keep their HTTP connections across invocations: call it before their first call.
    */
   public useForSdkClients(): void {
-    for (const service of ['ACCOUNT', 'CLOUDFORMATION', 'ORGANIZATIONS', 'SFN', 'S3', 'EVENTBRIDGE', 'STS']) process.env[`AWS_ENDPOINT_URL_${service}`] = this.endpoint;
+    for (const service of ['ACCOUNT', 'CLOUDFORMATION', 'ORGANIZATIONS', 'SFN', 'S3', 'EVENTBRIDGE', 'STS', 'CLOUDTRAIL']) process.env[`AWS_ENDPOINT_URL_${service}`] = this.endpoint;
     process.env.AWS_REGION = 'us-east-1';
     process.env.AWS_ACCESS_KEY_ID = 'AKIDLOCAL';
     process.env.AWS_SECRET_ACCESS_KEY = 'local';
@@ -285,6 +289,9 @@ export class LocalAws {
     } else if (typeof target === 'string' && target.startsWith(STEP_FUNCTIONS_TARGET_PREFIX)) {
       const operation = target.slice(STEP_FUNCTIONS_TARGET_PREFIX.length);
       this.serveJson('states', operation, raw, res, '1.0', body => this.stepFunctions.dispatch(operation, body));
+    } else if (typeof target === 'string' && target.startsWith(CLOUDTRAIL_TARGET_PREFIX)) {
+      const operation = target.slice(CLOUDTRAIL_TARGET_PREFIX.length);
+      this.serveJson('cloudtrail', operation, raw, res, '1.1', body => this.cloudTrailApi.dispatch(operation, body, this.callerAccountId, String(req.headers.authorization ?? '')));
     } else if (service === 'sts') {
       this.serveCallerIdentity(res);
     } else if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
