@@ -134,7 +134,7 @@ function scheduleOf(template: Template | undefined, logicalId: string): string |
 }
 
 /** Whether the stack's single settings restore hand changes: its settings provider's rule (a baseline's input names its store). */
-function restoresSettings(template: Template | undefined): boolean {
+export function restoresSettings(template: Template | undefined): boolean {
   return Object.values(template?.Resources ?? {}).some(resource => {
     if (resource.Type !== 'AWS::Events::Rule') return false;
     const input = stringsOf(resource.Properties?.Targets).join('');
