@@ -124,8 +124,9 @@ export async function signedCall(invocation: SignedCaller, call: SignedCall, err
         name: code, $metadata: { httpStatusCode: response.statusCode, attempts: attempt + 1 },
       });
     } catch (thrown) {
-      if (!(thrown instanceof Error) || !isTransient(thrown)) throw thrown;
-      error = thrown;
+      // Not `instanceof Error`: Node's network errors come from another realm under jest's module sandbox.
+      if (!isTransient(thrown)) throw thrown;
+      error = thrown as ServiceError & Error;
     }
     const pause = backoffDelay(attempt);
     if (!isTransient(error) || Date.now() + pause >= invocation.deadline) throw error;
