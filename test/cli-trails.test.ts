@@ -177,6 +177,16 @@ test('reading the trails is denied: the plan says it could not check, and does n
     + '(the tool needs cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus and cloudtrail:GetEventSelectors).']);
 });
 
+test('a connection reset once: the read is tried again, and the check still says what it found', async () => {
+  local.aws.injectFault({ operation: 'cloudtrail:GetEventSelectors', status: 'reset', count: 1 });
+  trails({ name: 'main', logging: false });
+
+  const { lines } = await plan(settings());
+
+  expect(lines).toEqual([expect.stringContaining('(trail main is not logging). Start it: ')]);
+  expect(local.aws.callsOf('cloudtrail:GetEventSelectors').map(c => c.errorType)).toEqual(['ECONNRESET', undefined, undefined]);
+});
+
 test('a stack of another account: its trails are not read, and the plan says it could not check them', async () => {
   const dir = synth('Elsewhere', stack => {
     new OrganizationBaseline(stack, 'Baseline', { organizationalUnitIds: [OU], alternateContacts: { billing: BILLING }, restoreHandChanges: true });
