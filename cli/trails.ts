@@ -2,7 +2,7 @@ import { Aws } from './aws';
 import type { Template } from './declared';
 import { restoresSettings } from './guidance';
 import { errorName } from '../lambda/shared/errors';
-import { endpointOverride, signedCall } from '../lambda/shared/signed-request';
+import { endpointOverride, jsonErrorCode, signedCall } from '../lambda/shared/signed-request';
 import { RESOURCE_TYPES } from '../src/contract';
 
 /*
@@ -161,16 +161,6 @@ async function readTrails(aws: Aws): Promise<ReadTrail[]> {
     ]);
     return { ...trail, lacks: !logsWrites(selectors) ? 'writes' : !status.IsLogging ? 'logging' : undefined };
   }));
-}
-
-/** awsJson1_1's error code: the body's `__type`, without a namespace. */
-function jsonErrorCode(body: string): string | undefined {
-  try {
-    const type = (JSON.parse(body) as { __type?: string }).__type;
-    return type?.split('#').pop();
-  } catch {
-    return undefined;
-  }
 }
 
 /** Whether the selectors log the Account API's management write events. */

@@ -86,6 +86,15 @@ export function dnsSuffix(region: string): string {
   return region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
 }
 
+/** The error code of an awsJson answer: its `__type`, which may name the shape with its namespace ("com.amazonaws.events#ThrottlingException"). */
+export function jsonErrorCode(body: string): string | undefined {
+  try {
+    return (JSON.parse(body) as { __type?: string }).__type?.split('#').pop();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Sends `call`, signed with the function's credentials; throws the service's error (its `name` the error
  * code, its `$metadata.httpStatusCode` the status) for a status of 400 or more, once retries are spent.
