@@ -103,8 +103,8 @@ export async function trailProblems(needs: Need[], aws: Aws, caller: string): Pr
   const members = own.flatMap(n => n.members);
   const organizationTrails = trails.filter(t => t.IsOrganizationTrail);
   if (members.length && !organizationTrails.some(t => !t.lacks)) {
-    lines.push(`Hand changes inside member accounts will not be undone (${members.join(', ')}, memberFootprint): no organization trail in `
-      + `account ${caller} logs management write events in ${EVENTS_REGION}${reasons(organizationTrails)}. ${remedy(organizationTrails, true)}`);
+    lines.push(`Hand changes inside member accounts will not be undone (${members.join(', ')}, memberFootprint): no organization trail `
+      + `(as account ${caller} sees them) logs management write events in ${EVENTS_REGION}${reasons(organizationTrails)}. ${remedy(organizationTrails, true)}`);
   }
   return lines;
 }

@@ -17,7 +17,7 @@ const OU = 'ou-root-trails01';
 const TRAIL_ARN = (name: string, region = 'us-east-1') => `arn:aws:cloudtrail:${region}:${MANAGEMENT}:trail/${name}`;
 const NO_TRAIL = `Hand changes will not be undone (stack Settings): no trail in account ${MANAGEMENT} logs management write events in us-east-1`;
 const NO_ORGANIZATION_TRAIL = 'Hand changes inside member accounts will not be undone (Members/Baseline, memberFootprint): '
-  + `no organization trail in account ${MANAGEMENT} logs management write events in us-east-1`;
+  + `no organization trail (as account ${MANAGEMENT} sees them) logs management write events in us-east-1`;
 
 let local: Local;
 let workDir: string;
