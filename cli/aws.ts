@@ -32,7 +32,8 @@ export const READ_PERMISSIONS = [
   'account:GetAlternateContact', 'account:GetContactInformation', 'account:GetAccountInformation', 'account:GetRegionOptStatus',
   'account:ListRegions', 'cloudformation:GetTemplate', 'cloudformation:DescribeStackResource', 'organizations:ListAccounts',
   'organizations:ListAccountsForParent', 'organizations:ListChildren', 'organizations:DescribeAccount', 'states:ListExecutions',
-  'states:DescribeExecution', 'states:GetExecutionHistory', 'sts:GetCallerIdentity',
+  'states:DescribeExecution', 'states:GetExecutionHistory', 'sts:GetCallerIdentity', 'cloudtrail:DescribeTrails', 'cloudtrail:GetTrailStatus',
+  'cloudtrail:GetEventSelectors',
 ];
 
 /** A read's current value: a contact's fields (a primary contact's with its phone's VerificationStatus), a name, or a Region's status. */
@@ -290,6 +291,11 @@ export class Aws {
     const answer = await this.pacer.call('GetAccountInformation', () => this.account.send(new GetAccountInformationCommand(input), this.sendOptions()))
       .catch(() => undefined);
     return departureOfState(answer?.AccountState);
+  }
+
+  /** The credentials the clients sign with (the profile's chain), for the calls the tool signs itself (cli/trails.ts). */
+  public credentials() {
+    return this.account.config.credentials;
   }
 
   private sendOptions() {

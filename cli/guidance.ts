@@ -39,6 +39,9 @@ const MAX_COMMANDS = 5;
 const DRIFTED: ReadonlySet<Action> = new Set<Action>(['write', 'enable', 'disable', 'delete']);
 
 const HAND_CHANGES = 'see the README\'s "Hand changes undone within a minute"';
+const MEMBER_FOOTPRINT = 'see the README\'s "Member accounts take part: memberFootprint"';
+/** Where drift says whether a trail delivers the events (cli/trails.ts). */
+const TRAIL_LINE = 'drift says after its table when no trail logs management write events in us-east-1';
 
 /** The guidance for the settings of `changes` that drifted; none when nothing did. */
 export function whatToDo(changes: Change[], stacks: DeployedStack[], caller: string): Guidance[] {
@@ -80,8 +83,9 @@ function settingSteps(kind: string, changes: Change[], stacks: DeployedStack[], 
     ...(notRestoring.length ? ['Undo hand changes from now on: declare `AccountSettingsProvider.getOrCreate(this, { restoreHandChanges: true })` '
       + `before the first setting of stack ${notRestoring.join(', ')} and deploy it (in us-east-1, with a trail logging management events; `
       + `${HAND_CHANGES}). It covers contacts and names, an AccountBaseline's too, not Regions.`] : []),
-    ...(restoring.length ? [`Stack ${restoring.join(', ')} has restoreHandChanges on, yet this change was not undone: it was made from within `
-      + 'the member account, or no trail in the stack\'s account delivered it (see the README\'s Limits).'] : []),
+    ...(restoring.length ? [`Stack ${restoring.join(', ')} has restoreHandChanges on, yet this change was not undone: no trail in the stack's `
+      + `account delivered it (${TRAIL_LINE}), or it was made from within the member account, which single settings do not see: `
+      + 'an OrganizationBaseline with `memberFootprint` and an organization trail does.'] : []),
   ];
 }
 
@@ -107,14 +111,27 @@ function baselineSteps(changes: Change[], stacks: DeployedStack[], caller: strin
     // restoreHandChanges undoes no Region transition: offered only when a contact or a name drifted.
     const regionsOnly = changes.filter(c => c.resource === resource).every(c => c.setting.startsWith('Region '));
     if (regionsOnly) continue;
-    steps.push(restores
-      ? `${construct} has restoreHandChanges on, yet this change was not undone: it was made from within the member account, or no trail `
-        + 'in the stack\'s account delivered it (see the README\'s Limits), or it is a Region, which restoreHandChanges does not cover.'
-      : `${construct}: \`restoreHandChanges: true\` undoes changes of its contacts and names within a minute from now on (not Regions; ${HAND_CHANGES}).`);
+    const memberRole = template?.Resources?.[logicalId]?.Properties?.MemberRole !== undefined;
+    steps.push(!restores
+      ? `${construct}: \`restoreHandChanges: true\` undoes changes of its contacts and names within a minute from now on (not Regions; ${HAND_CHANGES}).`
+      : memberRole ? `${construct} has restoreHandChanges and a member footprint, yet this change was not undone: no organization trail delivered `
+        + `it (${TRAIL_LINE}), or the footprint's StackSet had not reached the account yet (a new account, in its first minutes): `
+        + `${commands(changes.filter(c => c.resource === resource), c => stackSetCommand(template, logicalId, c))}.`
+        : `${construct} has restoreHandChanges on, yet this change was not undone: no trail in the stack's account delivered it (${TRAIL_LINE}), `
+          + 'or it was made from within the member account, which the baseline sees with `memberFootprint: {}` and an organization trail '
+          + `(${MEMBER_FOOTPRINT}).`);
   }
   steps.push('Now: deploy a change to the baseline (any property): its new generation reads every targeted account and writes what differs '
     + `(a deploy of the same app starts no run); or by hand: ${commands(changes, c => settingCommand(kindOfSetting(c), c, caller))}.`);
   return steps;
+}
+
+/** Where the member footprint's StackSet says whether it reached the account: the StackSet the baseline depends on. */
+function stackSetCommand(template: Template | undefined, logicalId: string, change: Change): string {
+  const dependsOn = (template?.Resources?.[logicalId] as { DependsOn?: string | string[] } | undefined)?.DependsOn;
+  const stackSet = [dependsOn ?? []].flat().map(id => template?.Resources?.[id])
+    .find(r => r?.Type === 'AWS::CloudFormation::StackSet')?.Properties?.StackSetName;
+  return `aws cloudformation list-stack-instances --stack-set-name ${typeof stackSet === 'string' ? stackSet : '…'} --stack-instance-account ${change.account}`;
 }
 
 /** When a schedule's next run comes, as far as its expression tells. */
@@ -134,7 +151,7 @@ function scheduleOf(template: Template | undefined, logicalId: string): string |
 }
 
 /** Whether the stack's single settings restore hand changes: its settings provider's rule (a baseline's input names its store). */
-function restoresSettings(template: Template | undefined): boolean {
+export function restoresSettings(template: Template | undefined): boolean {
   return Object.values(template?.Resources ?? {}).some(resource => {
     if (resource.Type !== 'AWS::Events::Rule') return false;
     const input = stringsOf(resource.Properties?.Targets).join('');

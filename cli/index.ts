@@ -218,7 +218,7 @@ const DRIFT_WORDS: Partial<Record<Action, string>> = {
 const COLOURS: Partial<Record<Action, number>> = { 'write': 33, 'enable': 32, 'disable': 31, 'delete': 31, 'in progress': 36 };
 
 /** Prints the changes (a table, or JSON) and the warnings, and sets the exit code. */
-function report(command: 'plan' | 'drift', { changes, warnings, skipped, whatToDo }: Plan, output: Output, io: Io): void {
+function report(command: 'plan' | 'drift', { changes, warnings, skipped, whatToDo, handChanges }: Plan, output: Output, io: Io): void {
   // Only contact values are secrets: an account's name or a country code is shown as it is.
   const show = (field: string, value: string | undefined) => (output.showValues || NOT_SECRET.has(field) ? value ?? '—' : mask(value));
   const shownOrAbsent = (field: string, value: string | undefined) => (value === undefined ? undefined : show(field, value));
@@ -232,7 +232,7 @@ function report(command: 'plan' | 'drift', { changes, warnings, skipped, whatToD
       ...change,
       fields: change.fields?.map(f => ({ field: f.field, current: shownOrAbsent(f.field, f.current), declared: shownOrAbsent(f.field, f.declared) })),
     }));
-    io.out(`${JSON.stringify({ command, changes: shown, counts, eta, whatToDo, warnings, skipped, valuesMasked: !output.showValues }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ command, changes: shown, counts, eta, whatToDo, handChanges, warnings, skipped, valuesMasked: !output.showValues }, null, 2)}\n`);
   } else {
     const paint = (code: number | undefined, text: string) => (io.colour && code ? `\u001b[${code}m${text}\u001b[39m` : text);
     const word = (action: Action) => (command === 'drift' ? DRIFT_WORDS[action] : undefined) ?? WORDS[action];
@@ -259,7 +259,7 @@ function report(command: 'plan' | 'drift', { changes, warnings, skipped, whatToD
     ].filter(Boolean);
     io.out(`${listed.length ? `${table.toString()}\n` : ''}${command === 'plan' ? 'Plan' : 'Drift'}: ${summary || 'no settings declared'}`
       + `${skipped.length ? `, ${skipped.length} account(s) skipped` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}\n`
-      + `${eta ? `ETA: ${etaText(eta)}\n` : ''}${guidanceText(whatToDo ?? [])}`);
+      + `${eta ? `ETA: ${etaText(eta)}\n` : ''}${guidanceText(whatToDo ?? [])}${handChanges.map(line => `${line}\n`).join('')}`);
     for (const warning of warnings) io.err(`Warning: ${warning}\n`);
   }
   io.exit(changed ? EXIT.CHANGES : EXIT.NO_CHANGES);

@@ -2,6 +2,7 @@ import type { AssemblyStack } from './assembly';
 import { Aws, Current, DepartedAccount } from './aws';
 import { baselineSettings, DeclaredBaseline, declarationsOf, DeclaredSetting, SettingKey, SettingValue, Template } from './declared';
 import { DeployedStack, Guidance, whatToDo } from './guidance';
+import { restoringStacks, trailProblems } from './trails';
 import { baselinePhysicalId } from '../lambda/organization/identity';
 import { departureReason } from '../lambda/shared/account-api';
 
@@ -47,6 +48,8 @@ export interface Plan {
   readonly skipped: Array<{ readonly account: string; readonly reason: string }>;
   /** For drift: how to put back what drifted, per kind of construct. */
   readonly whatToDo?: Guidance[];
+  /** Why the hand changes of stacks that restore them would not be undone (no trail delivers their events), or could not be checked. */
+  readonly handChanges: string[];
 }
 
 /** A declared setting of a known account. */
@@ -136,7 +139,9 @@ export async function plan(stacks: AssemblyStack[], aws: Aws, against: 'assembly
       + 'remove it from the accountIds that declare it');
   }
   const sorted = changes.sort((a, b) => a.account.localeCompare(b.account) || a.setting.localeCompare(b.setting));
-  return { changes: sorted, warnings, skipped, whatToDo: against === 'deployed' ? whatToDo(sorted, templates, caller) : undefined };
+  const restoring = restoringStacks(against === 'deployed' ? templates : stacks, caller);
+  const handChanges = await trailProblems(restoring, aws, caller);
+  return { changes: sorted, warnings, skipped, whatToDo: against === 'deployed' ? whatToDo(sorted, templates, caller) : undefined, handChanges };
 }
 
 /**

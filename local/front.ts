@@ -1,5 +1,6 @@
 import type * as http from 'http';
 import { cloudFormationError } from './cloudformation';
+import { CLOUDTRAIL_TARGET_PREFIX } from './cloudtrail-api';
 import { ApiError, CallRecord, Faults, RateLimits } from './common';
 import { evaluatePolicies } from './iam';
 import type { LocalAws } from './index';
@@ -64,6 +65,9 @@ export function route(services: Front, req: http.IncomingMessage, raw: string, r
   } else if (typeof target === 'string' && target.startsWith(STEP_FUNCTIONS_TARGET_PREFIX)) {
     const operation = target.slice(STEP_FUNCTIONS_TARGET_PREFIX.length);
     serveJson(front, 'states', operation, raw, res, '1.0', body => aws.stepFunctions.dispatch(operation, body));
+  } else if (typeof target === 'string' && target.startsWith(CLOUDTRAIL_TARGET_PREFIX)) {
+    const operation = target.slice(CLOUDTRAIL_TARGET_PREFIX.length);
+    serveJson(front, 'cloudtrail', operation, raw, res, '1.1', body => aws.cloudTrailApi.dispatch(operation, body, principal.accountId, String(req.headers.authorization ?? '')));
   } else if (service === 'sts') {
     serveSts(front, principal, raw, res);
   } else if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {

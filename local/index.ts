@@ -3,6 +3,7 @@ import { AddressInfo } from 'net';
 import { AccountService, FakeAccount, RegionOptStatus } from './account';
 import { CloudFormationService } from './cloudformation';
 import { LocalCloudTrail } from './cloudtrail';
+import { LocalCloudTrailApi } from './cloudtrail-api';
 import { CallRecord, ConnectionReset, Fault, Faults, RateLimits, RateQuota, timeScale } from './common';
 import { EventBus } from './eventbridge';
 import { Front, route } from './front';
@@ -17,6 +18,7 @@ import { Principal, SecurityTokenService } from './sts';
 export * from './account';
 export * from './cloudformation';
 export * from './cloudtrail';
+export * from './cloudtrail-api';
 export * from './common';
 export * from './deployment';
 export * from './event-bus-policy';
@@ -94,6 +96,8 @@ export class LocalAws {
   public readonly stackSets: StackSetService;
   /** The organization's CloudFormation StackSets delegated administrator. */
   public cloudFormationDelegatedAdminAccountId?: string;
+  /** The trails that CloudTrail's API describes (by default, what `cloudTrail.logging` implies). */
+  public readonly cloudTrailApi = new LocalCloudTrailApi(() => this.managementAccountId, () => this.cloudTrail.logging, id => this.members.has(id));
   /** The account whose credentials call the services. */
   public callerAccountId: string;
   /** Whom the Account Management quotas apply to: the calling account, or each target account. */
@@ -155,7 +159,7 @@ export class LocalAws {
    * Handlers keep their HTTP connections across invocations: call it before their first call.
    */
   public useForSdkClients(): void {
-    for (const service of ['ACCOUNT', 'CLOUDFORMATION', 'ORGANIZATIONS', 'SFN', 'S3', 'EVENTBRIDGE', 'STS']) process.env[`AWS_ENDPOINT_URL_${service}`] = this.endpoint;
+    for (const service of ['ACCOUNT', 'CLOUDFORMATION', 'ORGANIZATIONS', 'SFN', 'S3', 'EVENTBRIDGE', 'STS', 'CLOUDTRAIL']) process.env[`AWS_ENDPOINT_URL_${service}`] = this.endpoint;
     process.env.AWS_REGION = 'us-east-1';
     process.env.AWS_ACCESS_KEY_ID = 'AKIDLOCAL';
     process.env.AWS_SECRET_ACCESS_KEY = 'local';

@@ -116,11 +116,16 @@ test('a Region drifts: restoreHandChanges is not offered, a forced update or the
   local.aws.setRegionStatus(MEMBER_B, REGION, 'DISABLED');
   local.aws.account(MEMBER_A).alternateContacts.delete('SECURITY');
 
-  const advice: Json[] = JSON.parse((await runCli('drift', '--app', dir, '--json')).out).whatToDo;
+  const drift = JSON.parse((await runCli('drift', '--app', dir, '--json')).out);
+  const advice: Json[] = drift.whatToDo;
 
   expect(advice.map(g => g.kind)).toEqual(['AlternateContact', 'RegionOptIn']);
   const [single, region] = advice;
-  expect(single.steps.join('\n')).toContain('Stack Settings has restoreHandChanges on, yet this change was not undone');
+  expect(single.steps.join('\n')).toContain('Stack Settings has restoreHandChanges on, yet this change was not undone: no trail in the stack\'s account '
+    + 'delivered it (drift says after its table when no trail logs management write events in us-east-1), or it was made from within the member '
+    + 'account, which single settings do not see: an OrganizationBaseline with `memberFootprint` and an organization trail does.');
+  // No trail logs in the local services' account: drift says so after its table.
+  expect(drift.handChanges).toEqual([expect.stringMatching(/^Hand changes will not be undone \(stack Settings\): no trail in account 111111111111 /)]);
   expect(single.steps.join('\n')).not.toContain('getOrCreate');
   expect(region.constructs).toEqual(['Settings/RegionOfB']);
   expect(region.steps.join('\n')).toContain('restoreHandChanges does not cover Regions');
@@ -163,6 +168,35 @@ describe('whatToDo, from the deployed templates', () => {
     expect(guidance.steps[1]).toMatch(/^S\/Unscheduled has no reconcileSchedule: give it one/);
     expect(guidance.steps.join('\n')).not.toContain('restoreHandChanges');
     expect(guidance.steps[2]).toContain(`\`aws account enable-region --account-id ${MEMBER_A} --region-name ${REGION}\``);
+  });
+
+  test('a baseline that restores hand changes: without a member footprint, memberFootprint and an organization trail are offered', () => {
+    const [guidance] = whatToDo([drifted(MEMBER_A, 'BILLING alternate contact', 'write', 'S/Daily')], stacks, MANAGEMENT);
+
+    expect(guidance.steps[1]).toBe('S/Daily has restoreHandChanges on, yet this change was not undone: no trail in the stack\'s account delivered it '
+      + '(drift says after its table when no trail logs management write events in us-east-1), or it was made from within the member account, '
+      + 'which the baseline sees with `memberFootprint: {}` and an organization trail (see the README\'s "Member accounts take part: memberFootprint").');
+  });
+
+  test('a baseline with a member footprint: the organization trail, or the StackSet that had not reached the account yet', () => {
+    const footprinted = {
+      Resources: {
+        Members: { Type: RESOURCE_TYPES.organizationBaseline, Properties: { RestoreHandChanges: 'true', MemberRole: 'AccountSettingsMember-b1' }, DependsOn: ['Footprint'] },
+        Footprint: { Type: 'AWS::CloudFormation::StackSet', Properties: { StackSetName: 'account-settings-b1' } },
+      },
+    };
+
+    const [guidance] = whatToDo([
+      drifted(MEMBER_A, 'BILLING alternate contact', 'write', 'F/Members'),
+      drifted(MEMBER_B, 'primary contact', 'write', 'F/Members'),
+    ], [{ stackName: 'F', template: footprinted }], MANAGEMENT);
+
+    expect(guidance.steps[1]).toBe('F/Members has restoreHandChanges and a member footprint, yet this change was not undone: no organization trail '
+      + 'delivered it (drift says after its table when no trail logs management write events in us-east-1), or the footprint\'s StackSet had not '
+      + 'reached the account yet (a new account, in its first minutes): '
+      + `\`aws cloudformation list-stack-instances --stack-set-name account-settings-b1 --stack-instance-account ${MEMBER_A}\`, `
+      + `\`aws cloudformation list-stack-instances --stack-set-name account-settings-b1 --stack-instance-account ${MEMBER_B}\`.`);
+    expect(guidance.steps.join('\n')).not.toContain('`memberFootprint: {}`');
   });
 
   test('the calling account is not named, a disabled Region is disabled again, commands past five are counted, and nothing unchanged or unknown is guided', () => {

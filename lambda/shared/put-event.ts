@@ -1,5 +1,5 @@
 import type { Invocation } from './clients';
-import { dnsSuffix, endpointOverride, ownRegion, signedCall } from './signed-request';
+import { dnsSuffix, endpointOverride, jsonErrorCode, ownRegion, signedCall } from './signed-request';
 
 /*
  * Sends one event to the account's default bus: PutEvents over EventBridge's JSON API, without the
@@ -26,14 +26,7 @@ export async function putEvent(invocation: Invocation, event: Event): Promise<vo
     body: JSON.stringify({
       Entries: [{ Source: event.source, DetailType: event.detailType, Resources: event.resources, Detail: JSON.stringify(event.detail) }],
     }),
-  }, answer => {
-    try {
-      // "__type" may name the shape with its namespace: "com.amazonaws.events#ThrottlingException".
-      return (JSON.parse(answer) as { __type?: string }).__type?.split('#').pop();
-    } catch {
-      return undefined;
-    }
-  });
+  }, jsonErrorCode);
   const answer = JSON.parse(body) as { FailedEntryCount?: number; Entries?: Array<{ ErrorCode?: string; ErrorMessage?: string }> };
   if ((answer.FailedEntryCount ?? 0) > 0) {
     const [entry] = answer.Entries ?? [];

@@ -1,8 +1,8 @@
 import { createHash, createHmac, Hash, Hmac } from 'crypto';
 import { HttpRequest } from '@smithy/core/protocols';
-import { streamCollector } from '@smithy/node-http-handler';
+import { NodeHttpHandler, streamCollector } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { Invocation } from './clients';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { isTransient, ServiceError } from './errors';
 import { defaultProvider } from './lambda-credentials';
 import { backoffDelay, sleep } from './pacing';
@@ -51,6 +51,17 @@ export interface SignedCall {
   readonly url: URL;
   readonly headers?: Record<string, string>;
   readonly body?: string;
+  /** The Region to sign for. @default the function's (AWS_REGION) */
+  readonly region?: string;
+  /** The credentials to sign with. @default the environment's (a function's role) */
+  readonly credentials?: AwsCredentialIdentityProvider;
+}
+
+/** Where a call is sent from and until when it is retried: a handler's invocation, or the command-line tool's run. */
+export interface SignedCaller {
+  /** Epoch ms after which no attempt is started. */
+  readonly deadline: number;
+  config(service: string): { readonly requestHandler: NodeHttpHandler };
 }
 
 export interface SignedAnswer {
@@ -75,17 +86,26 @@ export function dnsSuffix(region: string): string {
   return region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
 }
 
+/** The error code of an awsJson answer: its `__type`, which may name the shape with its namespace ("com.amazonaws.events#ThrottlingException"). */
+export function jsonErrorCode(body: string): string | undefined {
+  try {
+    return (JSON.parse(body) as { __type?: string }).__type?.split('#').pop();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Sends `call`, signed with the function's credentials; throws the service's error (its `name` the error
  * code, its `$metadata.httpStatusCode` the status) for a status of 400 or more, once retries are spent.
  * `errorCode` reads the code from an error's body.
  */
-export async function signedCall(invocation: Invocation, call: SignedCall, errorCode: (body: string) => string | undefined): Promise<SignedAnswer> {
-  const region = ownRegion();
+export async function signedCall(invocation: SignedCaller, call: SignedCall, errorCode: (body: string) => string | undefined): Promise<SignedAnswer> {
+  const region = call.region ?? ownRegion();
   const signer = new SignatureV4({
     service: call.service,
     region,
-    credentials: defaultProvider(),
+    credentials: call.credentials ?? defaultProvider(),
     sha256: Sha256,
     // S3 signs the path as it is sent; the other services escape it once more.
     uriEscapePath: call.service !== 's3',
@@ -113,8 +133,9 @@ export async function signedCall(invocation: Invocation, call: SignedCall, error
         name: code, $metadata: { httpStatusCode: response.statusCode, attempts: attempt + 1 },
       });
     } catch (thrown) {
-      if (!(thrown instanceof Error) || !isTransient(thrown)) throw thrown;
-      error = thrown;
+      // Not `instanceof Error`: Node's network errors come from another realm under jest's module sandbox.
+      if (!isTransient(thrown)) throw thrown;
+      error = thrown as ServiceError & Error;
     }
     const pause = backoffDelay(attempt);
     if (!isTransient(error) || Date.now() + pause >= invocation.deadline) throw error;
