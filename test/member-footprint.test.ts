@@ -1,0 +1,152 @@
+/*
+ * An OrganizationBaseline's member footprint, deployed through the local services: the StackSet's
+ * instances in the targeted members (and gone with the option), the reconciler calling as each member,
+ * and hand changes made inside a member forwarded to the stack's bus and undone. Time is measured on the
+ * services' clock (the calls' and the events' records), in simulated seconds.
+ */
+import { AccountClient, PutAlternateContactCommand } from '@aws-sdk/client-account';
+import { Stack } from 'aws-cdk-lib';
+import { useSmallOrganization } from './small-organization';
+import { MANAGEMENT, stackOf } from './support';
+import { AlternateContactDetails, OrganizationBaseline, OrganizationBaselineProps } from '../src';
+import { BASELINE_EVENTS } from '../src/contract';
+
+// Slow enough that the minute the goal allows is several real seconds: the path it measures is a few hundred milliseconds.
+const TIME_SCALE = 10;
+const MEMBERS = ['250000000000', '250000000001', '250000000002'];
+const [A, B, OUTSIDE] = MEMBERS;
+const OU = 'ou-root-footprint';
+
+jest.setTimeout(120_000);
+
+const org = useSmallOrganization(MEMBERS, { [OU]: [A, B] }, TIME_SCALE);
+
+const SECURITY: AlternateContactDetails = { name: 'Security Desk', title: 'Lead', emailAddress: 'desk@example.com', phoneNumber: '+1 206-555-0100' };
+const DECLARED = { Name: 'Security Desk', Title: 'Lead', EmailAddress: 'desk@example.com', PhoneNumber: '+1 206-555-0100' };
+const BY_HAND = { Name: 'Somebody Else', Title: 'Intern', EmailAddress: 'intern@example.net', PhoneNumber: '+1 206-555-0199' };
+
+let deployed: string | undefined;
+
+beforeEach(() => {
+  org.aws.eventBus.events.length = 0;
+  org.aws.eventBus.deliveries.length = 0;
+  org.aws.cloudTrail.delivered.length = 0;
+  org.aws.cloudTrail.logging = true;
+  org.aws.cloudTrail.organizationTrail = true;
+  org.aws.cloudTrail.delayMs = 10_000;
+});
+
+afterEach(async () => {
+  await settled();
+  org.aws.cloudTrail.logging = false;
+  org.aws.cloudTrail.organizationTrail = false;
+  org.aws.stackSets.release();
+  if (deployed) expect((await org.cfn.destroy(deployed)).status).toBe('DELETE_COMPLETE');
+  deployed = undefined;
+});
+
+/** The member role's name, as the last stack made names it. */
+let memberRole = '';
+
+function baselineStack(props: Partial<OrganizationBaselineProps> = {}): Stack {
+  return stackOf(s => {
+    const baseline = new OrganizationBaseline(s, 'Baseline', {
+      organizationalUnitIds: [OU], alternateContacts: { security: SECURITY }, restoreHandChanges: true, memberFootprint: {}, ...props,
+    });
+    memberRole = `AccountSettingsMember-${baseline.baselineId}`;
+  });
+}
+
+/** Waits until the trail, the functions and the executions have all done what they were started to do. */
+async function settled(): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    await org.aws.cloudTrail.settled();
+    await org.aws.lambda.settled();
+    await org.aws.stepFunctions.settled();
+  }
+}
+
+async function deploy(stack: Stack): Promise<void> {
+  const result = await org.cfn.deploy(stack);
+  expect(result.status).toMatch(/^(CREATE|UPDATE)_COMPLETE$/);
+  deployed = stack.stackName;
+  await settled();
+}
+
+/** Someone inside the member account changes its own contact (no AccountId), with credentials of that account. */
+async function changeInside(accountId: string): Promise<void> {
+  org.aws.callerAccountId = accountId;
+  try {
+    await new AccountClient({}).send(new PutAlternateContactCommand({ AlternateContactType: 'SECURITY', ...BY_HAND }));
+  } finally {
+    org.aws.callerAccountId = MANAGEMENT;
+  }
+}
+
+function stackSetOf() {
+  const [name] = org.aws.stackSets.names();
+  return { name, accounts: name ? org.aws.stackSets.instances(name).map(i => i.accountId).sort() : [] };
+}
+
+function forwarded() {
+  return org.aws.eventBusOf(MANAGEMENT).deliveries.filter(d => d.rule.includes('HandChangeRule'));
+}
+
+describe('the footprint', () => {
+  test('reaches every targeted member, and only those: a role named by the baseline; removing the option removes it everywhere', async () => {
+    await deploy(baselineStack());
+    expect(stackSetOf().accounts).toEqual([A, B]);
+    const role = memberRole;
+    expect(org.aws.iam.role(A, role)).toBeDefined();
+    expect(org.aws.iam.role(B, role)).toBeDefined();
+    expect(org.aws.iam.role(OUTSIDE, role)).toBeUndefined();
+    expect(org.aws.iam.role(MANAGEMENT, role)).toBeUndefined();
+
+    await deploy(baselineStack({ memberFootprint: undefined }));
+    expect(org.aws.stackSets.names()).toEqual([]);
+    expect(org.aws.iam.rolesOf().filter(r => r.name === role)).toEqual([]);
+  });
+
+  test('follows accounts that move into the targeted OU, and leaves those that move out; deleting the stack removes it everywhere', async () => {
+    await deploy(baselineStack());
+    org.aws.moveAccount(OUTSIDE, OU);
+    org.aws.moveAccount(A, org.aws.rootId);
+    expect(stackSetOf().accounts).toEqual([B, OUTSIDE]);
+    expect(org.aws.iam.role(A, memberRole)).toBeUndefined();
+
+    expect((await org.cfn.destroy(deployed!)).status).toBe('DELETE_COMPLETE');
+    deployed = undefined;
+    expect(org.aws.stackSets.names()).toEqual([]);
+    expect(org.aws.iam.rolesOf().filter(r => r.name === memberRole)).toEqual([]);
+  });
+});
+
+describe('hand changes inside a member', () => {
+  test('are forwarded to the stack\'s bus and undone by one write within a minute of the event; the undoing write starts nothing', async () => {
+    await deploy(baselineStack());
+    const puts = org.aws.callsOf('PutAlternateContact').length;
+    await changeInside(A);
+    expect(org.aws.account(A).alternateContacts.get('SECURITY')).toEqual(BY_HAND);
+    await settled();
+
+    expect(org.aws.account(A).alternateContacts.get('SECURITY')).toEqual(DECLARED);
+    const writes = org.aws.callsOf('PutAlternateContact').slice(puts).filter(c => c.target === A && c.status === 200);
+    expect(writes).toHaveLength(2);
+    // One forwarded event reached the rule: the member's own; the reconciler's write was not forwarded.
+    expect(forwarded()).toHaveLength(1);
+    const arrived = org.aws.cloudTrail.delivered.find(d => d.event.account === A && d.event.detail.userIdentity.type !== 'AssumedRole')!;
+    const simulatedMs = (writes[1].at - arrived.at) * TIME_SCALE;
+    expect(simulatedMs).toBeGreaterThanOrEqual(0);
+    expect(simulatedMs).toBeLessThanOrEqual(60_000);
+    const undone = org.aws.eventBus.events.filter(e => e.DetailType === BASELINE_EVENTS.handChangeUndone).map(e => JSON.parse(e.Detail));
+    expect(undone).toEqual([expect.objectContaining({ accountId: A, setting: 'SECURITY alternate contact', who: `arn:aws:iam::${A}:user/local` })]);
+  });
+
+  test('without the footprint, they are not seen (the member\'s trail events stay on its own bus)', async () => {
+    await deploy(baselineStack({ memberFootprint: undefined }));
+    await changeInside(A);
+    await settled();
+    expect(org.aws.account(A).alternateContacts.get('SECURITY')).toEqual(BY_HAND);
+    expect(forwarded()).toHaveLength(0);
+  });
+});
