@@ -19,8 +19,10 @@ export interface TrailedCall {
   readonly operation: string;
   /** The calling account. */
   readonly caller: string;
-  /** The role whose credentials signed it (a function's), if any. */
+  /** The role whose credentials signed it (a function's or an assumed role's), if any. */
   readonly role?: string;
+  /** The role session's name, for a session that AssumeRole issued (a function's session is named after its role). */
+  readonly sessionName?: string;
   readonly body: Record<string, unknown>;
   readonly status: number;
   readonly errorType?: string;
@@ -79,11 +81,12 @@ export class LocalCloudTrail {
   private eventOf(call: TrailedCall): CloudTrailEvent {
     const time = new Date(this.clock()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const roleName = call.role?.split('/').pop();
+    const sessionName = call.sessionName ?? roleName;
     const userIdentity = call.role
       ? {
         type: 'AssumedRole',
-        principalId: `AROALOCAL:${roleName}`,
-        arn: `arn:aws:sts::${call.caller}:assumed-role/${roleName}/${roleName}`,
+        principalId: `AROALOCAL:${sessionName}`,
+        arn: `arn:aws:sts::${call.caller}:assumed-role/${roleName}/${sessionName}`,
         accountId: call.caller,
         sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROALOCAL', arn: call.role, accountId: call.caller, userName: roleName } },
       }

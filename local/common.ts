@@ -19,7 +19,10 @@ export class ApiError extends Error {
 export interface CallRecord {
   /** The operation, prefixed with the service for all but Account Management ('cloudformation:DescribeStacks'). */
   readonly operation: string;
+  /** The calling account: the one whose credentials (a user's, a function's role, an assumed role's session) signed the call. */
   readonly caller: string;
+  /** The assumed-role session that signed the call, if AssumeRole issued its credentials. */
+  readonly principal?: string;
   /** The account the call targeted (the caller's own account in standalone context). */
   readonly target?: string;
   readonly accountIdParameter?: string;

@@ -1,16 +1,17 @@
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import { AccountService, FakeAccount, RegionOptStatus } from './account';
-import { CloudFormationService, cloudFormationError } from './cloudformation';
+import { CloudFormationService } from './cloudformation';
 import { LocalCloudTrail } from './cloudtrail';
-import { ApiError, CallRecord, ConnectionReset, Fault, Faults, RateLimits, RateQuota } from './common';
+import { CallRecord, ConnectionReset, Fault, Faults, RateLimits, RateQuota, timeScale } from './common';
 import { EventBus } from './eventbridge';
+import { Front, route } from './front';
 import { IamService } from './iam';
 import { LambdaService } from './lambda';
-import { Organization, OrganizationsApiError, OrganizationsAccountStatus, ORGANIZATIONS_TARGET_PREFIX } from './organizations';
+import { Organization, OrganizationsAccountStatus } from './organizations';
 import { ObjectStore } from './s3';
-import { serveS3 } from './s3-front';
-import { STEP_FUNCTIONS_TARGET_PREFIX, StepFunctionsService } from './step-functions';
+import { StepFunctionsService } from './step-functions';
+import { Principal, SecurityTokenService } from './sts';
 
 export * from './account';
 export * from './cloudformation';
@@ -24,6 +25,7 @@ export * from './organizations';
 export * from './s3';
 export * from './s3-policy';
 export * from './step-functions';
+export * from './sts';
 
 /*
  * The AWS services this library's handlers call, run locally behind one HTTP server: Account
@@ -54,6 +56,11 @@ export interface LocalAwsOptions {
    * target account (what the service may do; the reconciler then goes faster). @default 'caller'
    */
   readonly quotaScope?: 'caller' | 'target';
+  /**
+   * How long each Account Management and STS call takes to be answered, in milliseconds (divided by the
+   * time scale); other calls are served meanwhile. @default 0 (answered at once)
+   */
+  readonly latencyMs?: number;
 }
 
 export class LocalAws {
@@ -71,6 +78,8 @@ export class LocalAws {
   public readonly eventBus = new EventBus();
   /** The IAM roles of every account (the member footprint's). */
   public readonly iam = new IamService();
+  /** The sessions that the local STS's AssumeRole issued. */
+  public readonly sts = new SecurityTokenService();
   public readonly lambda = new LambdaService();
   public readonly stepFunctions = new StepFunctionsService(this.lambda);
   /** The management account's trail: off until a test turns `logging` on. */
@@ -79,6 +88,8 @@ export class LocalAws {
   public callerAccountId: string;
   /** Whom the Account Management quotas apply to: the calling account, or each target account. */
   public quotaScope: 'caller' | 'target';
+  /** How long each Account Management and STS call takes to be answered (ms, divided by the time scale). */
+  public latencyMs: number;
   /** The clock of Region transitions and quotas; tests may replace it. */
   public clock: () => number;
   public readonly calls: CallRecord[] = [];
@@ -86,6 +97,13 @@ export class LocalAws {
   private watchers: Array<{ match: (call: CallRecord) => boolean; resolve: (call: CallRecord) => void }> = [];
   private readonly limits = new RateLimits(() => this.clock());
   private readonly server: http.Server;
+  private readonly front: Front = {
+    aws: this,
+    faults: this.faults,
+    limits: this.limits,
+    record: (call, principal) => this.record(call, principal),
+    later: answer => (this.latencyMs > 0 ? void setTimeout(answer, this.latencyMs / timeScale()) : answer()),
+  };
 
   private constructor(options: LocalAwsOptions) {
     this.clock = () => Date.now();
@@ -99,6 +117,7 @@ export class LocalAws {
     this.accountApi.regionTransitionMs = options.regionTransitionMs ?? 0;
     this.limits.quotas = options.rateQuotas ?? {};
     this.quotaScope = options.quotaScope ?? 'caller';
+    this.latencyMs = options.latencyMs ?? 0;
     this.addAccount(management);
     for (const id of options.memberAccountIds ?? []) this.addAccount(id, { member: true });
     for (const id of options.standaloneAccountIds ?? []) this.addAccount(id);
@@ -243,7 +262,7 @@ export class LocalAws {
     req.on('data', chunk => chunks.push(chunk));
     req.on('end', () => {
       try {
-        this.route(req, Buffer.concat(chunks).toString('utf8'), res);
+        route(this.front, req, Buffer.concat(chunks).toString('utf8'), res);
       } catch (error) {
         if (!(error instanceof ConnectionReset)) throw error;
         this.record({ operation: error.message, status: 0, errorType: 'ECONNRESET' });
@@ -252,151 +271,13 @@ export class LocalAws {
     });
   }
 
-  private route(req: http.IncomingMessage, raw: string, res: http.ServerResponse): void {
-    const url = req.url ?? '/';
-    const target = req.headers['x-amz-target'];
-    // The service a signed request is for, from its SigV4 credential scope.
-    const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
-    if (req.method === 'PUT' && url.startsWith('/cloudformation-response/')) {
-      // Faults of 'cloudformation:Response' stand for S3 refusing the answer's PUT (it is then not received).
-      try {
-        this.faults.take('cloudformation:Response');
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        this.record({ operation: 'cloudformation:Response', status: error.status, errorType: error.type });
-        res.writeHead(error.status).end(error.message);
-        return;
-      }
-      const answer = this.cloudFormation.receiveResponse(url.slice('/cloudformation-response/'.length), raw);
-      res.writeHead(answer.status).end(answer.body);
-    } else if (service === 's3') {
-      serveS3({
-        s3: this.s3,
-        endpoint: this.endpoint,
-        takeFault: operation => this.faults.take(operation),
-        record: call => this.record(call),
-        principalOf: accessKey => this.lambda.principalOf(accessKey) ?? `arn:aws:iam::${this.callerAccountId}:user/local`,
-      }, req.method ?? 'GET', url, raw, res, req.headers);
-    } else if (typeof target === 'string' && target.startsWith('AWSEvents.')) {
-      this.serveJson('events', target.slice('AWSEvents.'.length), raw, res, '1.1', body => this.eventBus.dispatch(target.slice('AWSEvents.'.length), body));
-    } else if (typeof target === 'string' && target.startsWith(ORGANIZATIONS_TARGET_PREFIX)) {
-      const operation = target.slice(ORGANIZATIONS_TARGET_PREFIX.length);
-      this.serveJson('organizations', operation, raw, res, '1.1', body => this.organization.dispatch(operation, body, this.callerAccountId));
-    } else if (typeof target === 'string' && target.startsWith(STEP_FUNCTIONS_TARGET_PREFIX)) {
-      const operation = target.slice(STEP_FUNCTIONS_TARGET_PREFIX.length);
-      this.serveJson('states', operation, raw, res, '1.0', body => this.stepFunctions.dispatch(operation, body));
-    } else if (service === 'sts') {
-      this.serveCallerIdentity(res);
-    } else if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-      this.serveCloudFormation(raw, res);
-    } else {
-      const role = this.lambda.principalOf(/Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? '');
-      this.serveAccount(url.replace(/^\//, '').split('?')[0], raw, res, role);
-    }
-  }
-
-  private record(call: Omit<CallRecord, 'caller' | 'at'>): void {
-    const record = { ...call, caller: this.callerAccountId, at: this.clock() };
+  private record(call: Omit<CallRecord, 'caller' | 'at'>, principal?: Principal): void {
+    const record: CallRecord = { ...call, caller: principal?.accountId ?? this.callerAccountId, at: this.clock() };
+    // Only sessions' calls name their principal: the records of the other callers keep their shape.
+    if (principal?.session) Object.assign(record, { principal: principal.arn });
     this.calls.push(record);
     const matched = this.watchers.filter(w => w.match(record));
     this.watchers = this.watchers.filter(w => !matched.includes(w));
     matched.forEach(w => w.resolve(record));
-  }
-
-  private serveAccount(route: string, raw: string, res: http.ServerResponse, role?: string): void {
-    const operation = route.charAt(0).toUpperCase() + route.slice(1);
-    const caller = this.callerAccountId;
-    let body: Record<string, unknown> = {};
-    try {
-      body = raw ? JSON.parse(raw) : {};
-    } catch {
-      body = {};
-    }
-    const accountIdParameter = typeof body.AccountId === 'string' ? body.AccountId : undefined;
-    let target: string | undefined;
-    const respond = (status: number, payload?: unknown, errorType?: string) => {
-      this.record({ operation, target, accountIdParameter, status, errorType });
-      const errorMessage = (payload as { message?: string } | undefined)?.message;
-      this.cloudTrail.record({ operation, caller, role, body, status, errorType, errorMessage });
-      const headers: Record<string, string> = { 'content-type': 'application/json', 'x-amzn-requestid': `req-${this.calls.length}` };
-      if (errorType) headers['x-amzn-errortype'] = errorType;
-      res.writeHead(status, headers);
-      res.end(payload === undefined ? '' : JSON.stringify(payload));
-    };
-    try {
-      this.faults.take(operation, body);
-      target = this.accountApi.resolveTarget(operation, caller, body);
-      this.limits.take(operation, this.quotaScope === 'caller' ? caller : target);
-      respond(200, this.accountApi.dispatch(operation, this.accountApi.account(target), body));
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      const payload: Record<string, unknown> = { message: error.message };
-      if (error.fieldList) {
-        payload.fieldList = error.fieldList;
-        payload.reason = 'fieldValidationFailed';
-      }
-      respond(error.status, payload, error.type);
-    }
-  }
-
-  /** The awsJson protocols (Organizations, SSM, Step Functions, EventBridge): `{"__type", "message"}` errors. */
-  private serveJson(
-    service: string, operation: string, raw: string, res: http.ServerResponse, version: '1.0' | '1.1',
-    dispatch: (body: Record<string, unknown>) => unknown,
-  ): void {
-    const name = `${service}:${operation}`;
-    let body: Record<string, unknown> = {};
-    const respond = (status: number, payload: unknown, errorType?: string) => {
-      this.record({ operation: name, accountIdParameter: typeof body.AccountId === 'string' ? body.AccountId : undefined, status, errorType });
-      res.writeHead(status, { 'content-type': `application/x-amz-json-${version}`, 'x-amzn-requestid': `req-${this.calls.length}` });
-      res.end(JSON.stringify(payload));
-    };
-    try {
-      const parsed: unknown = raw ? JSON.parse(raw) : {};
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ApiError(400, 'SerializationException', 'The request body is not a JSON object');
-      body = parsed as Record<string, unknown>;
-      this.faults.take(name, body);
-      this.limits.take(name, this.callerAccountId);
-      respond(200, dispatch(body));
-    } catch (error) {
-      if (error instanceof SyntaxError) {
-        respond(400, { __type: 'SerializationException', message: 'The request body is not JSON' }, 'SerializationException');
-        return;
-      }
-      if (!(error instanceof ApiError)) throw error;
-      // Faults keep their status (429, 5xx) under the names these services use; the rest are 400s.
-      const type = error.type === 'InternalServerException' && service === 'organizations' ? 'ServiceException' : error.type;
-      const members = error instanceof OrganizationsApiError ? error.members : {};
-      const payload = { __type: type, message: error.message, Message: error.message, ...members };
-      respond(error instanceof OrganizationsApiError ? 400 : error.status, payload, type);
-    }
-  }
-
-  /** STS GetCallerIdentity (awsQuery), the one STS call the tools make: the caller is the account the services act for. */
-  private serveCallerIdentity(res: http.ServerResponse): void {
-    const account = this.callerAccountId;
-    this.record({ operation: 'sts:GetCallerIdentity', status: 200 });
-    res.writeHead(200, { 'content-type': 'text/xml' }).end('<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
-      + `<Arn>arn:aws:iam::${account}:user/local</Arn><UserId>AIDALOCAL</UserId><Account>${account}</Account>`
-      + '</GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>');
-  }
-
-  private serveCloudFormation(raw: string, res: http.ServerResponse): void {
-    const params = new URLSearchParams(raw);
-    const operation = `cloudformation:${params.get('Action') ?? ''}`;
-    try {
-      this.faults.take(operation, Object.fromEntries(params));
-      this.limits.take(operation, this.callerAccountId);
-      const body = this.cloudFormation.dispatch(params.get('Action') ?? '', params);
-      this.record({ operation, status: 200 });
-      res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      // CloudFormation names throttling "Throttling" (HTTP 400) and its server errors "InternalFailure".
-      const typed = error.status === 429 ? new ApiError(400, 'Throttling', 'Rate exceeded')
-        : error.status >= 500 ? new ApiError(error.status, 'InternalFailure', error.message) : error;
-      this.record({ operation, status: typed.status, errorType: typed.type });
-      res.writeHead(typed.status, { 'content-type': 'text/xml' }).end(cloudFormationError(typed));
-    }
   }
 }

@@ -34,6 +34,8 @@ function inputError(reason: string, message: string): OrganizationsApiError {
 export class Organization {
   /** The organization's root: the parent of every member and OU not placed elsewhere. */
   public readonly rootId = 'r-root0';
+  /** The organization's id, as aws:PrincipalOrgID and aws:ResourceOrgID give it. */
+  public readonly id = 'o-exampleorgid';
   /** Accounts of the organization (the management account included). */
   public readonly members = new Set<string>();
   public trustedAccess = true;
