@@ -17,7 +17,7 @@ import type { Invocation } from '../shared/clients';
 import { StackDeclarations } from '../shared/declarations';
 import { errorName, failure, isThrottling } from '../shared/errors';
 import { log } from '../shared/log';
-import { memberSession, refusedMember } from '../shared/member-sessions';
+import { forgetMemberSession, memberSession, refusedMember } from '../shared/member-sessions';
 import { NoLongerWanted, Pacer } from '../shared/pacer';
 import type { Answer } from '../shared/stack';
 import { resolveTarget, Target } from '../shared/target';
@@ -108,9 +108,10 @@ interface Route {
 
 /**
  * What the Account API answers a member's session that may not make the call (the role lacks the action, a
- * service control policy denies it) or that is no longer valid: the account is done from the management account.
+ * service control policy denies it), or whose session has ended (expired or revoked before its time).
  */
-const MEMBER_REFUSALS = ['AccessDeniedException', 'ExpiredTokenException', 'UnrecognizedClientException', 'InvalidClientTokenId'];
+const MEMBER_REFUSALS = ['AccessDeniedException'];
+const SESSION_ENDED = ['ExpiredTokenException', 'UnrecognizedClientException', 'InvalidClientTokenId'];
 
 /**
  * Brings one account to `desired`; never throws. Everything is read first; what is about to change is
@@ -125,31 +126,36 @@ export async function reconcileAccount(
   const management: Route = { client: invocation.pacedAccount(), target: resolveTarget(accountId, invocation.ownAccount), pacer };
   // Only a member's route answers `refused`.
   const fromManagement = () => reconcileThrough(invocation, management, accountId, desired, stillWanted) as Promise<AccountOutcome>;
-  const session = memberRole && accountId !== invocation.ownAccount ? await memberSession(invocation, accountId, memberRole, pacer) : undefined;
-  if (!session || !memberRole) return fromManagement();
-  // The member's throttling is handed back to a pacer of its own, which asks `stillWanted` before each attempt as the step's does.
-  const memberPacer = new Pacer(pacer.deadline);
-  const route: Route = {
-    client: invocation.memberAccount(session, { retryThrottling: false }),
-    target: resolveTarget(accountId, accountId),
-    pacer: memberPacer,
-    memberRole,
-  };
-  try {
+  if (!memberRole || accountId === invocation.ownAccount) return fromManagement();
+  // A session that ended early (its expiry is the service's to tell) is asked for once more.
+  for (let attempt = 1; ; attempt++) {
+    const session = await memberSession(invocation, accountId, memberRole, pacer);
+    if (!session) return fromManagement();
+    // The member's throttling is handed back to a pacer of its own, which asks `stillWanted` before each attempt as the step's does.
+    const memberPacer = new Pacer(pacer.deadline);
+    const route: Route = {
+      client: invocation.memberAccount(session, { retryThrottling: false }),
+      target: resolveTarget(accountId, accountId),
+      pacer: memberPacer,
+      memberRole,
+    };
     const outcome = await reconcileThrough(invocation, route, accountId, desired, stillWanted);
-    if (!('refused' in outcome)) return outcome;
-    // Reads and writes again what differs: what the member's session wrote is read back as done, and the prior kept first stays.
-    refusedMember(invocation, accountId, memberRole, `the Account API refused the role's session (${outcome.refused})`);
-    return await fromManagement();
-  } finally {
     pacer.stats.calls += memberPacer.stats.calls;
     pacer.stats.throttled += memberPacer.stats.throttled;
+    if (!('refused' in outcome)) return outcome;
+    if (SESSION_ENDED.includes(outcome.code) && attempt === 1) {
+      forgetMemberSession(invocation, accountId, memberRole);
+      continue;
+    }
+    // Reads and writes again what differs: what the member's session wrote is read back as done, and the prior kept first stays.
+    refusedMember(invocation, accountId, memberRole, `the Account API refused the role's session (${outcome.operation}: ${outcome.code})`);
+    return fromManagement();
   }
 }
 
 async function reconcileThrough(
   invocation: Invocation, route: Route, accountId: string, desired: Desired, stillWanted: () => Promise<boolean>,
-): Promise<AccountOutcome | { readonly refused: string }> {
+): Promise<AccountOutcome | { readonly refused: true; readonly operation: string; readonly code: string }> {
   const { client, target, pacer } = route;
   const input = { AccountId: target.accountIdParameter };
   const writes: Write[] = [];
@@ -221,7 +227,8 @@ async function reconcileThrough(
     if (error instanceof NoLongerWanted) return { outcome: 'superseded' };
     if (isThrottling(error)) return { outcome: 'unfinished' };
     const member = route.memberRole !== undefined && step.operation !== 's3:PutObject';
-    if (member && MEMBER_REFUSALS.includes(errorName(error) ?? '')) return { refused: `${step.operation}: ${errorName(error)}` };
+    const code = errorName(error) ?? '';
+    if (member && [...MEMBER_REFUSALS, ...SESSION_ENDED].includes(code)) return { refused: true, operation: step.operation, code };
     // Whether the account left the organization is asked from the management account, whichever way it was called.
     const gone = await departure(invocation, resolveTarget(accountId, invocation.ownAccount), error).catch(() => undefined);
     if (gone) return { outcome: 'skipped', reason: departureReason(gone) };

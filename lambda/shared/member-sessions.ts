@@ -89,6 +89,11 @@ export function refusedMember(invocation: Invocation, accountId: string, roleNam
   refuse(memberRoleArn(invocation.partition, accountId, roleName), accountId, why);
 }
 
+/** The account's session ended before its time (the Account API says so): the next `memberSession` asks for a new one. */
+export function forgetMemberSession(invocation: Invocation, accountId: string, roleName: string): void {
+  kept.delete(memberRoleArn(invocation.partition, accountId, roleName));
+}
+
 /** Forgets every session and refusal of this environment (tests). */
 export function forgetMemberSessions(): void {
   kept.clear();
