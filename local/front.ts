@@ -53,7 +53,8 @@ export function route(services: Front, req: http.IncomingMessage, raw: string, r
       endpoint: aws.endpoint,
       takeFault: operation => front.faults.take(operation),
       record: call => front.record(call),
-      principalOf: accessKey => aws.lambda.principalOf(accessKey) ?? `arn:aws:iam::${aws.callerAccountId}:user/local`,
+      // A bucket policy names a role, which covers its sessions (a function's and AssumeRole's alike).
+      principalOf: () => principal.roleArn ?? principal.arn,
     }, req.method ?? 'GET', url, raw, res, req.headers);
   } else if (typeof target === 'string' && target.startsWith('AWSEvents.')) {
     serveJson(front, 'events', target.slice('AWSEvents.'.length), raw, res, '1.1', body => aws.eventBus.dispatch(target.slice('AWSEvents.'.length), body));

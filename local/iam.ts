@@ -27,14 +27,19 @@ export interface LocalRole {
   readonly assumeRolePolicy: PolicyDocument;
   /** Inline policies by name. */
   readonly policies: Record<string, PolicyDocument>;
+  /** The longest session AssumeRole issues for it, in seconds (IAM's default: one hour). */
+  readonly maxSessionDuration?: number;
 }
 
 export class IamService {
   private readonly roles = new Map<string, LocalRole>();
 
   /** Creates or replaces the role `name` of `accountId`. */
-  public putRole(accountId: string, name: string, assumeRolePolicy: PolicyDocument, policies: Record<string, PolicyDocument> = {}): LocalRole {
-    const role: LocalRole = { accountId, name, arn: `arn:aws:iam::${accountId}:role/${name}`, assumeRolePolicy, policies };
+  public putRole(
+    accountId: string, name: string, assumeRolePolicy: PolicyDocument, policies: Record<string, PolicyDocument> = {},
+    options: { maxSessionDuration?: number } = {},
+  ): LocalRole {
+    const role: LocalRole = { accountId, name, arn: `arn:aws:iam::${accountId}:role/${name}`, assumeRolePolicy, policies, ...options };
     this.roles.set(`${accountId}/${name}`, role);
     return role;
   }

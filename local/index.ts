@@ -102,8 +102,10 @@ export class LocalAws {
     faults: this.faults,
     limits: this.limits,
     record: (call, principal) => this.record(call, principal),
-    later: answer => (this.latencyMs > 0 ? void setTimeout(answer, this.latencyMs / timeScale()) : answer()),
+    later: answer => this.later(answer),
   };
+  /** Answers that wait for the latency: dropped on close, so that nothing keeps the process alive. */
+  private readonly delayed = new Set<NodeJS.Timeout>();
 
   private constructor(options: LocalAwsOptions) {
     this.clock = () => Date.now();
@@ -146,6 +148,8 @@ export class LocalAws {
 
   public async close(): Promise<void> {
     this.cloudTrail.stop();
+    this.delayed.forEach(timer => clearTimeout(timer));
+    this.delayed.clear();
     this.server.closeAllConnections();
     await new Promise<void>(resolve => this.server.close(() => resolve()));
   }
@@ -269,6 +273,15 @@ export class LocalAws {
         req.socket.destroy();
       }
     });
+  }
+
+  private later(answer: () => void): void {
+    if (this.latencyMs <= 0) return answer();
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      answer();
+    }, this.latencyMs / timeScale());
+    this.delayed.add(timer);
   }
 
   private record(call: Omit<CallRecord, 'caller' | 'at'>, principal?: Principal): void {

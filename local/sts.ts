@@ -79,7 +79,8 @@ export function principalOf(front: Front, headers: http.IncomingHttpHeaders): Pr
     const refused = headers['x-amz-security-token'] !== session.sessionToken ? 'invalid' : aws.clock() >= session.expiration ? 'expired' : undefined;
     return { accountId: session.accountId, arn: session.arn, roleArn: session.roleArn, sessionName: session.sessionName, session, refused };
   }
-  const role = aws.lambda.principalOf(accessKey);
+  // Functions sign with temporary (ASIA) keys: other keys skip the search through every function.
+  const role = accessKey.startsWith('ASIA') ? aws.lambda.principalOf(accessKey) : undefined;
   if (role) {
     // A function's role made by a stack without an account (unknown-account) calls as the services' caller, as before.
     const account = /^arn:aws:iam::(\d{12}):role\//.exec(role)?.[1];
@@ -108,7 +109,8 @@ export function serveSts(front: Front, principal: Principal, raw: string, res: h
     res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }).end(body);
   });
   try {
-    if (principal.refused === 'expired') throw new ApiError(400, 'ExpiredTokenException', 'The security token included in the request is expired');
+    // The awsQuery services (STS, IAM) name it ExpiredToken, a 403; the JSON services ExpiredTokenException.
+    if (principal.refused === 'expired') throw new ApiError(403, 'ExpiredToken', 'The security token included in the request is expired');
     if (principal.refused === 'invalid') throw new ApiError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
     front.faults.take(operation, Object.fromEntries(params));
     let result: string;
@@ -181,5 +183,10 @@ function assumeRole(front: Front, principal: Principal, params: URLSearchParams)
   if (decision !== 'allow' || role === undefined) {
     throw new ApiError(403, 'AccessDenied', `User: ${principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
   }
+  // Checked once the caller may assume the role, as AWS does: a session assuming a role (role chaining) gets an hour at most.
+  if (principal.session !== undefined && duration > 3600) {
+    throw validation('The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+  }
+  if (duration > (role.maxSessionDuration ?? 3600)) throw validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
   return aws.sts.issue(role.arn, sessionName, aws.clock() + duration * 1000);
 }

@@ -4,6 +4,9 @@
  * session's Account API calls are its account's own (standalone context, its quotas, allowed by its
  * role's policy only), sessions expire by the services' clock, and answers can be made to take time.
  */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { AccountClient, GetAlternateContactCommand, GetRegionOptStatusCommand, PutAccountNameCommand, PutAlternateContactCommand } from '@aws-sdk/client-account';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { LocalAws, PolicyDocument } from '../local';
@@ -119,6 +122,25 @@ describe('AssumeRole', () => {
     ]);
   });
 
+  test('a function whose execution role is the reconciler\'s assumes the member role with its own key', async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'local-sts-'));
+    const arn = `arn:aws:lambda:us-east-1:${MANAGEMENT}:function:reconciler`;
+    try {
+      // The function answers the access key its calls are signed with, as the local Lambda gives its role's.
+      fs.writeFileSync(path.join(directory, 'index.js'), 'exports.handler = async () => process.env.AWS_ACCESS_KEY_ID;');
+      aws.lambda.register({ arn, codeDirectory: directory, handler: 'index.handler', timeoutSeconds: 10, role: RECONCILER });
+      const key = await aws.lambda.invoke(arn, {}) as string;
+      const fn = { accessKeyId: key, secretAccessKey: 'function' };
+
+      expect(await sts(fn).send(new GetCallerIdentityCommand({}))).toMatchObject({ Account: MANAGEMENT, Arn: `arn:aws:sts::${MANAGEMENT}:assumed-role/reconciler/reconciler` });
+      await assume(fn, roleArn(MEMBER_A));
+      expect(aws.callsOf('sts:AssumeRole')).toEqual([expect.objectContaining({ caller: MANAGEMENT, target: MEMBER_A, status: 200 })]);
+    } finally {
+      aws.lambda.unregister(arn);
+      fs.rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   test('another principal of the management account is refused: the trust names the reconciler role only', async () => {
     expect(await failure(assume(USER, roleArn(MEMBER_A)))).toEqual({
       name: 'AccessDenied',
@@ -153,6 +175,18 @@ describe('AssumeRole', () => {
   test('bad input is a ValidationError', async () => {
     expect(await failure(assume(await reconciler(), roleArn(MEMBER_A), 'reconcile', 600))).toMatchObject({ name: 'ValidationError', status: 400 });
     expect(await failure(assume(await reconciler(), roleArn(MEMBER_A), 'a b'))).toMatchObject({ name: 'ValidationError', status: 400 });
+  });
+
+  test('a session lasts the role\'s MaxSessionDuration at most (an hour by default), and an hour when a session assumes it', async () => {
+    expect(await failure(assume(USER, RECONCILER, 'reconciler', 7200))).toEqual({
+      name: 'ValidationError', status: 400, message: 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+    });
+    aws.iam.putRole(MEMBER_A, MEMBER_ROLE, MEMBER_TRUST, {}, { maxSessionDuration: 43200 });
+    expect(await failure(assume(await reconciler(), roleArn(MEMBER_A), 'reconcile', 7200))).toMatchObject({
+      name: 'ValidationError', message: 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+    });
+    aws.iam.putRole(MANAGEMENT, 'reconciler', { Statement: { Effect: 'Allow', Principal: { AWS: MANAGEMENT }, Action: 'sts:AssumeRole' } }, {}, { maxSessionDuration: 43200 });
+    expect((await assume(USER, RECONCILER, 'reconciler', 43200)).expiration).toEqual(new Date(now + 43200_000));
   });
 
   test('AssumeRole is throttled per calling account', async () => {
@@ -208,13 +242,13 @@ describe('a session\'s Account API calls', () => {
       .toMatchObject({ name: 'AccessDeniedException', status: 403 });
   });
 
-  test('fail with ExpiredTokenException once the session expired by the services\' clock', async () => {
+  test('fail with ExpiredTokenException (STS: ExpiredToken) once the session expired by the services\' clock', async () => {
     const session = await assume(await reconciler(), roleArn(MEMBER_A), 'reconcile', 900);
     await account(session).send(new GetRegionOptStatusCommand({ RegionName: 'af-south-1' }));
 
     now += 900_000;
     expect(await failure(account(session).send(new GetRegionOptStatusCommand({ RegionName: 'af-south-1' })))).toMatchObject({ name: 'ExpiredTokenException', status: 403 });
-    expect(await failure(sts(session).send(new GetCallerIdentityCommand({})))).toMatchObject({ name: 'ExpiredTokenException', status: 400 });
+    expect(await failure(sts(session).send(new GetCallerIdentityCommand({})))).toMatchObject({ name: 'ExpiredToken', status: 403 });
   });
 
   test('a session key with another session token is refused', async () => {
