@@ -212,3 +212,22 @@ describe('one account as a member (reconcileAccount in this process, signed as t
     expect(puts().map(c => [c.caller, c.accountIdParameter])).toEqual([[MANAGEMENT, undefined]]);
   });
 });
+
+test('a scheduled run of the generation calls as the members too: a contact changed by hand is written back by the member itself', async () => {
+  const scope = stack('Lead');
+  const reconciler = reconcilerRole(scope);
+  for (const id of MEMBERS) org.aws.iam.putRole(id, ROLE, trust(reconciler), { contacts: CONTACTS_POLICY });
+  expect(await deploy(scope)).toBe('CREATE_COMPLETE');
+  const [drifted] = MEMBERS;
+  const held = org.aws.account(drifted).alternateContacts.get('SECURITY')!;
+  org.aws.account(drifted).alternateContacts.set('SECURITY', { ...held, Title: 'Changed by hand' });
+  org.aws.clearCalls();
+
+  const { BaselineId, Store, ServiceToken } = org.cfn.resourceProperties(scope.stackName, baselineIdOf(scope));
+  await org.aws.lambda.invoke(String(ServiceToken), { Trigger: 'schedule', BaselineId, Store });
+  await org.aws.stepFunctions.settled();
+
+  expect(org.aws.account(drifted).alternateContacts.get('SECURITY')?.Title).toBe('Lead');
+  expect(org.aws.callsOf('PutAlternateContact').map(c => [c.target, asMember(c)])).toEqual([[drifted, true]]);
+  expect(org.aws.calls.filter(c => CONTACT_OPERATIONS.includes(c.operation)).filter(c => !asMember(c))).toEqual([]);
+});
