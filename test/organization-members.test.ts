@@ -231,3 +231,16 @@ test('a scheduled run of the generation calls as the members too: a contact chan
   expect(org.aws.callsOf('PutAlternateContact').map(c => [c.target, asMember(c)])).toEqual([[drifted, true]]);
   expect(org.aws.calls.filter(c => CONTACT_OPERATIONS.includes(c.operation)).filter(c => !asMember(c))).toEqual([]);
 });
+
+test('a MemberRole that is not an IAM role\'s name fails the deploy, saying so, before anything is called; the rollback deletes the resource', async () => {
+  const scope = stackOf(s => {
+    const baseline = new OrganizationBaseline(s, 'Baseline', { organizationalUnitIds: [OU], alternateContacts: { security: contact('Lead') } });
+    (baseline.node.findChild('Resource').node.defaultChild as CfnResource).addPropertyOverride('MemberRole', 'role/with a path');
+  });
+  const before = org.aws.cloudFormation.responses.length;
+  expect(await deploy(scope)).toBe('ROLLBACK_COMPLETE');
+  const failed = org.aws.cloudFormation.responses.slice(before).filter(r => r.Status === 'FAILED').map(r => r.Reason);
+  expect(failed).toEqual([expect.stringContaining('MemberRole must be an IAM role\'s name')]);
+  expect(org.aws.callsOf('sts:AssumeRole')).toEqual([]);
+  expect(org.aws.calls.filter(c => CONTACT_OPERATIONS.includes(c.operation))).toEqual([]);
+});

@@ -36,6 +36,8 @@ interface BaselineRequest {
   readonly coverNewAccounts: boolean;
   readonly restoreHandChanges: boolean;
   readonly memberRole?: string;
+  /** Why MemberRole cannot be used: a Create or Update fails with it, a Delete goes on from the management account. */
+  readonly memberRoleFault?: string;
 }
 
 /** An IAM role's name (without a path), as IAM allows it. */
@@ -64,10 +66,10 @@ function parseRequest(resourceProperties: object): BaselineRequest {
   for (const name of ['BaselineId', 'Store'] as const) {
     if (typeof properties[name] !== 'string' || properties[name] === '') throw new Error(`Missing resource property ${name}`);
   }
-  const memberRole = properties.MemberRole === '' ? undefined : properties.MemberRole;
-  if (memberRole !== undefined && (typeof memberRole !== 'string' || !ROLE_NAME.test(memberRole))) {
-    throw new Error(`MemberRole must be an IAM role's name (up to 64 letters, digits and +=,.@_-), got "${String(memberRole)}"`);
-  }
+  const role = properties.MemberRole === '' ? undefined : properties.MemberRole;
+  const memberRole = typeof role === 'string' && ROLE_NAME.test(role) ? role : undefined;
+  const memberRoleFault = role !== undefined && memberRole === undefined
+    ? `MemberRole must be an IAM role's name (up to 64 letters, digits and +=,.@_-), got "${String(role)}"` : undefined;
   return {
     baselineId: String(properties.BaselineId),
     store: String(properties.Store),
@@ -80,6 +82,7 @@ function parseRequest(resourceProperties: object): BaselineRequest {
     coverNewAccounts: flag('CoverNewAccounts'),
     restoreHandChanges: properties.RestoreHandChanges === 'true',
     memberRole,
+    memberRoleFault,
   };
 }
 
@@ -100,6 +103,8 @@ export async function onRequest(event: Request, invocation: Invocation, function
   const rollback = await isRollingBack(invocation, event.StackId);
   const fields = { requestType: event.RequestType, setting: 'organization baseline', accountId: invocation.ownAccount };
   if (event.RequestType === 'Delete') return onDelete(event, request, store, invocation, functionArn, rollback.known ? rollback.value : undefined);
+  // Not for a Delete: a resource whose MemberRole was refused can still be deleted (its rollback, the stack's deletion).
+  if (request.memberRoleFault) throw new Error(request.memberRoleFault);
 
   // A delivery that Lambda makes late, twice or again after a failure stores nothing once its request is
   // no longer the resource's current one: a replayed older request never supersedes a newer generation.
