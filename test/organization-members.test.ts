@@ -14,7 +14,7 @@ import { ASSUME_ROLE, assumeRoleQuota, forgetMemberSessions } from '../lambda/sh
 import { DOCUMENTED_QUOTAS, Pacer } from '../lambda/shared/pacer';
 import { CallRecord, PolicyDocument, scaledQuotas } from '../local';
 import { useSmallOrganization } from './small-organization';
-import { MANAGEMENT, stackOf } from './support';
+import { addBreaker, BREAKER, MANAGEMENT, stackOf } from './support';
 import { AlternateContactDetails, OrganizationBaseline, OrganizationBaselineProps } from '../src';
 import { MEMBER_ROLE_SESSION } from '../src/contract';
 
@@ -243,4 +243,23 @@ test('a MemberRole that is not an IAM role\'s name fails the deploy, saying so, 
   expect(failed).toEqual([expect.stringContaining('MemberRole must be an IAM role\'s name')]);
   expect(org.aws.callsOf('sts:AssumeRole')).toEqual([]);
   expect(org.aws.calls.filter(c => CONTACT_OPERATIONS.includes(c.operation))).toEqual([]);
+});
+
+test('a stack whose creation is rolled back undoes, as each member, what the baseline wrote there', async () => {
+  const scope = stackOf(s => {
+    const baseline = new OrganizationBaseline(s, 'Baseline', { organizationalUnitIds: [OU], alternateContacts: { security: contact('Lead') } });
+    (baseline.node.findChild('Resource').node.defaultChild as CfnResource).addPropertyOverride('MemberRole', ROLE);
+    addBreaker(s);
+    s.node.findChild(BREAKER).node.addDependency(baseline);
+  });
+  const reconciler = reconcilerRole(scope);
+  for (const id of MEMBERS) org.aws.iam.putRole(id, ROLE, trust(reconciler), { contacts: CONTACTS_POLICY });
+
+  expect((await org.cfn.deploy(scope, { breakResources: { [BREAKER]: {} } })).status).toBe('ROLLBACK_COMPLETE');
+  await org.aws.stepFunctions.settled();
+
+  for (const id of MEMBERS) expect(org.aws.account(id).alternateContacts.size).toBe(0);
+  const deletes = org.aws.callsOf('DeleteAlternateContact');
+  expect(deletes.map(c => c.target).sort()).toEqual(MEMBERS);
+  expect(deletes.filter(c => !asMember(c))).toEqual([]);
 });
