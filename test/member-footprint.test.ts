@@ -121,6 +121,33 @@ describe('the footprint', () => {
   });
 });
 
+describe('the reconciler', () => {
+  test('calls as each member through the footprint\'s role (its trust and policy as synthesized): no AccountId, the member\'s own quota', async () => {
+    await deploy(baselineStack());
+    const puts = org.aws.callsOf('PutAlternateContact').filter(c => c.status === 200);
+    expect(puts.map(c => [c.caller, c.target, c.accountIdParameter]).sort()).toEqual([[A, A, undefined], [B, B, undefined]]);
+    expect(puts.map(c => c.principal)).toEqual(expect.arrayContaining([`arn:aws:sts::${A}:assumed-role/${memberRole}/cdk-account-management`]));
+    const assumed = org.aws.callsOf('sts:AssumeRole').filter(c => c.status === 200);
+    expect(assumed.map(c => c.caller)).toEqual([MANAGEMENT, MANAGEMENT]);
+    expect(org.aws.account(A).alternateContacts.get('SECURITY')).toEqual(DECLARED);
+  });
+
+  test('handles an account the StackSet has not reached yet from the management account', async () => {
+    await deploy(baselineStack());
+    org.aws.stackSets.hold();
+    org.aws.moveAccount(OUTSIDE, OU);
+    org.aws.clearCalls();
+    // A new generation (another title) runs over the three accounts.
+    await deploy(baselineStack({ alternateContacts: { security: { ...SECURITY, title: 'Head' } } }));
+    const puts = org.aws.callsOf('PutAlternateContact').filter(c => c.status === 200);
+    expect(puts.find(c => c.target === OUTSIDE)).toEqual(expect.objectContaining({ caller: MANAGEMENT, accountIdParameter: OUTSIDE }));
+    expect(puts.find(c => c.target === A)).toEqual(expect.objectContaining({ caller: A, accountIdParameter: undefined }));
+    expect(org.aws.account(OUTSIDE).alternateContacts.get('SECURITY')).toEqual({ ...DECLARED, Title: 'Head' });
+    org.aws.stackSets.release();
+    expect(stackSetOf().accounts).toEqual([A, B, OUTSIDE]);
+  });
+});
+
 describe('hand changes inside a member', () => {
   test('are forwarded to the stack\'s bus and undone by one write within a minute of the event; the undoing write starts nothing', async () => {
     await deploy(baselineStack());
@@ -140,6 +167,22 @@ describe('hand changes inside a member', () => {
     expect(simulatedMs).toBeLessThanOrEqual(60_000);
     const undone = org.aws.eventBus.events.filter(e => e.DetailType === BASELINE_EVENTS.handChangeUndone).map(e => JSON.parse(e.Detail));
     expect(undone).toEqual([expect.objectContaining({ accountId: A, setting: 'SECURITY alternate contact', who: `arn:aws:iam::${A}:user/local` })]);
+  });
+
+  test('a forwarded write of the reconciler\'s own member session is not undone (it may reach the bus by other means than the footprint)', async () => {
+    await deploy(baselineStack());
+    await changeInside(A);
+    await settled();
+    const input = org.aws.lambda.asyncEvents.filter(e => (e.payload as { Trigger?: string }).Trigger === 'hand-change').at(-1)!.payload as any;
+    const target = forwarded().at(-1)!.target;
+    const session = `arn:aws:sts::${A}:assumed-role/${memberRole}/cdk-account-management`;
+    const identity = { type: 'AssumedRole', arn: session, accountId: A, sessionContext: { sessionIssuer: { arn: `arn:aws:iam::${A}:role/${memberRole}` } } };
+    org.aws.account(A).alternateContacts.set('SECURITY', BY_HAND);
+    const executions = org.aws.stepFunctions.executions.length;
+    await org.aws.lambda.invoke(target, { ...input, Event: { ...input.Event, id: 'forged-1', detail: { ...input.Event.detail, userIdentity: identity } } });
+    await settled();
+    expect(org.aws.stepFunctions.executions.length).toBe(executions);
+    expect(org.aws.account(A).alternateContacts.get('SECURITY')).toEqual(BY_HAND);
   });
 
   test('without the footprint, they are not seen (the member\'s trail events stay on its own bus)', async () => {
