@@ -3,11 +3,12 @@ import type { PolicyStatement } from './iam';
 /*
  * An event bus's resource policy, as far as this library's EventBusPolicy uses it: statements allowing
  * (or denying) events:PutEvents to '*' or to accounts, on that bus, under StringEquals conditions on
- * aws:PrincipalOrgID (a literal organization id or the policy variable ${aws:ResourceOrgID}). Anything
+ * aws:PrincipalOrgID (a literal organization id or the policy variable ${aws:ResourceOrgID}) and on the
+ * event's events:source and events:detail-type. Anything
  * else is refused when the policy is put, so that a test never passes on a policy the local bus ignored.
  */
 
-const SUPPORTED_KEYS = ['aws:PrincipalOrgID'];
+const SUPPORTED_KEYS = ['aws:PrincipalOrgID', 'events:source', 'events:detail-type'];
 
 /** The bus a policy is evaluated for, and the organization of each account. */
 export interface BusContext {
@@ -33,14 +34,21 @@ export function checkBusStatement(statement: PolicyStatement): void {
   }
 }
 
-/** Whether the policy's statements let `sender` put events on the bus: one Allow matches and no Deny does. */
-export function allowsPutEvents(statements: Iterable<PolicyStatement>, sender: string, bus: BusContext): boolean {
-  const matching = [...statements].filter(statement => applies(statement, sender, bus));
+/** What of an event the policy's conditions read. */
+export interface SentEvent {
+  readonly 'source'?: unknown;
+  readonly 'detail-type'?: unknown;
+}
+
+/** Whether the policy's statements let `sender` put `event` on the bus: one Allow matches and no Deny does. */
+export function allowsPutEvents(statements: Iterable<PolicyStatement>, sender: string, bus: BusContext, event: SentEvent): boolean {
+  const matching = [...statements].filter(statement => applies(statement, sender, bus, event));
   return matching.some(s => s.Effect === 'Allow') && !matching.some(s => s.Effect === 'Deny');
 }
 
-function applies(statement: PolicyStatement, sender: string, bus: BusContext): boolean {
-  return principalMatches(statement.Principal, sender) && resourceMatches(statement.Resource, bus) && conditionsHold(statement, sender, bus);
+function applies(statement: PolicyStatement, sender: string, bus: BusContext, event: SentEvent): boolean {
+  return principalMatches(statement.Principal, sender) && resourceMatches(statement.Resource, bus)
+    && orgConditionHolds(statement, sender, bus) && eventConditionsHold(statement, event);
 }
 
 function principalMatches(principal: unknown, sender: string): boolean {
@@ -54,7 +62,16 @@ function resourceMatches(resource: string | string[] | undefined, bus: BusContex
   return [resource ?? []].flat().some(r => r === '*' || pattern.test(r));
 }
 
-function conditionsHold(statement: PolicyStatement, sender: string, bus: BusContext): boolean {
+/** events:source and events:detail-type, where the statement names them, are the event's. */
+function eventConditionsHold(statement: PolicyStatement, event: SentEvent): boolean {
+  const conditions = statement.Condition?.StringEquals ?? {};
+  return (['source', 'detail-type'] as const).every(field => {
+    const expected = conditions[`events:${field}`];
+    return expected === undefined || [expected].flat().includes(String(event[field]));
+  });
+}
+
+function orgConditionHolds(statement: PolicyStatement, sender: string, bus: BusContext): boolean {
   const expected = statement.Condition?.StringEquals?.['aws:PrincipalOrgID'];
   if (expected === undefined) return true;
   const principalOrg = bus.orgIdOf(sender);

@@ -1,4 +1,4 @@
-import { allowsPutEvents, BusContext, checkBusStatement } from './event-bus-policy';
+import { allowsPutEvents, BusContext, checkBusStatement, SentEvent } from './event-bus-policy';
 import type { PolicyStatement } from './iam';
 
 /*
@@ -83,7 +83,7 @@ export class EventBus {
   /** An event another account's rule sends here: put on the bus if the resource policy allows that account. */
   public receive(event: BusEvent, sender: string): boolean {
     const context: BusContext = { accountId: this.accountId, busName: 'default', orgIdOf: this.orgIdOf };
-    if (sender !== this.accountId && !allowsPutEvents(this.policy.values(), sender, context)) {
+    if (sender !== this.accountId && !allowsPutEvents(this.policy.values(), sender, context, event as SentEvent)) {
       this.refused.push({ sender, event });
       return false;
     }

@@ -219,6 +219,9 @@ export interface OrganizationBaselineProperties {
 /** The session name the reconciler gives its sessions of member roles (CloudTrail names it). */
 export const MEMBER_ROLE_SESSION = 'cdk-account-management';
 
+/** What IAM allows as a role's name (the member role's is checked at synth and again by the handler). */
+export const ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
+
 /** A bucket of the stack that its function empties when CloudFormation deletes the resource (the stack's deletion). */
 export interface StoreCleanupProperties {
   /** The bucket to empty when the stack deletes it. */

@@ -65,9 +65,11 @@ test('the member role: assumable only by the reconciler\'s role from this organi
   const statements = role.Policies[0].PolicyDocument.Statement;
   const self = { 'Fn::Sub': 'arn:${AWS::Partition}:account::${AWS::AccountId}:account' };
   expect(statements).toEqual([
+    // Any type may be read and deleted: a type a deploy drops is pruned while the StackSet may already allow only the new ones.
+    { Effect: 'Allow', Action: ['account:GetAlternateContact', 'account:DeleteAlternateContact'], Resource: self },
     {
       Effect: 'Allow',
-      Action: ['account:GetAlternateContact', 'account:PutAlternateContact', 'account:DeleteAlternateContact'],
+      Action: 'account:PutAlternateContact',
       Resource: self,
       Condition: { 'ForAnyValue:StringEquals': { 'account:AlternateContactTypes': ['BILLING', 'SECURITY'] } },
     },
@@ -110,8 +112,14 @@ test('with restoreHandChanges: a rule forwarding the member\'s writes (not the m
   expect(rule.Targets).toEqual([{ Id: 'BaselineStack', Arn: expect.stringMatching(/^arn:<.*>:events:<.*Region.*>:<.*AccountId.*>:event-bus\/default$/), RoleArn: { 'Fn::GetAtt': ['ForwardingRole', 'Arn'] } }]);
   const [, policy] = onlyResource(template, 'AWS::Events::EventBusPolicy');
   expect(policy.Statement).toMatchObject({
-    Effect: 'Allow', Principal: '*', Action: 'events:PutEvents', Condition: { StringEquals: { 'aws:PrincipalOrgID': '${aws:ResourceOrgID}' } },
+    Effect: 'Allow',
+    Principal: '*',
+    Action: 'events:PutEvents',
+    Condition: { StringEquals: { 'aws:PrincipalOrgID': '${aws:ResourceOrgID}', 'events:source': 'aws.account', 'events:detail-type': 'AWS API Call via CloudTrail' } },
   });
+  // EventBridge assumes the forwarding role only for the member's own rules.
+  expect(member.Resources.ForwardingRole.Properties.AssumeRolePolicyDocument.Statement[0].Condition)
+    .toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
 });
 
 test('the member template is small: well under CloudFormation\'s 51,200 bytes', () => {
@@ -139,6 +147,14 @@ describe('targets', () => {
       organizationalUnitIds: undefined, allAccounts: true, excludeAccountIds: [MEMBER_B], memberFootprint: { organizationalUnitIds: [ROOT] },
     });
     expect(props.StackInstancesGroup[0].DeploymentTargets).toEqual({ OrganizationalUnitIds: [ROOT], AccountFilterType: 'DIFFERENCE', Accounts: [MEMBER_B] });
+  });
+
+  test('a baseline whose listed accounts are all excluded has nowhere to ship it: an error at synth', () => {
+    const props = {
+      organizationalUnitIds: undefined, accountIds: [MEMBER_A], excludeAccountIds: [MEMBER_A], memberFootprint: { organizationalUnitIds: [ROOT] },
+    };
+    expectExactError(() => footprint(props),
+      '`memberFootprint` has no account to go to: `excludeAccountIds` excludes every account of `accountIds`');
   });
 
   test('as the CloudFormation delegated administrator', () => {

@@ -146,6 +146,17 @@ describe('the reconciler', () => {
     org.aws.stackSets.release();
     expect(stackSetOf().accounts).toEqual([A, B, OUTSIDE]);
   });
+
+  test('prunes a type the deploy drops as each member, though the StackSet already allows only the new types', async () => {
+    const BILLING: AlternateContactDetails = { ...SECURITY, title: 'Billing' };
+    await deploy(baselineStack({ alternateContacts: { security: SECURITY, billing: BILLING }, pruneUndeclared: true }));
+    org.aws.clearCalls();
+    await deploy(baselineStack({ alternateContacts: { security: SECURITY }, pruneUndeclared: true }));
+    const deletes = org.aws.callsOf('DeleteAlternateContact');
+    expect(deletes.map(c => [c.caller, c.status, c.accountIdParameter]).sort()).toEqual([[A, 200, undefined], [B, 200, undefined]]);
+    expect(org.aws.calls.filter(c => c.status === 403)).toEqual([]);
+    expect(org.aws.account(A).alternateContacts.has('BILLING')).toBe(false);
+  });
 });
 
 describe('hand changes inside a member', () => {

@@ -7,6 +7,7 @@ import type {
   BaselineDocument, StoreCleanupProperties, BooleanString, DeployWaitsForName, FailDeployOnName,
   OrganizationBaselineAttributes, OrganizationBaselineProperties, TargetSpec,
 } from '../../src/contract';
+import { ROLE_NAME_PATTERN } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
 import { isFailedCreateId, Request, Result } from '../shared/custom-resource';
 import { log } from '../shared/log';
@@ -41,7 +42,6 @@ interface BaselineRequest {
 }
 
 /** An IAM role's name (without a path), as IAM allows it. */
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
 function parseRequest(resourceProperties: object): BaselineRequest {
   const properties = resourceProperties as Partial<Record<keyof OrganizationBaselineProperties, unknown>>;
@@ -67,7 +67,7 @@ function parseRequest(resourceProperties: object): BaselineRequest {
     if (typeof properties[name] !== 'string' || properties[name] === '') throw new Error(`Missing resource property ${name}`);
   }
   const role = properties.MemberRole === '' ? undefined : properties.MemberRole;
-  const memberRole = typeof role === 'string' && ROLE_NAME.test(role) ? role : undefined;
+  const memberRole = typeof role === 'string' && ROLE_NAME_PATTERN.test(role) ? role : undefined;
   const memberRoleFault = role !== undefined && memberRole === undefined
     ? `MemberRole must be an IAM role's name (up to 64 letters, digits and +=,.@_-), got "${String(role)}"` : undefined;
   return {

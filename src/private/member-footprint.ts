@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { handChangePattern } from './hand-changes';
-import { BaselineDocument, TargetSpec } from '../contract';
+import { BaselineDocument, ROLE_NAME_PATTERN, TargetSpec } from '../contract';
 import type { MemberFootprintOptions } from '../organization-baseline';
 
 /*
@@ -17,7 +17,6 @@ import type { MemberFootprintOptions } from '../organization-baseline';
 /** Where the Account API's CloudTrail events arrive (the API is global, its events are us-east-1's). */
 const EVENTS_REGION = 'us-east-1';
 const OU_OR_ROOT = /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/;
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 /** CloudFormation's limit for a TemplateBody given inline. */
 export const MAX_MEMBER_TEMPLATE_BYTES = 51_200;
 
@@ -35,7 +34,7 @@ export interface FootprintSpec {
 /** The member role's name: the option's, or one derived from the baseline (stable for the construct's path). */
 export function memberRoleName(spec: Pick<FootprintSpec, 'baselineId' | 'options'>): string {
   const name = spec.options.roleName ?? `AccountSettingsMember-${spec.baselineId}`;
-  if (!Token.isUnresolved(name) && !ROLE_NAME.test(name)) {
+  if (!Token.isUnresolved(name) && !ROLE_NAME_PATTERN.test(name)) {
     throw new Error(`\`memberFootprint.roleName\` must be 1-64 characters of letters, digits and +=,.@_-, got "${name}"`);
   }
   return name;
@@ -58,6 +57,9 @@ export function deploymentTargets(spec: Pick<FootprintSpec, 'options' | 'targets
   const onlyListed = !targets.allAccounts && targets.organizationalUnitIds.length === 0;
   if (onlyListed) {
     const accounts = targets.accountIds.filter(id => !targets.excludeAccountIds.includes(id));
+    if (accounts.length === 0) {
+      throw new Error('`memberFootprint` has no account to go to: `excludeAccountIds` excludes every account of `accountIds`');
+    }
     return { organizationalUnitIds: ous, accountFilterType: 'INTERSECTION', accounts };
   }
   if (targets.excludeAccountIds.length > 0) return { organizationalUnitIds: ous, accountFilterType: 'DIFFERENCE', accounts: targets.excludeAccountIds };
@@ -73,11 +75,13 @@ function memberPolicy(spec: FootprintSpec): Record<string, unknown> {
   const named = overrides.some(o => o.accountName !== undefined);
   const self = { 'Fn::Sub': 'arn:${AWS::Partition}:account::${AWS::AccountId}:account' };
   const statements: Array<Record<string, unknown>> = [];
+  // Reads and deletes of any type, as the stack's own role may: a type the deploy drops is pruned (or its
+  // rollback put back) while the StackSet may already allow only the new types.
+  statements.push({ Effect: 'Allow', Action: ['account:GetAlternateContact', 'account:DeleteAlternateContact'], Resource: self });
   if (types.length > 0) {
-    // Deletes as the stack's own role may: pruning, removal, and a rollback of a contact a deploy created.
     statements.push({
       Effect: 'Allow',
-      Action: ['account:GetAlternateContact', 'account:PutAlternateContact', 'account:DeleteAlternateContact'],
+      Action: 'account:PutAlternateContact',
       Resource: self,
       Condition: { 'ForAnyValue:StringEquals': { 'account:AlternateContactTypes': types } },
     });
@@ -124,7 +128,13 @@ export function memberTemplate(spec: FootprintSpec): Record<string, unknown> {
       Properties: {
         AssumeRolePolicyDocument: {
           Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+          // Only EventBridge acting for this account's own rules.
+          Statement: [{
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }],
         },
         Policies: [{
           PolicyName: 'forward',
@@ -190,7 +200,14 @@ export function acceptOrganizationEvents(scope: Construct): void {
       Principal: '*',
       Action: 'events:PutEvents',
       Resource: `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`,
-      Condition: { StringEquals: { 'aws:PrincipalOrgID': '${aws:ResourceOrgID}' } },
+      // Only the Account API's CloudTrail events: the organization's accounts can put nothing else on the stack's bus.
+      Condition: {
+        StringEquals: {
+          'aws:PrincipalOrgID': '${aws:ResourceOrgID}',
+          'events:source': 'aws.account',
+          'events:detail-type': 'AWS API Call via CloudTrail',
+        },
+      },
     },
   });
 }
