@@ -8,7 +8,9 @@ import { AccountClient, PutAlternateContactCommand } from '@aws-sdk/client-accou
 import { Stack } from 'aws-cdk-lib';
 import { useSmallOrganization } from './small-organization';
 import { MANAGEMENT, stackOf } from './support';
-import { AlternateContactDetails, OrganizationBaseline, OrganizationBaselineProps } from '../src';
+import {
+  AccountSettingsProvider, AlternateContact, AlternateContactDetails, AlternateContactType, OrganizationBaseline, OrganizationBaselineProps,
+} from '../src';
 import { BASELINE_EVENTS } from '../src/contract';
 
 // Slow enough that the minute the goal allows is several real seconds: the path it measures is a few hundred milliseconds.
@@ -194,6 +196,19 @@ describe('hand changes inside a member', () => {
     await settled();
     expect(org.aws.stepFunctions.executions.length).toBe(executions);
     expect(org.aws.account(A).alternateContacts.get('SECURITY')).toEqual(BY_HAND);
+  });
+
+  test('of a single setting in the same stack are undone too: the forwarded event reaches the settings\' rule', async () => {
+    await deploy(stackOf(s => {
+      AccountSettingsProvider.getOrCreate(s, { restoreHandChanges: true });
+      new OrganizationBaseline(s, 'Baseline', { organizationalUnitIds: [OU], alternateContacts: { billing: SECURITY }, restoreHandChanges: true, memberFootprint: {} });
+      new AlternateContact(s, 'Security', { accountId: A, type: AlternateContactType.SECURITY, ...SECURITY });
+    }));
+    await changeInside(A);
+    await settled();
+    expect(org.aws.account(A).alternateContacts.get('SECURITY')).toEqual(DECLARED);
+    const undone = org.aws.eventBus.events.filter(e => e.DetailType === BASELINE_EVENTS.handChangeUndone).map(e => JSON.parse(e.Detail));
+    expect(undone).toEqual([expect.objectContaining({ accountId: A, setting: 'SECURITY alternate contact', resource: expect.stringMatching(/^Security/) })]);
   });
 
   test('without the footprint, they are not seen (the member\'s trail events stay on its own bus)', async () => {
