@@ -8,6 +8,11 @@ import type { Pacer } from '../shared/pacer';
 
 /** Accounts in flight at once: enough to keep the paced calls busy. */
 const CONCURRENCY = 16;
+/**
+ * With the member footprint: most accounts call as themselves, bound by their own quotas and the calls'
+ * latency, not by the management account's pacer, so more are kept in flight (each holds a few KB).
+ */
+export const MEMBER_CONCURRENCY = 64;
 /** Accounts named in a failure, and reasons quoted: the rest is counted, so that the Reason stays short. */
 export const KEPT = 20;
 /** Accounts a step reports one by one (in its output, which the execution's history keeps). */
@@ -19,6 +24,7 @@ const REPORTED = 1_000;
  */
 async function reconcileWith(
   invocation: Invocation, pacer: Pacer, accountId: string, desired: (accountId: string) => Desired | Promise<Desired>, watch: Watch,
+  memberRole: string | undefined,
 ): Promise<AccountOutcome> {
   let wanted: Desired;
   try {
@@ -27,7 +33,7 @@ async function reconcileWith(
     if (isThrottling(error) || isThrottling((error as Error | undefined)?.cause)) return { outcome: 'unfinished' };
     return { outcome: 'failed', reason: `what account ${accountId} should hold could not be told: ${error instanceof Error ? error.message : String(error)}` };
   }
-  return reconcileAccount(invocation, pacer, accountId, wanted, watch.beforeWrite);
+  return reconcileAccount(invocation, pacer, accountId, wanted, watch.beforeWrite, memberRole);
 }
 
 /** No account after the cursor, and none of the accounts left unfinished (an account may leave the targets meanwhile). */
@@ -37,13 +43,15 @@ export function phaseDone(state: ReconcileState, accounts: string[]): boolean {
 }
 
 /**
- * The unfinished accounts, then those after the cursor, `CONCURRENCY` at a time, until all are done or
- * the deadline passes; the cursor moves over every account started (the few still throttled at the
- * deadline are kept as unfinished, so that no account is written twice and counted once). `onOutcome`
- * hears each account done, for what the step's metrics count.
+ * The unfinished accounts, then those after the cursor, `CONCURRENCY` at a time (`MEMBER_CONCURRENCY` with
+ * the member footprint's `memberRole`), until all are done or the deadline passes; the cursor moves over
+ * every account started (the few still throttled at the deadline are kept as unfinished, so that no
+ * account is written twice and counted once). `onOutcome` hears each account done, for what the step's
+ * metrics count.
  */
 export async function accountsPhase(
-  state: ReconcileState, invocation: Invocation, pacer: Pacer, accounts: string[], desired: (accountId: string) => Desired | Promise<Desired>,
+  state: ReconcileState, invocation: Invocation, pacer: Pacer, memberRole: string | undefined,
+  accounts: string[], desired: (accountId: string) => Desired | Promise<Desired>,
   deadline: number, watch: Watch, failsDeploy: (accountId: string) => boolean = () => true,
   onOutcome: (accountId: string, outcome: AccountOutcome['outcome']) => void = () => undefined,
 ): Promise<ReconcileState> {
@@ -54,10 +62,10 @@ export async function accountsPhase(
   const worker = async () => {
     while (next < todo.length && Date.now() < deadline && watch.stillWanted()) {
       const index = next++;
-      results[index] = await reconcileWith(invocation, pacer, todo[index], desired, watch);
+      results[index] = await reconcileWith(invocation, pacer, todo[index], desired, watch, memberRole);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, todo.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(memberRole ? MEMBER_CONCURRENCY : CONCURRENCY, todo.length) }, worker));
 
   let { Cursor: cursor, Counts: counts, Failures: failures, Skipped: skipped, Blocking: blocking, BlockingFailures: blockingFailures } = state;
   let phones = state.PhonesNotVerified;

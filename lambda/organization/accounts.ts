@@ -1,4 +1,5 @@
 import {
+  AccountClient,
   AlternateContactType,
   GetAccountInformationCommand,
   GetAlternateContactCommand,
@@ -14,16 +15,18 @@ import {
 } from '../shared/account-api';
 import type { Invocation } from '../shared/clients';
 import { StackDeclarations } from '../shared/declarations';
-import { failure, isThrottling } from '../shared/errors';
+import { errorName, failure, isThrottling } from '../shared/errors';
 import { log } from '../shared/log';
+import { forgetMemberSession, memberSession, refusedMember } from '../shared/member-sessions';
 import { NoLongerWanted, Pacer } from '../shared/pacer';
 import type { Answer } from '../shared/stack';
-import { resolveTarget } from '../shared/target';
+import { resolveTarget, Target } from '../shared/target';
 
 /*
  * What the reconciler does to one account: delete the contact types it no longer declares there
  * (pruneUndeclared, or the whole baseline removed), read each declared setting, and write only what
- * differs. Every call is paced.
+ * differs. Every call is paced: from the management account by the step's pacer, as a member (through
+ * the member footprint's role) by a pacer of the member's own.
  */
 
 /** What one account of a generation should hold. */
@@ -94,15 +97,66 @@ interface Write {
   run(): Promise<unknown>;
 }
 
+/** How an account's calls are made: from the management account (naming the account), or as the member itself. */
+interface Route {
+  readonly client: AccountClient;
+  readonly target: Target;
+  readonly pacer: Pacer;
+  /** The member's role, when the calls are the member's own. */
+  readonly memberRole?: string;
+}
+
+/**
+ * What the Account API answers a member's session that may not make the call (the role lacks the action, a
+ * service control policy denies it), or whose session has ended (expired or revoked before its time).
+ */
+const MEMBER_REFUSALS = ['AccessDeniedException'];
+const SESSION_ENDED = ['ExpiredTokenException', 'UnrecognizedClientException', 'InvalidClientTokenId'];
+
 /**
  * Brings one account to `desired`; never throws. Everything is read first; what is about to change is
  * kept (`keepPrior`) before the first write; each write is made only if `stillWanted()` says so first.
+ * With `memberRole`, a member account reached through its role is called as itself (its own quotas, paced
+ * on its own); the management account, and a member whose role is not there or refuses, are called from
+ * the management account.
  */
 export async function reconcileAccount(
-  invocation: Invocation, pacer: Pacer, accountId: string, desired: Desired, stillWanted: () => Promise<boolean>,
+  invocation: Invocation, pacer: Pacer, accountId: string, desired: Desired, stillWanted: () => Promise<boolean>, memberRole?: string,
 ): Promise<AccountOutcome> {
-  const target = resolveTarget(accountId, invocation.ownAccount);
-  const client = invocation.pacedAccount();
+  const management: Route = { client: invocation.pacedAccount(), target: resolveTarget(accountId, invocation.ownAccount), pacer };
+  // Only a member's route answers `refused`.
+  const fromManagement = () => reconcileThrough(invocation, management, accountId, desired, stillWanted) as Promise<AccountOutcome>;
+  if (!memberRole || accountId === invocation.ownAccount) return fromManagement();
+  // A session that ended early (its expiry is the service's to tell) is asked for once more.
+  for (let attempt = 1; ; attempt++) {
+    const session = await memberSession(invocation, accountId, memberRole, pacer);
+    if (!session) return fromManagement();
+    // The member's throttling is handed back to a pacer of its own, which asks `stillWanted` before each attempt as the step's does.
+    const memberPacer = new Pacer(pacer.deadline);
+    const route: Route = {
+      client: invocation.memberAccount(session, { retryThrottling: false }),
+      target: resolveTarget(accountId, accountId),
+      pacer: memberPacer,
+      memberRole,
+    };
+    const outcome = await reconcileThrough(invocation, route, accountId, desired, stillWanted);
+    pacer.stats.calls += memberPacer.stats.calls;
+    pacer.stats.throttled += memberPacer.stats.throttled;
+    if (!('refused' in outcome)) return outcome;
+    if (SESSION_ENDED.includes(outcome.code) && attempt === 1) {
+      forgetMemberSession(invocation, accountId, memberRole);
+      continue;
+    }
+    // Reads and writes again what differs: what the member's session wrote is read back as done, and the prior kept first stays.
+    refusedMember(invocation, accountId, memberRole, `the Account API refused the role's session (${outcome.operation}: ${outcome.code})`);
+    return fromManagement();
+  }
+}
+
+async function reconcileThrough(
+  invocation: Invocation, route: Route, accountId: string, desired: Desired, stillWanted: () => Promise<boolean>,
+): Promise<AccountOutcome | { readonly refused: true; readonly operation: string; readonly code: string }> {
+  const { client, target, pacer } = route;
   const input = { AccountId: target.accountIdParameter };
   const writes: Write[] = [];
   const prior: { -readonly [K in keyof Prior]: Prior[K] } = { contacts: {} };
@@ -172,9 +226,14 @@ export async function reconcileAccount(
   } catch (error) {
     if (error instanceof NoLongerWanted) return { outcome: 'superseded' };
     if (isThrottling(error)) return { outcome: 'unfinished' };
-    const gone = await departure(invocation, target, error).catch(() => undefined);
+    const member = route.memberRole !== undefined && step.operation !== 's3:PutObject';
+    const code = errorName(error) ?? '';
+    if (member && [...MEMBER_REFUSALS, ...SESSION_ENDED].includes(code)) return { refused: true, operation: step.operation, code };
+    // Whether the account left the organization is asked from the management account, whichever way it was called.
+    const gone = await departure(invocation, resolveTarget(accountId, invocation.ownAccount), error).catch(() => undefined);
     if (gone) return { outcome: 'skipped', reason: departureReason(gone) };
-    return { outcome: 'failed', reason: failure(step.operation, step.setting, target, error).message };
+    const reason = failure(step.operation, step.setting, target, error).message;
+    return { outcome: 'failed', reason: member ? `${reason} (called as the account itself, through its role ${route.memberRole})` : reason };
   }
 }
 

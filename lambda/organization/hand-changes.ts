@@ -2,7 +2,7 @@ import { desiredFor } from './accounts';
 import type { ReconcileState } from './state';
 import { baselinesIn } from './store';
 import { currentOf, reportFault } from './triggers';
-import type { BaselineDocument, BaselineTrigger } from '../../src/contract';
+import { BaselineDocument, BaselineTrigger, MEMBER_ROLE_SESSION } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
 import { ChangedSetting, describeSetting, HandChange, handChangeOf, reportHandChangeUndone } from '../shared/hand-change';
 import { log } from '../shared/log';
@@ -42,6 +42,10 @@ async function restoreIn(baselineId: string, bucket: string, change: HandChange,
   if ('fault' in baseline) return reportFault(invocation, 'hand change', baselineId, baseline.generation, baseline.fault!);
   const generation = await baseline.store.generation(baseline.current.generation);
   if (!generation?.restoreHandChanges || generation.action !== 'apply') return;
+  if (generation.memberRole && isOwnMemberSession(change.actor, change.accountId, generation.memberRole)) {
+    log({ ...fields, outcome: 'nothing to undo: the baseline\'s own write, made as the member' });
+    return;
+  }
   if (!declares(generation.baseline, change.accountId, change.setting)) {
     log({ ...fields, outcome: 'nothing to undo: the baseline does not declare it for this account' });
     return;
@@ -54,6 +58,11 @@ async function restoreIn(baselineId: string, bucket: string, change: HandChange,
   const name = executionName(`${baselineId}-h${change.accountId}`, `${baseline.current.generation}/${change.eventId}`).slice(0, 80);
   const arn = await baseline.start(name, change.accountId, { HandChange: handChange });
   log({ ...fields, actor: change.actor, outcome: `changed by hand: applying generation ${baseline.current.generation} to the account: ${arn}` });
+}
+
+/** Whether `actor` is the reconciler's session of the member role (events forwarded by other means than the footprint's rule may hold it). */
+function isOwnMemberSession(actor: string, accountId: string, memberRole: string): boolean {
+  return new RegExp(`^arn:aws[a-z-]*:sts::${accountId}:assumed-role/`).test(actor) && actor.endsWith(`:assumed-role/${memberRole}/${MEMBER_ROLE_SESSION}`);
 }
 
 /** Whether the baseline declares the setting for the account (an override's included). */

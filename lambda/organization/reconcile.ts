@@ -13,8 +13,9 @@ import { Generation, Run, Store } from './store';
 import { superseded, watchSupersession } from './supersession';
 import type { Invocation } from '../shared/clients';
 import { log, logWithMetrics } from '../shared/log';
+import { ASSUME_ROLE, assumeRoleQuota } from '../shared/member-sessions';
 import { isTargeted } from '../shared/organizations';
-import { Pacer } from '../shared/pacer';
+import { DOCUMENTED_QUOTAS, Pacer } from '../shared/pacer';
 import { timeScale } from '../shared/pacing';
 import { executionArn, executionName, startWaiter } from '../shared/waiter';
 
@@ -78,7 +79,8 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
   if (tampered) return reportStoreFault(invocation, state, tampered);
 
   const watch = watchSupersession(store, state);
-  const pacer = new Pacer(deadline, state.Rates);
+  // AssumeRole (the member footprint's sessions) is paced under STS's quota of this account, with the Account API's own.
+  const pacer = new Pacer(deadline, state.Rates, { ...DOCUMENTED_QUOTAS, [ASSUME_ROLE]: assumeRoleQuota() });
   let next: ReconcileState = { ...state, Previous: undefined, Steps: state.Steps + 1, PollSeconds: 0, LastStep: [] };
   let total: number | undefined;
   let drift: DriftTally | undefined;
@@ -99,7 +101,8 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
       const desired = (account: string) => withPriors(store, state, restoring, account, restoring
         ? { contacts: {}, remove: [], declarations }
         : desiredOf(account, generation, applied, declarations));
-      next = await accountsPhase(next, invocation, pacer, worked, desired, deadline, watch, failsDeployOf(generation), drift.heard);
+      next = await accountsPhase(next, invocation, pacer, generation.memberRole, worked, desired, deadline, watch, failsDeployOf(generation),
+        drift.heard);
       const after: Phase = applied ? 'prune' : restoring ? 'done' : regionsOrDone(generation);
       if (next.Phase === 'contacts' && phaseDone(next, worked)) next = { ...next, Phase: after, Cursor: undefined };
     }
@@ -111,7 +114,7 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
       const pruned = async (account: string): Promise<Desired> => (await kept(account)
         ? { contacts: {}, remove: [] }
         : { contacts: {}, remove: typesOf(applied, account), declarations });
-      next = await accountsPhase(next, invocation, pacer, departed, pruned, deadline, watch, failsDeployOf(generation));
+      next = await accountsPhase(next, invocation, pacer, generation.memberRole, departed, pruned, deadline, watch, failsDeployOf(generation));
       if (phaseDone(next, departed)) next = { ...next, Phase: regionsOrDone(generation), Cursor: undefined };
     }
     const contactsDone = next.Phase !== 'contacts' && next.Phase !== 'prune';

@@ -63,6 +63,7 @@ export async function regionsStep(
   invocation: Invocation, pacer: Pacer, accounts: string[], regions: string[], progress: RegionsProgress, deadline: number,
   stillWanted: () => Promise<boolean>,
 ): Promise<RegionsStep> {
+  // From the management account even with the member footprint: the in-progress limits that bound this phase are the organization's, whoever calls.
   const client = invocation.pacedAccount();
   const inFlight = new Map<string, RegionKey>();
   let { enabled, failed } = progress;

@@ -35,7 +35,13 @@ interface BaselineRequest {
   readonly removeOnDelete: boolean;
   readonly coverNewAccounts: boolean;
   readonly restoreHandChanges: boolean;
+  readonly memberRole?: string;
+  /** Why MemberRole cannot be used: a Create or Update fails with it, a Delete goes on from the management account. */
+  readonly memberRoleFault?: string;
 }
+
+/** An IAM role's name (without a path), as IAM allows it. */
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
 function parseRequest(resourceProperties: object): BaselineRequest {
   const properties = resourceProperties as Partial<Record<keyof OrganizationBaselineProperties, unknown>>;
@@ -60,6 +66,10 @@ function parseRequest(resourceProperties: object): BaselineRequest {
   for (const name of ['BaselineId', 'Store'] as const) {
     if (typeof properties[name] !== 'string' || properties[name] === '') throw new Error(`Missing resource property ${name}`);
   }
+  const role = properties.MemberRole === '' ? undefined : properties.MemberRole;
+  const memberRole = typeof role === 'string' && ROLE_NAME.test(role) ? role : undefined;
+  const memberRoleFault = role !== undefined && memberRole === undefined
+    ? `MemberRole must be an IAM role's name (up to 64 letters, digits and +=,.@_-), got "${String(role)}"` : undefined;
   return {
     baselineId: String(properties.BaselineId),
     store: String(properties.Store),
@@ -71,6 +81,8 @@ function parseRequest(resourceProperties: object): BaselineRequest {
     removeOnDelete: flag('RemoveOnDelete'),
     coverNewAccounts: flag('CoverNewAccounts'),
     restoreHandChanges: properties.RestoreHandChanges === 'true',
+    memberRole,
+    memberRoleFault,
   };
 }
 
@@ -91,6 +103,8 @@ export async function onRequest(event: Request, invocation: Invocation, function
   const rollback = await isRollingBack(invocation, event.StackId);
   const fields = { requestType: event.RequestType, setting: 'organization baseline', accountId: invocation.ownAccount };
   if (event.RequestType === 'Delete') return onDelete(event, request, store, invocation, functionArn, rollback.known ? rollback.value : undefined);
+  // Not for a Delete: a resource whose MemberRole was refused can still be deleted (its rollback, the stack's deletion).
+  if (request.memberRoleFault) throw new Error(request.memberRoleFault);
 
   // A delivery that Lambda makes late, twice or again after a failure stores nothing once its request is
   // no longer the resource's current one: a replayed older request never supersedes a newer generation.
@@ -116,6 +130,8 @@ export async function onRequest(event: Request, invocation: Invocation, function
     coverNewAccounts: request.coverNewAccounts,
     // Absent unless set: the digest of a generation that does not restore is what it was before the option existed.
     ...(request.restoreHandChanges ? { restoreHandChanges: true } : {}),
+    // Absent unless set, likewise: every run of the generation (deploy, schedule, new account, hand change) reads it from there.
+    ...(request.memberRole ? { memberRole: request.memberRole } : {}),
     action: 'apply',
     physicalResourceId,
   }, waitsFor === 'NOTHING' ? undefined : responder(event, physicalResourceId), request.baselineId, undefined, rollingBack ? 'restore' : 'keep');
@@ -211,7 +227,13 @@ async function onDelete(
       const earlier = current && !current.removed && current.requestId !== event.RequestId ? await store.generation(current.generation) : undefined;
       const resume = earlier?.action === 'remove' ? await store.removal(earlier.generation) : undefined;
       const generation = await start(event, store, invocation, functionArn, {
-        targets: request.targets, baseline: request.baseline, waitsFor: 'EVERYTHING', prune: false, coverNewAccounts: false, action: 'remove',
+        targets: request.targets,
+        baseline: request.baseline,
+        waitsFor: 'EVERYTHING',
+        prune: false,
+        coverNewAccounts: false,
+        action: 'remove',
+        ...(request.memberRole ? { memberRole: request.memberRole } : {}),
       }, responder(event, event.PhysicalResourceId), request.baselineId, resume);
       const resumed = resume ? ` (resuming generation ${earlier!.generation}'s removal after ${resume.Cursor ?? 'no account'}, of ${resume.total} accounts)` : '';
       log({ ...fields, outcome: `removing the alternate contacts: generation ${generation.generation}${resumed}` });
@@ -266,6 +288,8 @@ async function restoreCreated(
     waitsFor: 'EVERYTHING',
     prune: false,
     coverNewAccounts: false,
+    // The accounts are written back as the failed deploy wrote them: through their role, where it is.
+    ...(created.memberRole ? { memberRole: created.memberRole } : {}),
     action: 'apply',
     physicalResourceId: event.PhysicalResourceId,
   }, responder(event, event.PhysicalResourceId), baselineId, undefined, 'restore');

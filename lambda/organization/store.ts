@@ -40,6 +40,8 @@ export interface Generation {
   readonly coverNewAccounts: boolean;
   /** Whether hand changes of what it declares are undone (absent in generations of earlier versions: no). */
   readonly restoreHandChanges?: boolean;
+  /** The member footprint's role (the same name in every targeted account): members are called as themselves through it; absent: none. */
+  readonly memberRole?: string;
   /** 'remove': the baseline was removed with removeAlternateContactsOnDelete; its contacts are deleted. */
   readonly action: 'apply' | 'remove';
   /** The custom resource's physical id when this generation was made. */

@@ -2,6 +2,7 @@ import { AccountClient } from '@aws-sdk/client-account';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import { DeadlineRetryOptions, DeadlineRetryStrategy, timeScale } from './pacing';
 import { RESPONSE_WITHIN_MS } from './response';
 import { ownAccountId } from './target';
@@ -37,10 +38,17 @@ const QUESTION_WITHIN_MS = 60_000;
  */
 const httpHandlers = new Map<string, NodeHttpHandler>();
 
+/**
+ * Connections the Account API's handler may hold at once (the SDK's default is 50): the reconciler has up
+ * to that many member accounts in flight (accounts-phase.ts), each calling for itself.
+ */
+const ACCOUNT_SOCKETS = 128;
+
 function httpHandler(service: string): NodeHttpHandler {
   let handler = httpHandlers.get(service);
   if (!handler) {
-    handler = new NodeHttpHandler({ requestTimeout: REQUEST_TIMEOUT_MS / timeScale(), connectionTimeout: CONNECTION_TIMEOUT_MS });
+    const sockets = service === 'account' ? { httpAgent: { maxSockets: ACCOUNT_SOCKETS }, httpsAgent: { maxSockets: ACCOUNT_SOCKETS } } : {};
+    handler = new NodeHttpHandler({ requestTimeout: REQUEST_TIMEOUT_MS / timeScale(), connectionTimeout: CONNECTION_TIMEOUT_MS, ...sockets });
     httpHandlers.set(service, handler);
   }
   return handler;
@@ -55,6 +63,8 @@ function httpHandler(service: string): NodeHttpHandler {
 export class Invocation {
   /** The account the function runs in, from its own ARN. */
   public readonly ownAccount: string;
+  /** The partition the function runs in (aws, aws-cn, aws-us-gov), from its own ARN. */
+  public readonly partition: string;
   /** Epoch ms after which no call is started, so that the outcome can still be reported. */
   public readonly deadline: number;
   /** Epoch ms at which the function is stopped, whatever it is doing. */
@@ -65,6 +75,7 @@ export class Invocation {
 
   constructor(context: InvocationContext) {
     this.ownAccount = ownAccountId(context.invokedFunctionArn);
+    this.partition = context.invokedFunctionArn.split(':')[1] || 'aws';
     this.end = Date.now() + context.getRemainingTimeInMillis();
     this.deadline = this.end - RESERVE_MS / timeScale();
     this.waiterArn = process.env[WAITER_ARN_ENV];
@@ -92,6 +103,17 @@ export class Invocation {
    */
   public pacedAccount(): AccountClient {
     return this.client('account/paced', () => new AccountClient(this.config('account', this.deadline, { retryThrottling: false })));
+  }
+
+  /**
+   * The Account Management client of a member account, calling as the account itself with a session of
+   * its role (lambda/shared/member-sessions.ts): made for each account (its credentials are its own), it
+   * shares the environment's connections. Its calls count against the member's quotas, not this account's:
+   * throttling is retried with backoff alone (no shared rate limiter), or, with `retryThrottling: false`,
+   * handed back at once to a caller that paces each member itself; 5xx until the deadline.
+   */
+  public memberAccount(credentials: AwsCredentialIdentity, options: DeadlineRetryOptions = {}): AccountClient {
+    return new AccountClient({ ...this.config('account', this.deadline, { ...options, rateLimited: false }), credentials });
   }
 
   /** A CloudFormation client whose retries end within a minute of now (or at the deadline). */

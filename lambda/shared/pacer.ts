@@ -16,6 +16,8 @@ export interface Quota {
   /** Calls per second. */
   readonly rate: number;
   readonly burst: number;
+  /** The most the rate may grow to, as a multiple of `rate` (a quota known to count against the caller). @default CEILING */
+  readonly ceiling?: number;
 }
 
 /**
@@ -96,7 +98,7 @@ export class Pacer {
    * @param deadline epoch ms after which a throttled call is not tried again
    * @param learned rates carried from an earlier step
    */
-  constructor(private readonly deadline: number, learned: PacerState = {}, private readonly quotas: Record<string, Quota> = DOCUMENTED_QUOTAS) {
+  constructor(public readonly deadline: number, learned: PacerState = {}, private readonly quotas: Record<string, Quota> = DOCUMENTED_QUOTAS) {
     for (const [operation, rate] of Object.entries(learned)) this.bucket(operation).rate = this.bounded(operation, rate);
   }
 
@@ -168,7 +170,7 @@ export class Pacer {
   /** A rate within the floor and the ceiling of the operation's documented quota. */
   private bounded(operation: string, rate: number): number {
     const quota = this.quotas[operation] ?? { rate: 1, burst: 1 };
-    return Math.min(quota.rate * CEILING, Math.max(quota.rate * FLOOR, rate));
+    return Math.min(quota.rate * (quota.ceiling ?? CEILING), Math.max(quota.rate * FLOOR, rate));
   }
 
   private throttled(operation: string): void {

@@ -73,6 +73,13 @@ export interface DeadlineRetryOptions {
    * @default true
    */
   readonly retryThrottling?: boolean;
+  /**
+   * Whether the environment's rate limiter of the service paces the attempts; false for calls that count
+   * against another account's quota (a member's own, through its role): throttling is then retried with
+   * backoff alone, so that one member's throttling does not slow the others.
+   * @default true
+   */
+  readonly rateLimited?: boolean;
 }
 
 /**
@@ -83,9 +90,11 @@ export interface DeadlineRetryOptions {
 export class DeadlineRetryStrategy implements RetryStrategyV2 {
   public readonly mode = 'adaptive';
   private readonly limiter: DefaultRateLimiter | undefined;
+  private readonly retryThrottling: boolean;
 
   constructor(private readonly deadline: number, service: string, options: DeadlineRetryOptions = {}) {
-    this.limiter = options.retryThrottling === false ? undefined : limiterFor(service);
+    this.retryThrottling = options.retryThrottling !== false;
+    this.limiter = !this.retryThrottling || options.rateLimited === false ? undefined : limiterFor(service);
   }
 
   public async acquireInitialRetryToken(): Promise<RetryToken> {
@@ -95,7 +104,7 @@ export class DeadlineRetryStrategy implements RetryStrategyV2 {
 
   public async refreshRetryTokenForRetry(token: RetryToken, errorInfo: RetryErrorInfo): Promise<RetryToken> {
     this.limiter?.updateClientSendingRate(errorInfo);
-    if (errorInfo.errorType === 'CLIENT_ERROR' || (errorInfo.errorType === 'THROTTLING' && !this.limiter)) throw errorInfo.error;
+    if (errorInfo.errorType === 'CLIENT_ERROR' || (errorInfo.errorType === 'THROTTLING' && !this.retryThrottling)) throw errorInfo.error;
     const retries = token.getRetryCount() + 1;
     const delay = backoffDelay(retries);
     if (Date.now() + delay >= this.deadline) throw errorInfo.error;

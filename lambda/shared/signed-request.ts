@@ -98,9 +98,11 @@ export function jsonErrorCode(body: string): string | undefined {
 /**
  * Sends `call`, signed with the function's credentials; throws the service's error (its `name` the error
  * code, its `$metadata.httpStatusCode` the status) for a status of 400 or more, once retries are spent.
- * `errorCode` reads the code from an error's body.
+ * `errorCode` reads the code from an error's body; `deadline` (epoch ms) may end the retries before the invocation's.
  */
-export async function signedCall(invocation: SignedCaller, call: SignedCall, errorCode: (body: string) => string | undefined): Promise<SignedAnswer> {
+export async function signedCall(
+  invocation: SignedCaller, call: SignedCall, errorCode: (body: string) => string | undefined, deadline = invocation.deadline,
+): Promise<SignedAnswer> {
   const region = call.region ?? ownRegion();
   const signer = new SignatureV4({
     service: call.service,
@@ -138,7 +140,7 @@ export async function signedCall(invocation: SignedCaller, call: SignedCall, err
       error = thrown as ServiceError & Error;
     }
     const pause = backoffDelay(attempt);
-    if (!isTransient(error) || Date.now() + pause >= invocation.deadline) throw error;
+    if (!isTransient(error) || Date.now() + pause >= deadline) throw error;
     await sleep(pause);
   }
 }
