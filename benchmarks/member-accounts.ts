@@ -22,6 +22,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { App, Stack } from 'aws-cdk-lib';
 import { byOperation, CONTACT_TYPES, CONTACTS, converge, Convergence, CPU_BOUND, duration, isWrite, memberIds, n, percent } from './organization-run';
 import { machine, quick, Section, table } from './stats';
+import { MEMBER_CONCURRENCY } from '../lambda/organization/accounts-phase';
 import { CallRecord, LocalAws, LocalCloudFormation, RateQuota, REFERENCE_RATE_QUOTAS, scaledQuotas } from '../local';
 import { DeployWaitsFor, OrganizationBaseline } from '../src/organization-baseline';
 import type { PrimaryContactDetails } from '../src/primary-contact';
@@ -36,11 +37,9 @@ const NAIVE_ACCOUNTS = Math.min(ACCOUNTS, 1000);
 const LATENCY_MS = 100;
 /** STS's request rate per account: the figure issue 16's brief gives for the Service Quotas default (see the method). */
 const ASSUME_ROLE: RateQuota = { rate: 600, burst: 600 };
-/** Accounts the reconciler keeps in flight with the member footprint (lambda/organization/accounts-phase.ts MEMBER_CONCURRENCY). */
-const MEMBER_CONCURRENCY = 64;
 /** The management row's time scale: its quota-bound 1.7 h in under two minutes, at about 70 % of one core (organization-scale.ts measured S = 60). */
 const MANAGEMENT_SCALE = Number(process.env.BENCH_MEMBERS_MANAGEMENT_SCALE ?? '60');
-/** A convergence still running at this multiple of its bound (and, for the members row, after twice the goal) is stopped. */
+/** A convergence still running at this multiple of its bound (and, for the members row, at this multiple of the goal) is stopped. */
 const CAP_RATIO = 3;
 /** The issue's goal: converged within 5 minutes of the deploy's start. */
 const GOAL_S = 300;
@@ -164,7 +163,7 @@ async function runReconciler(row: Row): Promise<RowResult> {
   try {
     const cfn = new LocalCloudFormation(aws);
     const footprint = row.kind === 'members';
-    const capS = Math.max(CAP_RATIO * boundOf(row).seconds, footprint ? (quick() ? 30 : 2 * GOAL_S) : 0);
+    const capS = Math.max(CAP_RATIO * boundOf(row).seconds, footprint ? (quick() ? 30 : CAP_RATIO * GOAL_S) : 0);
     const first = await converge(aws, cfn, baselineStack(footprint, DeployWaitsFor.NOTHING), DeployWaitsFor.NOTHING, (capS * 1000) / row.scale);
     const firstSts = stsCalls(aws);
     const lost = lostAccounts(aws, members);
@@ -378,7 +377,7 @@ export async function memberAccountsBenchmark(): Promise<Section> {
       + `rates ×S with \`scaledQuotas\`, the latency /S) and reported at real time (wall × S); its bound is 3N PutAlternateContact at ${PUT.rate}/s `
       + '(the N PutContactInformation at their own 5/s run alongside). Both are measured from the stack\'s first event to the end of the '
       + 'execution (the stack synthesized before), start-up in brackets (to the first Account API call), and stopped at '
-      + `${CAP_RATIO}× their bound (the members row not before ${GOAL_S * 2 / 60} min). Then the same declaration is deployed again as a new `
+      + `${CAP_RATIO}× their bound (the members row not before ${(CAP_RATIO * GOAL_S) / 60} min). Then the same declaration is deployed again as a new `
       + 'generation that the deploy waits for (`deployWaitsFor: CONTACTS`), over accounts that hold it: it must make no write.\n\n'
       + `\`naive-N\` (at ${n(NAIVE_ACCOUNTS)} accounts only: at 10,000 it would open 20,000 SDK clients and 50,000 requests at once in this `
       + 'process, to show nothing that 1,000 does not): what a script or the AWS SRA alternate-contacts solution\'s function does without pacing: '
