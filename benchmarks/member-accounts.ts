@@ -37,7 +37,10 @@ const NAIVE_ACCOUNTS = Math.min(ACCOUNTS, 1000);
 const LATENCY_MS = 100;
 /** STS's request rate per account: the figure issue 16's brief gives for the Service Quotas default (see the method). */
 const ASSUME_ROLE: RateQuota = { rate: 600, burst: 600 };
-/** The management row's time scale: its quota-bound 1.7 h in under two minutes, at about 70 % of one core (organization-scale.ts measured S = 60). */
+/**
+ * The management row's time scale: its quota-bound 1.7 h in under two minutes. At S = 60 the row measured 98 % of one core on
+ * 2026-12-07 (1.34× its bound, CPU-bound: 80,000 calls, each 100 ms / S): a lower S would tell the library's own pace better.
+ */
 const MANAGEMENT_SCALE = Number(process.env.BENCH_MEMBERS_MANAGEMENT_SCALE ?? '60');
 /** A convergence still running at this multiple of its bound (and, for the members row, at this multiple of the goal) is stopped. */
 const CAP_RATIO = 3;
@@ -246,7 +249,17 @@ async function runNaive(row: Row): Promise<RowResult> {
 const throttledOf = (calls: CallRecord[]) => calls.filter(c => c.status === 429 || c.errorType === 'Throttling').length;
 /** Seconds, to a tenth below 10 s (the naive row's), else as organization-scale.ts writes them. */
 const short = (seconds: number) => (seconds < 10 ? `${seconds.toFixed(1)} s` : duration(seconds));
-const perThousand = (count: number, accounts: number) => n(Math.round((1000 * count) / accounts));
+/** Per 1,000 accounts, to a tenth below 10 (one execution's few states over 10,000 accounts would round to 0). */
+const perThousand = (count: number, accounts: number) => {
+  const value = (1000 * count) / accounts;
+  return value < 10 ? value.toFixed(1) : n(Math.round(value));
+};
+/** How long the AssumeRoles took to arrive, first to last, and at what rate: how close the fan-out came to "at once". */
+function spread(sts: CallRecord[]): string {
+  if (sts.length < 2) return '—';
+  const seconds = (sts[sts.length - 1].at - sts[0].at) / 1000;
+  return `AssumeRoles answered over ${seconds.toFixed(1)} s (${n(Math.round(sts.length / Math.max(seconds, 0.001)))}/s)`;
+}
 
 function what(row: Row): string {
   const how = row.kind === 'members' ? 'OrganizationBaseline, memberFootprint (as each member)'
@@ -271,7 +284,7 @@ function firstRow(r: RowResult): Array<string | number> {
   const { row, first } = r;
   const v = verdictOf(r);
   const naive = row.kind === 'naive';
-  const outcome = naive ? '—'
+  const outcome = naive ? spread(r.firstSts)
     : first.capped ? `**stopped at ${short((first.wallMs / 1000) * row.scale)}**`
       : first.executions.length === 0 ? '**no execution**'
         : `${first.event}${first.executions.every(e => e.status === 'SUCCEEDED') ? '' : ` (${first.executions.map(e => e.status).join(', ')})`}`;
@@ -383,7 +396,9 @@ export async function memberAccountsBenchmark(): Promise<Section> {
       + 'process, to show nothing that 1,000 does not): what a script or the AWS SRA alternate-contacts solution\'s function does without pacing: '
       + 'for every account at once, AssumeRole (from the management account) into a role of the member, then the 4 puts together as the '
       + 'member, each client with the SDK\'s defaults (3 attempts), in real time (the SDK\'s retry delays cannot be scaled). Its bound: the '
-      + 'AssumeRoles beyond the burst at the quota\'s rate, plus two latencies.\n\n'
+      + 'AssumeRoles beyond the burst at the quota\'s rate, plus two latencies. This one process makes and signs the requests no faster than its '
+      + 'CPU allows, so they arrive over some seconds (the outcome column says at what rate): a fan-out that stays under STS\'s rate loses '
+      + 'nothing to it, and each member\'s 4 puts stay within the member\'s own quotas.\n\n'
       + 'Throttled: Account API calls answered 429 and STS calls answered Throttling, over all calls of both. Lost: accounts not holding the 3 '
       + 'contacts and the primary contact exactly, once the run ended. State transitions: every state the executions entered (Task, Wait, '
       + 'Choice, Pass… and within Map iterations: aws-local-stepfunctions\' event log, local/step-functions.ts `statesEntered`), what Step '
