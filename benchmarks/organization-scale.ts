@@ -18,14 +18,15 @@
  */
 import * as http from 'http';
 import * as os from 'os';
-import { monitorEventLoopDelay } from 'perf_hooks';
 import { AccountClient, PutAlternateContactCommand } from '@aws-sdk/client-account';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { App, Stack } from 'aws-cdk-lib';
-import { machine, quick, quietly, Section, table } from './stats';
 import {
-  CallRecord, ExecutionRecord, LocalAws, LocalCloudFormation, OPT_IN_REGIONS, REFERENCE_RATE_QUOTAS, scaledQuotas, timeScale,
-} from '../local';
+  ACCOUNT_IN_PROGRESS, byOperation, CONTACT_TYPES, CONTACTS, converge, Convergence, CPU_BOUND,
+  duration, isWrite, memberIds, n, ORG_IN_PROGRESS, percent,
+} from './organization-run';
+import { machine, quick, Section, table } from './stats';
+import { LocalAws, LocalCloudFormation, OPT_IN_REGIONS, REFERENCE_RATE_QUOTAS, scaledQuotas } from '../local';
 import { DeployWaitsFor, OrganizationBaseline } from '../src/organization-baseline';
 
 const MANAGEMENT = '111111111111';
@@ -36,32 +37,19 @@ const REGION_SIZES = list('BENCH_ORG_REGION_ACCOUNTS') ?? (quick() ? [40] : [100
 const TRANSITION_S = Number(process.env.BENCH_ORG_TRANSITION_S ?? '300');
 /** How long a Wait state waits in the contact rows, real seconds (see runReconciler). */
 const CONTACT_WAIT_S = 1;
-/** The local service's in-progress limits (local/account.ts): per organization and per account. */
-const ORG_IN_PROGRESS = 20;
-const ACCOUNT_IN_PROGRESS = 6;
 /** The naive fan-out runs in real time: only up to this many accounts (at 10,000: 30,000 clients at once). */
 const NAIVE_MAX_ACCOUNTS = 1000;
 /** A convergence still running at this multiple of the quota-bound minimum is stopped (and reported so). */
 const CAP_RATIO = Number(process.env.BENCH_ORG_CAP ?? '3');
-/** Above this share of one core, the simulation may set the pace: the row's figures are flagged. */
-const CPU_BOUND = 0.85;
 /** The issue's targets. */
 const TARGET_RATIO = 1.1;
 const TARGET_THROTTLED = 0.05;
-/** How often the event loop's delay is sampled, ms. */
-const LOOP_RESOLUTION_MS = 5;
 
 const PUT = REFERENCE_RATE_QUOTAS.PutAlternateContact;
 const GET = REFERENCE_RATE_QUOTAS.GetAlternateContact;
 const ENABLE = REFERENCE_RATE_QUOTAS.EnableRegion;
 const STATUS = REFERENCE_RATE_QUOTAS.GetRegionOptStatus;
 
-const CONTACTS = {
-  billing: { name: 'Finance Operations', title: 'Accounts Payable', emailAddress: 'aws-billing@example.com', phoneNumber: '+1 206-555-0101' },
-  operations: { name: 'Cloud Platform On-Call', title: 'Platform Operations', emailAddress: 'aws-ops@example.com', phoneNumber: '+1 206-555-0102' },
-  security: { name: 'Security Operations Center', title: 'SOC', emailAddress: 'aws-security@example.com', phoneNumber: '+1 206-555-0103' },
-};
-const CONTACT_TYPES = ['BILLING', 'OPERATIONS', 'SECURITY'] as const;
 const REGIONS = OPT_IN_REGIONS.slice(0, 2);
 
 type Kind = 'contacts' | 'regions';
@@ -114,8 +102,6 @@ function rows(): Row[] {
   return only ? all.filter(row => only.some(part => row.key.includes(part))) : all;
 }
 
-const memberIds = (n: number) => Array.from({ length: n }, (_, i) => String(200000000000 + i));
-
 /** The quota-bound minimum at real quotas, seconds, and how it is reckoned. */
 function minimumOf(kind: Kind | 'naive', accounts: number): { seconds: number; formula: string } {
   if (kind === 'regions') {
@@ -130,35 +116,6 @@ function minimumOf(kind: Kind | 'naive', accounts: number): { seconds: number; f
 
 // --- figures ---
 
-/** What one convergence (a deploy and its execution) did. */
-interface Convergence {
-  /** From the stack's first event to the end of the last execution (or of the deploy, if later), ms. */
-  readonly wallMs: number;
-  /** Account Management calls. */
-  readonly calls: CallRecord[];
-  /** Every other call (S3, Organizations, Step Functions, EventBridge, CloudFormation), and by operation. */
-  readonly otherCalls: number;
-  readonly others: string;
-  /** EnableRegion answered 429 while the organization or the account had its in-progress limit reached. */
-  readonly refusedForLimits: number;
-  readonly executions: ExecutionRecord[];
-  readonly steps: number;
-  readonly stackStatus: string;
-  /** Stopped at CAP_RATIO × the minimum. */
-  readonly capped: boolean;
-  /** The generations' events, in order: Converged or Failed (a failed deploy's rollback makes one more). */
-  readonly event: string;
-  /** The accounts the generations' events report failed (the first few), with why, and the stack's failed resources. */
-  readonly failures: Array<{ readonly accountId: string; readonly reason: string }>;
-  /** From the stack's first event to the first Account Management call (the listing of the targets included), ms. */
-  readonly startupMs: number;
-  /** This process's CPU time over the wall time (share of one core). */
-  readonly cpuShare: number;
-  /** The event loop's mean and 99th-percentile delay, ms. */
-  readonly loopDelayMs: number;
-  readonly loopDelayP99Ms: number;
-}
-
 interface RowResult {
   readonly row: Row;
   readonly first: Convergence;
@@ -166,8 +123,6 @@ interface RowResult {
   readonly lost: number;
   readonly again?: Convergence;
 }
-
-const isWrite = (operation: string) => /^(Put|Delete|Enable|Disable)/.test(operation);
 
 function baselineStack(kind: Kind, waitsFor: DeployWaitsFor): Stack {
   const stack = new Stack(new App(), 'OrganizationScale', { env: { account: MANAGEMENT, region: 'us-east-1' } });
@@ -178,91 +133,6 @@ function baselineStack(kind: Kind, waitsFor: DeployWaitsFor): Stack {
     deployWaitsFor: waitsFor,
   });
   return stack;
-}
-
-/**
- * Deploys the stack and waits until every execution has ended; with `capMs`, executions still running
- * then are stopped (only for a deploy that does not wait: one that waits would wait on).
- */
-async function converge(aws: LocalAws, cfn: LocalCloudFormation, kind: Kind, waitsFor: DeployWaitsFor, capMs?: number): Promise<Convergence> {
-  const stack = baselineStack(kind, waitsFor);
-  // Synthesized before the clock starts: the deploy's own synth then finds the assembly made.
-  (stack.node.root as App).synth();
-  aws.clearCalls();
-  aws.lambda.invocations.length = 0;
-  const executionsBefore = aws.stepFunctions.executions.length;
-  const eventsBefore = aws.eventBus.events.length;
-  const transitionMs = aws.regionTransitionMs;
-  const delay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  delay.enable();
-  const cpuBefore = process.cpuUsage();
-  const wallBefore = Date.now();
-  let capped = false;
-  const cap = capMs === undefined || waitsFor !== DeployWaitsFor.NOTHING ? undefined : setTimeout(() => {
-    capped = true;
-    for (const execution of aws.stepFunctions.executions) if (execution.status === 'RUNNING') execution.abort();
-  }, capMs);
-  const result = await quietly(async () => {
-    try {
-      const deployed = await cfn.deploy(stack);
-      await aws.stepFunctions.settled();
-      await aws.lambda.settled();
-      return deployed;
-    } finally {
-      clearTimeout(cap);
-    }
-  });
-  const wallAfter = Date.now();
-  const cpu = process.cpuUsage(cpuBefore);
-  delay.disable();
-  // A stopped execution's step runs on (Step Functions stopped waiting for it, the function did not
-  // stop): until it makes no more calls.
-  if (capped) await quietly(() => quiesce(aws));
-  const executions = aws.stepFunctions.executions.slice(executionsBefore);
-  const started = result.events[0]?.at ?? wallBefore;
-  const ended = Math.max(result.events[result.events.length - 1]?.at ?? started, ...executions.map(e => e.stoppedAt ?? wallAfter));
-  const calls = aws.calls.filter(c => !c.operation.includes(':'));
-  const others = byOperation(aws.calls.filter(c => c.operation.includes(':')));
-  // An EnableRegion refused while a limit of transitions in progress was reached (rather than for its rate).
-  const inProgressAt = (at: number, accountId?: string) => aws.transitions
-    .filter(t => (accountId === undefined || t.accountId === accountId) && t.endsAt - transitionMs <= at && at < t.endsAt).length;
-  const refusedForLimits = calls.filter(c => c.operation === 'EnableRegion' && c.status === 429
-    && (inProgressAt(c.at) >= ORG_IN_PROGRESS || inProgressAt(c.at, c.target) >= ACCOUNT_IN_PROGRESS)).length;
-  // The waiter's invocations of the function (the custom-resource requests are asynchronous ones).
-  const steps = aws.lambda.invocations.filter(i => i.type === 'RequestResponse').length;
-  const generations = aws.eventBus.events.slice(eventsBefore).map(e => ({
-    outcome: e.DetailType.replace(/^Organization Baseline Generation /, ''),
-    failures: (JSON.parse(e.Detail) as { failures?: Convergence['failures'] }).failures ?? [],
-  }));
-  return {
-    wallMs: ended - started,
-    calls,
-    otherCalls: aws.calls.length - calls.length,
-    others,
-    refusedForLimits,
-    executions,
-    steps,
-    stackStatus: result.status,
-    capped,
-    event: generations.map(g => g.outcome).join(', ') || 'none',
-    failures: [...generations.flatMap(g => g.failures), ...result.failures.map(f => ({ accountId: `stack resource ${f.logicalId}`, reason: f.reason }))],
-    startupMs: calls.length > 0 ? calls[0].at - started : 0,
-    cpuShare: (cpu.user + cpu.system) / 1000 / Math.max(1, wallAfter - wallBefore),
-    // The histogram holds whole sampling intervals: the delay is what exceeds the resolution.
-    loopDelayMs: Math.max(0, delay.mean / 1e6 - LOOP_RESOLUTION_MS),
-    loopDelayP99Ms: Math.max(0, delay.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
-  };
-}
-
-/** Waits until the local services have had no call for a while (bounded by the function's timeout). */
-async function quiesce(aws: LocalAws): Promise<void> {
-  const quietMs = Math.max(200, 10_000 / timeScale());
-  const until = Date.now() + (15 * 60_000) / timeScale();
-  let seen = -1;
-  while (seen !== aws.calls.length && Date.now() < until) {
-    seen = aws.calls.length;
-    await new Promise(resolve => setTimeout(resolve, quietMs));
-  }
 }
 
 /** Settings that are not as declared. */
@@ -304,11 +174,12 @@ async function runReconciler(row: Row & { kind: Kind }): Promise<RowResult> {
   try {
     const cfn = new LocalCloudFormation(aws);
     const capMs = (CAP_RATIO * minimumOf(row.kind, row.accounts).seconds * 1000) / row.scale;
-    const first = await converge(aws, cfn, row.kind, DeployWaitsFor.NOTHING, capMs);
+    const first = await converge(aws, cfn, baselineStack(row.kind, DeployWaitsFor.NOTHING), DeployWaitsFor.NOTHING, capMs);
     const lost = lostSettings(aws, row.kind, members);
     if (first.capped) return { row, first, lost };
     // The same declaration again, as a new generation (deployWaitsFor is part of it): the deploy waits for it.
-    const again = await converge(aws, cfn, row.kind, row.kind === 'contacts' ? DeployWaitsFor.CONTACTS : DeployWaitsFor.EVERYTHING);
+    const waitsFor = row.kind === 'contacts' ? DeployWaitsFor.CONTACTS : DeployWaitsFor.EVERYTHING;
+    const again = await converge(aws, cfn, baselineStack(row.kind, waitsFor), waitsFor);
     return { row, first, lost, again };
   } finally {
     await aws.close();
@@ -348,6 +219,8 @@ async function runNaive(row: Row): Promise<RowResult> {
       refusedForLimits: 0,
       executions: [],
       steps: 0,
+      statesEntered: 0,
+      lambdaInvocations: 0,
       stackStatus: failed ? 'rolled back' : 'complete',
       capped: false,
       event: '—',
@@ -365,24 +238,6 @@ async function runNaive(row: Row): Promise<RowResult> {
 }
 
 // --- the tables ---
-
-const n = (value: number) => value.toLocaleString('en-US');
-const duration = (seconds: number) => (seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} h`
-  : seconds >= 600 ? `${(seconds / 60).toFixed(0)} min` : seconds >= 60 ? `${(seconds / 60).toFixed(1)} min` : `${seconds.toFixed(0)} s`);
-const percent = (part: number, whole: number) => (whole === 0 ? '0 %' : `${((100 * part) / whole).toFixed(1)} %`);
-
-/** "GetAlternateContact 3,000 · PutAlternateContact 3,012 (12 × 429)": calls by operation, the 429s of each. */
-function byOperation(calls: CallRecord[]): string {
-  const ops = new Map<string, { calls: number; throttled: number }>();
-  for (const c of calls) {
-    const entry = ops.get(c.operation) ?? { calls: 0, throttled: 0 };
-    entry.calls++;
-    if (c.status === 429) entry.throttled++;
-    ops.set(c.operation, entry);
-  }
-  return [...ops].sort(([a], [b]) => a.localeCompare(b))
-    .map(([op, e]) => `${op} ${n(e.calls)}${e.throttled ? ` (${n(e.throttled)} × 429)` : ''}`).join(' · ') || '—';
-}
 
 function what(row: Row): string {
   const settings = row.kind === 'regions' ? `${REGIONS.length} Regions` : `${CONTACT_TYPES.length} contacts`;

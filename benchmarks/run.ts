@@ -5,7 +5,7 @@
  *   npx projen bench deploy-at-once region            only these: printed, and their sections of docs/PERFORMANCE.md replaced
  *   BENCH_QUICK=1 npx projen bench                    small sizes and few runs, to check that they work (nothing written)
  *
- * Benchmarks: synth, bundle-size, cold-start, deploy-at-once, region, organization, plan.
+ * Benchmarks: synth, bundle-size, cold-start, deploy-at-once, region, organization, members, plan.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -13,6 +13,7 @@ import * as path from 'path';
 import { bundleSizeBenchmark } from './bundle-size';
 import { coldStartBenchmark } from './cold-start';
 import { deployAtOnceBenchmark } from './deploy-at-once';
+import { memberAccountsBenchmark } from './member-accounts';
 import { organizationScaleBenchmark } from './organization-scale';
 import { planBenchmark } from './plan';
 import { regionWaiterBenchmark } from './region-waiter';
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
     ['deploy-at-once', deployAtOnceBenchmark],
     ['region', regionWaiterBenchmark],
     ['organization', organizationScaleBenchmark],
+    ['members', memberAccountsBenchmark],
     ['plan', planBenchmark],
   ];
   const unknown = only.filter(name => !benchmarks.some(([known]) => known === name));

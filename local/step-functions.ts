@@ -49,6 +49,8 @@ export interface ExecutionRecord {
   readonly done: Promise<void>;
   /** The events GetExecutionHistory returns, oldest first. */
   readonly history: HistoryEvent[];
+  /** States entered so far, of every type and within Map iterations too: what Step Functions bills as state transitions. */
+  statesEntered: number;
 }
 
 /** An event of an execution's history, in the service's shape (the details of the few kinds recorded here). */
@@ -268,6 +270,7 @@ export class StepFunctionsService {
       startedAt: Date.now(),
       abort: () => run.abort(),
       history,
+      statesEntered: 0,
       done: run.result.then(
         output => {
           record.status = 'SUCCEEDED';
@@ -297,6 +300,10 @@ export class StepFunctionsService {
       }),
     };
     this.executions.push(record);
+    // The interpreter's event log is the only place that sees Pass, Choice and Wait states as well as tasks.
+    void (async () => {
+      for await (const event of run.eventLogs) if (event.type === 'StateEntered') record.statesEntered++;
+    })().catch(() => undefined);
     this.record(record.history, 'ExecutionStarted', { executionStartedEventDetails: { input } });
     this.statusChanged(record);
     return { executionArn, startDate: record.startedAt / 1000 };
