@@ -186,7 +186,9 @@ test('the README\'s examples pasted into one stack of a fresh app compile agains
 
   const template = JSON.parse(fs.readFileSync(path.join(app, 'readme.out', 'AccountSettings.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; DeletionPolicy?: string }> };
   const resources = Object.values(template.Resources);
-  expect(resources.filter(r => r.Type === 'Custom::AccountOrganizationBaseline')).toHaveLength(1);
+  // The organization example and the member footprint's.
+  expect(resources.filter(r => r.Type === 'Custom::AccountOrganizationBaseline')).toHaveLength(2);
+  expect(resources.filter(r => r.Type === 'AWS::CloudFormation::StackSet')).toHaveLength(1);
   // What the README says a deleted stack leaves behind: the functions' log groups.
   expect(resources.filter(r => r.Type === 'AWS::Logs::LogGroup').map(r => r.DeletionPolicy)).toEqual(['Retain', 'Retain', 'Retain']);
 });
