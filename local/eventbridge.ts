@@ -6,7 +6,7 @@ import type { PolicyStatement } from './iam';
  * and the rules the local deployment engine registers, whose targets get each matching event (from
  * PutEvents or from a local service, such as Step Functions' status changes) by an asynchronous
  * invocation. Patterns match literal values, `prefix`, `anything-but`, `exists` and `$or`, which is what this
- * library's rules use; an InputTransformer's paths are dot paths (`$`, `$.detail.x`), its placeholders JSON values.
+ * library's rules use; an InputTransformer's paths are dot paths (`$`, `$.detail.x`), filled in as AWS does (see `transformed`).
  * A target that is another account's bus gets the event unchanged, if that bus's resource policy allows
  * the sending account (see event-bus-policy.ts); a refused event is dropped and recorded in `refused`; an
  * event received from another account goes no further than this bus's other targets.
@@ -59,6 +59,7 @@ export class EventBus {
     if (otherBus) throw new Error(`Rule ${name}: the local EventBridge has each account's default bus only, not ${otherBus[2]}`);
     // EventBridge refuses a rule whose target is the bus the rule is on (it would loop).
     if (buses.some(bus => bus[1] === this.accountId)) throw new Error(`Rule ${name}: a rule cannot target the event bus it is on`);
+    for (const target of targets) checkTransformer(name, target);
     this.rules.set(name, { pattern, targets });
   }
 
@@ -138,14 +139,57 @@ function noBus(): EventBus {
   throw new Error('This bus forwards to no other bus');
 }
 
-/** The input an InputTransformer makes of `event`: each `<name>` replaced by the JSON of its path's value (a missing one, null). */
-function transformed(transformer: NonNullable<RuleTarget['InputTransformer']>, event: BusEvent): unknown {
+/** A placeholder of an InputTemplate: `<name>` (anywhere, and at a given index). */
+const PLACEHOLDER = /<([\w.-]+)>/g;
+const PLACEHOLDER_AT = /<([\w.-]+)>/y;
+
+/** EventBridge refuses (ValidationException) a target whose template names a placeholder its InputPathsMap does not define. */
+function checkTransformer(rule: string, target: RuleTarget): void {
+  const transformer = target.InputTransformer;
+  if (!transformer) return;
+  for (const [, name] of transformer.InputTemplate.matchAll(PLACEHOLDER)) {
+    if (transformer.InputPathsMap?.[name] !== undefined) continue;
+    // The predefined variables (aws.events.rule-arn, …) are valid in AWS but not rendered here.
+    throw new Error(name.startsWith('aws.events.')
+      ? `Rule ${rule}: the local EventBridge does not render the predefined variable ${name}`
+      : `ValidationException: InputTemplate for target ${target.Id ?? target.Arn} contains invalid placeholder ${name}.`);
+  }
+}
+
+/**
+ * The input an InputTransformer makes of `event`, as AWS does: a placeholder in a JSON value position gets
+ * the value's JSON (a string quoted), and `""` for a path the event lacks; one inside a string gets the
+ * value's text unescaped, and nothing for a missing path.
+ */
+export function transformed(transformer: NonNullable<RuleTarget['InputTransformer']>, event: BusEvent): unknown {
   const valueOf = (path: string) => path.replace(/^\$\.?/, '').split('.').filter(Boolean)
-    .reduce((value: unknown, key) => (value as Record<string, unknown> | undefined)?.[key], event) ?? null;
-  const text = transformer.InputTemplate.replace(/<([\w.-]+)>/g, (placeholder, name: string) => {
-    const path = transformer.InputPathsMap?.[name];
-    return path === undefined ? placeholder : JSON.stringify(valueOf(path));
-  });
+    .reduce((value: unknown, key) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), event);
+  const template = transformer.InputTemplate;
+  let text = '';
+  let inString = false;
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i];
+    if (inString && c === '\\') {
+      text += template.slice(i, i + 2);
+      i++;
+      continue;
+    }
+    if (c === '"') inString = !inString;
+    PLACEHOLDER_AT.lastIndex = i;
+    const placeholder = c === '<' ? PLACEHOLDER_AT.exec(template) : null;
+    if (!placeholder) {
+      text += c;
+      continue;
+    }
+    const value = valueOf(transformer.InputPathsMap![placeholder[1]]);
+    if (inString) {
+      // Inside a string the value goes in as text: an object's or array's inner quotes are dropped.
+      text += value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value).replace(/"/g, '');
+    } else {
+      text += value === undefined ? '""' : JSON.stringify(value);
+    }
+    i += placeholder[0].length - 1;
+  }
   return JSON.parse(text);
 }
 

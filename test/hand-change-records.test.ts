@@ -63,3 +63,39 @@ test('an actor that is not a principal\'s ARN (a forged record could carry anyth
   expect(parsed).toEqual({ change: expect.objectContaining({ actor: 'unknown' }) });
   expect((parsed as { change: { eventId: string } }).change.eventId).toMatch(/^\d+$/);
 });
+
+/** The record as the rule's input transformer hands it over: its ids only, and `""` for each path the record lacks. */
+function reduced(fields: { accountId?: string; issuer?: string; arn?: string } = {}) {
+  return {
+    source: 'aws.account',
+    id: 'a1b2c3',
+    account: '111111111111',
+    detail: {
+      eventSource: 'account.amazonaws.com',
+      eventName: 'PutAlternateContact',
+      errorCode: '',
+      userIdentity: { arn: fields.arn ?? OPERATOR, sessionContext: { sessionIssuer: { arn: fields.issuer ?? '' } } },
+      requestParameters: { accountId: fields.accountId ?? '', alternateContactType: 'SECURITY' },
+      recipientAccountId: '111111111111',
+    },
+  };
+}
+
+test('as the rule hands it over: a standalone call by a user (no accountId, no session issuer) changed the caller\'s own account', () => {
+  expect(handChangeOf(reduced({ arn: 'arn:aws:iam::111111111111:user/operator' }), [ROLE])).toEqual({
+    change: { accountId: '111111111111', setting: { kind: 'alternate contact', contactType: 'SECURITY' }, actor: 'arn:aws:iam::111111111111:user/operator', eventName: 'PutAlternateContact', eventId: 'a1b2c3' },
+  });
+  expect(handChangeOf(reduced({ accountId: '222222222222' }), [ROLE])).toEqual({ change: expect.objectContaining({ accountId: '222222222222' }) });
+  expect(handChangeOf(reduced({ issuer: ROLE }), [ROLE])).toEqual({ ignored: 'the stack\'s own write' });
+});
+
+test.each([['absent', undefined], ['null', null], ['empty', '']])('errorCode, accountId and session issuer %s are read alike: no error, the caller\'s own account', (_case, value) => {
+  const event = record({
+    errorCode: value,
+    userIdentity: { arn: OPERATOR, sessionContext: { sessionIssuer: { arn: value } } },
+    requestParameters: { accountId: value, alternateContactType: 'SECURITY' },
+  });
+  expect(handChangeOf(event, [ROLE])).toEqual({ change: expect.objectContaining({ accountId: '111111111111', actor: OPERATOR }) });
+  // A real error code still means a refused call.
+  expect(handChangeOf(record({ errorCode: 'ValidationException' }), [ROLE])).toEqual({ ignored: 'the call failed: it changed nothing' });
+});

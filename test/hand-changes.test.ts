@@ -91,6 +91,15 @@ function ruleDeliveries() {
   return org.aws.eventBus.deliveries.filter(d => d.rule.includes('HandChangeRule'));
 }
 
+/** What the rules handed to the functions (the file's asynchronous invocations so far), for one record's id if given. */
+function handChangePayloads(recordId?: string): any[] {
+  return org.aws.lambda.asyncEvents.map(e => e.payload as any)
+    .filter(p => p.Trigger === 'hand-change' && (recordId === undefined || p.Event?.id === recordId));
+}
+
+/** The contact values written by hand that CloudTrail's record holds (name, title, e-mail; never the phone). */
+const RECORDED_BY_HAND = [BY_HAND.Name, BY_HAND.Title, BY_HAND.EmailAddress];
+
 function logged(): string {
   return (console.info as jest.Mock).mock.calls.map(args => JSON.stringify(args)).join('\n');
 }
@@ -125,6 +134,25 @@ describe('an OrganizationBaseline that restores hand changes', () => {
     // Neither the values written by hand nor the declared ones reach a log line or an event.
     const published = `${logged()}\n${org.aws.eventBus.events.map(e => e.Detail).join('\n')}`;
     for (const value of [...Object.values(BY_HAND), ...Object.values(DECLARED)]) expect(published).not.toContain(value);
+    // CloudTrail's record holds them; what the rule hands the function does not.
+    expect(JSON.stringify(arrived.event)).toContain(BY_HAND.EmailAddress);
+    const payloads = handChangePayloads(String(arrived.event.id));
+    expect(payloads).toHaveLength(1);
+    for (const value of RECORDED_BY_HAND) expect(JSON.stringify(org.aws.lambda.asyncEvents.map(e => e.payload))).not.toContain(value);
+    expect(payloads[0].Event).toEqual({
+      source: 'aws.account',
+      id: arrived.event.id,
+      account: '111111111111',
+      detail: {
+        eventSource: 'account.amazonaws.com',
+        eventName: 'PutAlternateContact',
+        errorCode: '',
+        // A user: no session issuer, which EventBridge hands over as "".
+        userIdentity: { arn: OPERATOR, sessionContext: { sessionIssuer: { arn: '' } } },
+        requestParameters: { accountId: A, alternateContactType: 'SECURITY' },
+        recipientAccountId: '111111111111',
+      },
+    });
   });
 
   test('a contact deleted by hand is put back by one write', async () => {
@@ -169,7 +197,8 @@ describe('an OrganizationBaseline that restores hand changes', () => {
     expect(input.Event.id).toBe(record.id);
     const puts = org.aws.callsOf('PutAlternateContact').length;
     const executions = org.aws.stepFunctions.executions.length;
-    const forge = (detail: Record<string, unknown>) => ({ ...input, Event: { ...record, detail: { ...record.detail, ...detail } } });
+    // Forged from what the rule handed over (the record's ids only).
+    const forge = (detail: Record<string, unknown>) => ({ ...input, Event: { ...input.Event, detail: { ...input.Event.detail, ...detail } } });
     const invoke = async (payload: unknown) => {
       await org.aws.lambda.invoke(delivery.target, payload);
       await settled();
@@ -225,6 +254,9 @@ describe('single settings of a stack that restores hand changes', () => {
     expect(handChangeEvents()).toEqual([expect.objectContaining({
       accountId: A, setting: 'SECURITY alternate contact', who: OPERATOR, resource: expect.stringMatching(/^Security[0-9A-F]{8}$/),
     })]);
+    // The settings provider's rule hands over the record's ids only, as the baseline's does.
+    expect(handChangePayloads(String(arrived.event.id))).toEqual([expect.objectContaining({ Ignore: [expect.stringMatching(/AccountSettingsProviderHandler/)] })]);
+    for (const value of RECORDED_BY_HAND) expect(JSON.stringify(handChangePayloads())).not.toContain(value);
   });
 
   test('an AccountBaseline\'s primary contact and name changed by hand are restored, one write each', async () => {

@@ -180,6 +180,28 @@ describe('hand changes inside a member', () => {
     expect(simulatedMs).toBeLessThanOrEqual(60_000);
     const undone = org.aws.eventBus.events.filter(e => e.DetailType === BASELINE_EVENTS.handChangeUndone).map(e => JSON.parse(e.Detail));
     expect(undone).toEqual([expect.objectContaining({ accountId: A, setting: 'SECURITY alternate contact', who: `arn:aws:iam::${A}:user/local` })]);
+
+    // The member's record holds the values written by hand; what the rule hands the function does not.
+    expect(JSON.stringify(arrived.event)).toContain(BY_HAND.EmailAddress);
+    const payloads = org.aws.lambda.asyncEvents.map(e => e.payload as any).filter(p => p.Trigger === 'hand-change' && p.Event?.id === arrived.event.id);
+    expect(payloads).toHaveLength(1);
+    for (const value of [BY_HAND.Name, BY_HAND.Title, BY_HAND.EmailAddress]) {
+      expect(JSON.stringify(org.aws.lambda.asyncEvents.map(e => e.payload))).not.toContain(value);
+    }
+    // A standalone call by a user: no accountId and no session issuer, which EventBridge hands over as "".
+    expect(payloads[0].Event).toEqual({
+      source: 'aws.account',
+      id: arrived.event.id,
+      account: A,
+      detail: {
+        eventSource: 'account.amazonaws.com',
+        eventName: 'PutAlternateContact',
+        errorCode: '',
+        userIdentity: { arn: `arn:aws:iam::${A}:user/local`, sessionContext: { sessionIssuer: { arn: '' } } },
+        requestParameters: { accountId: '', alternateContactType: 'SECURITY' },
+        recipientAccountId: A,
+      },
+    });
   });
 
   test('a forwarded write of the reconciler\'s own member session is not undone (it may reach the bus by other means than the footprint)', async () => {

@@ -35,6 +35,11 @@ const CONTACT_TYPES: ContactTypeName[] = ['BILLING', 'OPERATIONS', 'SECURITY'];
 /** An IAM or STS ARN of an account, kept to a sane length: the actor goes into logs and events. */
 const PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/-]{1,200}$/;
 
+/** A field of the record, or undefined where it has none: the rule's input transformer puts `""` for a path the record lacks, and a forged record may say null. */
+function present(value: unknown): unknown {
+  return value === undefined || value === null || value === '' ? undefined : value;
+}
+
 /**
  * The hand change an EventBridge event records, or why it is not one to undo: not an Account Management
  * write of a declared kind, a refused call, or a write by one of `ignoredRoles` (the stack's own functions).
@@ -46,15 +51,15 @@ export function handChangeOf(event: unknown, ignoredRoles: string[]): { change: 
   if (e.source !== 'aws.account' || detail.eventSource !== 'account.amazonaws.com' || !(HAND_CHANGE_EVENT_NAMES as readonly string[]).includes(eventName)) {
     return { ignored: 'not an Account Management write of a setting a stack declares' };
   }
-  if (detail.errorCode !== undefined) return { ignored: 'the call failed: it changed nothing' };
-  const identity = (detail.userIdentity ?? {}) as Record<string, any>;
-  const issuer = identity.sessionContext?.sessionIssuer?.arn;
+  if (present(detail.errorCode) !== undefined) return { ignored: 'the call failed: it changed nothing' };
+  const identity = (typeof detail.userIdentity === 'object' && detail.userIdentity !== null ? detail.userIdentity : {}) as Record<string, any>;
+  const issuer = present(identity.sessionContext?.sessionIssuer?.arn);
   const role = typeof identity.arn === 'string' ? /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\//.exec(identity.arn) : null;
   const roleArn = role ? `arn:${role[1]}:iam::${role[2]}:role/${role[3]}` : undefined;
   if (ignoredRoles.some(ignored => ignored === issuer || ignored === roleArn)) return { ignored: 'the stack\'s own write' };
-  const request = (detail.requestParameters ?? {}) as Record<string, unknown>;
+  const request = (typeof detail.requestParameters === 'object' && detail.requestParameters !== null ? detail.requestParameters : {}) as Record<string, unknown>;
   // Without AccountId the call changed the caller's own account, the one whose trail recorded it.
-  const accountId = request.accountId ?? detail.recipientAccountId ?? e.account;
+  const accountId = present(request.accountId) ?? present(detail.recipientAccountId) ?? e.account;
   if (typeof accountId !== 'string' || !/^\d{12}$/.test(accountId)) return { ignored: 'the record names no account' };
   let setting: ChangedSetting;
   if (eventName === 'PutContactInformation') {

@@ -53,7 +53,29 @@ export function warnUnlessHandChangesArrive(scope: IConstruct): void {
 }
 
 /**
- * Adds the rule under `scope`, targeting `handler` with `input` and the event, and lets the handler send its
+ * The fields of the CloudTrail record that the function reads, in the record's shape: ids only, since the
+ * record's `requestParameters` hold the contact's name, e-mail and title written by hand. EventBridge puts
+ * `""` for a path the record lacks (no `accountId` in a standalone call, no `sessionContext` for a user).
+ */
+function handChangeEventFields(): Record<string, unknown> {
+  const field = (path: string) => events.EventField.fromPath(`$.${path}`);
+  return {
+    source: field('source'),
+    id: field('id'),
+    account: field('account'),
+    detail: {
+      eventSource: field('detail.eventSource'),
+      eventName: field('detail.eventName'),
+      errorCode: field('detail.errorCode'),
+      userIdentity: { arn: field('detail.userIdentity.arn'), sessionContext: { sessionIssuer: { arn: field('detail.userIdentity.sessionContext.sessionIssuer.arn') } } },
+      requestParameters: { accountId: field('detail.requestParameters.accountId'), alternateContactType: field('detail.requestParameters.alternateContactType') },
+      recipientAccountId: field('detail.recipientAccountId'),
+    },
+  };
+}
+
+/**
+ * Adds the rule under `scope`, targeting `handler` with `input` and the event's ids, and lets the handler send its
  * "Hand Change Undone" events.
  */
 export function addHandChangeRule(scope: Construct, handler: lambda.IFunction, input: Record<string, unknown>): events.Rule {
@@ -62,8 +84,7 @@ export function addHandChangeRule(scope: Construct, handler: lambda.IFunction, i
     description: 'cdk-account-management: undo hand changes of the stack\'s declared settings (needs a trail logging management events)',
     eventPattern: handChangePattern(ignore),
     targets: [new eventTargets.LambdaFunction(handler, {
-      // The whole event: the handler reads the account, the setting and the actor from it, never a value.
-      event: events.RuleTargetInput.fromObject({ ...input, Ignore: ignore, Event: events.EventField.fromPath('$') }),
+      event: events.RuleTargetInput.fromObject({ ...input, Ignore: ignore, Event: handChangeEventFields() }),
       retryAttempts: 4,
     })],
   });
