@@ -82,6 +82,22 @@ test('under STS\'s throttling (5 AssumeRole a second for the calling account, 50
   expect(logged.filter(line => (line as { setting?: string }).setting === 'member role')).toEqual([]);
 });
 
+test('STS still throttling at the step\'s deadline leaves the account for the next step, not for the management account', async () => {
+  org.aws.rateQuotas = { ...scaledQuotas(TIME_SCALE), [ASSUME_ROLE]: { rate: 0, burst: 0 } };
+  const [member] = MEMBERS;
+  org.aws.iam.putRole(member, ROLE, TRUST, { contacts: CONTACTS });
+  const shortStep = new Pacer(Date.now() + 100, {}, { ...DOCUMENTED_QUOTAS, [ASSUME_ROLE]: assumeRoleQuota() });
+
+  expect(await reconcileAccount(invocation(), shortStep, member, desired('Lead'), wanted, ROLE)).toEqual({ outcome: 'unfinished' });
+  expect(org.aws.callsOf(ASSUME_ROLE).every(c => c.errorType === 'Throttling')).toBe(true);
+  expect(contactCalls()).toEqual([]);
+
+  // The next step, STS calm again, calls as the member.
+  org.aws.rateQuotas = scaledQuotas(TIME_SCALE);
+  expect(await reconcileAccount(invocation(), pacer(), member, desired('Lead'), wanted, ROLE)).toEqual({ outcome: 'applied' });
+  expect(contactCalls().map(asMember)).toEqual([true, true]);
+});
+
 describe('a role IAM has not made assumable yet', () => {
   const [MEMBER] = MEMBERS;
   const visit = () => reconcileAccount(invocation(), pacer(), MEMBER, desired('Lead'), wanted, ROLE);

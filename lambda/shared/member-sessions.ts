@@ -1,5 +1,5 @@
 import type { Invocation } from './clients';
-import { errorName } from './errors';
+import { errorName, isThrottling } from './errors';
 import { log } from './log';
 import type { Pacer, Quota } from './pacer';
 import { timeScale } from './pacing';
@@ -66,7 +66,8 @@ export function memberRoleArn(partition: string, accountId: string, roleName: st
 
 /**
  * A session of `roleName` in `accountId`, or undefined when the account is to be handled from the
- * management account (its role refused, now or a few minutes ago, or STS kept failing). Never throws.
+ * management account (its role refused, now or a few seconds or minutes ago, or STS kept failing). Throws
+ * only STS's throttling, when it lasts until the pacer's deadline: the account is left for the next step.
  */
 export async function memberSession(
   invocation: Invocation, accountId: string, roleName: string, pacer?: Pacer,
@@ -110,6 +111,7 @@ async function assume(invocation: Invocation, accountId: string, arn: string, pa
     kept.set(arn, { credentials });
     return credentials;
   } catch (error) {
+    if (pacer && isThrottling(error)) throw error;
     const code = errorName(error) ?? 'Error';
     if (REFUSALS.includes(code)) {
       refuse(arn, accountId, `AssumeRole was refused (${code}): the StackSet has not reached the account yet, or its role is gone or does not trust this function`);
