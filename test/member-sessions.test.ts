@@ -266,4 +266,18 @@ describe('sessions', () => {
     expect(sts.requests).toHaveLength(1);
     expect(logged).toEqual([expect.objectContaining({ accountId: MEMBER, outcome: expect.stringContaining('PutContactInformation: AccessDeniedException') })]);
   });
+
+  test('a role the Account API keeps refusing (it lacks an action) is asked for again once after 10 seconds, then remembered for minutes', async () => {
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+    await memberSession(invocation(), MEMBER, ROLE);
+    refusedMember(invocation(), MEMBER, ROLE, 'the Account API refused the role\'s session (PutAlternateContact: AccessDeniedException)');
+    clock.mockReturnValue(now + 11);
+    expect(await memberSession(invocation(), MEMBER, ROLE)).toBeDefined();
+    refusedMember(invocation(), MEMBER, ROLE, 'the Account API refused the role\'s session (PutAlternateContact: AccessDeniedException)');
+    clock.mockReturnValue(now + 11 + 299);
+    expect(await memberSession(invocation(), MEMBER, ROLE)).toBeUndefined();
+    expect(sts.requests).toHaveLength(2);
+    expect(logged).toHaveLength(1);
+  });
 });

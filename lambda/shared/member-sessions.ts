@@ -55,7 +55,7 @@ const REFUSALS = ['AccessDenied', 'AccessDeniedException', 'RegionDisabledExcept
 
 type Kept = { readonly credentials: MemberCredentials } | { readonly refusedUntil: number };
 
-/** Per execution environment: sessions and refusals by role ARN, the AssumeRole calls under way, and the accounts already logged. */
+/** Per execution environment: sessions and refusals by role ARN, the AssumeRole calls under way, and the accounts refused before (logged). */
 const kept = new Map<string, Kept>();
 const underWay = new Map<string, Promise<MemberCredentials | undefined>>();
 const told = new Set<string>();
@@ -122,11 +122,14 @@ async function assume(invocation: Invocation, accountId: string, arn: string, pa
   }
 }
 
-/** A refusal: a first one is asked again in a few seconds, a refusal that follows another is remembered for a few minutes. */
+/**
+ * A refusal: the account's first in this environment is asked again in a few seconds, any later one (a
+ * role still not propagated, or one that lacks an action whatever its session) is remembered for minutes.
+ */
 function refuse(arn: string, accountId: string, why: string): void {
-  const again = kept.get(arn);
-  kept.set(arn, { refusedUntil: Date.now() + (again && 'refusedUntil' in again ? REFUSED_FOR_MS : REFUSED_ONCE_FOR_MS) / timeScale() });
-  if (told.has(arn)) return;
+  const before = told.has(arn);
+  kept.set(arn, { refusedUntil: Date.now() + (before ? REFUSED_FOR_MS : REFUSED_ONCE_FOR_MS) / timeScale() });
+  if (before) return;
   told.add(arn);
   log({ setting: 'member role', accountId, operation: ASSUME_ROLE, outcome: `handled from the management account: ${why}` });
 }
