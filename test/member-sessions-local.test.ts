@@ -79,6 +79,7 @@ test('under STS\'s throttling (5 AssumeRole a second for the calling account, 50
   // The pacer learned STS's pace from its first throttle (its rate came down from 100 to about 3): the throttles are those of the
   // second or two that took (measured 10 to 37 % of the calls, by how fast this machine sends the first ones), none after.
   expect(throttled.length / calls.length).toBeLessThan(0.45);
+  expect(calls.slice(-10).map(c => c.status)).toEqual(Array(10).fill(200));
   expect(paced.state()[ASSUME_ROLE]).toBeLessThan(10);
   expect(logged.filter(line => (line as { setting?: string }).setting === 'member role')).toEqual([]);
 });
