@@ -12,7 +12,9 @@ import { Deployed, dependencies, Json, Template } from './template';
  * account), each deploying the member template's IAM roles and EventBridge rules to that account's local
  * services (other resource types are recorded without doing anything). With automatic deployment, accounts
  * that join, move or leave the targeted OUs, leave the organization or are suspended get or lose their
- * instances after `autoDeployDelayMs`; `hold()` keeps those changes pending until `release()`.
+ * instances after `autoDeployDelayMs`; `hold()` keeps those changes pending until `release()`. As in AWS,
+ * the account filters (AccountFilterType, Accounts) apply to the stack set's creation and updates only:
+ * automatic deployment gives an instance to every account that comes under a targeted OU.
  * Kinder than AWS: an operation finishes at once and never fails for a reason of its own.
  */
 
@@ -52,6 +54,8 @@ interface StackSet {
   readonly template: Template;
   readonly groups: InstanceGroup[];
   readonly autoDeployment: boolean;
+  /** The `account/region` keys under the targeted OUs (filters aside) when the stack set or automatic deployment last looked. */
+  underOus: Set<string>;
   /** By `account/region`: the instance and what it deployed. */
   readonly instances: Map<string, StackInstance & { readonly resources: Deployed[] }>;
 }
@@ -88,13 +92,17 @@ export class StackSetService {
       groups,
       autoDeployment: properties.AutoDeployment?.Enabled === true || properties.AutoDeployment?.Enabled === 'true',
       instances: previous?.instances ?? new Map(),
+      underOus: new Set(),
     };
     this.stackSets.set(name, stackSet);
     // A new StackSetName replaces the stack set, as CloudFormation does: the old one's instances go.
     if (previousName !== undefined && previousName !== name) this.delete(previousName);
     // An update re-deploys every instance with the new template, as CloudFormation's UpdateStackSet operation does.
     if (previous) for (const key of [...stackSet.instances.keys()]) this.removeInstance(stackSet, key);
-    this.reconcile(stackSet);
+    const wanted = this.targetsOf(stackSet, true);
+    for (const key of [...stackSet.instances.keys()]) if (!wanted.has(key)) this.removeInstance(stackSet, key);
+    for (const key of wanted) if (!stackSet.instances.has(key)) this.createInstance(stackSet, key);
+    stackSet.underOus = this.targetsOf(stackSet, false);
   }
 
   /** Deletes the stack set and every instance (what each created in its account). */
@@ -117,15 +125,12 @@ export class StackSetService {
       .sort((a, b) => a.accountId.localeCompare(b.accountId) || a.region.localeCompare(b.region));
   }
 
-  /** The targets (account, Region) the stack set should have but does not yet, or has but should not any more. */
+  /** The targets (account, Region) automatic deployment has yet to give an instance, or to take it from. */
   public pending(name: string): { readonly missing: string[]; readonly extra: string[] } {
     const stackSet = this.stackSets.get(name);
     if (!stackSet) throw new Error(`StackSet ${name} not found`);
-    const wanted = this.targetsOf(stackSet);
-    return {
-      missing: [...wanted].filter(key => !stackSet.instances.has(key)).sort(),
-      extra: [...stackSet.instances.keys()].filter(key => !wanted.has(key)).sort(),
-    };
+    const { missing, extra } = this.changesOf(stackSet);
+    return { missing: missing.sort(), extra: extra.sort() };
   }
 
   /** Keeps automatic deployment from acting until `release()`: accounts the stack set has not reached yet. */
@@ -149,7 +154,7 @@ export class StackSetService {
     if (this.held) return;
     const act = () => {
       if (this.held) return;
-      for (const stackSet of this.stackSets.values()) if (stackSet.autoDeployment) this.reconcile(stackSet);
+      for (const stackSet of this.stackSets.values()) if (stackSet.autoDeployment) this.autoDeploy(stackSet);
     };
     if (this.autoDeployDelayMs <= 0) return act();
     const timer = setTimeout(() => {
@@ -189,8 +194,8 @@ export class StackSetService {
     return { organizationalUnitIds, filter, accounts, regions };
   }
 
-  /** The `account/region` keys the stack set targets now: active members under its OUs, filtered, never the management account. */
-  private targetsOf(stackSet: StackSet): Set<string> {
+  /** The `account/region` keys the stack set targets now: active members under its OUs (`filtered`: by its account filters), never the management account. */
+  private targetsOf(stackSet: StackSet, filtered: boolean): Set<string> {
     const organization = this.services.organization;
     const keys = new Set<string>();
     const members = [...organization.members].filter(id => id !== organization.managementAccountId && organization.status(id) === 'ACTIVE');
@@ -199,7 +204,7 @@ export class StackSetService {
         const ancestors = organization.ancestorsOf(id);
         return group.organizationalUnitIds.some(ou => ancestors.includes(ou));
       });
-      const accounts = group.filter === 'INTERSECTION' ? underOus.filter(id => group.accounts.includes(id))
+      const accounts = !filtered ? underOus : group.filter === 'INTERSECTION' ? underOus.filter(id => group.accounts.includes(id))
         : group.filter === 'DIFFERENCE' ? underOus.filter(id => !group.accounts.includes(id))
           : group.filter === 'UNION' ? [...new Set([...underOus, ...members.filter(id => group.accounts.includes(id))])]
             : underOus;
@@ -208,11 +213,29 @@ export class StackSetService {
     return keys;
   }
 
-  /** Creates the instances the stack set lacks and removes those it no longer targets. */
-  private reconcile(stackSet: StackSet): void {
-    const wanted = this.targetsOf(stackSet);
-    for (const key of [...stackSet.instances.keys()]) if (!wanted.has(key)) this.removeInstance(stackSet, key);
-    for (const key of wanted) if (!stackSet.instances.has(key)) this.createInstance(stackSet, key);
+  /**
+   * What automatic deployment does, filters aside: an instance for each account that came under the OUs
+   * since it last looked; none for one that left them, left the organization or is no longer active.
+   */
+  private changesOf(stackSet: StackSet): { readonly now: Set<string>; readonly missing: string[]; readonly extra: string[] } {
+    const now = this.targetsOf(stackSet, false);
+    const organization = this.services.organization;
+    const gone = (key: string) => {
+      const accountId = key.split('/')[0];
+      return (stackSet.underOus.has(key) && !now.has(key)) || !organization.members.has(accountId) || organization.status(accountId) !== 'ACTIVE';
+    };
+    return {
+      now,
+      missing: [...now].filter(key => !stackSet.underOus.has(key) && !stackSet.instances.has(key)),
+      extra: [...stackSet.instances.keys()].filter(gone),
+    };
+  }
+
+  private autoDeploy(stackSet: StackSet): void {
+    const { now, missing, extra } = this.changesOf(stackSet);
+    for (const key of extra) this.removeInstance(stackSet, key);
+    for (const key of missing) this.createInstance(stackSet, key);
+    stackSet.underOus = now;
   }
 
   private createInstance(stackSet: StackSet, key: string): void {

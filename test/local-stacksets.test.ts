@@ -58,7 +58,7 @@ describe('targets', () => {
     ['INTERSECTION', [B, C], [B]],
     ['DIFFERENCE', [B], [A]],
     ['UNION', [C, MANAGEMENT], [A, B, C]],
-  ] as const)('AccountFilterType %s with %j', async (filter, accounts, expected) => {
+  ] as const)('AccountFilterType %s with %j, at the stack set\'s creation', async (filter, accounts, expected) => {
     expect(await deployed(cfn, footprintStack(aws.rootId, { ous: [OU], filter, accounts: [...accounts] }))).toBe('CREATE_COMPLETE');
     expect(instanceAccounts(aws)).toEqual(expected);
   });
@@ -114,6 +114,33 @@ describe('automatic deployment', () => {
     aws.stackSets.release();
     expect(aws.stackSets.pending(STACK_SET)).toEqual({ missing: [], extra: [] });
     expect(roleAccounts()).toEqual([B, C]);
+  });
+
+  test('it ignores the account filters, as AWS\'s does: an excluded account moved into the OU gets an instance; one excluded there stays without', async () => {
+    expect(await deployed(cfn, footprintStack(aws.rootId, { ous: [OU], filter: 'DIFFERENCE', accounts: [B, C] }))).toBe('UPDATE_COMPLETE');
+    expect(instanceAccounts(aws)).toEqual([A]);
+
+    aws.moveAccount(C, NESTED);
+    expect(instanceAccounts(aws)).toEqual([A, C]);
+    expect(roleAccounts()).toEqual([A, C]);
+    // B was under the OU when the filter was applied: no change of its own, no instance.
+    aws.moveAccount(D, OU);
+    expect(instanceAccounts(aws)).toEqual([A, C, D]);
+    // Moved out and back in, B is an account added to the OU: it gets one too.
+    aws.moveAccount(B, OTHER);
+    aws.moveAccount(B, OU);
+    expect(instanceAccounts(aws)).toEqual([A, B, C, D]);
+  });
+
+  test('an account added to the OU gets an instance whatever an INTERSECTION filter names; one that leaves the OU loses its own', async () => {
+    expect(await deployed(cfn, footprintStack(aws.rootId, { ous: [OU], filter: 'INTERSECTION', accounts: [A] }))).toBe('UPDATE_COMPLETE');
+    expect(instanceAccounts(aws)).toEqual([A]);
+    const joined = '777777777777';
+    aws.addAccount(joined, { member: true });
+    aws.moveAccount(joined, OU);
+    expect(instanceAccounts(aws)).toEqual([A, joined]);
+    aws.moveAccount(A, OTHER);
+    expect(instanceAccounts(aws)).toEqual([joined]);
   });
 
   test('automatic deployment acts autoDeployDelayMs after the change', async () => {

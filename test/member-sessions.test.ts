@@ -182,8 +182,8 @@ describe('sessions', () => {
     expect(sts.requests).toHaveLength(1);
   });
 
-  test('a refusal (AccessDenied) hands the account to the management account, is remembered a few minutes and logged once, without values', async () => {
-    // The clock stands still until the test moves it: the few minutes are 300 ms at this time scale.
+  test('a refusal (AccessDenied) hands the account to the management account, is asked again 10 seconds later, then remembered a few minutes; logged once', async () => {
+    // The clock stands still until the test moves it: 10 seconds are 10 ms at this time scale, the few minutes 300 ms.
     const now = Date.now();
     const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
     sts.script = [{ status: 403, code: 'AccessDenied' }];
@@ -193,11 +193,18 @@ describe('sessions', () => {
     expect(logged).toEqual([expect.objectContaining({ setting: 'member role', accountId: MEMBER, operation: ASSUME_ROLE })]);
     expect(JSON.stringify(logged)).toContain('AccessDenied');
 
-    // Five minutes on (at the test's 1000× time scale, 300 ms), the role is asked for again: the StackSet may have reached the account.
-    clock.mockReturnValue(now + 301);
+    // Ten seconds on, asked again (a role just created is refused until IAM has propagated it); refused again, it is remembered five minutes.
+    clock.mockReturnValue(now + 11);
     sts.script = [{ status: 403, code: 'AccessDenied' }];
     expect(await memberSession(invocation(), MEMBER, ROLE)).toBeUndefined();
     expect(sts.requests).toHaveLength(2);
+    clock.mockReturnValue(now + 11 + 299);
+    expect(await memberSession(invocation(), MEMBER, ROLE)).toBeUndefined();
+    expect(sts.requests).toHaveLength(2);
+
+    // Five minutes on, the role is asked for again: the StackSet may have reached the account.
+    clock.mockReturnValue(now + 11 + 301);
+    expect(await memberSession(invocation(), MEMBER, ROLE)).toMatchObject({ accessKeyId: 'ASIA3' });
     expect(logged).toHaveLength(1);
   });
 
@@ -220,31 +227,57 @@ describe('sessions', () => {
     expect(sts.requests.length).toBe(throttled + 1);
   });
 
-  test('with a pacer, AssumeRole takes its tokens (and a lasting throttle slows the pacer down)', async () => {
+  test('with a pacer, AssumeRole takes its tokens; throttling goes to the pacer at once, which slows down and asks again', async () => {
     const quotas = { ...DOCUMENTED_QUOTAS, [ASSUME_ROLE]: assumeRoleQuota() };
     const pacer = new Pacer(Date.now() + 600_000, {}, quotas);
     await memberSession(invocation(), MEMBER, ROLE, pacer);
     expect(pacer.stats).toEqual({ calls: 1, throttled: 0 });
-    sts.script = Array.from({ length: 1000 }, () => ({ status: 400, code: 'Throttling' }));
-    expect(await memberSession(invocation(), OTHER, ROLE, pacer)).toBeUndefined();
-    expect(pacer.stats).toEqual({ calls: 2, throttled: 1 });
+    sts.script = [{ status: 400, code: 'Throttling' }, { status: 400, code: 'Throttling' }];
+    expect(await memberSession(invocation(), OTHER, ROLE, pacer)).toMatchObject({ accessKeyId: 'ASIA4' });
+    // Each throttle was one request (not retried inside the call), counted by the pacer.
+    expect(sts.requests).toHaveLength(4);
+    expect(pacer.stats).toEqual({ calls: 4, throttled: 2 });
     expect(pacer.state()[ASSUME_ROLE]).toBeLessThan(assumeRoleQuota().rate);
+    expect(logged).toEqual([]);
+  });
+
+  test('with a pacer, STS still throttling at the step\'s deadline is thrown (the account is left for the next step), and not remembered', async () => {
+    const pacer = new Pacer(Date.now() + 50, {}, { [ASSUME_ROLE]: assumeRoleQuota() });
+    sts.script = Array.from({ length: 1000 }, () => ({ status: 400, code: 'Throttling' }));
+    await expect(memberSession(invocation(), MEMBER, ROLE, pacer)).rejects.toMatchObject({ name: 'Throttling' });
+    expect(logged).toEqual([]);
+    sts.script = [];
+    expect(await memberSession(invocation(), MEMBER, ROLE)).toBeDefined();
   });
 
   test('AssumeRole\'s pace is configurable, and never grows beyond it', () => {
-    expect(assumeRoleQuota()).toEqual({ rate: 100, burst: 100, ceiling: 1 });
+    expect(assumeRoleQuota()).toEqual({ rate: 100, burst: 10, ceiling: 1, guessed: true });
     process.env.CDK_ACCOUNT_MANAGEMENT_ASSUME_ROLE_RATE = '250';
-    expect(assumeRoleQuota()).toEqual({ rate: 250, burst: 250, ceiling: 1 });
+    expect(assumeRoleQuota()).toEqual({ rate: 250, burst: 25, ceiling: 1, guessed: true });
     const pacer = new Pacer(Date.now() + 600_000, { [ASSUME_ROLE]: 10_000 }, { [ASSUME_ROLE]: assumeRoleQuota() });
     expect(pacer.state()[ASSUME_ROLE]).toBe(250);
   });
 
-  test('a session the Account API refuses is forgotten: the account is handled from the management account for a few minutes', async () => {
+  test('a session the Account API refuses is forgotten: the account is handled from the management account until it is asked again', async () => {
     await memberSession(invocation(), MEMBER, ROLE);
     jest.spyOn(Date, 'now').mockReturnValue(Date.now());
     refusedMember(invocation(), MEMBER, ROLE, 'the Account API refused the role\'s session (PutContactInformation: AccessDeniedException)');
     expect(await memberSession(invocation(), MEMBER, ROLE)).toBeUndefined();
     expect(sts.requests).toHaveLength(1);
     expect(logged).toEqual([expect.objectContaining({ accountId: MEMBER, outcome: expect.stringContaining('PutContactInformation: AccessDeniedException') })]);
+  });
+
+  test('a role the Account API keeps refusing (it lacks an action) is asked for again once after 10 seconds, then remembered for minutes', async () => {
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+    await memberSession(invocation(), MEMBER, ROLE);
+    refusedMember(invocation(), MEMBER, ROLE, 'the Account API refused the role\'s session (PutAlternateContact: AccessDeniedException)');
+    clock.mockReturnValue(now + 11);
+    expect(await memberSession(invocation(), MEMBER, ROLE)).toBeDefined();
+    refusedMember(invocation(), MEMBER, ROLE, 'the Account API refused the role\'s session (PutAlternateContact: AccessDeniedException)');
+    clock.mockReturnValue(now + 11 + 299);
+    expect(await memberSession(invocation(), MEMBER, ROLE)).toBeUndefined();
+    expect(sts.requests).toHaveLength(2);
+    expect(logged).toHaveLength(1);
   });
 });

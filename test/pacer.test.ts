@@ -68,3 +68,29 @@ test('a rate carried from an earlier step is brought within the ceiling', () => 
 
   expect(pacer.state().Get).toBe(QUOTAS.Get.rate * CEILING);
 });
+
+test('a throttle brings a guessed rate down at once to the pace calls went through at, a documented one by 15 %', async () => {
+  const quotas = { Get: { rate: 100, burst: 10, guessed: true }, Put: { rate: 100, burst: 10 } };
+  const pacer = new Pacer(T0 + 24 * 3600_000, {}, quotas);
+  // The service lets 5 calls of each through, then throttles the sixth once.
+  for (const operation of ['Get', 'Put']) {
+    let answered = 0;
+    const call = () => pacer.call(operation, async () => {
+      if (++answered === 6) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+      return 'ok';
+    });
+    for (let i = 0; i < 5; i++) await call();
+    const sixth = call();
+    await jest.advanceTimersByTimeAsync(1_000);
+    await sixth;
+  }
+
+  expect(pacer.state().Get).toBe(5);
+  expect(pacer.state().Put).toBe(85);
+  expect(pacer.stats).toEqual({ calls: 14, throttled: 2 });
+});
+
+test('a guessed rate falls no lower than a hundredth of it; a documented one than a tenth', () => {
+  const pacer = new Pacer(T0, { Get: 0, Put: 0 }, { Get: { rate: 100, burst: 1, guessed: true }, Put: { rate: 100, burst: 1 } });
+  expect(pacer.state()).toEqual({ Get: 1, Put: 10 });
+});

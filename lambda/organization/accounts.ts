@@ -129,7 +129,9 @@ export async function reconcileAccount(
   if (!memberRole || accountId === invocation.ownAccount) return fromManagement();
   // A session that ended early (its expiry is the service's to tell) is asked for once more.
   for (let attempt = 1; ; attempt++) {
-    const session = await memberSession(invocation, accountId, memberRole, pacer);
+    // STS still throttling at the step's deadline: the next step does the account, as a member if it can.
+    const session = await memberSession(invocation, accountId, memberRole, pacer).catch(() => null);
+    if (session === null) return { outcome: 'unfinished' };
     if (!session) return fromManagement();
     // The member's throttling is handed back to a pacer of its own, which asks `stillWanted` before each attempt as the step's does.
     const memberPacer = new Pacer(pacer.deadline);

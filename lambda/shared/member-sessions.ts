@@ -1,5 +1,5 @@
 import type { Invocation } from './clients';
-import { errorName } from './errors';
+import { errorName, isThrottling } from './errors';
 import { log } from './log';
 import type { Pacer, Quota } from './pacer';
 import { timeScale } from './pacing';
@@ -12,8 +12,9 @@ import { MEMBER_ROLE_SESSION } from '../../src/contract';
  * awsQuery POST (the STS client would weigh more than the organization bundle allows); its credentials
  * are kept per account in the execution environment and reused until shortly before they expire. An
  * account whose role is not there (the StackSet has not reached it yet, or it was removed) or refuses
- * this function is handled from the management account, as before the footprint, and AssumeRole is not
- * asked again for it for a few minutes.
+ * this function is handled from the management account, as before the footprint; AssumeRole is asked
+ * again once about 10 seconds later (a role just created is refused until IAM has propagated it), then
+ * not for a few minutes. Under a pacer, STS's throttling slows AssumeRole down rather than giving up.
  */
 
 /** A session of a member's role, as an SDK client takes it. */
@@ -31,28 +32,30 @@ export const ASSUME_ROLE = 'sts:AssumeRole';
  * AssumeRole's pace: AWS documents no rate for it on the quota pages; the IAM team's blog gives STS's
  * default as 600 requests per second per account and Region, shared with every other caller of the
  * account, so the reconciler keeps to a sixth of it unless CDK_ACCOUNT_MANAGEMENT_ASSUME_ROLE_RATE says
- * otherwise, and never grows beyond (ceiling 1).
+ * otherwise, never grows beyond (ceiling 1), and may fall to a hundredth of it while STS throttles (others share the quota).
  */
 export function assumeRoleQuota(): Quota {
   const configured = Number(process.env.CDK_ACCOUNT_MANAGEMENT_ASSUME_ROLE_RATE);
   const rate = Number.isFinite(configured) && configured > 0 ? configured : 100;
-  return { rate, burst: Math.max(1, Math.ceil(rate)), ceiling: 1 };
+  return { rate, burst: Math.max(1, Math.ceil(rate / 10)), ceiling: 1, guessed: true };
 }
 
 /** How long a session lasts (the role's maximum session duration is at least this, one hour). */
 const DURATION_SECONDS = 3600;
 /** A session is renewed this long before it expires: a step (at most 5 minutes) never starts calls with one about to lapse. */
 const RENEW_BEFORE_MS = 5 * 60_000;
-/** How long an account whose role refused is handled from the management account before AssumeRole is asked again. */
+/** How long an account whose role refused twice is handled from the management account before AssumeRole is asked again. */
 const REFUSED_FOR_MS = 5 * 60_000;
-/** How long one AssumeRole is retried (throttling, 5xx, network): then the account is handled from the management account, this time. */
+/** After a first refusal, AssumeRole is asked again this much later: IAM takes a few seconds to make a new role assumable. */
+const REFUSED_ONCE_FOR_MS = 10_000;
+/** How long one AssumeRole is retried (5xx, network; throttling too without a pacer): then the account is handled from the management account, this time. */
 const ASSUME_WITHIN_MS = 10_000;
 /** STS's answers that mean the role is not there or does not trust this function (or STS is off in the Region). */
 const REFUSALS = ['AccessDenied', 'AccessDeniedException', 'RegionDisabledException'];
 
 type Kept = { readonly credentials: MemberCredentials } | { readonly refusedUntil: number };
 
-/** Per execution environment: sessions and refusals by role ARN, the AssumeRole calls under way, and the accounts already logged. */
+/** Per execution environment: sessions and refusals by role ARN, the AssumeRole calls under way, and the accounts refused before (logged). */
 const kept = new Map<string, Kept>();
 const underWay = new Map<string, Promise<MemberCredentials | undefined>>();
 const told = new Set<string>();
@@ -63,7 +66,8 @@ export function memberRoleArn(partition: string, accountId: string, roleName: st
 
 /**
  * A session of `roleName` in `accountId`, or undefined when the account is to be handled from the
- * management account (its role refused, now or a few minutes ago, or STS kept failing). Never throws.
+ * management account (its role refused, now or a few seconds or minutes ago, or STS kept failing). Throws
+ * only STS's throttling, when it lasts until the pacer's deadline: the account is left for the next step.
  */
 export async function memberSession(
   invocation: Invocation, accountId: string, roleName: string, pacer?: Pacer,
@@ -101,12 +105,13 @@ export function forgetMemberSessions(): void {
 }
 
 async function assume(invocation: Invocation, accountId: string, arn: string, pacer?: Pacer): Promise<MemberCredentials | undefined> {
-  const send = () => assumeRole(invocation, arn);
   try {
-    const credentials = pacer ? await pacer.call(ASSUME_ROLE, send, { throttledAttempts: 1 }) : await send();
+    // Throttling goes to the pacer, which slows AssumeRole down and asks again until the step's deadline.
+    const credentials = pacer ? await pacer.call(ASSUME_ROLE, () => assumeRole(invocation, arn, false)) : await assumeRole(invocation, arn);
     kept.set(arn, { credentials });
     return credentials;
   } catch (error) {
+    if (pacer && isThrottling(error)) throw error;
     const code = errorName(error) ?? 'Error';
     if (REFUSALS.includes(code)) {
       refuse(arn, accountId, `AssumeRole was refused (${code}): the StackSet has not reached the account yet, or its role is gone or does not trust this function`);
@@ -117,15 +122,20 @@ async function assume(invocation: Invocation, accountId: string, arn: string, pa
   }
 }
 
+/**
+ * A refusal: the account's first in this environment is asked again in a few seconds, any later one (a
+ * role still not propagated, or one that lacks an action whatever its session) is remembered for minutes.
+ */
 function refuse(arn: string, accountId: string, why: string): void {
-  kept.set(arn, { refusedUntil: Date.now() + REFUSED_FOR_MS / timeScale() });
-  if (told.has(arn)) return;
+  const before = told.has(arn);
+  kept.set(arn, { refusedUntil: Date.now() + (before ? REFUSED_FOR_MS : REFUSED_ONCE_FOR_MS) / timeScale() });
+  if (before) return;
   told.add(arn);
   log({ setting: 'member role', accountId, operation: ASSUME_ROLE, outcome: `handled from the management account: ${why}` });
 }
 
-/** One AssumeRole: the session's credentials, or STS's error (its code as the error's name). */
-export async function assumeRole(invocation: Invocation, roleArn: string): Promise<MemberCredentials> {
+/** One AssumeRole: the session's credentials, or STS's error (its code as the error's name); `retryThrottling` false hands throttling back at once. */
+export async function assumeRole(invocation: Invocation, roleArn: string, retryThrottling = true): Promise<MemberCredentials> {
   const region = ownRegion();
   const body = new URLSearchParams({
     Action: 'AssumeRole', Version: '2011-06-15', RoleArn: roleArn, RoleSessionName: MEMBER_ROLE_SESSION, DurationSeconds: String(DURATION_SECONDS),
@@ -136,6 +146,7 @@ export async function assumeRole(invocation: Invocation, roleArn: string): Promi
     url: new URL(endpointOverride('sts') ?? `https://sts.${region}.${dnsSuffix(region)}/`),
     headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
     body,
+    retryThrottling,
   }, stsErrorCode, Math.min(invocation.deadline, Date.now() + ASSUME_WITHIN_MS / timeScale()));
   return credentialsOf(answer.body);
 }

@@ -18,6 +18,11 @@ export interface Quota {
   readonly burst: number;
   /** The most the rate may grow to, as a multiple of `rate` (a quota known to count against the caller). @default CEILING */
   readonly ceiling?: number;
+  /**
+   * A rate that is a guess, not a documented quota, and may be far too high: it may fall to a hundredth, and
+   * a throttle brings it down at once to the pace calls went through at since the last decrease.
+   */
+  readonly guessed?: boolean;
 }
 
 /**
@@ -62,6 +67,9 @@ interface Bucket {
   lastDecrease: number;
   /** Whether a call waited for a token since the rate last grew: only a rate that holds calls back grows. */
   limited: boolean;
+  /** Calls that went through since `countedSince` (the last decrease, or the bucket's making). */
+  through: number;
+  countedSince: number;
 }
 
 export interface CallOptions {
@@ -134,7 +142,8 @@ export class Pacer {
     if (!bucket) {
       const quota = this.quotas[operation] ?? { rate: 1, burst: 1 };
       const now = Date.now();
-      bucket = { rate: quota.rate, burst: quota.burst, tokens: quota.burst, at: now, calmSince: now, lastDecrease: 0, limited: false };
+      const fresh = { at: now, calmSince: now, lastDecrease: 0, limited: false, through: 0, countedSince: now };
+      bucket = { rate: quota.rate, burst: quota.burst, tokens: quota.burst, ...fresh };
       this.buckets.set(operation, bucket);
     }
     return bucket;
@@ -160,6 +169,7 @@ export class Pacer {
   private succeeded(operation: string): void {
     const bucket = this.bucket(operation);
     const now = Date.now();
+    bucket.through++;
     if (bucket.limited && ((now - bucket.calmSince) / 1000) * this.scale >= 1) {
       bucket.rate = this.bounded(operation, bucket.rate * INCREASE);
       bucket.calmSince = now;
@@ -170,16 +180,18 @@ export class Pacer {
   /** A rate within the floor and the ceiling of the operation's documented quota. */
   private bounded(operation: string, rate: number): number {
     const quota = this.quotas[operation] ?? { rate: 1, burst: 1 };
-    return Math.min(quota.rate * (quota.ceiling ?? CEILING), Math.max(quota.rate * FLOOR, rate));
+    return Math.min(quota.rate * (quota.ceiling ?? CEILING), Math.max(quota.rate * (quota.guessed ? FLOOR / 10 : FLOOR), rate));
   }
 
   private throttled(operation: string): void {
     const bucket = this.bucket(operation);
     const now = Date.now();
-    const quota = this.quotas[operation] ?? { rate: 1, burst: 1 };
     if (((now - bucket.lastDecrease) / 1000) * this.scale >= 1) {
-      bucket.rate = Math.max(quota.rate * FLOOR, bucket.rate * DECREASE);
-      bucket.lastDecrease = now;
+      const seconds = Math.max(1, ((now - bucket.countedSince) / 1000) * this.scale);
+      const through = this.quotas[operation]?.guessed ? bucket.through / seconds : Infinity;
+      bucket.rate = this.bounded(operation, Math.min(bucket.rate * DECREASE, through));
+      bucket.lastDecrease = bucket.countedSince = now;
+      bucket.through = 0;
     }
     // The service's bucket is empty: so is this one, and calm starts again.
     bucket.tokens = 0;

@@ -3,7 +3,7 @@ import { HttpRequest } from '@smithy/core/protocols';
 import { NodeHttpHandler, streamCollector } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { isTransient, ServiceError } from './errors';
+import { isThrottling, isTransient, ServiceError } from './errors';
 import { defaultProvider } from './lambda-credentials';
 import { backoffDelay, sleep } from './pacing';
 
@@ -55,6 +55,8 @@ export interface SignedCall {
   readonly region?: string;
   /** The credentials to sign with. @default the environment's (a function's role) */
   readonly credentials?: AwsCredentialIdentityProvider;
+  /** False hands throttling back at once, to a caller that paces the calls itself (lambda/shared/pacer.ts). @default true */
+  readonly retryThrottling?: boolean;
 }
 
 /** Where a call is sent from and until when it is retried: a handler's invocation, or the command-line tool's run. */
@@ -140,7 +142,7 @@ export async function signedCall(
       error = thrown as ServiceError & Error;
     }
     const pause = backoffDelay(attempt);
-    if (!isTransient(error) || Date.now() + pause >= deadline) throw error;
+    if (!isTransient(error) || (call.retryThrottling === false && isThrottling(error)) || Date.now() + pause >= deadline) throw error;
     await sleep(pause);
   }
 }
