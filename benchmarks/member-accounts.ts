@@ -20,7 +20,7 @@ import { AccountClient, PutAlternateContactCommand, PutContactInformationCommand
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { App, Stack } from 'aws-cdk-lib';
-import { byOperation, CONTACT_TYPES, CONTACTS, converge, Convergence, CPU_BOUND, duration, isWrite, memberIds, n, percent } from './organization-run';
+import { byOperation, CONTACT_TYPES, CONTACTS, converge, Convergence, CPU_BOUND, duration, fanOutConvergence, isWrite, memberIds, n, percent } from './organization-run';
 import { machine, quick, Section, table } from './stats';
 import { MEMBER_CONCURRENCY } from '../lambda/organization/accounts-phase';
 import { CallRecord, LocalAws, LocalCloudFormation, RateQuota, REFERENCE_RATE_QUOTAS, scaledQuotas } from '../local';
@@ -217,26 +217,7 @@ async function runNaive(row: Row): Promise<RowResult> {
     }));
     const wallMs = Date.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
-    const calls = aws.calls.filter(c => !c.operation.includes(':'));
-    const first: Convergence = {
-      wallMs,
-      calls,
-      otherCalls: aws.calls.length - calls.length,
-      others: byOperation(aws.calls.filter(c => c.operation.includes(':'))),
-      refusedForLimits: 0,
-      executions: [],
-      steps: 0,
-      statesEntered: 0,
-      lambdaInvocations: 0,
-      stackStatus: '—',
-      capped: false,
-      event: '—',
-      failures: [],
-      startupMs: 0,
-      cpuShare: (cpu.user + cpu.system) / 1000 / Math.max(1, wallMs),
-      loopDelayMs: 0,
-      loopDelayP99Ms: 0,
-    };
+    const first = fanOutConvergence(aws, wallMs, cpu, '—');
     return { row, first, firstSts: stsCalls(aws), lost: lostAccounts(aws, members) };
   } finally {
     requestHandler.destroy();

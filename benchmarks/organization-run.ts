@@ -59,6 +59,32 @@ export interface Convergence {
   readonly loopDelayP99Ms: number;
 }
 
+/** A fan-out's figures, in Convergence's shape: no execution, step or deploy of its own. */
+export function fanOutConvergence(
+  aws: LocalAws, wallMs: number, cpu: NodeJS.CpuUsage, stackStatus: string,
+): Convergence {
+  const calls = aws.calls.filter(c => !c.operation.includes(':'));
+  return {
+    wallMs,
+    calls,
+    otherCalls: aws.calls.length - calls.length,
+    others: byOperation(aws.calls.filter(c => c.operation.includes(':'))),
+    refusedForLimits: 0,
+    executions: [],
+    steps: 0,
+    statesEntered: 0,
+    lambdaInvocations: 0,
+    stackStatus,
+    capped: false,
+    event: '—',
+    failures: [],
+    startupMs: 0,
+    cpuShare: (cpu.user + cpu.system) / 1000 / Math.max(1, wallMs),
+    loopDelayMs: 0,
+    loopDelayP99Ms: 0,
+  };
+}
+
 export const isWrite = (operation: string) => /^(Put|Delete|Enable|Disable)/.test(operation);
 
 /**

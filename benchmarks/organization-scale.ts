@@ -23,7 +23,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { App, Stack } from 'aws-cdk-lib';
 import {
   ACCOUNT_IN_PROGRESS, byOperation, CONTACT_TYPES, CONTACTS, converge, Convergence, CPU_BOUND,
-  duration, isWrite, memberIds, n, ORG_IN_PROGRESS, percent,
+  duration, fanOutConvergence, isWrite, memberIds, n, ORG_IN_PROGRESS, percent,
 } from './organization-run';
 import { machine, quick, Section, table } from './stats';
 import { LocalAws, LocalCloudFormation, OPT_IN_REGIONS, REFERENCE_RATE_QUOTAS, scaledQuotas } from '../local';
@@ -209,27 +209,8 @@ async function runNaive(row: Row): Promise<RowResult> {
     })));
     const wallMs = Date.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
-    const calls = aws.calls.filter(c => !c.operation.includes(':'));
     const failed = results.filter(r => r.status === 'rejected').length;
-    const first: Convergence = {
-      wallMs,
-      calls,
-      otherCalls: 0,
-      others: '',
-      refusedForLimits: 0,
-      executions: [],
-      steps: 0,
-      statesEntered: 0,
-      lambdaInvocations: 0,
-      stackStatus: failed ? 'rolled back' : 'complete',
-      capped: false,
-      event: '—',
-      failures: [],
-      startupMs: 0,
-      cpuShare: (cpu.user + cpu.system) / 1000 / Math.max(1, wallMs),
-      loopDelayMs: 0,
-      loopDelayP99Ms: 0,
-    };
+    const first = fanOutConvergence(aws, wallMs, cpu, failed ? 'rolled back' : 'complete');
     return { row, first, lost: failed };
   } finally {
     requestHandler.destroy();

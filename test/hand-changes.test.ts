@@ -58,14 +58,7 @@ function baselineStack(restoreHandChanges = true): Stack {
   return stackOf(s => new OrganizationBaseline(s, 'Baseline', { organizationalUnitIds: [OU], alternateContacts: { security: SECURITY }, restoreHandChanges }));
 }
 
-/** Waits until the trail, the functions and the executions have all done what they were started to do. */
-async function settled(): Promise<void> {
-  for (let round = 0; round < 3; round++) {
-    await org.aws.cloudTrail.settled();
-    await org.aws.lambda.settled();
-    await org.aws.stepFunctions.settled();
-  }
-}
+const settled = () => org.settled();
 
 async function deploy(stack: Stack): Promise<void> {
   expect((await org.cfn.deploy(stack)).status).toBe('CREATE_COMPLETE');

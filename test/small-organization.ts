@@ -11,6 +11,8 @@ export interface SmallOrganization {
   readonly aws: LocalAws;
   /** A new deployment engine for each test (its stacks start afresh). */
   readonly cfn: LocalCloudFormation;
+  /** Resolves once the trail, the functions and the executions have all done what they were started to do. */
+  settled(): Promise<void>;
 }
 
 /** Registers the hooks of a file whose tests run against `members`, placed in the OUs of `placement` (the others in the root). */
@@ -64,6 +66,14 @@ export function useSmallOrganization(members: string[], placement: Record<string
     get cfn() {
       if (!cfn) throw new Error('the deployment engine is made in beforeEach');
       return cfn;
+    },
+    // Rounds: an event delivered late may start a function, whose execution may end with another event.
+    async settled() {
+      for (let round = 0; round < 3; round++) {
+        await aws().cloudTrail.settled();
+        await aws().lambda.settled();
+        await aws().stepFunctions.settled();
+      }
     },
   };
 }
