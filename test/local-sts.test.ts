@@ -310,5 +310,5 @@ describe('latency', () => {
     expect(aws.calls.filter(call => !call.operation.startsWith('sts:')).map(call => [call.operation, call.at - Date.parse('2026-01-01T00:00:00Z')])).toEqual([
       ['GetAlternateContact', 1_000], ['PutAlternateContact', 2_000],
     ]);
-  });
+  }, 20_000);
 });
