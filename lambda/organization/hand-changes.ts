@@ -2,10 +2,11 @@ import { desiredFor } from './accounts';
 import type { ReconcileState } from './state';
 import { baselinesIn } from './store';
 import { currentOf, reportFault } from './triggers';
-import { BaselineDocument, BaselineTrigger, MEMBER_ROLE_SESSION } from '../../src/contract';
+import type { BaselineDocument, BaselineTrigger } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
 import { ChangedSetting, describeSetting, HandChange, handChangeOf, reportHandChangeUndone } from '../shared/hand-change';
 import { log } from '../shared/log';
+import { memberSessionArn } from '../shared/member-sessions';
 import { isTargeted } from '../shared/organizations';
 import { executionName } from '../shared/waiter';
 
@@ -42,7 +43,7 @@ async function restoreIn(baselineId: string, bucket: string, change: HandChange,
   if ('fault' in baseline) return reportFault(invocation, 'hand change', baselineId, baseline.generation, baseline.fault!);
   const generation = await baseline.store.generation(baseline.current.generation);
   if (!generation?.restoreHandChanges || generation.action !== 'apply') return;
-  if (generation.memberRole && isOwnMemberSession(change.actor, change.accountId, generation.memberRole)) {
+  if (generation.memberRole && change.actor === memberSessionArn(invocation.partition, change.accountId, generation.memberRole)) {
     log({ ...fields, outcome: 'nothing to undo: the baseline\'s own write, made as the member' });
     return;
   }
@@ -58,11 +59,6 @@ async function restoreIn(baselineId: string, bucket: string, change: HandChange,
   const name = executionName(`${baselineId}-h${change.accountId}`, `${baseline.current.generation}/${change.eventId}`).slice(0, 80);
   const arn = await baseline.start(name, change.accountId, { HandChange: handChange });
   log({ ...fields, actor: change.actor, outcome: `changed by hand: applying generation ${baseline.current.generation} to the account: ${arn}` });
-}
-
-/** Whether `actor` is the reconciler's session of the member role (events forwarded by other means than the footprint's rule may hold it). */
-function isOwnMemberSession(actor: string, accountId: string, memberRole: string): boolean {
-  return new RegExp(`^arn:aws[a-z-]*:sts::${accountId}:assumed-role/`).test(actor) && actor.endsWith(`:assumed-role/${memberRole}/${MEMBER_ROLE_SESSION}`);
 }
 
 /** Whether the baseline declares the setting for the account (an override's included). */

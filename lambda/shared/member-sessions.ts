@@ -64,6 +64,11 @@ export function memberRoleArn(partition: string, accountId: string, roleName: st
   return `arn:${partition}:iam::${accountId}:role/${roleName}`;
 }
 
+/** The reconciler's session of the member role, as CloudTrail names the caller (a forwarded write of its own is not a hand change). */
+export function memberSessionArn(partition: string, accountId: string, roleName: string): string {
+  return `arn:${partition}:sts::${accountId}:assumed-role/${roleName}/${MEMBER_ROLE_SESSION}`;
+}
+
 /**
  * A session of `roleName` in `accountId`, or undefined when the account is to be handled from the
  * management account (its role refused, now or a few seconds or minutes ago, or STS kept failing). Throws
