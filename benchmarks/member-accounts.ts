@@ -20,7 +20,9 @@ import { AccountClient, PutAlternateContactCommand, PutContactInformationCommand
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { App, Stack } from 'aws-cdk-lib';
-import { byOperation, CONTACT_TYPES, CONTACTS, converge, Convergence, CPU_BOUND, duration, fanOutConvergence, isWrite, memberIds, n, percent } from './organization-run';
+import {
+  byOperation, CONTACT_TYPES, CONTACTS, converge, Convergence, CPU_BOUND, duration, fanOutConvergence, isWrite, memberIds, n, percent, runRows,
+} from './organization-run';
 import { machine, quick, Section, table } from './stats';
 import { MEMBER_CONCURRENCY } from '../lambda/organization/accounts-phase';
 import { CallRecord, LocalAws, LocalCloudFormation, RateQuota, REFERENCE_RATE_QUOTAS, scaledQuotas } from '../local';
@@ -331,23 +333,8 @@ function readmeLine(results: RowResult[]): string | undefined {
 }
 
 export async function memberAccountsBenchmark(): Promise<Section> {
-  const scaleBefore = process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE;
   const loadBefore = os.loadavg()[0];
-  const results: RowResult[] = [];
-  try {
-    for (const row of rows()) {
-      const started = Date.now();
-      const result = row.kind === 'naive' ? await runNaive(row) : await runReconciler(row);
-      results.push(result);
-      console.error(`  members: ${row.key} at ${row.scale}× in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-      for (const [run, label] of [[result.first, 'first'], [result.again, 're-run']] as const) {
-        for (const f of (run?.failures ?? []).slice(0, 3)) console.error(`    ${label}: ${f.accountId} failed: ${f.reason}`);
-      }
-    }
-  } finally {
-    if (scaleBefore === undefined) delete process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE;
-    else process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = scaleBefore;
-  }
+  const results = await runRows('members', rows(), row => (row.kind === 'naive' ? runNaive(row) : runReconciler(row)), 3);
   const failures = results.flatMap(r => [r.first, r.again].flatMap(c => (c?.failures ?? []).slice(0, 1).map(f => `\`${r.row.key}\`: ${f.reason}`)));
   const quotas = ['PutAlternateContact', 'GetAlternateContact', 'PutContactInformation', 'GetContactInformation']
     .map(op => `${op} ${REFERENCE_RATE_QUOTAS[op].rate}/s burst ${REFERENCE_RATE_QUOTAS[op].burst}`).join(', ');

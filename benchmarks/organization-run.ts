@@ -192,3 +192,31 @@ export function byOperation(calls: CallRecord[]): string {
   return [...ops].sort(([a], [b]) => a.localeCompare(b))
     .map(([op, e]) => `${op} ${n(e.calls)}${e.throttled ? ` (${n(e.throttled)} × 429)` : ''}`).join(' · ') || '—';
 }
+
+/**
+ * Runs each row in turn, saying on stderr how long it took and why its accounts failed (the first `shown`
+ * of each run), and puts the time scale back as it was whatever happens.
+ */
+export async function runRows<
+  Row extends { readonly key: string; readonly scale: number }, Result extends { first: Convergence; again?: Convergence },
+>(
+  label: string, rows: Row[], run: (row: Row) => Promise<Result>, shown = Infinity,
+): Promise<Result[]> {
+  const scaleBefore = process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE;
+  const results: Result[] = [];
+  try {
+    for (const row of rows) {
+      const started = Date.now();
+      const result = await run(row);
+      results.push(result);
+      console.error(`  ${label}: ${row.key} at ${row.scale}× in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      for (const [convergence, name] of [[result.first, 'first'], [result.again, 're-run']] as const) {
+        for (const f of (convergence?.failures ?? []).slice(0, shown)) console.error(`    ${name}: ${f.accountId} failed: ${f.reason}`);
+      }
+    }
+  } finally {
+    if (scaleBefore === undefined) delete process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE;
+    else process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = scaleBefore;
+  }
+  return results;
+}

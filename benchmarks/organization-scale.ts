@@ -23,7 +23,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { App, Stack } from 'aws-cdk-lib';
 import {
   ACCOUNT_IN_PROGRESS, byOperation, CONTACT_TYPES, CONTACTS, converge, Convergence, CPU_BOUND,
-  duration, fanOutConvergence, isWrite, memberIds, n, ORG_IN_PROGRESS, percent,
+  duration, fanOutConvergence, isWrite, memberIds, n, ORG_IN_PROGRESS, percent, runRows,
 } from './organization-run';
 import { machine, quick, Section, table } from './stats';
 import { LocalAws, LocalCloudFormation, OPT_IN_REGIONS, REFERENCE_RATE_QUOTAS, scaledQuotas } from '../local';
@@ -303,23 +303,8 @@ function verdict(r: RowResult): string {
 }
 
 export async function organizationScaleBenchmark(): Promise<Section> {
-  const scaleBefore = process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE;
   const loadBefore = os.loadavg()[0];
-  const results: RowResult[] = [];
-  try {
-    for (const row of rows()) {
-      const started = Date.now();
-      const result = row.kind === 'naive' ? await runNaive(row) : await runReconciler(row as Row & { kind: Kind });
-      results.push(result);
-      console.error(`  organization: ${row.key} at ${row.scale}× in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-      for (const [run, label] of [[result.first, 'first'], [result.again, 're-run']] as const) {
-        for (const f of run?.failures ?? []) console.error(`    ${label}: ${f.accountId} failed: ${f.reason}`);
-      }
-    }
-  } finally {
-    if (scaleBefore === undefined) delete process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE;
-    else process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE = scaleBefore;
-  }
+  const results = await runRows('organization', rows(), row => (row.kind === 'naive' ? runNaive(row) : runReconciler(row as Row & { kind: Kind })));
 
   const reconciled = results.filter(r => r.row.kind !== 'naive');
   const scales = [...new Set(reconciled.map(r => `${r.row.key} ${r.row.scale}×`))];
