@@ -167,3 +167,24 @@ export function checkString(body: Record<string, unknown>, field: string, opts: 
 }
 
 export const ACCOUNT_ID = /^\d{12}$/;
+
+/** Work put off by simulated milliseconds (divided by the time scale), dropped when the services close so that nothing keeps the process alive. */
+export class Deferred {
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  /** Runs `work` after `ms` simulated milliseconds; at once when `ms` is 0 or less. */
+  public after(ms: number, work: () => void): void {
+    if (ms <= 0) return work();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      work();
+    }, ms / timeScale());
+    this.timers.add(timer);
+  }
+
+  /** Drops the work still put off. */
+  public clear(): void {
+    this.timers.forEach(timer => clearTimeout(timer));
+    this.timers.clear();
+  }
+}

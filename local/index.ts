@@ -4,7 +4,7 @@ import { AccountService, FakeAccount, RegionOptStatus } from './account';
 import { CloudFormationService } from './cloudformation';
 import { LocalCloudTrail } from './cloudtrail';
 import { LocalCloudTrailApi } from './cloudtrail-api';
-import { CallRecord, ConnectionReset, Fault, Faults, RateLimits, RateQuota, timeScale } from './common';
+import { CallRecord, ConnectionReset, Deferred, Fault, Faults, RateLimits, RateQuota } from './common';
 import { EventBus } from './eventbridge';
 import { Front, route } from './front';
 import { IamService } from './iam';
@@ -119,8 +119,8 @@ export class LocalAws {
     record: (call, principal) => this.record(call, principal),
     later: answer => this.later(answer),
   };
-  /** Answers that wait for the latency: dropped on close, so that nothing keeps the process alive. */
-  private readonly delayed = new Set<NodeJS.Timeout>();
+  /** Answers that wait for the latency. */
+  private readonly delayed = new Deferred();
 
   private constructor(options: LocalAwsOptions) {
     this.clock = () => Date.now();
@@ -178,7 +178,6 @@ export class LocalAws {
   public async close(): Promise<void> {
     this.cloudTrail.stop();
     this.stackSets.stop();
-    this.delayed.forEach(timer => clearTimeout(timer));
     this.delayed.clear();
     this.server.closeAllConnections();
     await new Promise<void>(resolve => this.server.close(() => resolve()));
@@ -315,12 +314,7 @@ export class LocalAws {
   }
 
   private later(answer: () => void): void {
-    if (this.latencyMs <= 0) return answer();
-    const timer = setTimeout(() => {
-      this.delayed.delete(timer);
-      answer();
-    }, this.latencyMs / timeScale());
-    this.delayed.add(timer);
+    this.delayed.after(this.latencyMs, answer);
   }
 
   private record(call: Omit<CallRecord, 'caller' | 'at'>, principal?: Principal): void {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'crypto';
-import { timeScale } from './common';
+import { Deferred } from './common';
 import type { EventBus, RuleTarget } from './eventbridge';
 import type { IamService, PolicyDocument } from './iam';
 import { Intrinsics } from './intrinsics';
@@ -65,7 +65,7 @@ export class StackSetService {
   public autoDeployDelayMs = 0;
   private readonly stackSets = new Map<string, StackSet>();
   private held = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly deferred = new Deferred();
 
   constructor(private readonly services: StackSetServices) {
     services.organization.onChange.push(() => this.accountsChanged());
@@ -146,8 +146,7 @@ export class StackSetService {
 
   /** Cancels the automatic deployments under way (the services are closing). */
   public stop(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.deferred.clear();
   }
 
   private accountsChanged(): void {
@@ -156,12 +155,7 @@ export class StackSetService {
       if (this.held) return;
       for (const stackSet of this.stackSets.values()) if (stackSet.autoDeployment) this.autoDeploy(stackSet);
     };
-    if (this.autoDeployDelayMs <= 0) return act();
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      act();
-    }, this.autoDeployDelayMs / timeScale());
-    this.timers.add(timer);
+    this.deferred.after(this.autoDeployDelayMs, act);
   }
 
   private checkCaller(callAs: string, owner: string): void {
