@@ -1,6 +1,6 @@
 import type { AlternateContacts } from '../account-baseline';
 import { AlternateContactDetails, AlternateContactType } from '../alternate-contact';
-import type { AlternateContactFields, AlternateContactsByType, PrimaryContactFields } from '../contract';
+import type { AlternateContactFields, AlternateContactsByType, BaselineDocument, PrimaryContactFields } from '../contract';
 import type { PrimaryContactDetails } from '../primary-contact';
 
 /** The declared alternate contacts, by type. */
@@ -39,5 +39,20 @@ export function renderPrimaryContact(details: PrimaryContactDetails): PrimaryCon
     PostalCode: details.postalCode,
     StateOrRegion: details.stateOrRegion,
     WebsiteUrl: details.websiteUrl,
+  };
+}
+
+/** What an organization baseline declares anywhere (its own values or an override's): the IAM it needs follows from it. */
+export function baselineDeclares(baseline: BaselineDocument): {
+  readonly types: string[];
+  readonly primary: boolean;
+  readonly namedAccounts: string[];
+} {
+  const overrides = Object.values(baseline.overrides);
+  const overridden = overrides.flatMap(o => Object.keys(o.alternateContacts ?? {}));
+  return {
+    types: [...new Set([...Object.keys(baseline.alternateContacts), ...overridden])].sort(),
+    primary: baseline.primaryContact !== undefined || overrides.some(o => o.primaryContact),
+    namedAccounts: Object.keys(baseline.overrides).filter(id => baseline.overrides[id].accountName !== undefined),
   };
 }

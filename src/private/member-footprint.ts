@@ -3,6 +3,7 @@ import * as cloudformation from 'aws-cdk-lib/aws-cloudformation';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { baselineDeclares } from './contacts';
 import { handChangePattern } from './hand-changes';
 import { BaselineDocument, ROLE_NAME_PATTERN, TargetSpec } from '../contract';
 import type { MemberFootprintOptions } from '../organization-baseline';
@@ -68,11 +69,7 @@ export function deploymentTargets(spec: Pick<FootprintSpec, 'options' | 'targets
 
 /** The member role's permissions: the Account API actions the baseline declares, on the member's own account only. */
 function memberPolicy(spec: FootprintSpec): Record<string, unknown> {
-  const { baseline } = spec;
-  const overrides = Object.values(baseline.overrides);
-  const types = [...new Set([...Object.keys(baseline.alternateContacts), ...overrides.flatMap(o => Object.keys(o.alternateContacts ?? {}))])].sort();
-  const primary = baseline.primaryContact !== undefined || overrides.some(o => o.primaryContact);
-  const named = overrides.some(o => o.accountName !== undefined);
+  const { types, primary, namedAccounts } = baselineDeclares(spec.baseline);
   const self = { 'Fn::Sub': 'arn:${AWS::Partition}:account::${AWS::AccountId}:account' };
   const statements: Array<Record<string, unknown>> = [];
   // Reads and deletes of any type, as the stack's own role may: a type the deploy drops is pruned (or its
@@ -87,7 +84,7 @@ function memberPolicy(spec: FootprintSpec): Record<string, unknown> {
     });
   }
   if (primary) statements.push({ Effect: 'Allow', Action: ['account:GetContactInformation', 'account:PutContactInformation'], Resource: self });
-  if (named) statements.push({ Effect: 'Allow', Action: ['account:GetAccountInformation', 'account:PutAccountName'], Resource: self });
+  if (namedAccounts.length > 0) statements.push({ Effect: 'Allow', Action: ['account:GetAccountInformation', 'account:PutAccountName'], Resource: self });
   return { Version: '2012-10-17', Statement: statements };
 }
 

@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
+import { baselineDeclares } from './contacts';
 import { warnUnlessUsEast1 } from './events';
 import { addHandChangeRule, warnUnlessHandChangesArrive } from './hand-changes';
 import { createHandlerFunction, grantStackReads } from './handler-function';
@@ -158,13 +159,9 @@ export class OrganizationBaselineProvider extends Construct {
    * member account, still narrowed by the contact-type and Region conditions.
    */
   public grant(spec: TargetSpec, baseline: BaselineDocument): void {
-    const overrides = Object.values(baseline.overrides);
-    const overridden = overrides.flatMap(o => Object.keys(o.alternateContacts ?? {}));
-    const types = [...new Set([...Object.keys(baseline.alternateContacts), ...overridden])].sort();
-    const primary = baseline.primaryContact !== undefined || overrides.some(o => o.primaryContact);
+    const { types, primary, namedAccounts } = baselineDeclares(baseline);
     const regions = baseline.enabledRegions;
-    const named = Object.keys(baseline.overrides)
-      .filter(id => baseline.overrides[id].accountName !== undefined && !spec.excludeAccountIds.includes(id));
+    const named = namedAccounts.filter(id => !spec.excludeAccountIds.includes(id));
     const accounts = spec.accountIds.filter(id => !spec.excludeAccountIds.includes(id));
     const statements = (types.length > 0 ? 1 : 0) + (primary ? 1 : 0) + (regions.length > 0 ? 1 : 0);
     const resolvedAtDeploy = spec.allAccounts || spec.organizationalUnitIds.length > 0;
