@@ -3,7 +3,7 @@ import type { Template } from './declared';
 import { restoresSettings } from './guidance';
 import { errorName } from '../lambda/shared/errors';
 import { endpointOverride, jsonErrorCode, signedCall } from '../lambda/shared/signed-request';
-import { RESOURCE_TYPES } from '../src/contract';
+import { ACCOUNT_EVENTS_REGION, RESOURCE_TYPES } from '../src/contract';
 
 /*
  * Whether the events that undo hand changes can arrive: restoreHandChanges acts on CloudTrail's "AWS API
@@ -14,8 +14,6 @@ import { RESOURCE_TYPES } from '../src/contract';
  */
 
 const TARGET = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.';
-/** Where the Account API's events arrive, and so where the trails that matter are described. */
-const EVENTS_REGION = 'us-east-1';
 /** The check is an aside of the plan: it gives up (saying so) well before the --timeout. */
 const CHECK_WITHIN_MS = 30_000;
 /** How long one CloudTrail call may go unanswered before it is tried again. */
@@ -98,13 +96,13 @@ export async function trailProblems(needs: Need[], aws: Aws, caller: string): Pr
   const stacks = stacksIn(own, caller);
   if (!trails.some(t => !t.lacks)) {
     lines.push(`Hand changes will not be undone (stack ${stacks}): no trail in account ${caller} logs management write events in `
-      + `${EVENTS_REGION}${reasons(trails)}. ${remedy(trails, false)}`);
+      + `${ACCOUNT_EVENTS_REGION}${reasons(trails)}. ${remedy(trails, false)}`);
   }
   const members = own.flatMap(n => n.members);
   const organizationTrails = trails.filter(t => t.IsOrganizationTrail);
   if (members.length && !organizationTrails.some(t => !t.lacks)) {
     lines.push(`Hand changes inside member accounts will not be undone (${members.join(', ')}, memberFootprint): no organization trail `
-      + `(as account ${caller} sees them) logs management write events in ${EVENTS_REGION}${reasons(organizationTrails)}. ${remedy(organizationTrails, true)}`);
+      + `(as account ${caller} sees them) logs management write events in ${ACCOUNT_EVENTS_REGION}${reasons(organizationTrails)}. ${remedy(organizationTrails, true)}`);
   }
   return lines;
 }
@@ -139,12 +137,12 @@ async function readTrails(aws: Aws): Promise<ReadTrail[]> {
   const config = aws.config('cloudtrail', { answerMs: ANSWER_MS });
   const caller = { deadline: Math.min(aws.deadline, Date.now() + CHECK_WITHIN_MS), config: () => config };
   const call = async <T>(operation: string, input: object): Promise<T> => {
-    const url = new URL(endpointOverride('cloudtrail') ?? `https://cloudtrail.${EVENTS_REGION}.amazonaws.com/`);
+    const url = new URL(endpointOverride('cloudtrail') ?? `https://cloudtrail.${ACCOUNT_EVENTS_REGION}.amazonaws.com/`);
     const { body } = await signedCall(caller, {
       service: 'cloudtrail',
       method: 'POST',
       url,
-      region: EVENTS_REGION,
+      region: ACCOUNT_EVENTS_REGION,
       credentials: aws.credentials(),
       headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${TARGET}${operation}` },
       body: JSON.stringify(input),
@@ -153,7 +151,7 @@ async function readTrails(aws: Aws): Promise<ReadTrail[]> {
   };
   const { trailList = [] } = await call<{ trailList?: Trail[] }>('DescribeTrails', { includeShadowTrails: true });
   return Promise.all(trailList.map(async (trail): Promise<ReadTrail> => {
-    if (!trail.IsMultiRegionTrail && trail.HomeRegion !== EVENTS_REGION) return { ...trail, lacks: 'Region' };
+    if (!trail.IsMultiRegionTrail && trail.HomeRegion !== ACCOUNT_EVENTS_REGION) return { ...trail, lacks: 'Region' };
     // A shadow trail (another Region's, or the organization's) is found by its ARN only.
     const [status, selectors] = await Promise.all([
       call<{ IsLogging?: boolean }>('GetTrailStatus', { Name: trail.TrailARN }),

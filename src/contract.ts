@@ -216,6 +216,9 @@ export interface OrganizationBaselineProperties {
   readonly MemberRole?: string;
 }
 
+/** Where the (global) Account API's and Organizations' CloudTrail events reach EventBridge, in the commercial partition. */
+export const ACCOUNT_EVENTS_REGION = 'us-east-1';
+
 /** The session name the reconciler gives its sessions of member roles (CloudTrail names it). */
 export const MEMBER_ROLE_SESSION = 'cdk-account-management';
 

@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { baselineDeclares } from './contacts';
 import { handChangePattern } from './hand-changes';
-import { BaselineDocument, ROLE_NAME_PATTERN, TargetSpec } from '../contract';
+import { ACCOUNT_EVENTS_REGION, BaselineDocument, ROLE_NAME_PATTERN, TargetSpec } from '../contract';
 import type { MemberFootprintOptions } from '../organization-baseline';
 
 /*
@@ -15,8 +15,6 @@ import type { MemberFootprintOptions } from '../organization-baseline';
  * bus. Nothing that runs code or holds data goes into members.
  */
 
-/** Where the Account API's CloudTrail events arrive (the API is global, its events are us-east-1's). */
-const EVENTS_REGION = 'us-east-1';
 const OU_OR_ROOT = /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/;
 /** CloudFormation's limit for a TemplateBody given inline. */
 export const MAX_MEMBER_TEMPLATE_BYTES = 51_200;
@@ -174,7 +172,7 @@ export function addMemberFootprint(scope: Construct, spec: FootprintSpec): cloud
     callAs: spec.options.asDelegatedAdmin ? 'DELEGATED_ADMIN' : 'SELF',
     managedExecution: { Active: true },
     operationPreferences: { failureTolerancePercentage: 100, maxConcurrentPercentage: 100, regionConcurrencyType: 'PARALLEL' },
-    stackInstancesGroup: [{ deploymentTargets: deploymentTargets(spec), regions: [EVENTS_REGION] }],
+    stackInstancesGroup: [{ deploymentTargets: deploymentTargets(spec), regions: [ACCOUNT_EVENTS_REGION] }],
     templateBody,
   });
   spec.reconcilerRole.addToPrincipalPolicy(new iam.PolicyStatement({
