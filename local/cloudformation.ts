@@ -1,4 +1,4 @@
-import { ApiError } from './common';
+import { ApiError, xmlText as xml } from './common';
 
 /*
  * The read side of AWS CloudFormation that the handlers call on their own stack (awsQuery:
@@ -49,10 +49,6 @@ const NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
 /** CloudFormation refuses a custom resource's response object over this many bytes (and its Reason is lost). */
 export const MAX_RESPONSE_BYTES = 4096;
-
-function xml(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 export class CloudFormationService {
   /** Stacks by id and by name. */

@@ -188,3 +188,14 @@ export class Deferred {
     this.timers.clear();
   }
 }
+
+/** Text as an XML element holds it (the awsQuery services' answers). */
+export function xmlText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** An error as the awsQuery services (CloudFormation, STS) answer it: throttling is "Throttling" (HTTP 400), server errors "InternalFailure". */
+export function awsQueryError(error: ApiError): ApiError {
+  if (error.status === 429) return new ApiError(400, 'Throttling', 'Rate exceeded');
+  return error.status >= 500 ? new ApiError(error.status, 'InternalFailure', error.message) : error;
+}

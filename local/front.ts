@@ -1,7 +1,7 @@
 import type * as http from 'http';
 import { cloudFormationError } from './cloudformation';
 import { CLOUDTRAIL_TARGET_PREFIX } from './cloudtrail-api';
-import { ApiError, CallRecord, Faults, RateLimits } from './common';
+import { ApiError, awsQueryError, CallRecord, Faults, RateLimits } from './common';
 import { evaluatePolicies } from './iam';
 import type { LocalAws } from './index';
 import { OrganizationsApiError, ORGANIZATIONS_TARGET_PREFIX } from './organizations';
@@ -192,9 +192,7 @@ function serveCloudFormation(front: Front, raw: string, res: http.ServerResponse
     res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    // CloudFormation names throttling "Throttling" (HTTP 400) and its server errors "InternalFailure".
-    const typed = error.status === 429 ? new ApiError(400, 'Throttling', 'Rate exceeded')
-      : error.status >= 500 ? new ApiError(error.status, 'InternalFailure', error.message) : error;
+    const typed = awsQueryError(error);
     front.record({ operation, status: typed.status, errorType: typed.type });
     res.writeHead(typed.status, { 'content-type': 'text/xml' }).end(cloudFormationError(typed));
   }

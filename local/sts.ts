@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'crypto';
 import type * as http from 'http';
-import { ApiError } from './common';
+import { ApiError, awsQueryError, xmlText as xml } from './common';
 import type { Front } from './front';
 import { evaluatePolicies } from './iam';
 
@@ -93,10 +93,6 @@ export function principalOf(front: Front, headers: http.IncomingHttpHeaders): Pr
 
 const XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
-function xml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
 /** STS (awsQuery): GetCallerIdentity and AssumeRole, answered after the services' latency. */
 export function serveSts(front: Front, principal: Principal, raw: string, res: http.ServerResponse): void {
   const params = new URLSearchParams(raw);
@@ -132,9 +128,7 @@ export function serveSts(front: Front, principal: Principal, raw: string, res: h
       + `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    // STS names throttling "Throttling" (HTTP 400) and answers its server errors as "InternalFailure".
-    const typed = error.status === 429 ? new ApiError(400, 'Throttling', 'Rate exceeded')
-      : error.status >= 500 ? new ApiError(error.status, 'InternalFailure', error.message) : error;
+    const typed = awsQueryError(error);
     const type = typed.status >= 500 ? 'Receiver' : 'Sender';
     answer(typed.status, `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${type}</Type><Code>${typed.type}</Code><Message>${xml(typed.message)}</Message></Error>`
       + `<RequestId>${requestId}</RequestId></ErrorResponse>`, typed.type);
