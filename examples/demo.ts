@@ -169,12 +169,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       let code = 0;
       const io = { out: (text: string) => { output += text; }, err: (text: string) => { output += text; }, exit: (c: number) => { code = c; } };
       try {
-        await program(io).parseAsync(args, { from: 'user' });
+        await program(io).parseAsync(args);
       } catch (error) {
-        if (!String((error as { code?: string }).code ?? '').startsWith('commander.')) {
-          output += `Error: ${(error as Error).message}\n`;
-          code = 1;
-        }
+        output += `Error: ${(error as Error).message}\n`;
+        code = 1;
       }
       output.trimEnd().split('\n').forEach(line => print(`   ${line}`));
       print(`   (exit code ${code})`);

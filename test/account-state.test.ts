@@ -36,7 +36,7 @@ async function run(...args: string[]): Promise<{ code: number; out: string }> {
   let out = '';
   let code = -1;
   const io = { out: (t: string) => { out += t; }, err: (t: string) => { out += t; }, exit: (c: number) => { code = c; } };
-  await program(io).parseAsync(args, { from: 'user' });
+  await program(io).parseAsync(args);
   return { code, out };
 }
 

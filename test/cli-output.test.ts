@@ -148,7 +148,7 @@ describe('the table', () => {
     const piped = await bin(['plan', '--app', dir]);
     let out = '';
     const io = (colour: boolean) => ({ colour, out: (t: string) => { out += t; }, err: () => undefined, exit: () => undefined });
-    await program(io(true)).parseAsync(['plan', '--app', dir], { from: 'user' });
+    await program(io(true)).parseAsync(['plan', '--app', dir]);
     const terminal = out;
 
     expect(piped.code).toBe(2);

@@ -98,12 +98,10 @@ export async function runCli(...args: string[]): Promise<{ code: number; out: st
   let code = -1;
   const io = { out: (t: string) => { out += t; }, err: (t: string) => { err += t; }, exit: (c: number) => { code = c; } };
   try {
-    await program(io).parseAsync(args, { from: 'user' });
+    await program(io).parseAsync(args);
   } catch (error) {
-    if (!String((error as { code?: string }).code ?? '').startsWith('commander.')) {
-      err += String((error as Error).message);
-      code = 1;
-    }
+    err += String((error as Error).message);
+    code = 1;
   }
   return { code, out, err };
 }
