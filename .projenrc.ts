@@ -70,6 +70,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cli-table3@^0.6',
     'cli-progress@^3',
     '@types/cli-progress',
+    // The command-line tool's bundle of the SDK's default credential chain (cli/credential-chain.ts).
+    '@aws-sdk/credential-provider-node',
   ],
 
   eslintOptions: { dirs: ['src'], devdirs: ['lambda', 'cli', 'local', 'test', 'examples', 'benchmarks'] },
@@ -129,15 +131,31 @@ project.bundler.addBundle('cli/index.ts', {
   platform: 'node',
   target: 'node20',
   externals: [],
-  // The SDK's ES modules, so that only the commands and schemas the tool sends are kept; it keeps the whole
-  // credential chain (profiles, SSO), which is why it cannot meet the handlers' budget.
+  // The SDK's ES modules, so that only the commands and schemas the tool sends are kept; the default credential chain
+  // (profiles, SSO, roles to assume: about 110 KiB) is the bundle below, which a run with the environment's keys never loads.
   mainFields: ['module', 'main'],
   minify: true,
   keepNames: true,
+  esbuildArgs: {
+    '--alias:@aws-sdk/credential-provider-node=./cli/credentials.ts': true,
+    '--alias:@smithy/core/event-streams=./lambda/shared/event-streams.ts': true,
+  },
   logLevel: javascript.BundleLogLevel.WARNING,
   banner: '#!/usr/bin/env node',
   executable: true,
 });
+// The SDK's default credential chain, beside the tool's bundle (assets/cli/credential-chain/index.js), which requires it
+// at run time when a profile or no key in the environment says where the credentials are.
+packaged.push(project.bundler.addBundle('cli/credential-chain.ts', {
+  platform: 'node',
+  target: 'node20',
+  externals: [],
+  mainFields: ['module', 'main'],
+  minify: true,
+  keepNames: true,
+  esbuildArgs: { '--alias:@smithy/core/event-streams=./lambda/shared/event-streams.ts': true },
+  logLevel: javascript.BundleLogLevel.WARNING,
+}).outfile);
 project.addBins({ 'cdk-account-management': 'assets/cli/index/index.js' });
 
 // The handlers, the local services, the example app and the benchmarks are type-checked (and linted) as their own

@@ -12,7 +12,8 @@ import { budgetKiB, problems } from '../projenrc/check-package';
 jest.setTimeout(300_000);
 
 const ROOT = path.join(__dirname, '..');
-const BUNDLES = ['settings', 'region', 'organization'].map(name => `assets/lambda/${name}/index/index.js`);
+// The handlers', and the command-line tool's credential chain, which its bin loads from beside it.
+const BUNDLES = [...['settings', 'region', 'organization'].map(name => `assets/lambda/${name}/index/index.js`), 'assets/cli/credential-chain/index.js'];
 const BIN = 'assets/cli/index/index.js';
 
 let dir: string;
