@@ -35,8 +35,21 @@ export function defaultProvider(init: { profile?: string } = {}): AwsCredentialI
   return async properties => {
     const fromEnv = init.profile ?? process.env.AWS_PROFILE ? undefined : fromEnvironment(process.env);
     if (fromEnv) return fromEnv;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    chain ??= (require(CHAIN_BUNDLE) as { defaultProvider: DefaultProvider }).defaultProvider(init);
+    chain ??= loadChain().defaultProvider(init);
     return chain(properties);
   };
+}
+
+function loadChain(): { defaultProvider: DefaultProvider } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(CHAIN_BUNDLE) as { defaultProvider: DefaultProvider };
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') throw error;
+    // Named as the SDK names a chain that finds no credentials, so that the tool says "No credentials" and what to check.
+    throw Object.assign(new Error(`the credential chain for profiles (${CHAIN_BUNDLE}) is missing: reinstall cdk-account-management`), {
+      name: 'CredentialsProviderError',
+      tryNextLink: false,
+    });
+  }
 }

@@ -7,6 +7,7 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CHAIN_BUNDLE, defaultProvider } from '../cli/credentials';
 import { LocalAws } from '../local';
 
 const ROOT = path.join(__dirname, '..');
@@ -120,4 +121,29 @@ test('a profile that gives no credentials: exit code 1, naming the profile', asy
   expect(result.code).toBe(1);
   expect(result.err).toContain('profile empty');
   expect(result.loaded).toContain(CHAIN);
+});
+
+describe('in place of the SDK\'s chain (cli/credentials.ts, in this process)', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  test('the environment\'s keys, as the SDK\'s fromEnv returns them, without the chain', async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDENV', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token', AWS_CREDENTIAL_EXPIRATION: '2030-01-01T00:00:00Z' });
+    delete process.env.AWS_PROFILE;
+
+    await expect(defaultProvider()()).resolves.toEqual({
+      accessKeyId: 'AKIDENV', secretAccessKey: 'secret', sessionToken: 'token', expiration: new Date('2030-01-01T00:00:00Z'), $source: { CREDENTIALS_ENV_VARS: 'g' },
+    });
+  });
+
+  test('a profile named goes to the chain, whose absence (here, beside the sources) is a credentials error naming the file', async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDENV', AWS_SECRET_ACCESS_KEY: 'secret' });
+    expect(fs.existsSync(CHAIN_BUNDLE)).toBe(false);
+
+    await expect(defaultProvider({ profile: 'operator' })()).rejects.toMatchObject({
+      name: 'CredentialsProviderError', message: expect.stringContaining(`the credential chain for profiles (${CHAIN_BUNDLE}) is missing`),
+    });
+  });
 });
