@@ -65,13 +65,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'esbuild',
     // Runs the synthesized state machines in tests (declares Node 22; jest's setup makes it run on Node 20).
     'aws-local-stepfunctions@3.0.0',
-    // The command-line tool's (bundled into it).
-    'commander@^14',
-    'cli-table3@^0.6',
-    'cli-progress@^3',
-    '@types/cli-progress',
     // The command-line tool's bundle of the SDK's default credential chain (cli/credential-chain.ts).
-    '@aws-sdk/credential-provider-node',
+    '@aws-sdk/credential-provider-node@^3.972.99',
   ],
 
   eslintOptions: { dirs: ['src'], devdirs: ['lambda', 'cli', 'local', 'test', 'examples', 'benchmarks'] },

@@ -3,6 +3,4 @@
  * instance metadata, with the nested STS, SSO and sign-in clients they use), bundled on its own as
  * assets/cli/credential-chain/index.js: the tool's bundle loads it only when the environment's keys are not what it signs with (cli/credentials.ts).
  */
-// A dev dependency (.projenrc.ts) that package.json lists after the next projen run.
-// eslint-disable-next-line import/no-extraneous-dependencies
 export { defaultProvider } from '@aws-sdk/credential-provider-node';
