@@ -3,6 +3,8 @@
  * Organizations (local/): the answer, the error named as the SDK names it, throttling retried until the
  * deadline or handed back, NextToken pages, the real endpoints, and the fakes' refusal of a malformed request.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions' with { 'resolution-mode': 'require' };
 import { epochDate, jsonCall, JsonClient, organizationsApi, stepFunctionsApi } from '../lambda/shared/aws-json';
@@ -176,4 +178,10 @@ describe('the local awsJson services refuse what AWS refuses', () => {
       .resolves.toMatchObject({ name: 'UnknownOperationException' });
     expect(aws.callsOf('organizations:ListAccounts')).toEqual([expect.objectContaining({ status: 400, errorType: 'UnknownOperationException' })]);
   });
+});
+
+test.each(['lambda/settings', 'lambda/region', 'lambda/organization', 'cli'])('the %s bundle carries neither the Step Functions nor the Organizations client', bundle => {
+  // The bundles keep their classes' names (--keep-names): an import of either client would bring its class.
+  const code = fs.readFileSync(path.join(__dirname, '..', 'assets', bundle, 'index', 'index.js'), 'utf8');
+  expect(code).not.toMatch(/\b(SFNClient|OrganizationsClient)\b/);
 });
