@@ -270,8 +270,8 @@ export async function coldStartBenchmark(): Promise<Section> {
     + `The handler's create path uses two clients, CloudFormation (${readsPerRun.map(r => r.replace('cloudformation:', '')).join(', ')}: it acts only on a request `
     + 'CloudFormation confirms, and the stack\'s status places it in the deploy\'s schedule) and Account Management (the put), where the bare SDK side makes the put '
     + `alone (every call is checked): with the handler's calls, the unbundled SDK takes ${ratio('sdk-calls', 'total')} of the bare put's time. `
-    + 'The Organizations client the '
-    + 'bundle also holds (for Deletes and denied calls) is evaluated as it loads, with only the commands the handler sends.';
+    + 'Organizations (for Deletes and denied calls) is called without its client, as signed JSON requests (lambda/shared/aws-json.ts): '
+    + 'nothing of it is evaluated as the bundle loads.';
   const ms = (side: SideName) => `${medians.get(side)!.total.toFixed(0)} ms`;
   return {
     readme: `the settings handler's load + first create (median) ${ms('bundle')} against ${ms('sdk')} for the bare @aws-sdk/client-account `

@@ -9,12 +9,13 @@ import {
   RegionOptStatus,
 } from '@aws-sdk/client-account';
 import { CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { MiddlewareStack, RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
 import { PRIMARY_FIELDS, SettingKey, Template } from './declared';
+import { ToolJsonClient } from './tool-json';
 import { Departure, departureOfState, departureReason } from '../lambda/shared/account-api';
+import { JsonApi, JsonClient, organizationsApi } from '../lambda/shared/aws-json';
 import { errorName, isThrottling, ServiceError } from '../lambda/shared/errors';
 import { membershipOf, resolveTargets, TargetSpec } from '../lambda/shared/organizations';
 import { Pacer } from '../lambda/shared/pacer';
@@ -98,7 +99,7 @@ export class Aws {
   public readonly pacer: Pacer;
   public readonly deadline: number;
   private readonly account: AccountClient;
-  private readonly organizations: OrganizationsClient;
+  private readonly organizations: JsonClient;
   private callerAccount?: Promise<string>;
   private readonly targets = new Map<string, Promise<string[]>>();
   private readonly stopper = new AbortController();
@@ -114,7 +115,7 @@ export class Aws {
     setMaxListeners(1_000, this.stopper.signal);
     this.pacer = new Pacer(this.deadline);
     this.account = this.watched(new AccountClient(this.config('account', { retryThrottling: false })));
-    this.organizations = this.watched(new OrganizationsClient(this.config('organizations')));
+    this.organizations = this.json(organizationsApi(this.region));
   }
 
   /** The account whose credentials the tool runs with: the first call, which fails within seconds when AWS cannot be reached. */
@@ -296,6 +297,20 @@ export class Aws {
   /** The credentials the clients sign with (the profile's chain), for the calls the tool signs itself (cli/trails.ts). */
   public credentials() {
     return this.account.config.credentials;
+  }
+
+  /** An awsJson service called without its SDK client (lambda/shared/aws-json.ts), signed with the profile's credentials, retried as the clients are. */
+  public json(api: JsonApi): JsonClient {
+    const config = this.config(api.service);
+    const caller = {
+      deadline: this.deadline,
+      // Each attempt asks for the handler: the endpoint is then the last one called, for the message of a call with no answer.
+      config: () => {
+        this.lastEndpoint = api.url.origin;
+        return config;
+      },
+    };
+    return new ToolJsonClient(this, api.service, caller, api, this.credentials());
   }
 
   private sendOptions() {

@@ -1,8 +1,8 @@
 import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeExecutionCommand, ExecutionStatus, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { Aws, denied } from './aws';
 import type { Template } from './declared';
 import type { ReconcileState } from '../lambda/organization/state';
+import { epochDate, JsonClient, stepFunctionsApi } from '../lambda/shared/aws-json';
 import { RESOURCE_TYPES } from '../src/contract';
 
 /*
@@ -66,13 +66,34 @@ export function isBaselineRun(name: string, baselineId: string): boolean {
   return name.startsWith(`${baselineId}-`) && !/^[ah]\d{12}-/.test(name.slice(baselineId.length + 1));
 }
 
+/** An execution's status, as Step Functions names it. */
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+
+/** What ListExecutions, DescribeExecution and GetExecutionHistory answer that is read here (timestamps in epoch seconds). */
+interface ExecutionsPage {
+  readonly executions?: Array<{ readonly executionArn?: string; readonly name?: string }>;
+  readonly nextToken?: string;
+}
+interface ExecutionDescription {
+  readonly status?: ExecutionStatus;
+  readonly startDate?: number;
+  readonly stopDate?: number;
+  readonly input?: string;
+  readonly output?: string;
+  readonly error?: string;
+  readonly cause?: string;
+}
+interface ExecutionHistory {
+  readonly events?: Array<{ readonly type?: string; readonly stateExitedEventDetails?: { readonly name?: string; readonly output?: string } }>;
+}
+
 export class WaiterReader {
-  private readonly sfn: SFNClient;
+  private readonly sfn: JsonClient;
   private readonly cfn: CloudFormationClient;
 
   constructor(aws: Aws, private readonly stackName: string, region?: string) {
     const where = region ? { region } : {};
-    this.sfn = aws.watched(new SFNClient({ ...aws.config('states'), ...where }));
+    this.sfn = aws.json(stepFunctionsApi(region ?? aws.region));
     this.cfn = aws.watched(new CloudFormationClient({ ...aws.config('cloudformation'), ...where }));
   }
 
@@ -101,7 +122,7 @@ export class WaiterReader {
     do {
       let page;
       try {
-        page = await this.sfn.send(new ListExecutionsCommand({ stateMachineArn: waiterArn, maxResults: 1000, nextToken: token }));
+        page = await this.sfn.send<ExecutionsPage>('ListExecutions', { stateMachineArn: waiterArn, maxResults: 1000, nextToken: token });
       } catch (error) {
         throw denied('states:ListExecutions', `the executions of stack ${this.stackName}'s waiter`, error);
       }
@@ -128,15 +149,15 @@ export class WaiterReader {
   private async execution(executionArn: string): Promise<RunRead> {
     let described;
     try {
-      described = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      described = await this.sfn.send<ExecutionDescription>('DescribeExecution', { executionArn });
     } catch (error) {
       throw denied('states:DescribeExecution', `execution ${executionArn}`, error);
     }
     const base = {
       executionArn,
       status: described.status!,
-      startedAt: described.startDate!,
-      stoppedAt: described.stopDate,
+      startedAt: epochDate(described.startDate)!,
+      stoppedAt: epochDate(described.stopDate),
       error: described.error ? `${described.error}${described.cause ? `: ${described.cause}` : ''}` : undefined,
     };
     if (described.status === 'SUCCEEDED') return { ...base, state: parsed(described.output) };
@@ -148,7 +169,7 @@ export class WaiterReader {
     let history;
     try {
       const input = { executionArn, reverseOrder: true, maxResults: HISTORY_TAIL, includeExecutionData: true };
-      history = await this.sfn.send(new GetExecutionHistoryCommand(input));
+      history = await this.sfn.send<ExecutionHistory>('GetExecutionHistory', input);
     } catch (error) {
       throw denied('states:GetExecutionHistory', `execution ${executionArn}`, error);
     }

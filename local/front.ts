@@ -57,17 +57,20 @@ export function route(services: Front, req: http.IncomingMessage, raw: string, r
       // A bucket policy names a role, which covers its sessions (a function's and AssumeRole's alike).
       principalOf: () => principal.roleArn ?? principal.arn,
     }, req.method ?? 'GET', url, raw, res, req.headers);
+  } else if (service !== undefined && service in JSON_SERVICES && !(typeof target === 'string' && target.startsWith(JSON_SERVICES[service].prefix))) {
+    // An awsJson service answers a request without its X-Amz-Target (or with another service's) as an unknown operation.
+    unknownOperation(front, service, String(target ?? ''), res);
   } else if (typeof target === 'string' && target.startsWith('AWSEvents.')) {
-    serveJson(front, 'events', target.slice('AWSEvents.'.length), raw, res, '1.1', body => aws.eventBus.dispatch(target.slice('AWSEvents.'.length), body));
+    serveJson(front, 'events', target.slice('AWSEvents.'.length), raw, req, res, body => aws.eventBus.dispatch(target.slice('AWSEvents.'.length), body));
   } else if (typeof target === 'string' && target.startsWith(ORGANIZATIONS_TARGET_PREFIX)) {
     const operation = target.slice(ORGANIZATIONS_TARGET_PREFIX.length);
-    serveJson(front, 'organizations', operation, raw, res, '1.1', body => aws.organization.dispatch(operation, body, principal.accountId));
+    serveJson(front, 'organizations', operation, raw, req, res, body => aws.organization.dispatch(operation, body, principal.accountId));
   } else if (typeof target === 'string' && target.startsWith(STEP_FUNCTIONS_TARGET_PREFIX)) {
     const operation = target.slice(STEP_FUNCTIONS_TARGET_PREFIX.length);
-    serveJson(front, 'states', operation, raw, res, '1.0', body => aws.stepFunctions.dispatch(operation, body));
+    serveJson(front, 'states', operation, raw, req, res, body => aws.stepFunctions.dispatch(operation, body));
   } else if (typeof target === 'string' && target.startsWith(CLOUDTRAIL_TARGET_PREFIX)) {
     const operation = target.slice(CLOUDTRAIL_TARGET_PREFIX.length);
-    serveJson(front, 'cloudtrail', operation, raw, res, '1.1', body => aws.cloudTrailApi.dispatch(operation, body, principal.accountId, String(req.headers.authorization ?? '')));
+    serveJson(front, 'cloudtrail', operation, raw, req, res, body => aws.cloudTrailApi.dispatch(operation, body, principal.accountId, String(req.headers.authorization ?? '')));
   } else if (service === 'sts') {
     serveSts(front, principal, raw, res);
   } else if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
@@ -148,11 +151,33 @@ function authorize(front: Front, principal: Principal, operation: string, body: 
   }
 }
 
+/** The awsJson services by signing name: their X-Amz-Target's prefix and the protocol's version (its content type). */
+const JSON_SERVICES: Record<string, { readonly prefix: string; readonly version: '1.0' | '1.1' }> = {
+  events: { prefix: 'AWSEvents.', version: '1.1' },
+  organizations: { prefix: ORGANIZATIONS_TARGET_PREFIX, version: '1.1' },
+  states: { prefix: STEP_FUNCTIONS_TARGET_PREFIX, version: '1.0' },
+  cloudtrail: { prefix: CLOUDTRAIL_TARGET_PREFIX, version: '1.1' },
+};
+
+/** What an awsJson service answers a request it cannot route to one of its operations. */
+function unknownOperation(front: Front, service: string, target: string, res: http.ServerResponse, version = JSON_SERVICES[service].version): void {
+  const type = 'UnknownOperationException';
+  front.record({ operation: `${service}:${target.split('.').pop() || 'unknown'}`, status: 400, errorType: type });
+  res.writeHead(400, { 'content-type': `application/x-amz-json-${version}`, 'x-amzn-requestid': `req-${front.aws.calls.length}` });
+  res.end(JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message: null }));
+}
+
 /** The awsJson protocols (Organizations, SSM, Step Functions, EventBridge): `{"__type", "message"}` errors. */
 function serveJson(
-  front: Front, service: string, operation: string, raw: string, res: http.ServerResponse, version: '1.0' | '1.1',
+  front: Front, service: string, operation: string, raw: string, req: http.IncomingMessage, res: http.ServerResponse,
   dispatch: (body: Record<string, unknown>) => unknown,
 ): void {
+  const { version } = JSON_SERVICES[service];
+  // The service reads only its own protocol's content type: any other is not routed to the operation.
+  if ((req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase() !== `application/x-amz-json-${version}`) {
+    unknownOperation(front, service, operation, res);
+    return;
+  }
   const name = `${service}:${operation}`;
   let body: Record<string, unknown> = {};
   const respond = (status: number, payload: unknown, errorType?: string) => {

@@ -1,8 +1,9 @@
 /*
  * Target resolution and membership through AWS Organizations, run for real: lambda/shared/organizations
- * with the real @aws-sdk/client-organizations, against the local Organizations service (local/).
+ * with its signed awsJson calls (lambda/shared/aws-json.ts), against the local Organizations service (local/).
  */
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { JsonClient, organizationsApi } from '../lambda/shared/aws-json';
 import { isTargeted, membershipOf, resolveTargets } from '../lambda/shared/organizations';
 import { LocalAws } from '../local';
 
@@ -31,11 +32,12 @@ const SUSPENDED = MEMBERS[26];
 const AT_ROOT = MEMBERS.slice(27);
 const DELEGATED_ADMIN = AT_ROOT[0];
 
-// The client's own retries (the SDK's standard strategy) back off for real, up to seconds: give the fault tests room.
+// The calls' own retries back off for real, up to seconds: give the fault tests room.
 jest.setTimeout(60_000);
 
 let aws: LocalAws;
-let client: OrganizationsClient;
+let client: JsonClient;
+const requestHandler = new NodeHttpHandler();
 
 beforeAll(async () => {
   aws = await LocalAws.start({ managementAccountId: MANAGEMENT, memberAccountIds: MEMBERS, standaloneAccountIds: [OUTSIDER] });
@@ -49,15 +51,16 @@ beforeAll(async () => {
   aws.moveAccount(SIBLING, SANDBOX);
   aws.setAccountStatus(SUSPENDED, 'SUSPENDED');
   aws.useForSdkClients();
-  client = new OrganizationsClient({});
 });
 
 afterAll(async () => {
-  client.destroy();
+  requestHandler.destroy();
   await aws.close();
 });
 
 beforeEach(() => {
+  // Retries until a deadline: 30 s from each test's start, as an invocation's would be.
+  client = new JsonClient({ deadline: Date.now() + 30_000, config: () => ({ requestHandler }) }, organizationsApi());
   aws.callerAccountId = MANAGEMENT;
   aws.organization.delegatedAdminAccountId = undefined;
   aws.clearFaults();

@@ -30,17 +30,11 @@ import {
   StackResourceSummary,
   StackStatus,
 } from '@aws-sdk/client-cloudformation';
-import {
-  AccessDeniedException as OrganizationsAccessDenied,
-  AccountNotFoundException,
-  AccountStatus,
-  DescribeAccountCommand,
-  OrganizationsClient,
-} from '@aws-sdk/client-organizations';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handle, handler } from '../lambda/settings';
+import { JsonClient } from '../lambda/shared/aws-json';
 import { Invocation } from '../lambda/shared/clients';
 import { ownAccountId } from '../lambda/shared/target';
 import { LOCAL_RESPONSE_URL_ENV } from '../src/contract';
@@ -59,7 +53,13 @@ const NO_LONGER_WAITS = `PutAlternateContact for the SECURITY alternate contact 
 
 const account = mockClient(AccountClient);
 const cloudFormation = mockClient(CloudFormationClient);
-const organizations = mockClient(OrganizationsClient);
+/** Organizations, answered here: the handler calls it without its SDK client (lambda/shared/aws-json.ts), as JsonClient.send. */
+let organizations: jest.SpyInstance;
+
+/** An Organizations error, as jsonCall throws it. */
+function organizationsError(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
+}
 
 /*
  * Time runs 1000 times faster for the handler (its reserve at the end of the invocation is 45 ms); the
@@ -80,7 +80,8 @@ let logLines: string[];
 beforeEach(() => {
   account.reset();
   cloudFormation.reset();
-  organizations.reset();
+  organizations = jest.spyOn(JsonClient.prototype, 'send');
+  organizations.mockReset();
   // A stack deploying, with no other resource of the same setting, and an ACTIVE member account.
   cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [stack('UPDATE_IN_PROGRESS')] });
   cloudFormation.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
@@ -97,7 +98,7 @@ beforeEach(() => {
       ResourceProperties: JSON.stringify(requested.ResourceProperties),
     }],
   }));
-  organizations.on(DescribeAccountCommand).resolves({ Account: { Id: MEMBER, Status: 'ACTIVE', State: 'ACTIVE' } });
+  organizations.mockResolvedValue({ Account: { Id: MEMBER, Status: 'ACTIVE', State: 'ACTIVE' } });
   logLines = [];
   jest.spyOn(console, 'info').mockImplementation((line: unknown) => {
     logLines.push(typeof line === 'string' ? line : JSON.stringify(line));
@@ -200,7 +201,7 @@ describe('create and update', () => {
     // A Create asks CloudFormation once, before writing, whether it still waits for the request; Organizations nothing.
     expect(cloudFormation).toHaveReceivedCommandTimes(DescribeStackResourceCommand, 1);
     expect(cloudFormation.calls()).toHaveLength(1);
-    expect(organizations).not.toHaveReceivedAnyCommand();
+    expect(organizations).not.toHaveBeenCalled();
   });
 
   test.each([
@@ -305,13 +306,13 @@ describe('create and update', () => {
     expect(failed.message).toBe(`PutAlternateContact for the SECURITY alternate contact of account ${OWN} (standalone mode) failed: `
       + 'check that no service control policy or permissions boundary denies the handler role this action on its own account. '
       + 'The service answered AccessDeniedException: denied');
-    expect(organizations).not.toHaveReceivedAnyCommand();
+    expect(organizations).not.toHaveBeenCalled();
   });
 
   test.each([
-    ['has left the organization', () => organizations.on(DescribeAccountCommand).rejects(new AccountNotFoundException({ message: 'no such account', $metadata: { httpStatusCode: 400 } })),
+    ['has left the organization', () => organizations.mockRejectedValue(organizationsError('AccountNotFoundException', 'no such account')),
       'is not a member of the organization (it left, was removed, or never joined)'],
-    ['is closed', () => organizations.on(DescribeAccountCommand).resolves({ Account: { Id: MEMBER, Status: AccountStatus.SUSPENDED } }),
+    ['is closed', () => organizations.mockResolvedValue({ Account: { Id: MEMBER, Status: 'SUSPENDED' } }),
       'is closed (SUSPENDED in AWS Organizations)'],
   ])('a put refused for an account that %s says so', async (_, arrange, why) => {
     account.on(PutAlternateContactCommand).rejects(new AccessDeniedException({ message: 'denied', $metadata: { httpStatusCode: 403 } }));
@@ -320,7 +321,7 @@ describe('create and update', () => {
 
     expect(failed.message).toBe(`PutAlternateContact for the SECURITY alternate contact of account ${MEMBER} (organizations mode) failed: `
       + `account ${MEMBER} ${why}; remove the setting, or the account from accountId. The service answered AccessDeniedException`);
-    expect(organizations).toHaveReceivedCommandWith(DescribeAccountCommand, { AccountId: MEMBER });
+    expect(organizations).toHaveBeenCalledWith('DescribeAccount', { AccountId: MEMBER });
   });
 });
 
@@ -429,7 +430,7 @@ describe('a put that is throttled or fails for a while', () => {
     // Before the first put only: the second came within 15 s of that check.
     expect(cloudFormation).toHaveReceivedCommandTimes(DescribeStackResourceCommand, 1);
     // Transient errors are not a sign that the account left the organization.
-    expect(organizations).not.toHaveReceivedAnyCommand();
+    expect(organizations).not.toHaveBeenCalled();
   });
 
   test('with no time left fails at once, asking CloudFormation nothing after the check before the write', async () => {
@@ -500,7 +501,7 @@ describe('delete', () => {
 
     expect(failed.message).toBe(`DeleteAlternateContact for the SECURITY alternate contact of account ${MEMBER} (organizations mode) failed: `
       + 'The service answered ConflictException: busy');
-    expect(organizations).not.toHaveReceivedAnyCommand();
+    expect(organizations).not.toHaveBeenCalled();
   });
 
   test('AccessDenied in standalone mode fails the delete without asking Organizations', async () => {
@@ -508,7 +509,7 @@ describe('delete', () => {
     const failed = await rejection(handle(event('Delete', CONTACT, `${OWN}/alternate-contact/SECURITY`), invocation()));
 
     expect(failed.message).toMatch(/^DeleteAlternateContact for the SECURITY alternate contact of account 111111111111 \(standalone mode\) failed: check that no service control policy/);
-    expect(organizations).not.toHaveReceivedAnyCommand();
+    expect(organizations).not.toHaveBeenCalled();
   });
 
   test('a contact that another live resource of the stack now declares is left in place', async () => {
@@ -562,7 +563,7 @@ describe('delete', () => {
     expect(result).toStrictEqual({ PhysicalResourceId: `create-failed/${REQUEST_ID}`, Data: { AccountId: MEMBER } });
     expect(account).not.toHaveReceivedAnyCommand();
     expect(cloudFormation).not.toHaveReceivedAnyCommand();
-    expect(organizations).not.toHaveReceivedAnyCommand();
+    expect(organizations).not.toHaveBeenCalled();
   });
 
   test('the Delete after a failed Create (another request than the Create) is logged as such', async () => {
@@ -601,23 +602,23 @@ describe('delete', () => {
   });
 
   test.each([
-    ['AccountNotFoundException (it left the organization)', () => organizations.on(DescribeAccountCommand).rejects(
-      new AccountNotFoundException({ message: 'no such account', $metadata: { httpStatusCode: 400 } })), 'is no longer a member of the organization'],
-    ['SUSPENDED (it is closed)', () => organizations.on(DescribeAccountCommand).resolves({ Account: { Id: MEMBER, Status: AccountStatus.SUSPENDED } }), 'is closed'],
+    ['AccountNotFoundException (it left the organization)', () => organizations.mockRejectedValue(
+      organizationsError('AccountNotFoundException', 'no such account')), 'is no longer a member of the organization'],
+    ['SUSPENDED (it is closed)', () => organizations.mockResolvedValue({ Account: { Id: MEMBER, Status: 'SUSPENDED' } }), 'is closed'],
   ])('a delete denied for an account that DescribeAccount answers %s succeeds: the setting is gone with it', async (_, arrange, why) => {
     account.on(DeleteAlternateContactCommand).rejects(accessDenied());
     arrange();
     const result = await handle(deleteEvent(), invocation());
 
     expect(result).toStrictEqual({ PhysicalResourceId: CONTACT_ID, Data: { AccountId: MEMBER } });
-    expect(organizations).toHaveReceivedCommandWith(DescribeAccountCommand, { AccountId: MEMBER });
+    expect(organizations).toHaveBeenCalledWith('DescribeAccount', { AccountId: MEMBER });
     expect(logLines.some(line => JSON.parse(line).outcome === `gone: account ${MEMBER} ${why}`)).toBe(true);
   });
 
   test.each([
     ['ACTIVE', () => undefined],
-    ['AccessDeniedException (Organizations cannot tell)', () => organizations.on(DescribeAccountCommand).rejects(
-      new OrganizationsAccessDenied({ message: 'not allowed', $metadata: { httpStatusCode: 400 } }))],
+    ['AccessDeniedException (Organizations cannot tell)', () => organizations.mockRejectedValue(
+      organizationsError('AccessDeniedException', 'not allowed'))],
   ])('a delete denied for an account that DescribeAccount answers %s fails', async (_, arrange) => {
     account.on(DeleteAlternateContactCommand).rejects(accessDenied());
     arrange();
@@ -625,7 +626,7 @@ describe('delete', () => {
 
     expect(failed.message).toBe(`DeleteAlternateContact for the SECURITY alternate contact of account ${MEMBER} (organizations mode) failed: `
       + `${TRUSTED_ACCESS_HINT}. The service answered AccessDeniedException: denied`);
-    expect(organizations).toHaveReceivedCommandTimes(DescribeAccountCommand, 1);
+    expect(organizations).toHaveBeenCalledTimes(1);
   });
 
   test.each([

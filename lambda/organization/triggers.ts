@@ -1,4 +1,3 @@
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { sendGenerationEvent } from './events';
 import { onHandChange } from './hand-changes';
 import { emptiedStore } from './integrity';
@@ -9,7 +8,7 @@ import type { BaselineTrigger } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
 import { describe, errorName, ServiceError } from '../shared/errors';
 import { log } from '../shared/log';
-import { executionArn, executionName, startWaiter } from '../shared/waiter';
+import { describeExecution, executionArn, executionName, startWaiter } from '../shared/waiter';
 
 /*
  * What starts a baseline's executions besides its deploys: an account that joins the organization (or
@@ -97,11 +96,10 @@ async function declaredBy(
 ): Promise<{ digest: string; stack?: BaselineResource; running: boolean } | { fault: string }> {
   const deployed = executionArn(invocation, `${baselineId}-${generation}`);
   const latest = await store.latestRun(generation);
-  const sfn = new SFNClient(invocation.config('sfn'));
   for (const arn of latest && latest !== deployed ? [latest, deployed] : [deployed]) {
     let execution;
     try {
-      execution = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+      execution = await describeExecution(invocation, arn);
     } catch (error) {
       if (errorName(error) === 'ExecutionDoesNotExist' && arn !== deployed) continue;
       const why = errorName(error) === 'ExecutionDoesNotExist' ? 'it no longer exists (Step Functions keeps a closed execution 90 days)' : describe((error ?? {}) as ServiceError);

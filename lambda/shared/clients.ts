@@ -1,8 +1,8 @@
 import { AccountClient } from '@aws-sdk/client-account';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { JsonClient, organizationsApi } from './aws-json';
 import { DeadlineRetryOptions, DeadlineRetryStrategy, timeScale } from './pacing';
 import { RESPONSE_WITHIN_MS } from './response';
 import { ownAccountId } from './target';
@@ -122,11 +122,11 @@ export class Invocation {
   }
 
   /**
-   * An Organizations client whose retries end within a minute of now (or at the deadline); `withinMs`
-   * gives a long listing more time.
+   * Organizations, called without its SDK client (lambda/shared/aws-json.ts), whose retries end within a
+   * minute of now (or at the deadline); `withinMs` gives a long listing more time.
    */
-  public organizations(withinMs = QUESTION_WITHIN_MS): OrganizationsClient {
-    return new OrganizationsClient(this.config('organizations', this.questionDeadline(withinMs)));
+  public organizations(withinMs = QUESTION_WITHIN_MS): JsonClient {
+    return new JsonClient(this, () => organizationsApi(), { deadline: this.questionDeadline(withinMs) });
   }
 
   private questionDeadline(withinMs = QUESTION_WITHIN_MS): number {

@@ -1,9 +1,8 @@
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Invocation } from './clients';
 import { errorName, isTransient } from './errors';
 import { log } from './log';
 import { backoffDelay, sleep } from './pacing';
-import { executionArn, WaiterState } from './waiter';
+import { describeExecution, executionArn, WaiterState } from './waiter';
 
 /*
  * Whether a waiter step comes from one of the stack's own executions: whoever may invoke the function
@@ -28,7 +27,7 @@ export async function confirmStep<S extends WaiterState>(
   let execution;
   for (let attempt = 0; !execution; attempt++) {
     try {
-      execution = await new SFNClient(invocation.config('sfn')).send(new DescribeExecutionCommand({ executionArn: arn }));
+      execution = await describeExecution(invocation, arn);
     } catch (error) {
       if (errorName(error) === 'ExecutionDoesNotExist') return { confirmed: false, why: 'its execution does not exist' };
       // A genuine step is not failed by a read that a loaded service times out or throttles while the invocation has time.

@@ -1,13 +1,18 @@
-import {
-  Account,
-  paginateListAccounts,
-  paginateListAccountsForParent,
-  paginateListChildren,
-  paginateListParents,
-  DescribeAccountCommand,
-  OrganizationsClient,
-} from '@aws-sdk/client-organizations';
+import type { JsonClient } from './aws-json';
 import { retriesExhausted, ServiceError } from './errors';
+
+/** The fields of an Organizations account that are read here (never its name or e-mail). */
+interface Account {
+  readonly Id?: string;
+  /** ACTIVE, SUSPENDED or PENDING_CLOSURE (deprecated for State). */
+  readonly Status?: string;
+  /** ACTIVE, SUSPENDED, PENDING_ACTIVATION, PENDING_CLOSURE or CLOSED. */
+  readonly State?: string;
+}
+
+interface AccountsPage {
+  readonly Accounts?: Account[];
+}
 
 /** Which accounts a setting applies to. */
 export interface TargetSpec {
@@ -77,21 +82,22 @@ async function activeAccounts(pages: AsyncIterable<{ Accounts?: Account[] }>): P
 }
 
 /** Every ACTIVE account of the organization. */
-function listActiveAccounts(client: OrganizationsClient): Promise<string[]> {
-  return call('ListAccounts', () => activeAccounts(paginateListAccounts({ client }, {})));
+function listActiveAccounts(client: JsonClient): Promise<string[]> {
+  return call('ListAccounts', () => activeAccounts(client.pages<AccountsPage>('ListAccounts', {})));
 }
 
 /** The ACTIVE accounts directly under one parent. */
-function listActiveAccountsForParent(client: OrganizationsClient, parentId: string): Promise<string[]> {
+function listActiveAccountsForParent(client: JsonClient, parentId: string): Promise<string[]> {
   return call(`ListAccountsForParent (ParentId ${parentId})`,
-    () => activeAccounts(paginateListAccountsForParent({ client }, { ParentId: parentId })));
+    () => activeAccounts(client.pages<AccountsPage>('ListAccountsForParent', { ParentId: parentId })));
 }
 
 /** The OUs directly under one parent. */
-function listChildOrganizationalUnits(client: OrganizationsClient, parentId: string): Promise<string[]> {
+function listChildOrganizationalUnits(client: JsonClient, parentId: string): Promise<string[]> {
   return call(`ListChildren (ParentId ${parentId}, ChildType ORGANIZATIONAL_UNIT)`, async () => {
     const ids: string[] = [];
-    for await (const page of paginateListChildren({ client }, { ParentId: parentId, ChildType: 'ORGANIZATIONAL_UNIT' })) {
+    const pages = client.pages<{ Children?: Array<{ Id?: string }> }>('ListChildren', { ParentId: parentId, ChildType: 'ORGANIZATIONAL_UNIT' });
+    for await (const page of pages) {
       for (const child of page.Children ?? []) {
         if (child.Id) ids.push(child.Id);
       }
@@ -101,9 +107,9 @@ function listChildOrganizationalUnits(client: OrganizationsClient, parentId: str
 }
 
 /** The parent of an account or an OU: its id and whether it is the root. */
-function parentOf(client: OrganizationsClient, childId: string): Promise<{ id: string; root: boolean } | undefined> {
+function parentOf(client: JsonClient, childId: string): Promise<{ id: string; root: boolean } | undefined> {
   return call(`ListParents (ChildId ${childId})`, async () => {
-    for await (const page of paginateListParents({ client }, { ChildId: childId })) {
+    for await (const page of client.pages<{ Parents?: Array<{ Id?: string; Type?: string }> }>('ListParents', { ChildId: childId })) {
       const parent = (page.Parents ?? []).find(p => p.Id);
       if (parent) return { id: parent.Id!, root: parent.Type === 'ROOT' };
     }
@@ -112,7 +118,7 @@ function parentOf(client: OrganizationsClient, childId: string): Promise<{ id: s
 }
 
 /** The ACTIVE accounts under the OUs, their nested OUs included; each OU is visited once. */
-async function accountsUnder(client: OrganizationsClient, organizationalUnitIds: string[]): Promise<string[]> {
+async function accountsUnder(client: JsonClient, organizationalUnitIds: string[]): Promise<string[]> {
   const visited = new Set<string>();
   const accounts: string[] = [];
   let level = [...new Set(organizationalUnitIds)];
@@ -134,7 +140,7 @@ async function accountsUnder(client: OrganizationsClient, organizationalUnitIds:
  * Organizations is called only when OUs or allAccounts are given. OUs include their nested OUs
  * (ListChildren recursion + ListAccountsForParent). Explicit accountIds are included as given.
  */
-export async function resolveTargets(client: OrganizationsClient, spec: TargetSpec): Promise<string[]> {
+export async function resolveTargets(client: JsonClient, spec: TargetSpec): Promise<string[]> {
   const excluded = new Set(spec.excludeAccountIds ?? []);
   const targets = new Set(spec.accountIds ?? []);
   const organizationalUnitIds = spec.organizationalUnitIds ?? [];
@@ -151,7 +157,7 @@ export async function resolveTargets(client: OrganizationsClient, spec: TargetSp
  * resolveTargets, an account found through allAccounts or an OU counts only while it is an ACTIVE member
  * of the organization (DescribeAccount); an explicit id counts as given, without any call.
  */
-export async function isTargeted(client: OrganizationsClient, spec: TargetSpec, accountId: string): Promise<boolean> {
+export async function isTargeted(client: JsonClient, spec: TargetSpec, accountId: string): Promise<boolean> {
   if ((spec.excludeAccountIds ?? []).includes(accountId)) return false;
   if ((spec.accountIds ?? []).includes(accountId)) return true;
   const organizationalUnitIds = new Set(spec.organizationalUnitIds ?? []);
@@ -160,7 +166,7 @@ export async function isTargeted(client: OrganizationsClient, spec: TargetSpec, 
   try {
     if (!spec.allAccounts && !await underAny(client, accountId, organizationalUnitIds)) return false;
     const { Account: account } = await call(`DescribeAccount (AccountId ${accountId})`,
-      () => client.send(new DescribeAccountCommand({ AccountId: accountId })));
+      () => client.send<{ Account?: Account }>('DescribeAccount', { AccountId: accountId }));
     return account !== undefined && isActive(account);
   } catch (error) {
     // An account outside the organization is not targeted; any other failure is.
@@ -170,7 +176,7 @@ export async function isTargeted(client: OrganizationsClient, spec: TargetSpec, 
 }
 
 /** Whether one of the account's ancestors, up to the root, is one of the OUs. */
-async function underAny(client: OrganizationsClient, accountId: string, organizationalUnitIds: Set<string>): Promise<boolean> {
+async function underAny(client: JsonClient, accountId: string, organizationalUnitIds: Set<string>): Promise<boolean> {
   const seen = new Set<string>();
   let child = accountId;
   for (;;) {
@@ -196,9 +202,9 @@ export type Membership = 'member' | 'not a member' | 'closed';
  * PENDING_CLOSURE / CLOSED (State) for a closed one. Undefined when Organizations cannot tell (the caller
  * may not call DescribeAccount, or it kept failing).
  */
-export async function membershipOf(client: OrganizationsClient, accountId: string): Promise<Membership | undefined> {
+export async function membershipOf(client: JsonClient, accountId: string): Promise<Membership | undefined> {
   try {
-    const { Account: account } = await client.send(new DescribeAccountCommand({ AccountId: accountId }));
+    const { Account: account } = await client.send<{ Account?: Account }>('DescribeAccount', { AccountId: accountId });
     if (!account) return undefined;
     return isActive(account) ? 'member' : 'closed';
   } catch (error) {

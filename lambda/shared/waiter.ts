@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import { DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { jsonCall, stepFunctionsApi } from './aws-json';
 import type { Invocation } from './clients';
 import { errorName } from './errors';
 import { currentRequest, RequestMarker, StackRequest } from './stack';
@@ -49,6 +49,30 @@ export function isWaiterStep(event: unknown): event is WaiterState {
   return typeof e?.Function === 'string' && typeof e.Done === 'boolean';
 }
 
+/** What DescribeExecution answers that the handlers read. */
+export interface ExecutionDescription {
+  readonly executionArn?: string;
+  readonly stateMachineArn?: string;
+  /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE. */
+  readonly status?: string;
+  readonly input?: string;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/**
+ * One Step Functions call (without its SDK client: lambda/shared/aws-json.ts), retried until the
+ * invocation's deadline; errors are named as the SDK names them (ExecutionDoesNotExist…).
+ */
+export function stepFunctions<T>(invocation: Invocation, operation: string, input: object): Promise<T> {
+  return jsonCall<T>(invocation, stepFunctionsApi(), operation, input);
+}
+
+/** The execution `arn`, as Step Functions describes it. */
+export function describeExecution(invocation: Invocation, arn: string): Promise<ExecutionDescription> {
+  return stepFunctions<ExecutionDescription>(invocation, 'DescribeExecution', { executionArn: arn });
+}
+
 /** An execution name from a key (a request id…): the same key, the same name; at most 80 characters. */
 export function executionName(prefix: string, key: string): string {
   return `${prefix}-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
@@ -72,7 +96,7 @@ function waiterArn(invocation: Invocation): string {
 export async function startWaiter<S extends WaiterState>(invocation: Invocation, name: string, state: S): Promise<string> {
   const stateMachineArn = waiterArn(invocation);
   try {
-    const started = await new SFNClient(invocation.config('sfn')).send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(state) }));
+    const started = await stepFunctions<{ executionArn?: string }>(invocation, 'StartExecution', { stateMachineArn, name, input: JSON.stringify(state) });
     return started.executionArn ?? executionArn(invocation, name);
   } catch (error) {
     if (errorName(error) !== 'ExecutionAlreadyExists') throw error;
@@ -83,7 +107,7 @@ export async function startWaiter<S extends WaiterState>(invocation: Invocation,
 /** Stops an execution (a superseded generation's), if it still runs. */
 export async function stopWaiter(invocation: Invocation, arn: string, cause: string): Promise<void> {
   try {
-    await new SFNClient(invocation.config('sfn')).send(new StopExecutionCommand({ executionArn: arn, cause }));
+    await stepFunctions(invocation, 'StopExecution', { executionArn: arn, cause });
   } catch (error) {
     if (errorName(error) !== 'ExecutionDoesNotExist') throw error;
   }
@@ -164,7 +188,7 @@ export async function unansweredEnd<S extends WaiterState>(
 ): Promise<UnansweredEnd<S> | { readonly ignored: string }> {
   const arn = event.detail.executionArn;
   if (!arn.startsWith(`${executionArn(invocation, '')}`)) return { ignored: 'not an execution of this stack\'s waiter' };
-  const execution = await new SFNClient(invocation.config('sfn')).send(new DescribeExecutionCommand({ executionArn: arn }));
+  const execution = await describeExecution(invocation, arn);
   const status = execution.status ?? 'UNKNOWN';
   if (!UNSUCCESSFUL.has(status)) return { ignored: `the execution is ${status}` };
   if (status === 'FAILED' && execution.error === WAITER_FAILURES.reported) return { ignored: 'the function reported its failure itself' };
