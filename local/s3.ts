@@ -9,8 +9,8 @@ import { BucketPolicies } from './s3-policy';
  * If-None-Match: * as S3 does (412 PreconditionFailed; If-Match on a missing key is 404 NoSuchKey), with
  * ETags that are the MD5 of the content (as S3's for a single-part PUT with SSE-S3), so every write that
  * changes an object changes its ETag. Listings are paged (1,000 entries at most, `max-keys`), and
- * DeleteObjects takes 1,000 keys at most and requires Content-MD5 (or a flexible checksum), as in S3. A
- * test may hold a request before S3 acts on it (`holdNext`).
+ * DeleteObjects takes 1,000 keys at most and requires Content-MD5 (or a flexible checksum), and every
+ * request its x-amz-content-sha256, as in S3. A test may hold a request before S3 acts on it (`holdNext`).
  */
 export class ObjectStore {
   /** Objects by bucket, then key. */
@@ -66,6 +66,7 @@ export class ObjectStore {
   ): { status: number; headers?: Record<string, string>; body: string } {
     const [, bucketName, ...rest] = decodeURIComponent(url.pathname).split('/');
     const key = rest.join('/');
+    checkPayloadHash(body, headers);
     const bucket = this.buckets.get(bucketName);
     if (!bucket) throw new ApiError(404, 'NoSuchBucket', `The specified bucket does not exist: ${bucketName}`);
     if (method === 'PUT' && key) {
@@ -138,6 +139,16 @@ function listPage(
       + `<Prefix>${xml(prefix)}</Prefix>${token === null ? '' : `<ContinuationToken>${xml(token)}</ContinuationToken>`}<KeyCount>${page.length}</KeyCount>`
       + `<MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${contents}${common}${next}</ListBucketResult>`,
   };
+}
+
+/** The SigV4 payload hash that S3 requires of every signed request, checked against the body unless unsigned. */
+function checkPayloadHash(body: string, headers: RequestHeaders): void {
+  const hash = headers['x-amz-content-sha256'];
+  if (hash === undefined) throw new ApiError(400, 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+  if (String(hash).startsWith('UNSIGNED-PAYLOAD') || String(hash).startsWith('STREAMING-')) return;
+  if (String(hash) !== createHash('sha256').update(body).digest('hex')) {
+    throw new ApiError(400, 'XAmzContentSHA256Mismatch', 'The provided \'x-amz-content-sha256\' header does not match what was computed.');
+  }
 }
 
 /**

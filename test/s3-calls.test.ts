@@ -3,7 +3,8 @@
  * objects read and written with their ETags and tags, conditional writes refused as S3 refuses them,
  * listings followed page by page, DeleteObjects 1,000 keys a call with its Content-MD5, keys that need
  * escaping, errors named as the SDK names them, and transient errors retried until the caller's deadline.
- * The local S3 is held to what S3 requires of these calls (DeleteObjects' digest and size, paged listings).
+ * The local S3 is held to what S3 requires of these calls (the payload hash, DeleteObjects' digest and
+ * size, paged listings).
  */
 import { createHash } from 'crypto';
 import { Invocation } from '../lambda/shared/clients';
@@ -147,6 +148,19 @@ test('the local S3 refuses a DeleteObjects as S3 does: without Content-MD5, with
   expect(objects().has('k')).toBe(true);
   await post({ 'content-md5': md5(1) });
   expect(objects().has('k')).toBe(false);
+});
+
+test('the local S3 refuses a request without its payload hash, or with one that does not match its body, as S3 does', async () => {
+  const authorization = 'AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20261207/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0';
+  const put = async (headers: Record<string, string>) => {
+    const answer = await fetch(objectUrl(BUCKET, 'k'), { method: 'PUT', headers: { authorization, ...headers }, body: '{}' });
+    return { status: answer.status, code: /<Code>([^<]+)</.exec(await answer.text())?.[1] };
+  };
+  expect(await put({})).toEqual({ status: 400, code: 'InvalidRequest' });
+  expect(await put({ 'x-amz-content-sha256': createHash('sha256').update('{"a":1}').digest('hex') })).toEqual({ status: 400, code: 'XAmzContentSHA256Mismatch' });
+  expect(objects().size).toBe(0);
+  expect(await put({ 'x-amz-content-sha256': createHash('sha256').update('{}').digest('hex') })).toEqual({ status: 200, code: undefined });
+  expect(objects().get('k')).toBe('{}');
 });
 
 test('throttling, 5xx and network errors are retried until they pass; other errors are thrown at once, named by S3\'s code', async () => {
