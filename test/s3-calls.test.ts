@@ -94,6 +94,8 @@ test('conditional writes: If-None-Match: * creates only, If-Match writes only ov
 test('a key with characters that URLs and XML escape is put, read, listed and deleted under its own name', async () => {
   // Escaped as S3 signs it (RFC 3986), which encodeURIComponent alone is not for !'()*.
   expect(objectUrl(BUCKET, AWKWARD).pathname).toBe(`/${BUCKET}/baselines/b/a%20b%2B%281%29%21%2A%27~%26%3C%3E%22%C3%A9%2525%C3%BC.json`);
+  // A URL would resolve these segments away: refused rather than sent to another key.
+  expect(() => objectUrl(BUCKET, 'baselines/../current.json')).toThrow(/has a \. or \.\. segment/);
   await putObject(invocation(), BUCKET, AWKWARD, '{}');
   expect([...objects().keys()]).toEqual([AWKWARD]);
   expect(await getObject(invocation(), BUCKET, AWKWARD)).toMatchObject({ body: '{}' });

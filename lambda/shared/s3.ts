@@ -19,7 +19,10 @@ function escapeSegment(segment: string): string {
 
 /** The object's (or with `key` undefined, the bucket's) URL: path-style where an endpoint override says so (the local services). */
 export function objectUrl(bucket: string, key?: string): URL {
-  const path = key === undefined ? '' : key.split('/').map(escapeSegment).join('/');
+  const segments = key === undefined ? [] : key.split('/');
+  // A URL resolves `.` and `..` segments (escaped or not), so such a key would name another object.
+  if (segments.some(s => s === '.' || s === '..')) throw new Error(`The S3 key ${key} has a . or .. segment, which cannot be sent as it is`);
+  const path = segments.map(escapeSegment).join('/');
   const override = endpointOverride('s3');
   if (override) return new URL(`${override.replace(/\/$/, '')}/${bucket}/${path}`);
   const region = ownRegion();
