@@ -7,6 +7,7 @@
  * size, paged listings).
  */
 import { createHash } from 'crypto';
+import { Store } from '../lambda/organization/store';
 import { Invocation } from '../lambda/shared/clients';
 import { deleteObject, deleteObjects, getObject, listObjects, objectUrl, putObject, S3Page } from '../lambda/shared/s3';
 import { SignedCaller, signedCall } from '../lambda/shared/signed-request';
@@ -89,6 +90,21 @@ test('conditional writes: If-None-Match: * creates only, If-Match writes only ov
   expect(await failure(putObject(invocation(), BUCKET, key, '{"a":4}', { ifMatch: second }))).toEqual({ name: 'NoSuchKey', status: 404 });
   // A refused write is the service's answer, not retried.
   expect(aws.callsOf('s3:PUT object').filter(c => c.status >= 400)).toHaveLength(3);
+});
+
+test('a concurrent conditional write (409 ConditionalRequestConflict) is named so, not retried by the call, and the store reads and writes again', async () => {
+  const key = 'baselines/b/applied.json';
+  aws.injectFault({ operation: 's3:PUT object', status: 409, errorType: 'ConditionalRequestConflict', count: 1 });
+  expect(await failure(putObject(invocation(), BUCKET, key, '{}', { ifNoneMatch: '*' }))).toEqual({ name: 'ConditionalRequestConflict', status: 409 });
+  expect(aws.callsOf('s3:PUT object')).toHaveLength(1);
+
+  const applied = { generation: 'g1', accounts: ['210000000001'], types: ['BILLING'], overrideTypes: {} };
+  objects().set(key, JSON.stringify(applied));
+  aws.injectFault({ operation: 's3:PUT object', status: 409, errorType: 'ConditionalRequestConflict', count: 1 });
+  await new Store(invocation(), BUCKET, 'b').updateApplied(now => ({ ...now!, accounts: [...now!.accounts, '210000000002'] }));
+  expect(JSON.parse(objects().get(key)!)).toEqual({ ...applied, accounts: ['210000000001', '210000000002'] });
+  expect(aws.callsOf('s3:PUT object').map(c => c.status)).toEqual([409, 409, 200]);
+  expect(aws.callsOf('s3:GET object')).toHaveLength(2);
 });
 
 test('a key with characters that URLs and XML escape is put, read, listed and deleted under its own name', async () => {
