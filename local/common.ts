@@ -35,10 +35,10 @@ export interface Fault {
   /** Only this operation (e.g. 'PutAlternateContact', 'cloudformation:DescribeStacks'); every operation when omitted. */
   readonly operation?: string;
   /**
-   * 429 (TooManyRequestsException), 500 (InternalServerException), 503 (ServiceUnavailable), 400/403 with
+   * 429 (TooManyRequestsException), 500 (InternalServerException), 503 (ServiceUnavailable), 400/403/409 with
    * `errorType`, or 'reset': the connection is closed without an answer (ECONNRESET, a network error).
    */
-  readonly status: 400 | 403 | 429 | 500 | 503 | 'reset';
+  readonly status: 400 | 403 | 409 | 429 | 500 | 503 | 'reset';
   /** The error type of a 400 or 403 (e.g. 'AccessDeniedException'). */
   readonly errorType?: string;
   /** The error's message. @default one that names the error */

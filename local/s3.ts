@@ -8,7 +8,9 @@ import { BucketPolicies } from './s3-policy';
  * stacks (and refuses to delete while they hold objects, as S3 does). PutObject honours If-Match and
  * If-None-Match: * as S3 does (412 PreconditionFailed; If-Match on a missing key is 404 NoSuchKey), with
  * ETags that are the MD5 of the content (as S3's for a single-part PUT with SSE-S3), so every write that
- * changes an object changes its ETag. A test may hold a request before S3 acts on it (`holdNext`).
+ * changes an object changes its ETag. Listings are paged (1,000 entries at most, `max-keys`), and
+ * DeleteObjects takes 1,000 keys at most and requires Content-MD5 (or a flexible checksum), and every
+ * request its x-amz-content-sha256, as in S3. A test may hold a request before S3 acts on it (`holdNext`).
  */
 export class ObjectStore {
   /** Objects by bucket, then key. */
@@ -64,6 +66,7 @@ export class ObjectStore {
   ): { status: number; headers?: Record<string, string>; body: string } {
     const [, bucketName, ...rest] = decodeURIComponent(url.pathname).split('/');
     const key = rest.join('/');
+    checkPayloadHash(body, headers);
     const bucket = this.buckets.get(bucketName);
     if (!bucket) throw new ApiError(404, 'NoSuchBucket', `The specified bucket does not exist: ${bucketName}`);
     if (method === 'PUT' && key) {
@@ -80,33 +83,86 @@ export class ObjectStore {
       bucket.delete(key);
       return { status: 204, body: '' };
     }
-    if (method === 'GET' && url.searchParams.get('list-type') === '2') {
-      const prefix = url.searchParams.get('prefix') ?? '';
-      const delimiter = url.searchParams.get('delimiter');
-      const matching = [...bucket.keys()].filter(k => k.startsWith(prefix)).sort();
-      // With a delimiter, keys that have it after the prefix are rolled up into common prefixes.
-      const rolledUp = (k: string) => delimiter !== null && k.indexOf(delimiter, prefix.length) >= 0;
-      const keys = matching.filter(k => !rolledUp(k));
-      const prefixes = [...new Set(matching.filter(rolledUp).map(k => k.slice(0, k.indexOf(delimiter!, prefix.length) + delimiter!.length)))];
-      const contents = keys.map(k => `<Contents><Key>${xml(k)}</Key><Size>${bucket.get(k)!.length}</Size></Contents>`).join('');
-      const common = prefixes.map(p => `<CommonPrefixes><Prefix>${xml(p)}</Prefix></CommonPrefixes>`).join('');
-      return {
-        status: 200,
-        headers: { 'content-type': 'application/xml' },
-        body: `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xml(bucketName)}</Name>`
-          + `<Prefix>${xml(prefix)}</Prefix><KeyCount>${keys.length + prefixes.length}</KeyCount><IsTruncated>false</IsTruncated>${contents}${common}</ListBucketResult>`,
-      };
-    }
+    if (method === 'GET' && url.searchParams.get('list-type') === '2') return listPage(bucketName, bucket, url.searchParams);
     if (method === 'POST' && url.searchParams.has('delete')) {
+      checkDigest(body, headers);
       const keys = [...body.matchAll(/<Key>([^<]*)<\/Key>/g)].map(m => unxml(m[1]));
+      if (keys.length > PAGE) throw new ApiError(400, 'MalformedXML', `The XML you provided was not well-formed or did not validate against our published schema (${keys.length} keys: 1000 at most)`);
       keys.forEach(k => bucket.delete(k));
+      const quiet = /<Quiet>true<\/Quiet>/.test(body);
       return {
         status: 200,
         headers: { 'content-type': 'application/xml' },
-        body: `<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${keys.map(k => `<Deleted><Key>${xml(k)}</Key></Deleted>`).join('')}</DeleteResult>`,
+        body: '<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+          + `${quiet ? '' : keys.map(k => `<Deleted><Key>${xml(k)}</Key></Deleted>`).join('')}</DeleteResult>`,
       };
     }
     throw new ApiError(400, 'NotImplemented', `${method} ${url.pathname}${url.search} is not supported locally`);
+  }
+}
+
+/** Keys (and common prefixes) per ListObjectsV2 page at most, and per DeleteObjects, as in S3. */
+const PAGE = 1000;
+
+/**
+ * One ListObjectsV2 page: keys and, with a delimiter, the common prefixes they roll up into, in order,
+ * `max-keys` of them (1,000 at most), continued after the last one by an opaque continuation token.
+ */
+function listPage(
+  bucketName: string, bucket: Map<string, string>, params: URLSearchParams,
+): { status: number; headers: Record<string, string>; body: string } {
+  const prefix = params.get('prefix') ?? '';
+  const delimiter = params.get('delimiter');
+  const maxKeys = params.has('max-keys') ? Number(params.get('max-keys')) : PAGE;
+  if (!Number.isInteger(maxKeys) || maxKeys < 0) throw new ApiError(400, 'InvalidArgument', 'Provided max-keys not an integer or within integer range');
+  const token = params.get('continuation-token');
+  const after = token === null ? undefined : Buffer.from(token, 'base64').toString('utf8');
+  if (token !== null && !after) throw new ApiError(400, 'InvalidArgument', 'The continuation token provided is incorrect');
+  // With a delimiter, keys that have it after the prefix are rolled up into common prefixes.
+  const entries = new Map<string, 'key' | 'prefix'>();
+  for (const k of bucket.keys()) {
+    if (!k.startsWith(prefix)) continue;
+    const at = delimiter ? k.indexOf(delimiter, prefix.length) : -1;
+    if (at >= 0) entries.set(k.slice(0, at + delimiter!.length), 'prefix');
+    else entries.set(k, 'key');
+  }
+  const sorted = [...entries.keys()].filter(k => after === undefined || k > after).sort();
+  const page = sorted.slice(0, Math.min(maxKeys, PAGE));
+  const truncated = page.length < sorted.length;
+  const contents = page.filter(k => entries.get(k) === 'key').map(k => `<Contents><Key>${xml(k)}</Key><Size>${bucket.get(k)!.length}</Size></Contents>`).join('');
+  const common = page.filter(k => entries.get(k) === 'prefix').map(p => `<CommonPrefixes><Prefix>${xml(p)}</Prefix></CommonPrefixes>`).join('');
+  const next = truncated ? `<NextContinuationToken>${Buffer.from(page[page.length - 1]).toString('base64')}</NextContinuationToken>` : '';
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/xml' },
+    body: `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xml(bucketName)}</Name>`
+      + `<Prefix>${xml(prefix)}</Prefix>${token === null ? '' : `<ContinuationToken>${xml(token)}</ContinuationToken>`}<KeyCount>${page.length}</KeyCount>`
+      + `<MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${contents}${common}${next}</ListBucketResult>`,
+  };
+}
+
+/** The SigV4 payload hash that S3 requires of every signed request, checked against the body unless unsigned. */
+function checkPayloadHash(body: string, headers: RequestHeaders): void {
+  const hash = headers['x-amz-content-sha256'];
+  if (hash === undefined) throw new ApiError(400, 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+  if (String(hash).startsWith('UNSIGNED-PAYLOAD') || String(hash).startsWith('STREAMING-')) return;
+  if (String(hash) !== createHash('sha256').update(body).digest('hex')) {
+    throw new ApiError(400, 'XAmzContentSHA256Mismatch', 'The provided \'x-amz-content-sha256\' header does not match what was computed.');
+  }
+}
+
+/**
+ * DeleteObjects' integrity header, which S3 requires: Content-MD5 (checked against the body), or one of the
+ * x-amz-checksum-* headers of the SDK's flexible checksums (taken as they are).
+ */
+function checkDigest(body: string, headers: RequestHeaders): void {
+  const md5 = headers['content-md5'];
+  if (md5 === undefined) {
+    if (Object.keys(headers).some(h => h.startsWith('x-amz-checksum-') && h !== 'x-amz-checksum-type')) return;
+    throw new ApiError(400, 'InvalidRequest', 'Missing required header for this request: Content-MD5');
+  }
+  if (String(md5) !== createHash('md5').update(body).digest('base64')) {
+    throw new ApiError(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
   }
 }
 
@@ -171,8 +227,12 @@ function xml(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: '\'' };
+
+/** XML text as S3's parser reads it: named and numeric character references decoded. */
 function unxml(value: string): string {
-  return value.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return value.replace(/&(amp|lt|gt|quot|apos|#x[0-9a-fA-F]+|#[0-9]+);/g, (_, name: string) => ENTITIES[name]
+    ?? String.fromCodePoint(name.startsWith('#x') ? parseInt(name.slice(2), 16) : Number(name.slice(1))));
 }
 
 /** An S3 error body. */

@@ -1,16 +1,16 @@
 import { createHash } from 'crypto';
-import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Prior } from './accounts';
 import type { ReconcileState } from './state';
 import { BaselineDocument, DeployWaitsForName, FailDeployOnName, STORE_EXPIRY, STORE_EXPIRY_TAG, TargetSpec } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
 import { errorName } from '../shared/errors';
 import { backoffDelay, sleep } from '../shared/pacing';
+import { deleteObject, deleteObjects, getObject, listObjects, putObject, PutOptions } from '../shared/s3';
 
 /*
  * Where an organization baseline's generations are kept: an S3 bucket of the stack (encrypted at rest),
- * under baselines/<BaselineId>/. The reconciler's executions, the rules and the logs carry a baseline's
- * id and generation, never its values: a step reads them from here.
+ * under baselines/<BaselineId>/, called through lambda/shared/s3.ts. The reconciler's executions, the rules
+ * and the logs carry a baseline's id and generation, never its values: a step reads them from here.
  *
  *   current.json                 which generation is the baseline's now (or that it was removed)
  *   generations/<g>.json          what generation g declares (the values), its targets and options
@@ -129,43 +129,27 @@ const WRITE_CONFLICTS = ['PreconditionFailed', 'ConditionalRequestConflict', 'No
 const cache = new Map<string, unknown>();
 
 
-function s3Client(invocation: Invocation): S3Client {
-  // Path-style addressing only where an endpoint override says so (the local services).
-  const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
-  return new S3Client({ ...invocation.config('s3'), forcePathStyle });
-}
-
 /** The ids of the baselines a store holds. */
 export async function baselinesIn(invocation: Invocation, bucket: string): Promise<string[]> {
   const ids: string[] = [];
-  for await (const page of paginateListObjectsV2({ client: s3Client(invocation) }, { Bucket: bucket, Prefix: 'baselines/', Delimiter: '/' })) {
-    for (const prefix of page.CommonPrefixes ?? []) {
-      const id = prefix.Prefix?.split('/')[1];
+  for await (const page of listObjects(invocation, bucket, 'baselines/', { delimiter: '/' })) {
+    for (const prefix of page.prefixes) {
+      const id = prefix.split('/')[1];
       if (id) ids.push(id);
     }
   }
   return ids;
 }
 
-
 /** Deletes everything under `prefix` in the bucket. */
 export async function deleteUnder(invocation: Invocation, bucket: string, prefix: string): Promise<void> {
-  const s3 = s3Client(invocation);
   const keys: string[] = [];
-  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-  }
-  for (let i = 0; i < keys.length; i += 1000) {
-    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map(Key => ({ Key })) } }));
-  }
+  for await (const page of listObjects(invocation, bucket, prefix)) keys.push(...page.keys);
+  await deleteObjects(invocation, bucket, keys);
 }
 
 export class Store {
-  private readonly s3: S3Client;
-
-  constructor(private readonly invocation: Invocation, public readonly bucketName: string, private readonly baselineId: string) {
-    this.s3 = s3Client(invocation);
-  }
+  constructor(private readonly invocation: Invocation, public readonly bucketName: string, private readonly baselineId: string) {}
 
   public async current(): Promise<Current | undefined> {
     return this.get<Current>('current.json', false);
@@ -217,16 +201,16 @@ export class Store {
     const key = `writing/${generation}/${execution}@${until}`;
     await this.put(key, { until });
     return async () => {
-      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucketName, Key: this.prefix(key) }));
+      await deleteObject(this.invocation, this.bucketName, this.prefix(key));
     };
   }
 
   /** Whether a step of another generation may still write (its lease is there and has not lapsed). */
   public async othersWriting(generation: string): Promise<boolean> {
     const prefix = this.prefix('writing/');
-    for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucketName, Prefix: prefix })) {
-      for (const { Key } of page.Contents ?? []) {
-        const [writer, lease] = Key!.slice(prefix.length).split('/');
+    for await (const { keys } of listObjects(this.invocation, this.bucketName, prefix)) {
+      for (const key of keys) {
+        const [writer, lease] = key.slice(prefix.length).split('/');
         if (writer !== generation && Number(lease.split('@').pop()) > Date.now()) return true;
       }
     }
@@ -248,7 +232,7 @@ export class Store {
       const next = change(applied);
       if (!next) return;
       try {
-        await this.put('applied.json', next, etag ? { IfMatch: etag } : { IfNoneMatch: '*' });
+        await this.put('applied.json', next, etag ? { ifMatch: etag } : { ifNoneMatch: '*' });
         return;
       } catch (error) {
         const delay = backoffDelay(attempt);
@@ -259,13 +243,8 @@ export class Store {
   }
 
   private async appliedAsRead(): Promise<{ applied?: Applied; etag?: string }> {
-    try {
-      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucketName, Key: this.prefix('applied.json') }));
-      return { applied: JSON.parse(await object.Body!.transformToString('utf8')) as Applied, etag: object.ETag };
-    } catch (error) {
-      if (errorName(error) === 'NoSuchKey') return {};
-      throw error;
-    }
+    const object = await getObject(this.invocation, this.bucketName, this.prefix('applied.json'));
+    return object ? { applied: JSON.parse(object.body) as Applied, etag: object.etag } : {};
   }
 
   /**
@@ -282,8 +261,8 @@ export class Store {
   public async priorAccounts(generation: string): Promise<Set<string>> {
     const prefix = this.prefix(`priors/${generation}/`);
     const accounts = new Set<string>();
-    for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucketName, Prefix: prefix })) {
-      for (const { Key } of page.Contents ?? []) accounts.add(Key!.slice(prefix.length).replace(/\.json$/, ''));
+    for await (const { keys } of listObjects(this.invocation, this.bucketName, prefix)) {
+      for (const key of keys) accounts.add(key.slice(prefix.length).replace(/\.json$/, ''));
     }
     return accounts;
   }
@@ -297,8 +276,8 @@ export class Store {
   public async forgetPriors(except?: string): Promise<void> {
     const prefix = this.prefix('priors/');
     const generations = new Set<string>();
-    for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucketName, Prefix: prefix, Delimiter: '/' })) {
-      for (const common of page.CommonPrefixes ?? []) generations.add(common.Prefix!.slice(prefix.length).replace(/\/$/, ''));
+    for await (const page of listObjects(this.invocation, this.bucketName, prefix, { delimiter: '/' })) {
+      for (const common of page.prefixes) generations.add(common.slice(prefix.length).replace(/\/$/, ''));
     }
     for (const generation of generations) {
       if (generation !== except) await deleteUnder(this.invocation, this.bucketName, this.prefix(`priors/${generation}/`));
@@ -317,27 +296,20 @@ export class Store {
   private async get<T>(key: string, immutable: boolean): Promise<T | undefined> {
     const fullKey = `${this.bucketName}/${this.prefix(key)}`;
     if (immutable && cache.has(fullKey)) return cache.get(fullKey) as T;
-    try {
-      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucketName, Key: this.prefix(key) }));
-      const value = JSON.parse(await object.Body!.transformToString('utf8')) as T;
-      if (immutable) cache.set(fullKey, value);
-      return value;
-    } catch (error) {
-      if (errorName(error) === 'NoSuchKey') return undefined;
-      throw error;
-    }
+    const object = await getObject(this.invocation, this.bucketName, this.prefix(key));
+    if (!object) return undefined;
+    const value = JSON.parse(object.body) as T;
+    if (immutable) cache.set(fullKey, value);
+    return value;
   }
 
-  private async put(key: string, value: unknown, conditions: { IfMatch?: string; IfNoneMatch?: string } = {}): Promise<void> {
+  private async put(key: string, value: unknown, conditions: Pick<PutOptions, 'ifMatch' | 'ifNoneMatch'> = {}): Promise<void> {
     const expiry = Object.entries(STORE_EXPIRY).find(([, { prefix }]) => key.startsWith(prefix))?.[0];
-    await this.s3.send(new PutObjectCommand({
-      Bucket: this.bucketName,
-      Key: this.prefix(key),
-      Body: JSON.stringify(value),
-      ContentType: 'application/json',
+    await putObject(this.invocation, this.bucketName, this.prefix(key), JSON.stringify(value), {
+      contentType: 'application/json',
       // Encrypted as the bucket says (SSE-S3, or the stack's KMS key); tagged if the store's lifecycle rules expire it.
-      Tagging: expiry ? `${STORE_EXPIRY_TAG}=${expiry}` : undefined,
+      tagging: expiry ? `${STORE_EXPIRY_TAG}=${expiry}` : undefined,
       ...conditions,
-    }));
+    });
   }
 }

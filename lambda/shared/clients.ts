@@ -39,15 +39,17 @@ const QUESTION_WITHIN_MS = 60_000;
 const httpHandlers = new Map<string, NodeHttpHandler>();
 
 /**
- * Connections the Account API's handler may hold at once (the SDK's default is 50): the reconciler has up
- * to that many member accounts in flight (accounts-phase.ts), each calling for itself.
+ * Connections the Account API's and S3's handlers may hold at once (the SDK's default is 50): the reconciler
+ * has up to 64 member accounts in flight (accounts-phase.ts), each calling for itself and keeping its prior
+ * in the store.
  */
-const ACCOUNT_SOCKETS = 128;
+const WIDE_SOCKETS = 128;
+const WIDE_SERVICES = ['account', 's3'];
 
 function httpHandler(service: string): NodeHttpHandler {
   let handler = httpHandlers.get(service);
   if (!handler) {
-    const sockets = service === 'account' ? { httpAgent: { maxSockets: ACCOUNT_SOCKETS }, httpsAgent: { maxSockets: ACCOUNT_SOCKETS } } : {};
+    const sockets = WIDE_SERVICES.includes(service) ? { httpAgent: { maxSockets: WIDE_SOCKETS }, httpsAgent: { maxSockets: WIDE_SOCKETS } } : {};
     handler = new NodeHttpHandler({ requestTimeout: REQUEST_TIMEOUT_MS / timeScale(), connectionTimeout: CONNECTION_TIMEOUT_MS, ...sockets });
     httpHandlers.set(service, handler);
   }

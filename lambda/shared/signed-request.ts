@@ -68,6 +68,8 @@ export interface SignedCaller {
 
 export interface SignedAnswer {
   readonly status: number;
+  /** The answer's headers, their names in lower case (as Node gives them). */
+  readonly headers: Record<string, string>;
   readonly body: string;
 }
 
@@ -131,7 +133,7 @@ export async function signedCall(
     try {
       const { response } = await requestHandler.handle(await signer.sign(request) as HttpRequest);
       const body = Buffer.from(await streamCollector(response.body)).toString('utf8');
-      if (response.statusCode < 400) return { status: response.statusCode, body };
+      if (response.statusCode < 400) return { status: response.statusCode, headers: response.headers, body };
       const code = errorCode(body) ?? response.headers['x-amzn-errortype']?.split(':')[0] ?? `Http${response.statusCode}`;
       error = Object.assign(new Error(`${code}: ${call.method} ${call.url.pathname} answered ${response.statusCode}`), {
         name: code, $metadata: { httpStatusCode: response.statusCode, attempts: attempt + 1 },
