@@ -36,9 +36,10 @@ export interface Fault {
   readonly operation?: string;
   /**
    * 429 (TooManyRequestsException), 500 (InternalServerException), 503 (ServiceUnavailable), 400/403/409 with
-   * `errorType`, or 'reset': the connection is closed without an answer (ECONNRESET, a network error).
+   * `errorType`, 'reset': the connection is closed without an answer (ECONNRESET, a network error), or 'hang': no
+   * answer ever comes on an open connection (until the caller gives up or the services stop).
    */
-  readonly status: 400 | 403 | 409 | 429 | 500 | 503 | 'reset';
+  readonly status: 400 | 403 | 409 | 429 | 500 | 503 | 'reset' | 'hang';
   /** The error type of a 400 or 403 (e.g. 'AccessDeniedException'). */
   readonly errorType?: string;
   /** The error's message. @default one that names the error */
@@ -51,6 +52,9 @@ export interface Fault {
 
 /** A request whose connection the service closes without an answer. */
 export class ConnectionReset extends Error {}
+
+/** A request left unanswered on its open connection. */
+export class NoAnswer extends Error {}
 
 export interface RateQuota {
   /** Requests per second, per caller account. */
@@ -105,6 +109,7 @@ export class Faults {
     this.faults = this.faults.filter(f => f.remaining > 0);
     switch (fault.status) {
       case 'reset': throw new ConnectionReset(operation);
+      case 'hang': throw new NoAnswer(operation);
       case 429: throw new ApiError(429, 'TooManyRequestsException', fault.message ?? 'Rate exceeded');
       case 503: throw new ApiError(503, 'ServiceUnavailable', fault.message ?? 'Service unavailable');
       case 500: throw new ApiError(500, 'InternalServerException', fault.message ?? 'Internal failure');

@@ -4,7 +4,7 @@ import { AccountService, FakeAccount, RegionOptStatus } from './account';
 import { CloudFormationService } from './cloudformation';
 import { LocalCloudTrail } from './cloudtrail';
 import { LocalCloudTrailApi } from './cloudtrail-api';
-import { CallRecord, ConnectionReset, Deferred, Fault, Faults, RateLimits, RateQuota } from './common';
+import { CallRecord, ConnectionReset, Deferred, Fault, Faults, NoAnswer, RateLimits, RateQuota } from './common';
 import { EventBus } from './eventbridge';
 import { Front, route } from './front';
 import { IamService } from './iam';
@@ -306,6 +306,7 @@ export class LocalAws {
       try {
         route(this.front, req, Buffer.concat(chunks).toString('utf8'), res);
       } catch (error) {
+        if (error instanceof NoAnswer) return this.record({ operation: error.message, status: 0, errorType: 'no answer' });
         if (!(error instanceof ConnectionReset)) throw error;
         this.record({ operation: error.message, status: 0, errorType: 'ECONNRESET' });
         req.socket.destroy();

@@ -267,6 +267,18 @@ describe('faults', () => {
     expect(contactOf(MEMBER_A)?.EmailAddress).toBe('security-team@example.com');
   });
 
+  test('a request left unanswered gives way to the next attempt after the request timeout', async () => {
+    local.aws.injectFault({ operation: 'PutAlternateContact', status: 'hang', count: 1 });
+    const before = local.aws.lambda.asyncEvents.length;
+
+    expect((await cfn.deploy(contactStack({ accountId: MEMBER_A }))).status).toBe('CREATE_COMPLETE');
+
+    expect(local.aws.calls.filter(c => c.operation === 'PutAlternateContact').map(c => c.errorType ?? c.status)).toEqual(['no answer', 200]);
+    expect(contactOf(MEMBER_A)?.EmailAddress).toBe('security-team@example.com');
+    // Within the one delivery: not by Lambda's retry of an invocation that timed out.
+    expect(local.aws.lambda.asyncEvents.slice(before).map(e => e.deliveries)).toEqual([1]);
+  });
+
   test('a 503 during a delete is retried and the contact is deleted', async () => {
     await cfn.deploy(contactStack({ accountId: MEMBER_A }));
     local.aws.injectFault({ operation: 'DeleteAlternateContact', status: 503, count: 2 });

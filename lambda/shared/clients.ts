@@ -50,7 +50,10 @@ function httpHandler(service: string): NodeHttpHandler {
   let handler = httpHandlers.get(service);
   if (!handler) {
     const sockets = WIDE_SERVICES.includes(service) ? { httpAgent: { maxSockets: WIDE_SOCKETS }, httpsAgent: { maxSockets: WIDE_SOCKETS } } : {};
-    handler = new NodeHttpHandler({ requestTimeout: REQUEST_TIMEOUT_MS / timeScale(), connectionTimeout: CONNECTION_TIMEOUT_MS, ...sockets });
+    // Without throwOnRequestTimeout the handler only prints a warning (plain text, in the function's JSON log) and waits on.
+    handler = new NodeHttpHandler({
+      requestTimeout: REQUEST_TIMEOUT_MS / timeScale(), throwOnRequestTimeout: true, connectionTimeout: CONNECTION_TIMEOUT_MS, ...sockets,
+    });
     httpHandlers.set(service, handler);
   }
   return handler;
