@@ -1,8 +1,8 @@
 import { AccountClient } from '@aws-sdk/client-account';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { CloudFormation } from './cloudformation';
 import { DeadlineRetryOptions, DeadlineRetryStrategy, timeScale } from './pacing';
 import { RESPONSE_WITHIN_MS } from './response';
 import { ownAccountId } from './target';
@@ -116,9 +116,9 @@ export class Invocation {
     return new AccountClient({ ...this.config('account', this.deadline, { ...options, rateLimited: false }), credentials });
   }
 
-  /** A CloudFormation client whose retries end within a minute of now (or at the deadline). */
-  public cloudFormation(): CloudFormationClient {
-    return new CloudFormationClient(this.config('cloudformation', this.questionDeadline()));
+  /** CloudFormation's reads (signed awsQuery calls, lambda/shared/cloudformation.ts), whose retries end within a minute of now (or at the deadline). */
+  public cloudFormation(): CloudFormation {
+    return new CloudFormation(this, { retryStrategy: this.config('cloudformation', this.questionDeadline()).retryStrategy });
   }
 
   /**
