@@ -1,8 +1,8 @@
-import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeExecutionCommand, ExecutionStatus, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { Aws, denied } from './aws';
 import type { Template } from './declared';
 import type { ReconcileState } from '../lambda/organization/state';
+import type { CloudFormation } from '../lambda/shared/cloudformation';
 import { RESOURCE_TYPES } from '../src/contract';
 
 /*
@@ -68,18 +68,18 @@ export function isBaselineRun(name: string, baselineId: string): boolean {
 
 export class WaiterReader {
   private readonly sfn: SFNClient;
-  private readonly cfn: CloudFormationClient;
+  private readonly cfn: CloudFormation;
 
   constructor(aws: Aws, private readonly stackName: string, region?: string) {
     const where = region ? { region } : {};
     this.sfn = aws.watched(new SFNClient({ ...aws.config('states'), ...where }));
-    this.cfn = aws.watched(new CloudFormationClient({ ...aws.config('cloudformation'), ...where }));
+    this.cfn = aws.cloudFormation(region);
   }
 
   /** The waiter's ARN, from its resource in the stack. */
   public async waiterArn(logicalId: string): Promise<string> {
     try {
-      const answer = await this.cfn.send(new DescribeStackResourceCommand({ StackName: this.stackName, LogicalResourceId: logicalId }));
+      const answer = await this.cfn.describeStackResource({ StackName: this.stackName, LogicalResourceId: logicalId });
       const physicalId = answer.StackResourceDetail!.PhysicalResourceId!;
       if (physicalId.startsWith('arn:')) return physicalId;
       // A state machine's physical id is its ARN; a bare name is completed from the stack's own ARN.

@@ -21,6 +21,7 @@ export interface QueryCall {
   readonly credentials?: AwsCredentialIdentityProvider;
   readonly retryThrottling?: boolean;
   readonly retryStrategy?: RetryStrategyV2;
+  readonly abortSignal?: AbortSignal;
 }
 
 /** The service's endpoint in `region`: the override (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL), else the Regional one. */
@@ -46,6 +47,7 @@ export async function queryCall(caller: SignedCaller, call: QueryCall, deadline 
     credentials: call.credentials,
     retryThrottling: call.retryThrottling,
     retryStrategy: call.retryStrategy,
+    abortSignal: call.abortSignal,
   }, queryError, deadline);
   return xmlInner(answer.body, `${call.action}Result`);
 }

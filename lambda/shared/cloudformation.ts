@@ -4,7 +4,7 @@ import type { SignedCaller } from './signed-request';
 
 /*
  * The CloudFormation reads the handlers and the command-line tool make (awsQuery, signed here: the SDK's
- * client and the awsQuery and XML code it brings weighed about 60 KiB of each bundle). Each answer is read
+ * client and the awsQuery and XML code it brings weighed about 30 KiB of each handler's bundle). Each answer is read
  * into the fields callers use, named as the SDK names them; Metadata, TemplateBody and ResourceProperties
  * stay JSON strings, as the SDK returns them. Errors are named by the service's Code (ValidationError for a
  * stack or resource that does not exist, Throttling) and carry its Message.
@@ -60,6 +60,7 @@ export interface CloudFormationOptions {
   readonly retryStrategy?: RetryStrategyV2;
   readonly region?: string;
   readonly credentials?: AwsCredentialIdentityProvider;
+  readonly abortSignal?: AbortSignal;
 }
 
 /** The CloudFormation reads, as a client of them: one per question, so that its retries end with the question's deadline. */

@@ -59,6 +59,8 @@ export interface SignedCall {
   readonly retryThrottling?: boolean;
   /** Retries as an SDK client's strategy would (lambda/shared/pacing.ts: the environment's rate limiter too). @default backoff until the deadline */
   readonly retryStrategy?: RetryStrategyV2;
+  /** Ends the attempt in flight (the command-line tool's run stopped). */
+  readonly abortSignal?: AbortSignal;
 }
 
 /** What an error answer says: its code, and the service's message when the caller can read it. */
@@ -137,7 +139,7 @@ export async function signedCall(
     });
     let error: ServiceError & Error;
     try {
-      const { response } = await requestHandler.handle(await signer.sign(request) as HttpRequest);
+      const { response } = await requestHandler.handle(await signer.sign(request) as HttpRequest, { abortSignal: call.abortSignal });
       const body = Buffer.from(await streamCollector(response.body)).toString('utf8');
       if (response.statusCode < 400) {
         strategy?.recordSuccess(token!);
