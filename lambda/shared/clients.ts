@@ -56,9 +56,9 @@ function httpHandler(service: string): NodeHttpHandler {
 
 /**
  * One invocation of a handler: the account it runs in, until when it may keep trying, and its AWS clients,
- * which retry throttling, network errors and 5xx until then. The CloudFormation and Organizations clients
- * are imported, not required on first use: a `require` would make esbuild keep every command of both clients
- * (about 100 KiB), where the import keeps the few the handlers send, whose evaluation costs little.
+ * which retry throttling, network errors and 5xx until then. The Organizations client is imported, not
+ * required on first use: a `require` would make esbuild keep every command of the client, where the import
+ * keeps the few the handlers send, whose evaluation costs little (CloudFormation's reads are signed calls).
  */
 export class Invocation {
   /** The account the function runs in, from its own ARN. */
