@@ -4,7 +4,7 @@
  * fields callers use, pages followed, XML entities decoded, errors named as the SDK names them, throttling
  * retried until the question's deadline, and the local service as strict as AWS about Action and Version.
  */
-import { queryCall, xmlMembers } from '../lambda/shared/aws-query';
+import { queryCall, xmlMembers, xmlText } from '../lambda/shared/aws-query';
 import { Invocation } from '../lambda/shared/clients';
 import { paginateDescribeStackEvents, paginateListStackResources } from '../lambda/shared/cloudformation';
 import { isThrottling } from '../lambda/shared/errors';
@@ -149,6 +149,13 @@ test('the local CloudFormation answers an unknown Action, or a missing or wrong 
   });
   await expect(ask('DescribeStacks', '')).resolves.toMatchObject({ name: 'InvalidAction', message: 'Could not find operation DescribeStacks for version NO_VERSION_SPECIFIED' });
   await expect(ask('DescribeStacks', '2011-06-15')).resolves.toMatchObject({ name: 'InvalidAction', message: 'Could not find operation DescribeStacks for version 2011-06-15' });
+});
+
+test('the local STS, the other awsQuery service the tool signs itself, refuses a wrong Version as well, and answers the right one', async () => {
+  const ask = (version: string) => queryCall(invocation(), { service: 'sts', version, action: 'GetCallerIdentity' });
+
+  await expect(ask('2010-05-15')).rejects.toMatchObject({ name: 'InvalidAction', message: 'Could not find operation GetCallerIdentity for version 2010-05-15' });
+  await expect(ask('2011-06-15').then(result => xmlText(result, 'Account'))).resolves.toBe(ACCOUNT);
 });
 
 test('a list\'s members are told apart by depth: a member\'s own lists (a stack\'s Parameters) stay inside it', () => {
