@@ -267,8 +267,9 @@ export async function coldStartBenchmark(): Promise<Section> {
   const ratio = (side: SideName, of: 'load' | 'total') => `${(medians.get(side)![of] / medians.get('sdk')![of]).toFixed(2)}×`;
   const goal = `Against issue 18's goal (load + first create at most 1.0× the bare SDK's, medians): now ${ratio('bundle', 'total')} `
     + `(load alone ${ratio('bundle', 'load')}), before ${ratio('before', 'total')} (load alone ${ratio('before', 'load')}). `
-    + `The handler's create path uses two clients, CloudFormation (${readsPerRun.map(r => r.replace('cloudformation:', '')).join(', ')}: it acts only on a request `
-    + 'CloudFormation confirms, and the stack\'s status places it in the deploy\'s schedule) and Account Management (the put), where the bare SDK side makes the put '
+    + `The handler's create path calls two services, CloudFormation (${readsPerRun.map(r => r.replace('cloudformation:', '')).join(', ')}, signed awsQuery calls `
+    + 'of its own, not the SDK\'s client: it acts only on a request CloudFormation confirms, and the stack\'s status places it in the deploy\'s schedule) '
+    + 'and Account Management (the put), where the bare SDK side makes the put '
     + `alone (every call is checked): with the handler's calls, the unbundled SDK takes ${ratio('sdk-calls', 'total')} of the bare put's time. `
     + 'Organizations (for Deletes and denied calls) is called without its client, as signed JSON requests (lambda/shared/aws-json.ts): '
     + 'nothing of it is evaluated as the bundle loads.';

@@ -8,18 +8,19 @@ import {
   ListRegionsCommand,
   RegionOptStatus,
 } from '@aws-sdk/client-account';
-import { CloudFormationClient, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { MiddlewareStack, RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
 import { PRIMARY_FIELDS, SettingKey, Template } from './declared';
 import { ToolJsonClient } from './tool-json';
 import { Departure, departureOfState, departureReason } from '../lambda/shared/account-api';
 import { JsonApi, JsonClient, organizationsApi } from '../lambda/shared/aws-json';
+import { queryCall, queryEndpoint, xmlText } from '../lambda/shared/aws-query';
+import { CloudFormation, CloudFormationOptions } from '../lambda/shared/cloudformation';
 import { errorName, isThrottling, ServiceError } from '../lambda/shared/errors';
 import { membershipOf, resolveTargets, TargetSpec } from '../lambda/shared/organizations';
 import { Pacer } from '../lambda/shared/pacer';
 import { backoffDelay, sleep } from '../lambda/shared/pacing';
+import type { SignedCaller } from '../lambda/shared/signed-request';
 import { resolveTarget } from '../lambda/shared/target';
 
 /*
@@ -74,7 +75,7 @@ export async function resolveRegion(options: { region?: string; profile?: string
   const profile = options.profile ?? process.env.AWS_PROFILE ?? 'default';
   try {
     // The SDK's own loader reads the profile's `region` from the shared config files.
-    const region = await new STSClient({ profile }).config.region();
+    const region = await new AccountClient({ profile }).config.region();
     if (region) return { region, source: `profile ${profile}` };
   } catch {
     // No Region in the profile: the fallback below says so.
@@ -120,9 +121,15 @@ export class Aws {
 
   /** The account whose credentials the tool runs with: the first call, which fails within seconds when AWS cannot be reached. */
   public caller(): Promise<string> {
-    this.callerAccount ??= this.watched(new STSClient(this.config('sts', { answerMs: FIRST_ANSWER_MS }))).send(new GetCallerIdentityCommand({}), { abortSignal: this.stopper.signal })
-      .then(answer => answer.Account!, error => { throw this.unreachable(error) ?? denied('sts:GetCallerIdentity', 'the caller', error); });
+    this.callerAccount ??= this.callerIdentity()
+      .catch(error => { throw this.unreachable(error) ?? denied('sts:GetCallerIdentity', 'the caller', error); });
     return this.callerAccount;
+  }
+
+  /** STS's GetCallerIdentity, signed here (awsQuery, as CloudFormation's reads). */
+  private async callerIdentity(): Promise<string> {
+    const { caller, options } = this.signed('sts', this.region, FIRST_ANSWER_MS);
+    return xmlText(await queryCall(caller, { service: 'sts', version: '2011-06-15', action: 'GetCallerIdentity', ...options }), 'Account')!;
   }
 
   /** What was tried, for a message: the endpoint, the Region and where it came from, the profile. */
@@ -191,13 +198,35 @@ export class Aws {
   /** The template CloudFormation holds for a stack (in `region`, or the tool's), or undefined when the stack does not exist. */
   public async deployedTemplate(stackName: string, region?: string): Promise<Template | undefined> {
     try {
-      const client = this.watched(new CloudFormationClient({ ...this.config('cloudformation'), ...(region ? { region } : {}) }));
-      const answer = await client.send(new GetTemplateCommand({ StackName: stackName }), { abortSignal: this.stopper.signal });
+      const answer = await this.cloudFormation(region).getTemplate({ StackName: stackName });
       return JSON.parse(answer.TemplateBody ?? '{}') as Template;
     } catch (error) {
       if (errorName(error) === 'ValidationError' && /does not exist/.test(String((error as Error).message))) return undefined;
       throw denied('cloudformation:GetTemplate', `stack ${stackName}`, error);
     }
+  }
+
+  /** CloudFormation's reads (in `region`, or the tool's), signed here: its SDK client and the awsQuery code it brings would weigh on the bundle. */
+  public cloudFormation(region = this.region): CloudFormation {
+    const { caller, options } = this.signed('cloudformation', region);
+    return new CloudFormation(caller, options);
+  }
+
+  /**
+   * How the tool signs a call itself (awsQuery: STS, CloudFormation): with the clients' credentials, retried
+   * as they are until the --timeout, stopped with the run, its endpoint noted for the message of a call that gets no answer.
+   */
+  private signed(service: string, region: string, answerMs?: number): { caller: SignedCaller; options: CloudFormationOptions } {
+    const { requestHandler, retryStrategy } = this.config(service, { answerMs });
+    const endpoint = queryEndpoint(service, region).origin;
+    const caller: SignedCaller = {
+      deadline: this.deadline,
+      config: () => {
+        this.lastEndpoint = endpoint;
+        return { requestHandler };
+      },
+    };
+    return { caller, options: { region, credentials: this.credentials(), retryStrategy, abortSignal: this.stopper.signal } };
   }
 
   /** What one setting of one account holds now. */

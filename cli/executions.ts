@@ -1,8 +1,8 @@
-import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
 import { Aws, denied } from './aws';
 import type { Template } from './declared';
 import type { ReconcileState } from '../lambda/organization/state';
 import { epochDate, JsonClient, stepFunctionsApi } from '../lambda/shared/aws-json';
+import type { CloudFormation } from '../lambda/shared/cloudformation';
 import { RESOURCE_TYPES } from '../src/contract';
 
 /*
@@ -89,18 +89,17 @@ interface ExecutionHistory {
 
 export class WaiterReader {
   private readonly sfn: JsonClient;
-  private readonly cfn: CloudFormationClient;
+  private readonly cfn: CloudFormation;
 
   constructor(aws: Aws, private readonly stackName: string, region?: string) {
-    const where = region ? { region } : {};
     this.sfn = aws.json(stepFunctionsApi(region ?? aws.region));
-    this.cfn = aws.watched(new CloudFormationClient({ ...aws.config('cloudformation'), ...where }));
+    this.cfn = aws.cloudFormation(region);
   }
 
   /** The waiter's ARN, from its resource in the stack. */
   public async waiterArn(logicalId: string): Promise<string> {
     try {
-      const answer = await this.cfn.send(new DescribeStackResourceCommand({ StackName: this.stackName, LogicalResourceId: logicalId }));
+      const answer = await this.cfn.describeStackResource({ StackName: this.stackName, LogicalResourceId: logicalId });
       const physicalId = answer.StackResourceDetail!.PhysicalResourceId!;
       if (physicalId.startsWith('arn:')) return physicalId;
       // A state machine's physical id is its ARN; a bare name is completed from the stack's own ARN.

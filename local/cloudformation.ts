@@ -45,7 +45,10 @@ export interface CustomResourceResponse {
   readonly Data?: Record<string, string>;
 }
 
-const NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+const VERSION = '2010-05-15';
+const NS = `http://cloudformation.amazonaws.com/doc/${VERSION}/`;
+/** The actions served here. */
+const ACTIONS = ['DescribeStacks', 'DescribeStackResource', 'ListStackResources', 'DescribeStackEvents', 'GetTemplate'];
 
 /** CloudFormation refuses a custom resource's response object over this many bytes (and its Reason is lost). */
 export const MAX_RESPONSE_BYTES = 4096;
@@ -119,8 +122,10 @@ export class CloudFormationService {
     return { status: 200, body: '' };
   }
 
-  /** Answers one awsQuery request. */
+  /** Answers one awsQuery request: as in AWS, an action unknown at the request's Version (or without one) is refused before anything else. */
   public dispatch(action: string, params: URLSearchParams): string {
+    const version = params.get('Version') || 'NO_VERSION_SPECIFIED';
+    if (version !== VERSION || !ACTIONS.includes(action)) throw new ApiError(400, 'InvalidAction', `Could not find operation ${action} for version ${version}`);
     const stack = this.stack(params.get('StackName') ?? '');
     if (!stack) throw new ApiError(400, 'ValidationError', `Stack with id ${params.get('StackName')} does not exist`);
     switch (action) {
@@ -158,7 +163,7 @@ export class CloudFormationService {
       case 'GetTemplate':
         return this.wrap(action, `<TemplateBody>${xml(JSON.stringify(stack.template))}</TemplateBody><StagesAvailable><member>Original</member></StagesAvailable>`);
       default:
-        throw new ApiError(400, 'InvalidAction', `Unknown action ${action}`);
+        throw new ApiError(400, 'InvalidAction', `Could not find operation ${action} for version ${version}`);
     }
   }
 

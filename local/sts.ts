@@ -109,6 +109,9 @@ export function serveSts(front: Front, principal: Principal, raw: string, res: h
     if (principal.refused === 'expired') throw new ApiError(403, 'ExpiredToken', 'The security token included in the request is expired');
     if (principal.refused === 'invalid') throw new ApiError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
     front.faults.take(operation, Object.fromEntries(params));
+    // As in AWS, an action is looked up at the request's Version: the tool and the handlers build these requests themselves.
+    const version = params.get('Version') || 'NO_VERSION_SPECIFIED';
+    if (version !== '2011-06-15') throw new ApiError(400, 'InvalidAction', `Could not find operation ${action} for version ${version}`);
     let result: string;
     if (action === 'GetCallerIdentity') {
       const userId = principal.session?.assumedRoleId ?? (principal.roleArn ? `AROALOCAL:${principal.sessionName}` : 'AIDALOCAL');

@@ -5,7 +5,6 @@
  * failed Update both find the resource UPDATE_IN_PROGRESS).
  */
 import {
-  CloudFormationClient,
   CloudFormationServiceException,
   DescribeStackEventsCommand,
   DescribeStackResourceCommand,
@@ -13,8 +12,8 @@ import {
   ResourceStatus,
   StackEvent,
 } from '@aws-sdk/client-cloudformation';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { mockCloudFormation } from './cloudformation-mock';
 import { Invocation } from '../lambda/shared/clients';
 import { checkCurrentRequest, currentRequest, StackRequest } from '../lambda/shared/stack';
 
@@ -24,7 +23,7 @@ const MARKER = { status: 'UPDATE_IN_PROGRESS', since: SINCE.toISOString() };
 const NEW_VALUES = { ServiceToken: 'token', Name: 'After', Retries: '3' };
 const OLD_VALUES = { ServiceToken: 'token', Name: 'Before', Retries: '3' };
 
-const cloudFormation = mockClient(CloudFormationClient);
+const cloudFormation = mockCloudFormation();
 
 const TIME_SCALE = process.env.CDK_ACCOUNT_MANAGEMENT_TIME_SCALE;
 beforeAll(() => {

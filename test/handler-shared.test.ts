@@ -16,7 +16,6 @@ import {
   ValidationException,
 } from '@aws-sdk/client-account';
 import {
-  CloudFormationClient,
   CloudFormationServiceException,
   DescribeStackResourceCommand,
   DescribeStacksCommand,
@@ -25,8 +24,8 @@ import {
   StackStatus,
 } from '@aws-sdk/client-cloudformation';
 import type { RetryErrorInfo, RetryErrorType, RetryToken } from '@smithy/types';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { mockCloudFormation } from './cloudformation-mock';
 import { Invocation } from '../lambda/shared/clients';
 import { describe as describeError, failure, isThrottling, isTransient } from '../lambda/shared/errors';
 import { NoLongerWanted, Pacer } from '../lambda/shared/pacer';
@@ -569,7 +568,7 @@ describe('responseBody', () => {
 });
 
 describe('what the handlers ask CloudFormation about their stack', () => {
-  const cloudFormation = mockClient(CloudFormationClient);
+  const cloudFormation = mockCloudFormation();
   const SINCE = new Date('2024-01-01T00:00:00.000Z');
   const request = (requestType: StackRequest['RequestType']): StackRequest => ({ StackId: STACK_ID, LogicalResourceId: 'Security', RequestType: requestType });
   const resource = (status: string, since = SINCE) => ({

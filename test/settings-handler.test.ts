@@ -19,7 +19,6 @@ import {
   ValidationException,
 } from '@aws-sdk/client-account';
 import {
-  CloudFormationClient,
   CloudFormationServiceException,
   DescribeStackEventsCommand,
   DescribeStackResourceCommand,
@@ -33,6 +32,7 @@ import {
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { mockCloudFormation } from './cloudformation-mock';
 import { handle, handler } from '../lambda/settings';
 import { JsonClient } from '../lambda/shared/aws-json';
 import { Invocation } from '../lambda/shared/clients';
@@ -52,7 +52,7 @@ const NO_LONGER_WAITS = `PutAlternateContact for the SECURITY alternate contact 
   + 'waits for this request (it was answered, cancelled or rolled back, or a later request of the resource began); nothing was written';
 
 const account = mockClient(AccountClient);
-const cloudFormation = mockClient(CloudFormationClient);
+const cloudFormation = mockCloudFormation();
 /** Organizations, answered here: the handler calls it without its SDK client (lambda/shared/aws-json.ts), as JsonClient.send. */
 let organizations: jest.SpyInstance;
 

@@ -1,4 +1,3 @@
-import { DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
 import { answer } from './answer';
 import { sendGenerationEvent } from './events';
 import type { BaselineResource, ReconcileState } from './state';
@@ -46,9 +45,9 @@ export async function emptiedStore(
 /** Whether the stack still declares the baseline's resource (it is there, and not being deleted). */
 async function isDeclared(invocation: Invocation, resource: BaselineResource): Promise<Answer<boolean>> {
   try {
-    const { StackResourceDetail: detail } = await invocation.cloudFormation().send(new DescribeStackResourceCommand({
+    const { StackResourceDetail: detail } = await invocation.cloudFormation().describeStackResource({
       StackName: resource.StackId, LogicalResourceId: resource.LogicalResourceId,
-    }));
+    });
     return { known: true, value: !(detail?.ResourceStatus ?? '').startsWith('DELETE_') };
   } catch (error) {
     if (/does not exist/.test((error as Error | undefined)?.message ?? '')) return { known: true, value: false };

@@ -1,7 +1,7 @@
-import { DescribeStacksCommand, GetTemplateCommand, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import { parseSetting, Setting } from './settings';
 import { RESOURCE_TYPES, RESTORE_HAND_CHANGES_ENV, SettingsHandChangeTrigger, STACK_ID_ENV } from '../../src/contract';
 import type { Invocation } from '../shared/clients';
+import { paginateListStackResources } from '../shared/cloudformation';
 import { describe, errorName, ServiceError } from '../shared/errors';
 import { describeSetting, HandChange, handChangeOf, reportHandChangeUndone } from '../shared/hand-change';
 import { log } from '../shared/log';
@@ -72,15 +72,15 @@ async function declarer(
   const cloudFormation = invocation.cloudFormation();
   let operation = 'DescribeStacks';
   try {
-    const status = (await cloudFormation.send(new DescribeStacksCommand({ StackName: stackId }))).Stacks?.[0]?.StackStatus ?? '';
+    const status = (await cloudFormation.describeStacks({ StackName: stackId })).Stacks?.[0]?.StackStatus ?? '';
     if (!SETTLED.includes(status)) return { skip: `not undone: the stack is ${status || 'not readable'} (a deploy decides the settings now)` };
     operation = 'ListStackResources';
     const statuses = new Map<string, string>();
-    for await (const page of paginateListStackResources({ client: cloudFormation }, { StackName: stackId })) {
+    for await (const page of paginateListStackResources(cloudFormation, { StackName: stackId })) {
       for (const resource of page.StackResourceSummaries ?? []) statuses.set(resource.LogicalResourceId ?? '', resource.ResourceStatus ?? '');
     }
     operation = 'GetTemplate';
-    const template = JSON.parse((await cloudFormation.send(new GetTemplateCommand({ StackName: stackId }))).TemplateBody ?? '{}') as Template;
+    const template = JSON.parse((await cloudFormation.getTemplate({ StackName: stackId })).TemplateBody ?? '{}') as Template;
     const wanted = describeSetting(change.setting);
     for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
       if (!RESTORABLE_TYPES.includes(resource.Type ?? '')) continue;

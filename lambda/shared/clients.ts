@@ -1,8 +1,8 @@
 import { AccountClient } from '@aws-sdk/client-account';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { JsonClient, organizationsApi } from './aws-json';
+import { CloudFormation } from './cloudformation';
 import { DeadlineRetryOptions, DeadlineRetryStrategy, timeScale } from './pacing';
 import { RESPONSE_WITHIN_MS } from './response';
 import { ownAccountId } from './target';
@@ -61,9 +61,9 @@ function httpHandler(service: string): NodeHttpHandler {
 
 /**
  * One invocation of a handler: the account it runs in, until when it may keep trying, and its AWS clients,
- * which retry throttling, network errors and 5xx until then. The CloudFormation and Organizations clients
- * are imported, not required on first use: a `require` would make esbuild keep every command of both clients
- * (about 100 KiB), where the import keeps the few the handlers send, whose evaluation costs little.
+ * which retry throttling, network errors and 5xx until then. The Organizations client is imported, not
+ * required on first use: a `require` would make esbuild keep every command of the client, where the import
+ * keeps the few the handlers send, whose evaluation costs little (CloudFormation's reads are signed calls).
  */
 export class Invocation {
   /** The account the function runs in, from its own ARN. */
@@ -121,9 +121,9 @@ export class Invocation {
     return new AccountClient({ ...this.config('account', this.deadline, { ...options, rateLimited: false }), credentials });
   }
 
-  /** A CloudFormation client whose retries end within a minute of now (or at the deadline). */
-  public cloudFormation(): CloudFormationClient {
-    return new CloudFormationClient(this.config('cloudformation', this.questionDeadline()));
+  /** CloudFormation's reads (signed awsQuery calls, lambda/shared/cloudformation.ts), whose retries end within a minute of now (or at the deadline). */
+  public cloudFormation(): CloudFormation {
+    return new CloudFormation(this, { retryStrategy: this.config('cloudformation', this.questionDeadline()).retryStrategy });
   }
 
   /**

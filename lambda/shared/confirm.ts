@@ -1,5 +1,5 @@
-import { DescribeStackResourceCommand, paginateDescribeStackEvents } from '@aws-sdk/client-cloudformation';
 import type { Invocation } from './clients';
+import { paginateDescribeStackEvents } from './cloudformation';
 import { isFailedCreateId, Request, StoredRequest } from './custom-resource';
 import { describe, isTransient, ServiceError } from './errors';
 import { log } from './log';
@@ -58,9 +58,9 @@ export async function confirmRequest(invocation: Invocation, request: Request | 
 }
 
 async function confirmed(invocation: Invocation, request: Request | StoredRequest): Promise<Confirmation> {
-  const { StackResourceDetail: detail } = await invocation.cloudFormation().send(new DescribeStackResourceCommand({
+  const { StackResourceDetail: detail } = await invocation.cloudFormation().describeStackResource({
     StackName: request.StackId, LogicalResourceId: request.LogicalResourceId,
-  }));
+  });
   if (detail?.ResourceType !== request.ResourceType) return refused(`the resource is of type ${detail?.ResourceType}`);
   const implied = `${request.RequestType.toUpperCase()}_IN_PROGRESS`;
   // A Delete that rolls back a failed Create names the marker it was answered with (nothing was written for it).
@@ -72,7 +72,7 @@ async function confirmed(invocation: Invocation, request: Request | StoredReques
   // The logical id names another physical resource: a replaced one is deleted in the cleanup phase,
   // which only the resource's stack events show.
   let pages = 0;
-  for await (const page of paginateDescribeStackEvents({ client: invocation.cloudFormation() }, { StackName: request.StackId })) {
+  for await (const page of paginateDescribeStackEvents(invocation.cloudFormation(), { StackName: request.StackId })) {
     const latest = (page.StackEvents ?? []).find(e => e.LogicalResourceId === request.LogicalResourceId && e.PhysicalResourceId === physicalId);
     if (latest) return latest.ResourceStatus === implied ? { confirmed: true } : refused(`the resource with that physical id is ${latest.ResourceStatus}`);
     if (++pages >= 20) break;

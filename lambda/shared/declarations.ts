@@ -1,5 +1,5 @@
-import { DescribeStacksCommand, GetTemplateCommand, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import type { Invocation } from './clients';
+import { paginateListStackResources } from './cloudformation';
 import { describe, ServiceError } from './errors';
 import { isTargeted, resolveTargets, TargetSpec } from './organizations';
 import type { Answer } from './stack';
@@ -51,13 +51,13 @@ export class StackDeclarations {
     const cloudFormation = invocation.cloudFormation();
     let operation = 'DescribeStacks';
     try {
-      const stacks = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackId }));
+      const stacks = await cloudFormation.describeStacks({ StackName: stackId });
       const status = stacks.Stacks?.[0]?.StackStatus ?? '';
       if (status.startsWith('DELETE_')) return { known: true, value: new StackDeclarations(invocation, stackId, [], false) };
       operation = 'ListStackResources';
       // A resource of the template not listed yet is about to be created: it declares what it will write.
       const listed = new Map<string, { status: string; physicalId: string }>();
-      for await (const page of paginateListStackResources({ client: cloudFormation }, { StackName: stackId })) {
+      for await (const page of paginateListStackResources(cloudFormation, { StackName: stackId })) {
         for (const resource of page.StackResourceSummaries ?? []) {
           listed.set(resource.LogicalResourceId ?? '', { status: resource.ResourceStatus ?? '', physicalId: resource.PhysicalResourceId ?? '' });
         }
@@ -69,7 +69,7 @@ export class StackDeclarations {
       const isAsker = (logicalId: string) => logicalId === asker.LogicalResourceId
         && (asker.PhysicalResourceId === undefined || listed.get(logicalId)?.physicalId === asker.PhysicalResourceId);
       operation = 'GetTemplate';
-      const template = await cloudFormation.send(new GetTemplateCommand({ StackName: stackId }));
+      const template = await cloudFormation.getTemplate({ StackName: stackId });
       const resources = (JSON.parse(template.TemplateBody ?? '{}') as Template).Resources ?? {};
       const declarations = Object.entries(resources)
         .filter(([logicalId]) => !dead(logicalId) && !isAsker(logicalId))

@@ -1,3 +1,4 @@
+import { queryError, xmlInner as inner, xmlText as text } from './aws-query';
 import type { Invocation } from './clients';
 import { errorName, isThrottling } from './errors';
 import { log } from './log';
@@ -158,7 +159,7 @@ export async function assumeRole(invocation: Invocation, roleArn: string, retryT
 
 /** The code of an STS error answer (`<ErrorResponse><Error><Code>…`). */
 export function stsErrorCode(body: string): string | undefined {
-  return text(inner(body, 'Error'), 'Code');
+  return queryError(body)?.code;
 }
 
 /** The credentials of an AssumeRole answer (`AssumeRoleResponse/AssumeRoleResult/Credentials`); throws when they are not all there. */
@@ -170,15 +171,4 @@ export function credentialsOf(body: string): MemberCredentials {
     throw Object.assign(new Error('STS answered AssumeRole without a complete set of credentials'), { name: 'IncompleteCredentials' });
   }
   return { accessKeyId, secretAccessKey, sessionToken, expiration };
-}
-
-/** What the first element `name` of `xml` holds, as it is written ('' when there is none). */
-function inner(xml: string, name: string): string {
-  return new RegExp(`<${name}(?:\\s[^>]*)?>([\\s\\S]*?)</${name}>`).exec(xml)?.[1] ?? '';
-}
-
-/** The text of the first element `name` of `xml`, its entities decoded; undefined when there is none. */
-function text(xml: string, name: string): string | undefined {
-  const match = new RegExp(`<${name}(?:\\s[^>]*)?>([^<]*)</${name}>`).exec(xml);
-  return match?.[1].trim().replace(/&(lt|gt|quot|apos|amp);/g, (_, entity: string) => ({ lt: '<', gt: '>', quot: '"', apos: '\'', amp: '&' })[entity]!);
 }

@@ -1,5 +1,5 @@
-import { DescribeStackEventsCommand, DescribeStacksCommand, StackEvent } from '@aws-sdk/client-cloudformation';
 import type { Invocation } from './clients';
+import type { StackEvent } from './cloudformation';
 import type { ConfirmedResource } from './confirm';
 import { DOCUMENTED_QUOTAS, Quota } from './pacer';
 import { backoffDelay, sleep, timeScale } from './pacing';
@@ -79,7 +79,7 @@ export async function slotOf(
   if (!resource) return at(0, 1, 'its resource was not read');
   let stackStatus: string;
   try {
-    const stacks = await invocation.cloudFormation().send(new DescribeStacksCommand({ StackName: request.StackId }));
+    const stacks = await invocation.cloudFormation().describeStacks({ StackName: request.StackId });
     stackStatus = stacks.Stacks?.[0]?.StackStatus ?? '';
   } catch {
     return at(0, 1, 'the stack\'s status could not be read');
@@ -92,7 +92,7 @@ export async function slotOf(
   try {
     let token: string | undefined;
     for (let page = 0; page < MAX_EVENT_PAGES; page++) {
-      const answer = await invocation.cloudFormation().send(new DescribeStackEventsCommand({ StackName: request.StackId, NextToken: token }));
+      const answer = await invocation.cloudFormation().describeStackEvents({ StackName: request.StackId, NextToken: token });
       events = events.concat(answer.StackEvents ?? []);
       const crowd = updateCrowd(events, request.StackId, request.ResourceType);
       if (crowd) {

@@ -2,7 +2,7 @@ import { createHash, createHmac, Hash, Hmac } from 'crypto';
 import { HttpRequest } from '@smithy/core/protocols';
 import { NodeHttpHandler, streamCollector } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentityProvider, RetryErrorInfo, RetryErrorType, RetryStrategyV2, RetryToken } from '@smithy/types';
 import { isThrottling, isTransient, ServiceError } from './errors';
 import { defaultProvider } from './lambda-credentials';
 import { backoffDelay, sleep } from './pacing';
@@ -57,7 +57,14 @@ export interface SignedCall {
   readonly credentials?: AwsCredentialIdentityProvider;
   /** False hands throttling back at once, to a caller that paces the calls itself (lambda/shared/pacer.ts). @default true */
   readonly retryThrottling?: boolean;
+  /** Retries as an SDK client's strategy would (lambda/shared/pacing.ts: the environment's rate limiter too). @default backoff until the deadline */
+  readonly retryStrategy?: RetryStrategyV2;
+  /** Ends the attempt in flight (the command-line tool's run stopped). */
+  readonly abortSignal?: AbortSignal;
 }
+
+/** What an error answer says: its code, and the service's message when the caller can read it. */
+export type ErrorReader = (body: string) => string | { readonly code?: string; readonly message?: string } | undefined;
 
 /** Where a call is sent from and until when it is retried: a handler's invocation, or the command-line tool's run. */
 export interface SignedCaller {
@@ -102,10 +109,11 @@ export function jsonErrorCode(body: string): string | undefined {
 /**
  * Sends `call`, signed with the function's credentials; throws the service's error (its `name` the error
  * code, its `$metadata.httpStatusCode` the status) for a status of 400 or more, once retries are spent.
- * `errorCode` reads the code from an error's body; `deadline` (epoch ms) may end the retries before the invocation's.
+ * `errorCode` reads the code (and the message) from an error's body; `deadline` (epoch ms) may end the retries before the invocation's
+ * (a `retryStrategy` keeps its own).
  */
 export async function signedCall(
-  invocation: SignedCaller, call: SignedCall, errorCode: (body: string) => string | undefined, deadline = invocation.deadline,
+  invocation: SignedCaller, call: SignedCall, errorCode: ErrorReader, deadline = invocation.deadline,
 ): Promise<SignedAnswer> {
   const region = call.region ?? ownRegion();
   const signer = new SignatureV4({
@@ -117,6 +125,8 @@ export async function signedCall(
     uriEscapePath: call.service !== 's3',
   });
   const { requestHandler } = invocation.config(call.service);
+  const strategy = call.retryStrategy;
+  let token: RetryToken | undefined = await strategy?.acquireInitialRetryToken(call.service);
   for (let attempt = 0; ; attempt++) {
     const query = Object.fromEntries(call.url.searchParams.entries());
     const request = new HttpRequest({
@@ -131,11 +141,16 @@ export async function signedCall(
     });
     let error: ServiceError & Error;
     try {
-      const { response } = await requestHandler.handle(await signer.sign(request) as HttpRequest);
+      const { response } = await requestHandler.handle(await signer.sign(request) as HttpRequest, { abortSignal: call.abortSignal });
       const body = Buffer.from(await streamCollector(response.body)).toString('utf8');
-      if (response.statusCode < 400) return { status: response.statusCode, headers: response.headers, body };
-      const code = errorCode(body) ?? response.headers['x-amzn-errortype']?.split(':')[0] ?? `Http${response.statusCode}`;
-      error = Object.assign(new Error(`${code}: ${call.method} ${call.url.pathname} answered ${response.statusCode}`), {
+      if (response.statusCode < 400) {
+        strategy?.recordSuccess(token!);
+        return { status: response.statusCode, headers: response.headers, body };
+      }
+      const read = errorCode(body);
+      const { code: readCode, message } = typeof read === 'string' ? { code: read, message: undefined } : read ?? {};
+      const code = readCode ?? response.headers['x-amzn-errortype']?.split(':')[0] ?? `Http${response.statusCode}`;
+      error = Object.assign(new Error(message || `${code}: ${call.method} ${call.url.pathname} answered ${response.statusCode}`), {
         name: code, $metadata: { httpStatusCode: response.statusCode, attempts: attempt + 1 },
       });
     } catch (thrown) {
@@ -143,8 +158,19 @@ export async function signedCall(
       if (!isTransient(thrown)) throw thrown;
       error = thrown as ServiceError & Error;
     }
+    if (strategy) {
+      // The strategy waits (or throws the error when it may not retry).
+      token = await strategy.refreshRetryTokenForRetry(token!, { error: error as RetryErrorInfo['error'], errorType: retryErrorType(error) });
+      continue;
+    }
     const pause = backoffDelay(attempt);
     if (!isTransient(error) || (call.retryThrottling === false && isThrottling(error)) || Date.now() + pause >= deadline) throw error;
     await sleep(pause);
   }
+}
+
+/** The SDK's classification of an error, as a retry strategy takes it. */
+function retryErrorType(error: unknown): RetryErrorType {
+  if (isThrottling(error)) return 'THROTTLING';
+  return isTransient(error) ? 'TRANSIENT' : 'CLIENT_ERROR';
 }

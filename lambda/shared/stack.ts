@@ -1,11 +1,5 @@
-import {
-  DescribeStackResourceCommand,
-  DescribeStacksCommand,
-  paginateDescribeStackEvents,
-  paginateListStackResources,
-  StackResourceSummary,
-} from '@aws-sdk/client-cloudformation';
 import type { Invocation } from './clients';
+import { paginateDescribeStackEvents, paginateListStackResources, StackResourceSummary } from './cloudformation';
 import { describe, isTransient, ServiceError } from './errors';
 import { backoffDelay, sleep } from './pacing';
 
@@ -47,7 +41,7 @@ const ROLLBACK_STATUSES = new Set([
  */
 export async function isRollingBack(invocation: Invocation, stackId: string): Promise<Answer<boolean>> {
   try {
-    const stacks = await invocation.cloudFormation().send(new DescribeStacksCommand({ StackName: stackId }));
+    const stacks = await invocation.cloudFormation().describeStacks({ StackName: stackId });
     return { known: true, value: ROLLBACK_STATUSES.has(stacks.Stacks?.[0]?.StackStatus ?? '') };
   } catch (error) {
     return unknown('DescribeStacks', error);
@@ -85,10 +79,10 @@ export async function currentRequest(
     marker = options.readNow.marker;
   } else {
     try {
-      const { StackResourceDetail: detail } = await invocation.cloudFormation().send(new DescribeStackResourceCommand({
+      const { StackResourceDetail: detail } = await invocation.cloudFormation().describeStackResource({
         StackName: request.StackId,
         LogicalResourceId: request.LogicalResourceId,
-      }));
+      });
       marker = { status: detail?.ResourceStatus ?? '', since: detail?.LastUpdatedTimestamp?.toISOString() ?? '' };
     } catch (error) {
       // The resource (or its stack) is gone: a Create rolled back, a Delete done.
@@ -161,7 +155,7 @@ async function appliedProperties(invocation: Invocation, request: StackRequest):
   const status = `${request.RequestType.toUpperCase()}_IN_PROGRESS`;
   try {
     let pages = 0;
-    for await (const page of paginateDescribeStackEvents({ client: invocation.cloudFormation() }, { StackName: request.StackId })) {
+    for await (const page of paginateDescribeStackEvents(invocation.cloudFormation(), { StackName: request.StackId })) {
       const latest = (page.StackEvents ?? []).find(e => e.LogicalResourceId === request.LogicalResourceId);
       if (latest) {
         return latest.ResourceStatus === status
@@ -235,7 +229,7 @@ async function findLive(
   invocation: Invocation, stackId: string, match: (resource: StackResourceSummary) => boolean,
 ): Promise<Answer<string | undefined>> {
   try {
-    for await (const page of paginateListStackResources({ client: invocation.cloudFormation() }, { StackName: stackId })) {
+    for await (const page of paginateListStackResources(invocation.cloudFormation(), { StackName: stackId })) {
       for (const resource of page.StackResourceSummaries ?? []) {
         const status = resource.ResourceStatus ?? '';
         if (!status.startsWith('DELETE_') && status !== 'CREATE_FAILED' && match(resource)) return { known: true, value: resource.LogicalResourceId };

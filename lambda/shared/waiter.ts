@@ -1,5 +1,4 @@
 import { createHash } from 'crypto';
-import { DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
 import { jsonCall, stepFunctionsApi } from './aws-json';
 import type { Invocation } from './clients';
 import { errorName } from './errors';
@@ -139,9 +138,9 @@ export async function stillAwaited(
 ): Promise<boolean> {
   if (request.RequestType === 'Delete') {
     try {
-      const { StackResourceDetail: detail } = await invocation.cloudFormation().send(new DescribeStackResourceCommand({
+      const { StackResourceDetail: detail } = await invocation.cloudFormation().describeStackResource({
         StackName: request.StackId, LogicalResourceId: request.LogicalResourceId,
-      }));
+      });
       if (request.PhysicalResourceId !== undefined && detail?.PhysicalResourceId !== request.PhysicalResourceId) return true;
       return detail?.ResourceStatus === 'DELETE_IN_PROGRESS';
     } catch (error) {
