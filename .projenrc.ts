@@ -46,9 +46,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   devDeps: [
     `@aws-sdk/client-account@${SDK_VERSION}`,
     `@aws-sdk/client-cloudformation@${SDK_VERSION}`,
-    `@aws-sdk/client-organizations@${SDK_VERSION}`,
     `@aws-sdk/client-ssm@${SDK_VERSION}`,
-    '@aws-sdk/client-sfn@^3.1164.0',
     `@aws-sdk/client-s3@${SDK_VERSION}`,
     `@aws-sdk/client-eventbridge@${SDK_VERSION}`,
     `@aws-sdk/client-sts@${SDK_VERSION}`,

@@ -8,25 +8,8 @@
  */
 import { execFileSync } from 'child_process';
 
-/** Issue 18's goal for a bundle: at most this many KiB (a handler's asset directory is its one file). */
+/** Issue 18's goal for every bundle: at most this many KiB (a handler's asset directory is its one file). */
 export const BUNDLE_GOAL_KIB = 300;
-
-/**
- * The bundles that cannot meet the goal and the ceiling each is held to instead, a few KiB above what it
- * measured (2026-12-07): the SDK clients each needs, minified, outweigh it (docs/PERFORMANCE.md, "Bundle size and load time").
- */
-export const BUNDLE_CEILINGS_KIB: Record<string, number> = {
-  // Account Management, CloudFormation, Organizations and Step Functions (its waiter).
-  'assets/lambda/region/index/index.js': 320,
-  'assets/lambda/organization/index/index.js': 515,
-  // `status` reads the waiter's executions: the Step Functions client (about 30 KiB); the tool's credential chain is a bundle of its own.
-  'assets/cli/index/index.js': 380,
-};
-
-/** The most KiB the bundle at `file` (a path inside the package) may have. */
-export function budgetKiB(file: string): number {
-  return BUNDLE_CEILINGS_KIB[file] ?? BUNDLE_GOAL_KIB;
-}
 
 /** A file in the tarball: its mode's permission string (`-rwxr-xr-x`) and its size in bytes. */
 type Listing = Map<string, { mode: string; bytes: number }>;
@@ -70,7 +53,7 @@ export function problems(tarball: string, required: string[]): string[] {
   for (const [file, { bytes }] of listing) {
     if (!/^package\/assets\/.*\.js$/.test(file)) continue;
     const asset = file.slice('package/'.length);
-    if (bytes > budgetKiB(asset) * 1024) found.push(`${asset} is ${Math.ceil(bytes / 1024)} KiB, over its budget of ${budgetKiB(asset)} KiB`);
+    if (bytes > BUNDLE_GOAL_KIB * 1024) found.push(`${asset} is ${Math.ceil(bytes / 1024)} KiB, over its budget of ${BUNDLE_GOAL_KIB} KiB`);
   }
   for (const file of listing.keys()) {
     if (!/^package\/assets\/.*\.js$/.test(file)) continue;
