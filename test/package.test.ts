@@ -13,7 +13,9 @@ jest.setTimeout(300_000);
 
 const ROOT = path.join(__dirname, '..');
 // The handlers', and the command-line tool's credential chain, which its bin loads from beside it.
-const BUNDLES = [...['settings', 'region', 'organization'].map(name => `assets/lambda/${name}/index/index.js`), 'assets/cli/credential-chain/index.js'];
+const HANDLER_BUNDLES = ['settings', 'region', 'organization'].map(name => `assets/lambda/${name}/index/index.js`);
+/** The files the package needs besides its bin: the handlers' bundles and the CLI's credential chain, which it loads when a profile needs it. */
+const BUNDLES = [...HANDLER_BUNDLES, 'assets/cli/credential-chain/index.js'];
 const BIN = 'assets/cli/index/index.js';
 
 let dir: string;
@@ -130,7 +132,7 @@ app.synth();
   const assets = fs.readdirSync(out).filter(f => f.startsWith('asset.'));
   const handlers = assets.map(a => fs.readFileSync(path.join(out, a, 'index.js'), 'utf8'));
   // Each function's code is its bundle, as installed.
-  for (const bundle of BUNDLES) {
+  for (const bundle of HANDLER_BUNDLES) {
     const installed = fs.readFileSync(path.join(app, 'node_modules', 'cdk-account-management', bundle), 'utf8');
     expect(handlers.filter(code => code === installed)).toHaveLength(1);
   }
