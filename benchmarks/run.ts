@@ -23,15 +23,15 @@ import { synthBenchmark } from './synth';
 /** Read against the tables above; kept by hand, so it says what the tables show, not numbers of its own. */
 const WHERE_IT_LOSES = `## Where this library loses
 
-- **Cold start and bundle size.** A handler's bundle holds every SDK client some path of it needs
-  (the settings function: Account Management, CloudFormation to confirm each request and to read the
-  stack, Organizations for Deletes and denied calls), with only the commands it sends, minified with
-  the names kept; the few S3 and EventBridge calls of the settings and Region functions are signed
-  requests, without those clients. The settings bundle stays under 300 KiB, the Region bundle just over
-  it; the organization function's (five clients, S3's schemas the largest) and the CLI's (the whole
-  credential chain, for profiles and SSO) do not. The handler's first create also makes two CloudFormation calls the bare SDK does not
-  make (the confirmation that keeps forged or stale requests from acting); the bundle loads faster
-  than the unbundled SDK, which makes up for them on this machine.
+- **Cold start and bundle size.** Every bundle is within 300 KiB: a handler holds one SDK client,
+  Account Management's, with only the commands it sends, minified with the names kept; its calls to
+  CloudFormation, Organizations, Step Functions, S3, STS and EventBridge are signed requests of its own
+  (lambda/shared/signed-request.ts), without those clients, so it carries their retries, errors and
+  parsing itself, and what the SDK would fix for free (a new field, clock skew) it must follow by hand.
+  The CLI's SDK credential chain (profiles, SSO) is a second bundle, loaded only when a profile needs
+  it. The handler's first create also makes two CloudFormation calls the bare SDK does not make (the
+  confirmation that keeps forged or stale requests from acting); the bundle loads faster than the
+  unbundled SDK, which makes up for them on this machine.
 - **Throttled calls under contention.** CloudFormation starts all of a stack's settings at once; their
   requests share the calling account's quota by a schedule that each computes alone (its rank among
   the settings of the operation that the deploy began, from its resource's Metadata or the stack's

@@ -1,6 +1,6 @@
 /*
  * The handlers' bundles use this in place of @smithy/core/event-streams (an esbuild alias in .projenrc.ts):
- * no operation they call streams events. The S3 client sets up a marshaller as it is created; using it throws.
+ * no operation they call streams events, though @smithy/core's HTTP protocol imports it; using it throws.
  */
 import type { EventStreamSerdeProvider } from '@smithy/types';
 
