@@ -120,13 +120,14 @@ function slotOfRank(rank: number, of: number): Slot {
 
 test('a request waits for its slot; one a slot or more late calls in the lane after the crowd\'s last slot, in the order of the ranks', () => {
   expect(slotWait(slotOfRank(30, 100), 1_000)).toBe(5_000);
-  // Late for its slot (6 s): the crowd ends at 20 s; the burst (8) less 2 calls of slack took ranks 0-5 at once, so rank 30 is the lane's 25th.
-  expect(laneTime(slotOfRank(30, 100))).toBe(20_000 + 24 * 200);
-  expect(slotWait(slotOfRank(30, 100), 10_000)).toBe(14_800);
+  // Late for its slot (6 s): the crowd ends at 20 s; the burst (8) less 2 calls of slack took ranks 0-5 at once, so rank 30 is the
+  // lane's 25th, whose slots are 1.25 of the crowd's apart.
+  expect(laneTime(slotOfRank(30, 100))).toBe(20_000 + 24 * 250);
+  expect(slotWait(slotOfRank(30, 100), 10_000)).toBe(16_000);
   // Late ranks have a lane slot each: none two at once, whenever each starts.
   const lane = Array.from({ length: 94 }, (_, i) => laneTime(slotOfRank(6 + i, 100)));
   expect(new Set(lane).size).toBe(94);
-  expect(lane.every((at, i) => i === 0 || at - lane[i - 1] === 200)).toBe(true);
+  expect(lane.every((at, i) => i === 0 || at - lane[i - 1] === 250)).toBe(true);
   // Less than a slot late: at once (it takes hardly more than its own slot's share).
   expect(slotWait(slotOfRank(30, 100), 6_150)).toBe(0);
   // Within the first ranks, or alone: at once.
@@ -170,25 +171,25 @@ test.each([50, 150, 300])('%i requests held up together for 3 s call one after t
   // Every rank starts 3 s (15 slots) late: ranks 0-5 call at once, 6-14 in the lane after the crowd, the others in their slots.
   const late = heldUp(n, () => 3_000);
   expect(late.throttled).toBe(0);
-  expect(late.lastCallMs).toBe(n * 200 + (14 - 6) * 200);
+  expect(late.lastCallMs).toBe(n * 200 + (14 - 6) * 250);
   // Ready at once, but no timer runs before 3 s: the waits of ranks 0-14 end together; those ended a slot late go to the lane.
   const starved = heldUp(n, () => 0, 3_000);
   expect(starved.throttled).toBe(0);
-  expect(starved.lastCallMs).toBe(n * 200 + (14 - 6) * 200);
+  expect(starved.lastCallMs).toBe(n * 200 + (14 - 6) * 250);
 });
 
 test('a wait for a slot that ends a slot or more late (the environment was held up) goes on in the lane; one that ends in time does not', async () => {
   jest.useFakeTimers({ now: 0 });
   try {
     const invocation = { remainingMs: () => 60_000 } as unknown as Invocation;
-    // Rank 10 of 50 waits for its slot at 2 s; no timer runs before 3 s: it goes on to its lane slot, 10 s + (10 - 6) × 200 ms.
+    // Rank 10 of 50 waits for its slot at 2 s; no timer runs before 3 s: it goes on to its lane slot, 10 s + (10 - 6) × 250 ms.
     const held = waitForSlot(invocation, slotOfRank(10, 50));
     // The clock runs 1 s ahead of the timers: the 2-second wait ends at 3 s.
     jest.setSystemTime(1_000);
     await jest.advanceTimersByTimeAsync(2_000);
     expect(Date.now()).toBe(3_000);
-    await jest.advanceTimersByTimeAsync(7_800);
-    await expect(held).resolves.toBe(2_000 + 7_800);
+    await jest.advanceTimersByTimeAsync(8_000);
+    await expect(held).resolves.toBe(2_000 + 8_000);
     // Woken less than a slot late: it calls.
     jest.setSystemTime(0);
     const inTime = waitForSlot(invocation, slotOfRank(10, 50));
@@ -205,7 +206,7 @@ test('a throttled call of a crowd is made again after the crowd\'s last slot, no
   expect(retryDelay(slotOfRank(30, 100), 0, 6_000, () => 0)).toBe(14_000);
   expect(retryDelay(slotOfRank(30, 100), 0, 6_000, () => 1)).toBe(15_000);
   // Throttled a slot or more after its own (held up with the first ranks): its place in the lane, once.
-  expect(retryDelay(slotOfRank(30, 100), 0, 8_000, () => 1)).toBe(24_800 - 8_000);
+  expect(retryDelay(slotOfRank(30, 100), 0, 8_000, () => 1)).toBe(26_000 - 8_000);
   expect(retryDelay(slotOfRank(30, 100), 1, 8_000, () => 1)).toBe(12_000 + 1_000);
   // After the end the window doubles with each refusal.
   expect(retryDelay(slotOfRank(30, 100), 2, 25_000, () => 1)).toBe(4_000);
