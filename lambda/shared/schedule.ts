@@ -145,8 +145,8 @@ function atOnce(slot: Slot): number {
 
 /**
  * The lane's slots are this many of the crowd's slots apart: a little slower than the quota, so that it
- * gains back the slack that held-up calls and retries among its slots take (at the quota's rate, one
- * throttled call there throttled the lane's next, measured).
+ * gains back the slack that held-up calls and retries among its slots take (at the quota's rate it has
+ * none left once the first ranks took the burst).
  */
 const LANE_SPACING = 1.25;
 
