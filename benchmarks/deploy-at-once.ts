@@ -329,8 +329,13 @@ export async function deployAtOnceBenchmark(): Promise<Section> {
       + '**This library**: AlternateContact, its bundle answering CloudFormation itself. The requests of one deploy share the quota by '
       + 'a schedule each computes alone (lambda/shared/schedule.ts): its rank among the settings of the operation that the deploy began, '
       + 'from its resource\'s Metadata (read by the DescribeStackResource that confirms the request) while the stack is created, from the '
-      + 'stack\'s newest events during an update; it calls rank ÷ rate after it started, and retries a throttled call with '
-      + `jitter. Time runs ${TIME_SCALE}× faster for it `
+      + 'stack\'s newest events during an update; it calls rank ÷ rate after it started. One that starts, or whose wait ends, a slot or '
+      + 'more after its slot calls at once among the first ranks (the burst less 2), else in a lane after the crowd\'s last slot, one '
+      + 'slot per rank at 0.8 of the quota; a throttled call is retried there or after the crowd\'s end. This process runs every '
+      + 'environment and the local services on one thread, so the environments\' loading and reads hold up the others\' waits and '
+      + 'calls, which in AWS run apart: '
+      + 'the lane takes the held-up requests, but calls issued in their slots and delivered together after such a hold-up are throttled '
+      + `here. Time runs ${TIME_SCALE}× faster for it `
       + `(CDK_ACCOUNT_MANAGEMENT_TIME_SCALE=${TIME_SCALE}: the handler's backoff delays and adaptive rate limiter, the Lambda and custom-resource `
       + `timeouts) and the quotas' rates are ×${TIME_SCALE} with it (\`scaledQuotas(${TIME_SCALE})\`; a burst is a number of calls and stays ${PUT_BURST}). `
       + 'The scale is kept small because the handlers\' own CPU time is not scaled: here every environment shares one thread, where on Lambda '
@@ -363,7 +368,7 @@ export async function deployAtOnceBenchmark(): Promise<Section> {
       + 'title changed (one Update: from its resource\'s UPDATE_IN_PROGRESS to its UPDATE_COMPLETE, at real time, and the reads it made), '
       + 'then with every contact\'s title changed, N Updates at once in warm environments (wall time at real quotas, reads, 429s). Each '
       + 'request reads its resource once (DescribeStackResource: confirms the request, and tells its status and Metadata), the stack\'s '
-      + 'status (DescribeStacks), and during an update the stack\'s newest events (DescribeStackEvents, at most 2 pages of 100: which '
+      + 'status (DescribeStacks), and during an update the stack\'s newest events (DescribeStackEvents, a page of 100: which '
       + 'settings this update began); these serve the check before the write unless the request waited 15 s or more for its slot, '
       + 'which then reads its resource again; a put throttled for 15 s reads it again too.\n\n'
       + 'The rows "before" are this library at commit bf1b8a4 (before the schedule: every request tried at once and was retried with '

@@ -6,8 +6,9 @@
 import type { StackEvent } from '@aws-sdk/client-cloudformation';
 import { Template } from 'aws-cdk-lib/assertions';
 import { stackOf } from './support';
+import type { Invocation } from '../lambda/shared/clients';
 import { DOCUMENTED_QUOTAS } from '../lambda/shared/pacer';
-import { pacingOf, retryDelay, Slot, slotTime, slotWait, updateCrowd } from '../lambda/shared/schedule';
+import { laneTime, pacingOf, retryDelay, Slot, slotTime, slotWait, updateCrowd, waitForSlot } from '../lambda/shared/schedule';
 import { RateLimits, REFERENCE_RATE_QUOTAS } from '../local/common';
 import { AccountName, AlternateContact, AlternateContactType, PrimaryContact } from '../src';
 import { PACING_METADATA, RESOURCE_TYPES } from '../src/contract';
@@ -117,20 +118,96 @@ function slotOfRank(rank: number, of: number): Slot {
   return { rank, of, start: 0, at: slotTime(0, rank, quota, 1), end: slotTime(0, of, quota, 1), periodMs: 200, burst: quota.burst, basis: 'test' };
 }
 
-test('a request waits for its slot; one that starts after it calls after the crowd\'s last slot, unless the burst covers it', () => {
-  expect(slotWait(slotOfRank(30, 100), 1_000, () => 0.5)).toBe(5_000);
-  // Late for its slot (6 s): after the crowd's end (20 s), spread over as long as it was late.
-  expect(slotWait(slotOfRank(30, 100), 10_000, () => 0)).toBe(10_000);
-  expect(slotWait(slotOfRank(30, 100), 10_000, () => 1)).toBe(20_000);
-  // Within the burst, or alone: at once.
-  expect(slotWait(slotOfRank(3, 100), 10_000, () => 1)).toBe(0);
-  expect(slotWait(slotOfRank(0, 1), 10_000, () => 1)).toBe(0);
+test('a request waits for its slot; one a slot or more late calls in the lane after the crowd\'s last slot, in the order of the ranks', () => {
+  expect(slotWait(slotOfRank(30, 100), 1_000)).toBe(5_000);
+  // Late for its slot (6 s): the crowd ends at 20 s; the burst (8) less 2 calls of slack took ranks 0-5 at once, so rank 30 is the
+  // lane's 25th, whose slots are 1.25 of the crowd's apart.
+  expect(laneTime(slotOfRank(30, 100))).toBe(20_000 + 24 * 250);
+  expect(slotWait(slotOfRank(30, 100), 10_000)).toBe(16_000);
+  // Late ranks have a lane slot each: none two at once, whenever each starts.
+  const lane = Array.from({ length: 94 }, (_, i) => laneTime(slotOfRank(6 + i, 100)));
+  expect(new Set(lane).size).toBe(94);
+  expect(lane.every((at, i) => i === 0 || at - lane[i - 1] === 250)).toBe(true);
+  // Less than a slot late: at once (it takes hardly more than its own slot's share).
+  expect(slotWait(slotOfRank(30, 100), 6_150)).toBe(0);
+  // Within the first ranks, or alone: at once.
+  expect(slotWait(slotOfRank(5, 100), 10_000)).toBe(0);
+  expect(slotWait(slotOfRank(6, 100), 10_000)).toBe(10_000);
+  expect(slotWait(slotOfRank(0, 1), 10_000)).toBe(0);
+  // Past its lane slot too: at once.
+  expect(slotWait(slotOfRank(30, 100), 30_000)).toBe(0);
+});
+
+/**
+ * `n` requests of a deploy, each ready to call at `readyAt(rank)`, in an environment that runs no timer
+ * before `heldUntil` (a starved event loop): each waits as waitForSlot does, asking again when a wait ends,
+ * against the service's token bucket on a fake clock.
+ */
+function heldUp(n: number, readyAt: (rank: number) => number, heldUntil = 0): { throttled: number; lastCallMs: number } {
+  const quota = DOCUMENTED_QUOTAS.PutAlternateContact;
+  let clock = 0;
+  const service = new RateLimits(() => clock);
+  service.quotas = { PutAlternateContact: REFERENCE_RATE_QUOTAS.PutAlternateContact };
+  const calls = Array.from({ length: n }, (_, rank) => {
+    const slot = slotOfRank(rank, n);
+    expect(slot.periodMs).toBe(1000 / quota.rate);
+    let at = readyAt(rank);
+    for (let wait = slotWait(slot, at); wait > 0; wait = slotWait(slot, at)) at = Math.max(at + wait, heldUntil);
+    return at;
+  }).sort((x, y) => x - y);
+  let throttled = 0;
+  for (const at of calls) {
+    clock = at;
+    try {
+      service.take('PutAlternateContact', '111111111111');
+    } catch {
+      throttled++;
+    }
+  }
+  return { throttled, lastCallMs: calls[calls.length - 1] };
+}
+
+test.each([50, 150, 300])('%i requests held up together for 3 s call one after the other: none throttled, the held-up ones after the crowd', n => {
+  // Every rank starts 3 s (15 slots) late: ranks 0-5 call at once, 6-14 in the lane after the crowd, the others in their slots.
+  const late = heldUp(n, () => 3_000);
+  expect(late.throttled).toBe(0);
+  expect(late.lastCallMs).toBe(n * 200 + (14 - 6) * 250);
+  // Ready at once, but no timer runs before 3 s: the waits of ranks 0-14 end together; those ended a slot late go to the lane.
+  const starved = heldUp(n, () => 0, 3_000);
+  expect(starved.throttled).toBe(0);
+  expect(starved.lastCallMs).toBe(n * 200 + (14 - 6) * 250);
+});
+
+test('a wait for a slot that ends a slot or more late (the environment was held up) goes on in the lane; one that ends in time does not', async () => {
+  jest.useFakeTimers({ now: 0 });
+  try {
+    const invocation = { remainingMs: () => 60_000 } as unknown as Invocation;
+    // Rank 10 of 50 waits for its slot at 2 s; no timer runs before 3 s: it goes on to its lane slot, 10 s + (10 - 6) × 250 ms.
+    const held = waitForSlot(invocation, slotOfRank(10, 50));
+    // The clock runs 1 s ahead of the timers: the 2-second wait ends at 3 s.
+    jest.setSystemTime(1_000);
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(Date.now()).toBe(3_000);
+    await jest.advanceTimersByTimeAsync(8_000);
+    await expect(held).resolves.toBe(2_000 + 8_000);
+    // Woken less than a slot late: it calls.
+    jest.setSystemTime(0);
+    const inTime = waitForSlot(invocation, slotOfRank(10, 50));
+    jest.setSystemTime(150);
+    await jest.advanceTimersByTimeAsync(2_000);
+    await expect(inTime).resolves.toBe(2_000);
+  } finally {
+    jest.useRealTimers();
+  }
 });
 
 test('a throttled call of a crowd is made again after the crowd\'s last slot, not among the slots of the others', () => {
-  // Throttled at 5 s in a crowd that ends at 20 s: between 20 s and 20 s + a twentieth of the crowd's slots (5 × 200 ms).
-  expect(retryDelay(slotOfRank(30, 100), 0, 5_000, () => 0)).toBe(15_000);
-  expect(retryDelay(slotOfRank(30, 100), 0, 5_000, () => 1)).toBe(16_000);
+  // Throttled in its slot (6 s) in a crowd that ends at 20 s: between 20 s and 20 s + a twentieth of the crowd's slots (5 × 200 ms).
+  expect(retryDelay(slotOfRank(30, 100), 0, 6_000, () => 0)).toBe(14_000);
+  expect(retryDelay(slotOfRank(30, 100), 0, 6_000, () => 1)).toBe(15_000);
+  // Throttled a slot or more after its own (held up with the first ranks): its place in the lane, once.
+  expect(retryDelay(slotOfRank(30, 100), 0, 8_000, () => 1)).toBe(26_000 - 8_000);
+  expect(retryDelay(slotOfRank(30, 100), 1, 8_000, () => 1)).toBe(12_000 + 1_000);
   // After the end the window doubles with each refusal.
   expect(retryDelay(slotOfRank(30, 100), 2, 25_000, () => 1)).toBe(4_000);
 });

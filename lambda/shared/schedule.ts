@@ -12,9 +12,11 @@ import { PACING_METADATA, PacingMetadata } from '../../src/contract';
  * CloudFormation starts them: the template's, or the events')
  * and calls rank / rate after CloudFormation began it (its resource's timestamp: the same for the whole
  * crowd). A request alone in its deploy has rank 0 and calls at once. A request that starts after its
- * slot (a cold start, Lambda's queue of asynchronous invocations) and a throttled one do not call among
- * the slots of the others: they go after the crowd's last slot, spread over as long as they were late
- * (ranks within the burst call at once: the service's burst absorbs them). Who is in the crowd:
+ * slot (a cold start, Lambda's queue of asynchronous invocations) does not call among the slots of the
+ * others: the first ranks call at once (the service's burst absorbs them, less a few calls of slack),
+ * the others in a lane after the crowd's last slot, one slot each in the order of their ranks (requests
+ * start late together, so the late ones are the first ranks); a throttled one goes after the crowd's
+ * last slot, spread over a window. Who is in the crowd:
  * - a stack being created: every setting of the stack that the operation writes, whose rank and number
  *   each resource carries in its Metadata (PACING_METADATA), which the confirming read returned already;
  * - a stack being updated: the settings of the same type that the stack's newest events show begun since
@@ -34,7 +36,7 @@ export interface Slot {
   readonly start: number;
   /** Epoch ms at which the request may call. */
   readonly at: number;
-  /** The operation's burst: so many ranks may call late without waiting for the crowd's end. */
+  /** The operation's burst: the first ranks of it (less BURST_SLACK) may call late without waiting for the lane after the crowd's end. */
   readonly burst: number;
   /** Epoch ms at which the crowd's last slot ends. */
   readonly end: number;
@@ -108,19 +110,53 @@ export async function slotOf(
   return pacing ? at(pacing.Rank, pacing.Of, 'a large update: the stack\'s ranks', stackStatus) : at(0, 1, 'no pacing metadata', stackStatus);
 }
 
-/** Waits for the slot (or until the invocation's deadline); returns how long it waited, ms. */
+/**
+ * Waits for the slot (or until the invocation's deadline); returns how long it waited, ms. A wait that
+ * ends a slot or more late (the environment was held up) is late like a late start: it goes to the lane.
+ */
 export async function waitForSlot(invocation: Invocation, slot: Slot): Promise<number> {
-  const wait = Math.min(slotWait(slot), invocation.remainingMs());
-  if (wait <= 0) return 0;
-  await sleep(wait);
-  return wait;
+  let waited = 0;
+  for (;;) {
+    const wait = Math.min(slotWait(slot), invocation.remainingMs());
+    if (wait <= 0) return waited;
+    await sleep(wait);
+    waited += wait;
+  }
 }
 
-/** How long the request waits for its slot, from `now`: after the crowd's end when it is late for it. */
-export function slotWait(slot: Slot, now = Date.now(), random = Math.random): number {
+/** Calls of the burst that late requests leave to callers the schedule does not know of (another caller, a retry). */
+const BURST_SLACK = 2;
+
+/**
+ * How long the request waits for its slot, from `now`. One that starts after its slot calls at once when
+ * it is less than a slot late (it takes hardly more than its own slot's share) or among the first ranks
+ * (the burst); the others call in the lane after the crowd's last slot.
+ */
+export function slotWait(slot: Slot, now = Date.now()): number {
   if (now <= slot.at) return slot.at - now;
-  if (slot.of <= 1 || slot.rank < slot.burst || now >= slot.end) return 0;
-  return slot.end - now + random() * Math.max(now - slot.start, tail(slot));
+  if (slot.of <= 1 || slot.rank < atOnce(slot) || now - slot.at < slot.periodMs) return 0;
+  return Math.max(0, laneTime(slot) - now);
+}
+
+/** Of a crowd's requests that call late, so many of the first ranks call at once: the burst less BURST_SLACK. */
+function atOnce(slot: Slot): number {
+  return Math.max(1, slot.burst - BURST_SLACK);
+}
+
+/**
+ * The lane's slots are this many of the crowd's slots apart: a little slower than the quota, so that it
+ * gains back the slack that held-up calls and retries among its slots take (at the quota's rate it has
+ * none left once the first ranks took the burst).
+ */
+const LANE_SPACING = 1.25;
+
+/**
+ * Where a request late for its slot calls: after the crowd's last slot, one slot per rank in the order of
+ * the ranks. The requests of a deploy start, and are held up, together (cold starts, Lambda's queue), so
+ * those late for their slots are the first ranks: the lane holds them one after the other.
+ */
+export function laneTime(slot: Slot): number {
+  return slot.end + Math.max(0, slot.rank - atOnce(slot)) * slot.periodMs * LANE_SPACING;
 }
 
 /** The window after a crowd's end over which its throttled calls are spread: a few slots, a twentieth of a large crowd's. */
@@ -131,11 +167,16 @@ function tail(slot: Slot): number {
 /**
  * How long a throttled call waits before it is made again. Within a crowd's schedule every slot is taken,
  * so a retry there would throttle a request in its slot, whose retry would throttle the next (measured: an
- * update of every setting answered 429 nine times in ten): it goes after the crowd's end instead, spread
- * over a few slots, and after the end over a window that doubles. Alone: full-jitter backoff.
+ * update of every setting answered 429 nine times in ten). A call throttled a slot or more after its own
+ * was held up with the others of the first ranks, which called together: it takes its place in the lane
+ * (spread at random, they were throttled again at the crowd's end: measured, a fifth of an update's puts).
+ * Another goes after the crowd's end, spread over a few slots, and after the end over a window that
+ * doubles. Alone: full-jitter backoff.
  */
 export function retryDelay(slot: Slot, retry: number, now = Date.now(), random = Math.random): number {
   if (slot.of <= 1) return backoffDelay(retry);
+  const lane = laneTime(slot);
+  if (retry === 0 && slot.rank >= atOnce(slot) && now - slot.at >= slot.periodMs && now < lane) return lane - now;
   if (now < slot.end) return slot.end - now + random() * tail(slot);
   // After the crowd's end the throttled calls contend among themselves: the window doubles with each refusal.
   return random() * tail(slot) * 2 ** Math.min(retry, 4);
