@@ -56,6 +56,16 @@ const FLOOR = 0.1;
  * beyond the documented rate, but a rate learned there must not meet a caller-wide quota as a wall.
  */
 export const CEILING = 20;
+/**
+ * A throttle while the rate is above the documented one, by at most this multiple, caps the rate there; one far
+ * above it (a rate that went through at many times the documented one, as a quota per target lets it) does not.
+ */
+const CAPPED_MARGIN = 1.25;
+/**
+ * A capped rate stays at this share of the documented one: a little under the service's refill, so that its
+ * bucket fills again and takes the calls that arrive early (latency varies) instead of throttling each one.
+ */
+export const CAPPED_SHARE = 0.97;
 
 interface Bucket {
   rate: number;
@@ -67,6 +77,8 @@ interface Bucket {
   lastDecrease: number;
   /** Whether a call waited for a token since the rate last grew: only a rate that holds calls back grows. */
   limited: boolean;
+  /** A throttle came while the rate was above the documented one: the quota counts against the caller, and the rate grows no more past it. */
+  capped: boolean;
   /** Calls that went through since `countedSince` (the last decrease, or the bucket's making). */
   through: number;
   countedSince: number;
@@ -142,7 +154,7 @@ export class Pacer {
     if (!bucket) {
       const quota = this.quotas[operation] ?? { rate: 1, burst: 1 };
       const now = Date.now();
-      const fresh = { at: now, calmSince: now, lastDecrease: 0, limited: false, through: 0, countedSince: now };
+      const fresh = { at: now, calmSince: now, lastDecrease: 0, limited: false, capped: false, through: 0, countedSince: now };
       bucket = { rate: quota.rate, burst: quota.burst, tokens: quota.burst, ...fresh };
       this.buckets.set(operation, bucket);
     }
@@ -171,7 +183,8 @@ export class Pacer {
     const now = Date.now();
     bucket.through++;
     if (bucket.limited && ((now - bucket.calmSince) / 1000) * this.scale >= 1) {
-      bucket.rate = this.bounded(operation, bucket.rate * INCREASE);
+      const cap = (this.quotas[operation]?.rate ?? 1) * CAPPED_SHARE;
+      bucket.rate = this.bounded(operation, bucket.capped ? Math.min(cap, bucket.rate * INCREASE) : bucket.rate * INCREASE);
       bucket.calmSince = now;
       bucket.limited = false;
     }
@@ -186,7 +199,14 @@ export class Pacer {
   private throttled(operation: string): void {
     const bucket = this.bucket(operation);
     const now = Date.now();
-    if (((now - bucket.lastDecrease) / 1000) * this.scale >= 1) {
+    const quota = this.quotas[operation];
+    if (quota && !quota.guessed && bucket.rate > quota.rate && bucket.rate <= quota.rate * CAPPED_MARGIN) {
+      // Probing just above the documented rate met the quota: it is the caller's, and probing further would only cost throttles.
+      bucket.rate = quota.rate * CAPPED_SHARE;
+      bucket.capped = true;
+      bucket.lastDecrease = bucket.countedSince = now;
+      bucket.through = 0;
+    } else if (((now - bucket.lastDecrease) / 1000) * this.scale >= 1) {
       const seconds = Math.max(1, ((now - bucket.countedSince) / 1000) * this.scale);
       const through = this.quotas[operation]?.guessed ? bucket.through / seconds : Infinity;
       bucket.rate = this.bounded(operation, Math.min(bucket.rate * DECREASE, through));
