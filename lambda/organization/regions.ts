@@ -154,6 +154,7 @@ export async function regionsStep(
       keep(accountId, region, undefined, status === 'ENABLING' ? requestedAt : undefined); // ENABLING, or DISABLING (enabled once DISABLED)
       return status !== 'DISABLED' || !(refused || full());
     }
+    const rate = pacer.rateOf('EnableRegion');
     try {
       // Refused twice, once after slowing down, it is the limits on transitions rather than the rate.
       // Timed from the attempt's sending (after the pacer's wait): the transition cannot have begun before.
@@ -168,7 +169,11 @@ export async function regionsStep(
     } catch (refusal) {
       // Refused for the service's limits (or a transition that started since the read), or superseded: later.
       if (isThrottling(refusal) || refusal instanceof NoLongerWanted || (refusal as { name?: string }).name === 'ConflictException') {
-        if (isThrottling(refusal)) refusedAt = inProgress();
+        if (isThrottling(refusal)) {
+          refusedAt = inProgress();
+          // The limits, not the rate: the next request (once a transition has ended) goes at the rate it had.
+          pacer.restore('EnableRegion', rate);
+        }
         inFlight.set(key, [accountId, region]);
         return false;
       }

@@ -127,6 +127,19 @@ export class Pacer {
     return Object.fromEntries([...this.buckets].map(([operation, bucket]) => [operation, Math.round(bucket.rate * 1000) / 1000]));
   }
 
+  /** The operation's rate now (calls per second, at real time). */
+  public rateOf(operation: string): number {
+    return this.bucket(operation).rate;
+  }
+
+  /**
+   * Puts the operation's rate back to `rate`: for throttling that the caller found to mean something else
+   * than the rate (EnableRegion refused for the transitions in progress), which must not slow the next calls.
+   */
+  public restore(operation: string, rate: number): void {
+    this.bucket(operation).rate = this.bounded(operation, rate);
+  }
+
   /**
    * Makes the call when the operation's bucket has a token; a throttled call slows the operation down
    * and is made again, until the deadline or `throttledAttempts`. Other errors are thrown.
