@@ -74,9 +74,10 @@ interface Row {
  * minute and a half per convergence) near 50 % (S = 100 measured 80-100 % and, on a busy machine, 1.6×
  * instead of 1.05× the minimum). With per-target quotas the pacer grows to hundreds of calls per
  * second: S = 5, and at 10,000 accounts the row is CPU-bound whatever S (the table says so). The
- * Region rows make few calls, one after the other, but each call's local latency (1-2 ms) counts S
- * times at real time: S = 300 makes a call last about half a second, against steps a minute apart.
- * BENCH_ORG_SCALE overrides them all.
+ * Region rows make few calls, mostly one after the other (a read, then the request it calls for), but
+ * each call's local latency (1-2 ms) counts S times at real time: S = 300 makes a call last about half a
+ * second, against transitions of minutes; their re-run has its own S (rerunScaleOf). BENCH_ORG_SCALE
+ * overrides them all but the re-run's.
  */
 /**
  * The time scale of the Region rows' re-run: only reads, at GetRegionOptStatus's 5 per second × S, several
@@ -365,8 +366,8 @@ export async function organizationScaleBenchmark(): Promise<Section> {
       + 'keep it below one core: "CPU" is this process\'s CPU time over the wall time (share of one core, other threads included) and '
       + `the event loop's mean (p99) delay; from ${100 * CPU_BOUND} % the simulation may set the pace, and the ratio says "CPU-bound": `
       + 'the library would be at least that fast. Each call\'s local latency (a few ms) counts S times at real time too, which the Region '
-      + 'rows (calls one after the other, at S in the hundreds) pay at each step, and which sets the time of their re-run (only reads, '
-      + 'one after the other). The Organizations listing of the targets is inside '
+      + 'rows (a read, then the request it calls for, at S in the hundreds) pay at each transition they ask for. '
+      + 'The Organizations listing of the targets is inside '
       + 'the measured time, and so is the start-up (in brackets: from the stack\'s first event to the first Account Management call). '
       + `At real quotas: the wall time × S. A convergence still running at ${CAP_RATIO}× its minimum is stopped (BENCH_ORG_CAP).\n\n`
       + `Quota-bound minimum: contacts, 3N PutAlternateContact at ${PUT.rate}/s (the burst of ${PUT.burst} would save ${(PUT.burst / PUT.rate).toFixed(1)} s; `
