@@ -54,7 +54,7 @@ const WHERE_IT_LOSES = `## Where this library loses
   still naming the accounts and contact types.
 - **Region opt-ins across an organization.** The reconciler looks at a Region transition again when the
   durations it has seen say it is due, and reads only the transitions that are due; a step waits within
-  itself for a transition due within 20 seconds and asks for the next as the slot frees, and after the
+  itself for a transition due within a minute and asks for the next as the slot frees, and after the
   service refused one it asks for no other until one of its own has ended. What remains: each step (5
   minutes) still pays its start, the in-progress limits are learned from one refusal per step, and until
   the reconciler has seen a transition end it looks every 20 seconds (the organization table shows how much

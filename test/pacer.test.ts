@@ -126,3 +126,14 @@ test('a throttle far above the documented rate (a quota per target) slows it by 
   await callBackToBack(pacer, 2_000, 300_000);
   expect(pacer.state().Get).toBeGreaterThan(QUOTAS.Get.rate * 10 * 0.85);
 });
+
+test('once capped, an isolated throttle (a call that arrived early) keeps the rate, and throttles close together slow it', async () => {
+  const pacer = new Pacer(T0 + 24 * 3600_000, { Get: QUOTAS.Get.rate * 1.1 }, QUOTAS);
+  await throttleOnce(pacer);
+  await jest.advanceTimersByTimeAsync(20_000);
+  await throttleOnce(pacer);
+  expect(pacer.state().Get).toBe(QUOTAS.Get.rate * CAPPED_SHARE);
+
+  await throttleOnce(pacer);
+  expect(pacer.state().Get).toBeCloseTo(QUOTAS.Get.rate * CAPPED_SHARE * 0.85, 2);
+});

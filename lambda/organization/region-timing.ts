@@ -71,7 +71,7 @@ export function pollSeconds(bounds: TransitionBounds | undefined, requested: Arr
 }
 
 /** The longest wait within a step (seconds): a longer one is the waiter's Wait state's, which costs nothing while it waits. */
-export const MAX_STEP_WAIT_SECONDS = DEFAULT_POLL_SECONDS;
+export const MAX_STEP_WAIT_SECONDS = MAX_POLL_SECONDS;
 /** The shortest wait within a step (seconds): a transition that outlived the estimate is not read in a tight loop. */
 export const MIN_STEP_WAIT_SECONDS = 1;
 

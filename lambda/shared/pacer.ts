@@ -66,6 +66,8 @@ const CAPPED_MARGIN = 1.25;
  * bucket fills again and takes the calls that arrive early (latency varies) instead of throttling each one.
  */
 export const CAPPED_SHARE = 0.97;
+/** A capped rate is slowed down only by throttles closer together than this (seconds): they mean others share the quota. */
+const ISOLATED_SECONDS = 10;
 
 interface Bucket {
   rate: number;
@@ -79,6 +81,8 @@ interface Bucket {
   limited: boolean;
   /** A throttle came while the rate was above the documented one: the quota counts against the caller, and the rate grows no more past it. */
   capped: boolean;
+  /** When the service last throttled the operation. */
+  lastThrottle: number;
   /** Calls that went through since `countedSince` (the last decrease, or the bucket's making). */
   through: number;
   countedSince: number;
@@ -167,7 +171,7 @@ export class Pacer {
     if (!bucket) {
       const quota = this.quotas[operation] ?? { rate: 1, burst: 1 };
       const now = Date.now();
-      const fresh = { at: now, calmSince: now, lastDecrease: 0, limited: false, capped: false, through: 0, countedSince: now };
+      const fresh = { at: now, calmSince: now, lastDecrease: 0, limited: false, capped: false, lastThrottle: 0, through: 0, countedSince: now };
       bucket = { rate: quota.rate, burst: quota.burst, tokens: quota.burst, ...fresh };
       this.buckets.set(operation, bucket);
     }
@@ -219,6 +223,8 @@ export class Pacer {
       bucket.capped = true;
       bucket.lastDecrease = bucket.countedSince = now;
       bucket.through = 0;
+    } else if (bucket.capped && ((now - bucket.lastThrottle) / 1000) * this.scale >= ISOLATED_SECONDS) {
+      // Under the quota by design, a throttle long after the last is a call that arrived early (its latency varied): the rate holds.
     } else if (((now - bucket.lastDecrease) / 1000) * this.scale >= 1) {
       const seconds = Math.max(1, ((now - bucket.countedSince) / 1000) * this.scale);
       const through = this.quotas[operation]?.guessed ? bucket.through / seconds : Infinity;
@@ -226,6 +232,7 @@ export class Pacer {
       bucket.lastDecrease = bucket.countedSince = now;
       bucket.through = 0;
     }
+    bucket.lastThrottle = now;
     // The service's bucket is empty: so is this one, and calm starts again.
     bucket.tokens = 0;
     bucket.calmSince = now;
