@@ -86,6 +86,8 @@ export async function regionsStep(
   let refusedAt: number | undefined;
   const inProgress = () => [...inFlight.values()].filter(key => key[3] !== undefined).length;
   const full = () => refusedAt !== undefined && inProgress() >= refusedAt;
+  /** Transitions this step requested or read in progress: those it can tell the service still counts (limitSeen). */
+  const confirmed = new Set<string>();
   /** Kept in flight, with its failed reads and the time of its request. */
   const keep = (accountId: string, region: string, failedReads?: number, requestedAt?: number) => {
     const key: RegionKey = requestedAt !== undefined ? [accountId, region, failedReads ?? 0, requestedAt]
@@ -147,9 +149,13 @@ export async function regionsStep(
     if (status === 'ENABLED' || status === 'ENABLED_BY_DEFAULT') {
       if (requestedAt !== undefined) bounds = learn(bounds, requestedAt, at, true);
       inFlight.delete(key);
+      confirmed.delete(key);
       return true;
     }
-    if (status === 'ENABLING' && requestedAt !== undefined) bounds = learn(bounds, requestedAt, at, false);
+    if (status === 'ENABLING' && requestedAt !== undefined) {
+      bounds = learn(bounds, requestedAt, at, false);
+      confirmed.add(key);
+    }
     if (status !== 'DISABLED' || refused || full()) {
       keep(accountId, region, undefined, status === 'ENABLING' ? requestedAt : undefined); // ENABLING, or DISABLING (enabled once DISABLED)
       return status !== 'DISABLED' || !(refused || full());
@@ -165,6 +171,7 @@ export async function regionsStep(
       }, { throttledAttempts: 2, stillWanted });
       enabled++;
       keep(accountId, region, undefined, sentAt);
+      confirmed.add(key);
       return true;
     } catch (refusal) {
       // Refused for the service's limits (or a transition that started since the read), or superseded: later.
@@ -232,8 +239,8 @@ export async function regionsStep(
         }
         if (!accepted) {
           refused = true;
-          // Those it requested (a Region refused earlier and still to ask for is kept in flight too, but takes no slot).
-          limitSeen = Math.max(limitSeen ?? 0, [...inFlight.values()].filter(([a, , , at]) => a !== accountId && at !== undefined).length);
+          // Those known to be in progress: one requested in an earlier step and not read since may have ended.
+          limitSeen = Math.max(limitSeen ?? 0, [...confirmed].filter(key => !key.startsWith(`${accountId}/`)).length);
           break;
         }
         cursor = accountId;
