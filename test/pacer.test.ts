@@ -109,8 +109,20 @@ async function throttleOnce(pacer: Pacer): Promise<void> {
   await call;
 }
 
-test('a throttle just above the documented rate caps the rate a little under it: calls held back no longer grow it', async () => {
+/** A quota that a throttle just above its rate caps (the Region phase's). */
+const CAPPED = { Get: { ...QUOTAS.Get, capsWhenMet: true } };
+
+test('without capsWhenMet, a throttle just above the documented rate slows it by 15 %, and it probes again', async () => {
   const pacer = new Pacer(T0 + 24 * 3600_000, { Get: QUOTAS.Get.rate * 1.1 }, QUOTAS);
+  await throttleOnce(pacer);
+  expect(pacer.state().Get).toBeCloseTo(QUOTAS.Get.rate * 1.1 * 0.85, 3);
+
+  await callBackToBack(pacer, 1_000, 300_000);
+  expect(pacer.state().Get).toBeGreaterThan(QUOTAS.Get.rate);
+});
+
+test('a throttle just above the documented rate caps the rate a little under it: calls held back no longer grow it', async () => {
+  const pacer = new Pacer(T0 + 24 * 3600_000, { Get: QUOTAS.Get.rate * 1.1 }, CAPPED);
   await throttleOnce(pacer);
   expect(pacer.state().Get).toBe(QUOTAS.Get.rate * CAPPED_SHARE);
 
@@ -119,7 +131,7 @@ test('a throttle just above the documented rate caps the rate a little under it:
 });
 
 test('a throttle far above the documented rate (a quota per target) slows it by 15 %, and it grows again', async () => {
-  const pacer = new Pacer(T0 + 24 * 3600_000, { Get: QUOTAS.Get.rate * 10 }, QUOTAS);
+  const pacer = new Pacer(T0 + 24 * 3600_000, { Get: QUOTAS.Get.rate * 10 }, CAPPED);
   await throttleOnce(pacer);
   expect(pacer.state().Get).toBe(QUOTAS.Get.rate * 10 * 0.85);
 
@@ -128,7 +140,7 @@ test('a throttle far above the documented rate (a quota per target) slows it by 
 });
 
 test('once capped, an isolated throttle (a call that arrived early) keeps the rate, and throttles close together slow it', async () => {
-  const pacer = new Pacer(T0 + 24 * 3600_000, { Get: QUOTAS.Get.rate * 1.1 }, QUOTAS);
+  const pacer = new Pacer(T0 + 24 * 3600_000, { Get: QUOTAS.Get.rate * 1.1 }, CAPPED);
   await throttleOnce(pacer);
   await jest.advanceTimersByTimeAsync(20_000);
   await throttleOnce(pacer);

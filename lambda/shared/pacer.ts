@@ -23,6 +23,11 @@ export interface Quota {
    * a throttle brings it down at once to the pace calls went through at since the last decrease.
    */
   readonly guessed?: boolean;
+  /**
+   * A throttle just above the documented rate caps the rate a little under it (CAPPED_SHARE): for calls that
+   * gain little from probing (the Region phase's, a few thousand reads) and lose to each throttle's slowdown.
+   */
+  readonly capsWhenMet?: boolean;
 }
 
 /**
@@ -32,11 +37,11 @@ export interface Quota {
 export const DOCUMENTED_QUOTAS: Record<string, Quota> = {
   DeleteAlternateContact: { rate: 1, burst: 6 },
   DisableRegion: { rate: 1, burst: 1 },
-  EnableRegion: { rate: 1, burst: 1 },
+  EnableRegion: { rate: 1, burst: 1, capsWhenMet: true },
   GetAccountInformation: { rate: 1, burst: 1 },
   GetAlternateContact: { rate: 10, burst: 15 },
   GetContactInformation: { rate: 10, burst: 15 },
-  GetRegionOptStatus: { rate: 5, burst: 5 },
+  GetRegionOptStatus: { rate: 5, burst: 5, capsWhenMet: true },
   PutAccountName: { rate: 1, burst: 1 },
   PutAlternateContact: { rate: 5, burst: 8 },
   PutContactInformation: { rate: 5, burst: 8 },
@@ -217,7 +222,7 @@ export class Pacer {
     const bucket = this.bucket(operation);
     const now = Date.now();
     const quota = this.quotas[operation];
-    if (quota && !quota.guessed && bucket.rate > quota.rate && bucket.rate <= quota.rate * CAPPED_MARGIN) {
+    if (quota?.capsWhenMet && bucket.rate > quota.rate && bucket.rate <= quota.rate * CAPPED_MARGIN) {
       // Probing just above the documented rate met the quota: it is the caller's, and probing further would only cost throttles.
       bucket.rate = quota.rate * CAPPED_SHARE;
       bucket.capped = true;
