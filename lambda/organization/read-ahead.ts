@@ -14,8 +14,8 @@ export interface Read<S> {
   readonly at: number;
 }
 
-/** The most reads in flight ahead of a visit: enough to keep a rate of a few dozen per second busy at 100 ms of latency. */
-export const MAX_AHEAD = 16;
+/** The most reads in flight ahead of a visit: enough for the documented 5 per second at up to 800 ms of latency; more bunch up at the service. */
+export const MAX_AHEAD = 4;
 
 export class ReadAhead<K, S> {
   private readonly started = new Map<number, Promise<Read<S>> | undefined>();
