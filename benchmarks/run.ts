@@ -53,19 +53,17 @@ const WHERE_IT_LOSES = `## Where this library loses
   smallest at every size, and it is the only one whose IAM policies stay within IAM's limits while
   still naming the accounts and contact types.
 - **Region opt-ins across an organization.** The reconciler looks at a Region transition again when the
-  durations it has seen say it is due (5 to 60 seconds apart; every 20 seconds until it has seen one end),
-  and reads only the transitions that are due; but a slot freed mid-wait stays free until the next step,
-  each step pays its own start (the store's reads) before it asks for the next transition, and the
-  in-progress limits are learned only from refusals, so enabling Regions in many accounts takes longer than
-  the limits alone would need (the organization table shows how much; there each step's calls also count S
-  times their local latency: the same row measured 1.04× at S = 100 on 2026-12-07). The "Region Opt-In Status Change"
+  durations it has seen say it is due, and reads only the transitions that are due; a step waits within
+  itself for a transition due within a minute and asks for the next as the slot frees, and after the
+  service refused one it asks for no other until one of its own has ended. What remains: each step (5
+  minutes) still pays its start, the in-progress limits are learned from one refusal per step, and until
+  the reconciler has seen a transition end it looks every 20 seconds (the organization table shows how much
+  that costs; there each step's calls also count S times their local latency). The "Region Opt-In Status Change"
   events, which the service sends to the calling account on a best-effort basis, do not wake the reconciler:
   the waiter's Wait state cannot be cut short, so an event could only start a second writer beside the
   execution's steps, or the waiter (which every setting of the stack shares) would wait on a task token.
-  A converged re-run reads the Regions one after the other (1.5-1.6× its read-bound minimum per caller):
-  reading an account's two Regions together was measured slower, the same row back to back on 2026-12-07
-  (2.08× against 1.48× per caller; 1.21× per target), since once the reads are bound by the rate rather
-  than by their latency the pacer probes above the rate and slows down at each throttle.
+  A converged re-run keeps several reads in flight at the pacer's rate; the pacer stops probing above the
+  documented rate once a throttle there shows the quota to be the caller's, and keeps a little under it.
 - **Settings per stack.** Like AwsCustomResource, the single-setting constructs cost one resource
   per setting, so a stack tops out near 490 settings; OrganizationBaseline is the way past it.
 `;

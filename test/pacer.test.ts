@@ -3,7 +3,7 @@
  * documented quota: sparse calls (a Region poll every 20 seconds) must not teach it a rate that later
  * meets the caller-wide quota as a wall of throttling. Run on a fake clock.
  */
-import { CEILING, Pacer } from '../lambda/shared/pacer';
+import { CAPPED_SHARE, CEILING, Pacer } from '../lambda/shared/pacer';
 
 const T0 = 1_700_000_000_000;
 const QUOTAS = { Get: { rate: 5, burst: 5 } };
@@ -93,4 +93,59 @@ test('a throttle brings a guessed rate down at once to the pace calls went throu
 test('a guessed rate falls no lower than a hundredth of it; a documented one than a tenth', () => {
   const pacer = new Pacer(T0, { Get: 0, Put: 0 }, { Get: { rate: 100, burst: 1, guessed: true }, Put: { rate: 100, burst: 1 } });
   expect(pacer.state()).toEqual({ Get: 1, Put: 10 });
+});
+
+/** One call throttled by the service, the calls before it answered. */
+async function throttleOnce(pacer: Pacer): Promise<void> {
+  let first = true;
+  const call = pacer.call('Get', async () => {
+    if (first) {
+      first = false;
+      throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } });
+    }
+    return 'ok';
+  });
+  await jest.advanceTimersByTimeAsync(1_000);
+  await call;
+}
+
+/** A quota that a throttle just above its rate caps (the Region phase's). */
+const CAPPED = { Get: { ...QUOTAS.Get, capsWhenMet: true } };
+
+test('without capsWhenMet, a throttle just above the documented rate slows it by 15 %, and it probes again', async () => {
+  const pacer = new Pacer(T0 + 24 * 3600_000, { Get: QUOTAS.Get.rate * 1.1 }, QUOTAS);
+  await throttleOnce(pacer);
+  expect(pacer.state().Get).toBeCloseTo(QUOTAS.Get.rate * 1.1 * 0.85, 3);
+
+  await callBackToBack(pacer, 1_000, 300_000);
+  expect(pacer.state().Get).toBeGreaterThan(QUOTAS.Get.rate);
+});
+
+test('a throttle just above the documented rate caps the rate a little under it: calls held back no longer grow it', async () => {
+  const pacer = new Pacer(T0 + 24 * 3600_000, { Get: QUOTAS.Get.rate * 1.1 }, CAPPED);
+  await throttleOnce(pacer);
+  expect(pacer.state().Get).toBe(QUOTAS.Get.rate * CAPPED_SHARE);
+
+  await callBackToBack(pacer, 1_000, 300_000);
+  expect(pacer.state().Get).toBe(QUOTAS.Get.rate * CAPPED_SHARE);
+});
+
+test('a throttle far above the documented rate (a quota per target) slows it by 15 %, and it grows again', async () => {
+  const pacer = new Pacer(T0 + 24 * 3600_000, { Get: QUOTAS.Get.rate * 10 }, CAPPED);
+  await throttleOnce(pacer);
+  expect(pacer.state().Get).toBe(QUOTAS.Get.rate * 10 * 0.85);
+
+  await callBackToBack(pacer, 2_000, 300_000);
+  expect(pacer.state().Get).toBeGreaterThan(QUOTAS.Get.rate * 10 * 0.85);
+});
+
+test('once capped, an isolated throttle (a call that arrived early) keeps the rate, and throttles close together slow it', async () => {
+  const pacer = new Pacer(T0 + 24 * 3600_000, { Get: QUOTAS.Get.rate * 1.1 }, CAPPED);
+  await throttleOnce(pacer);
+  await jest.advanceTimersByTimeAsync(20_000);
+  await throttleOnce(pacer);
+  expect(pacer.state().Get).toBe(QUOTAS.Get.rate * CAPPED_SHARE);
+
+  await throttleOnce(pacer);
+  expect(pacer.state().Get).toBeCloseTo(QUOTAS.Get.rate * CAPPED_SHARE * 0.85, 2);
 });

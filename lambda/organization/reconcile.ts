@@ -120,7 +120,8 @@ async function step(state: ReconcileState, invocation: Invocation, store: Store,
     const contactsDone = next.Phase !== 'contacts' && next.Phase !== 'prune';
     if (contactsDone && generation.waitsFor === 'CONTACTS') next = await answerDeploy(next, true);
     if (next.Phase === 'regions' && Date.now() < deadline && watch.stillWanted()) {
-      const result = await regionsStep(invocation, pacer, accounts, generation.baseline.enabledRegions, next.Regions, deadline, watch.beforeWrite);
+      const result = await regionsStep(invocation, pacer, accounts, generation.baseline.enabledRegions, next.Regions, deadline, watch.beforeWrite,
+        watch.stillWanted);
       next = { ...next, Regions: result.progress, Phase: result.done ? 'done' : 'regions', PollSeconds: result.waiting ? result.pollSeconds : 0 };
       next = { ...next, Size: sizeOf(next, generation, next.Size?.Accounts ?? 0, 0, accounts) };
     }

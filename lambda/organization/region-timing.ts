@@ -52,17 +52,36 @@ export function isDue(bounds: TransitionBounds | undefined, requestedAt: number 
   return requestedAt === undefined || expected === undefined || elapsedSeconds(requestedAt, now) >= expected;
 }
 
+/** Seconds until each transition is due by `expected`; one that outlived it is looked at again soon, then less often the longer it runs over. */
+function untilDue(expected: number | undefined, requested: Array<number | undefined>, now: number): number[] {
+  return requested
+    .filter((at): at is number => at !== undefined)
+    .map(at => (expected === undefined ? DEFAULT_POLL_SECONDS : expected - elapsedSeconds(at, now)))
+    .map(due => (due > 0 ? due : -due / 2));
+}
+
 /**
  * The wait before the next step (whole seconds, as the waiter's Wait state takes them): until the earliest
  * transition still to be due is, within the bounds; the default without an estimate or a transition to expect.
  */
 export function pollSeconds(bounds: TransitionBounds | undefined, requested: Array<number | undefined>, now: number): number {
-  const expected = estimate(bounds);
-  const dues = requested
-    .filter((at): at is number => at !== undefined)
-    .map(at => (expected === undefined ? DEFAULT_POLL_SECONDS : expected - elapsedSeconds(at, now)))
-    // One that outlived the estimate is looked at again soon, then less often the longer it runs over.
-    .map(due => (due > 0 ? due : -due / 2));
+  const dues = untilDue(estimate(bounds), requested, now);
   if (dues.length === 0) return DEFAULT_POLL_SECONDS;
   return Math.min(MAX_POLL_SECONDS, Math.max(MIN_POLL_SECONDS, Math.ceil(Math.min(...dues))));
+}
+
+/** The longest wait within a step (seconds): a longer one is the waiter's Wait state's, which costs nothing while it waits. */
+export const MAX_STEP_WAIT_SECONDS = MAX_POLL_SECONDS;
+/** The shortest wait within a step (seconds): a transition that outlived the estimate is not read in a tight loop. */
+export const MIN_STEP_WAIT_SECONDS = 1;
+
+/**
+ * Within a step: the seconds until the earliest transition in progress is due (at least
+ * MIN_STEP_WAIT_SECONDS), or undefined when none is expected (no estimate yet, or none in progress).
+ */
+export function nextDueSeconds(bounds: TransitionBounds | undefined, requested: Array<number | undefined>, now: number): number | undefined {
+  const expected = estimate(bounds);
+  const dues = untilDue(expected, requested, now);
+  if (expected === undefined || dues.length === 0) return undefined;
+  return Math.max(MIN_STEP_WAIT_SECONDS, Math.min(...dues));
 }

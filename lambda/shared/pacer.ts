@@ -23,6 +23,11 @@ export interface Quota {
    * a throttle brings it down at once to the pace calls went through at since the last decrease.
    */
   readonly guessed?: boolean;
+  /**
+   * A throttle just above the documented rate caps the rate a little under it (CAPPED_SHARE): for calls that
+   * gain little from probing (the Region phase's, a few thousand reads) and lose to each throttle's slowdown.
+   */
+  readonly capsWhenMet?: boolean;
 }
 
 /**
@@ -32,11 +37,11 @@ export interface Quota {
 export const DOCUMENTED_QUOTAS: Record<string, Quota> = {
   DeleteAlternateContact: { rate: 1, burst: 6 },
   DisableRegion: { rate: 1, burst: 1 },
-  EnableRegion: { rate: 1, burst: 1 },
+  EnableRegion: { rate: 1, burst: 1, capsWhenMet: true },
   GetAccountInformation: { rate: 1, burst: 1 },
   GetAlternateContact: { rate: 10, burst: 15 },
   GetContactInformation: { rate: 10, burst: 15 },
-  GetRegionOptStatus: { rate: 5, burst: 5 },
+  GetRegionOptStatus: { rate: 5, burst: 5, capsWhenMet: true },
   PutAccountName: { rate: 1, burst: 1 },
   PutAlternateContact: { rate: 5, burst: 8 },
   PutContactInformation: { rate: 5, burst: 8 },
@@ -56,6 +61,18 @@ const FLOOR = 0.1;
  * beyond the documented rate, but a rate learned there must not meet a caller-wide quota as a wall.
  */
 export const CEILING = 20;
+/**
+ * A throttle while the rate is above the documented one, by at most this multiple, caps the rate there; one far
+ * above it (a rate that went through at many times the documented one, as a quota per target lets it) does not.
+ */
+const CAPPED_MARGIN = 1.25;
+/**
+ * A capped rate stays at this share of the documented one: a little under the service's refill, so that its
+ * bucket fills again and takes the calls that arrive early (latency varies) instead of throttling each one.
+ */
+export const CAPPED_SHARE = 0.97;
+/** A capped rate is slowed down only by throttles closer together than this (seconds): they mean others share the quota. */
+const ISOLATED_SECONDS = 10;
 
 interface Bucket {
   rate: number;
@@ -67,6 +84,10 @@ interface Bucket {
   lastDecrease: number;
   /** Whether a call waited for a token since the rate last grew: only a rate that holds calls back grows. */
   limited: boolean;
+  /** A throttle came while the rate was above the documented one: the quota counts against the caller, and the rate grows no more past it. */
+  capped: boolean;
+  /** When the service last throttled the operation. */
+  lastThrottle: number;
   /** Calls that went through since `countedSince` (the last decrease, or the bucket's making). */
   through: number;
   countedSince: number;
@@ -115,6 +136,19 @@ export class Pacer {
     return Object.fromEntries([...this.buckets].map(([operation, bucket]) => [operation, Math.round(bucket.rate * 1000) / 1000]));
   }
 
+  /** The operation's rate now (calls per second, at real time). */
+  public rateOf(operation: string): number {
+    return this.bucket(operation).rate;
+  }
+
+  /**
+   * Puts the operation's rate back to `rate`: for throttling that the caller found to mean something else
+   * than the rate (EnableRegion refused for the transitions in progress), which must not slow the next calls.
+   */
+  public restore(operation: string, rate: number): void {
+    this.bucket(operation).rate = this.bounded(operation, rate);
+  }
+
   /**
    * Makes the call when the operation's bucket has a token; a throttled call slows the operation down
    * and is made again, until the deadline or `throttledAttempts`. Other errors are thrown.
@@ -142,7 +176,7 @@ export class Pacer {
     if (!bucket) {
       const quota = this.quotas[operation] ?? { rate: 1, burst: 1 };
       const now = Date.now();
-      const fresh = { at: now, calmSince: now, lastDecrease: 0, limited: false, through: 0, countedSince: now };
+      const fresh = { at: now, calmSince: now, lastDecrease: 0, limited: false, capped: false, lastThrottle: 0, through: 0, countedSince: now };
       bucket = { rate: quota.rate, burst: quota.burst, tokens: quota.burst, ...fresh };
       this.buckets.set(operation, bucket);
     }
@@ -171,7 +205,8 @@ export class Pacer {
     const now = Date.now();
     bucket.through++;
     if (bucket.limited && ((now - bucket.calmSince) / 1000) * this.scale >= 1) {
-      bucket.rate = this.bounded(operation, bucket.rate * INCREASE);
+      const cap = (this.quotas[operation]?.rate ?? 1) * CAPPED_SHARE;
+      bucket.rate = this.bounded(operation, bucket.capped ? Math.min(cap, bucket.rate * INCREASE) : bucket.rate * INCREASE);
       bucket.calmSince = now;
       bucket.limited = false;
     }
@@ -186,13 +221,23 @@ export class Pacer {
   private throttled(operation: string): void {
     const bucket = this.bucket(operation);
     const now = Date.now();
-    if (((now - bucket.lastDecrease) / 1000) * this.scale >= 1) {
+    const quota = this.quotas[operation];
+    if (quota?.capsWhenMet && bucket.rate > quota.rate && bucket.rate <= quota.rate * CAPPED_MARGIN) {
+      // Probing just above the documented rate met the quota: it is the caller's, and probing further would only cost throttles.
+      bucket.rate = quota.rate * CAPPED_SHARE;
+      bucket.capped = true;
+      bucket.lastDecrease = bucket.countedSince = now;
+      bucket.through = 0;
+    } else if (bucket.capped && ((now - bucket.lastThrottle) / 1000) * this.scale >= ISOLATED_SECONDS) {
+      // Under the quota by design, a throttle long after the last is a call that arrived early (its latency varied): the rate holds.
+    } else if (((now - bucket.lastDecrease) / 1000) * this.scale >= 1) {
       const seconds = Math.max(1, ((now - bucket.countedSince) / 1000) * this.scale);
       const through = this.quotas[operation]?.guessed ? bucket.through / seconds : Infinity;
       bucket.rate = this.bounded(operation, Math.min(bucket.rate * DECREASE, through));
       bucket.lastDecrease = bucket.countedSince = now;
       bucket.through = 0;
     }
+    bucket.lastThrottle = now;
     // The service's bucket is empty: so is this one, and calm starts again.
     bucket.tokens = 0;
     bucket.calmSince = now;
