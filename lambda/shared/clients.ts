@@ -16,6 +16,8 @@ export interface InvocationContext {
 
 /** One attempt that hangs gives way to the next after this long (a TimeoutError is retried). */
 export const REQUEST_TIMEOUT_MS = 20_000;
+/** The least a faster time scale shortens it to: a loaded test machine's answers take real time, which the scale does not shorten. */
+const LEAST_REQUEST_TIMEOUT_MS = 2_000;
 /** How long opening a connection may take, before the attempt fails. */
 const CONNECTION_TIMEOUT_MS = 5_000;
 /**
@@ -52,7 +54,7 @@ function httpHandler(service: string): NodeHttpHandler {
     const sockets = WIDE_SERVICES.includes(service) ? { httpAgent: { maxSockets: WIDE_SOCKETS }, httpsAgent: { maxSockets: WIDE_SOCKETS } } : {};
     // Without throwOnRequestTimeout the handler only prints a warning (plain text, in the function's JSON log) and waits on.
     handler = new NodeHttpHandler({
-      requestTimeout: REQUEST_TIMEOUT_MS / timeScale(), throwOnRequestTimeout: true, connectionTimeout: CONNECTION_TIMEOUT_MS, ...sockets,
+      requestTimeout: Math.max(REQUEST_TIMEOUT_MS / timeScale(), LEAST_REQUEST_TIMEOUT_MS), throwOnRequestTimeout: true, connectionTimeout: CONNECTION_TIMEOUT_MS, ...sockets,
     });
     httpHandlers.set(service, handler);
   }
