@@ -54,7 +54,10 @@ function httpHandler(service: string): NodeHttpHandler {
     const sockets = WIDE_SERVICES.includes(service) ? { httpAgent: { maxSockets: WIDE_SOCKETS }, httpsAgent: { maxSockets: WIDE_SOCKETS } } : {};
     // Without throwOnRequestTimeout the handler only prints a warning (plain text, in the function's JSON log) and waits on.
     handler = new NodeHttpHandler({
-      requestTimeout: Math.max(REQUEST_TIMEOUT_MS / timeScale(), LEAST_REQUEST_TIMEOUT_MS), throwOnRequestTimeout: true, connectionTimeout: CONNECTION_TIMEOUT_MS, ...sockets,
+      requestTimeout: Math.max(REQUEST_TIMEOUT_MS / timeScale(), LEAST_REQUEST_TIMEOUT_MS),
+      throwOnRequestTimeout: true,
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      ...sockets,
     });
     httpHandlers.set(service, handler);
   }
