@@ -75,8 +75,9 @@ interface Row {
  * instead of 1.05× the minimum). With per-target quotas the pacer grows to hundreds of calls per
  * second: S = 5, and at 10,000 accounts the row is CPU-bound whatever S (the table says so). The
  * Region rows make few calls, mostly one after the other (a read, then the request it calls for), but
- * each call's local latency (1-2 ms) counts S times at real time: S = 300 makes a call last about half a
- * second, against transitions of minutes; their re-run has its own S (rerunScaleOf). BENCH_ORG_SCALE
+ * each call's local latency (1-2 ms) counts S times at real time, and so does each step's own start: S = 100
+ * (a call about 0.2 s, against transitions of minutes; S = 300 measured 1.06-1.08× where S = 100 measured
+ * 1.02-1.03×, on 2026-12-07) costs about 5 minutes of wall time per row; their re-run has its own S (rerunScaleOf). BENCH_ORG_SCALE
  * overrides them all but the re-run's.
  */
 /**
@@ -94,7 +95,7 @@ function rerunScaleOf(row: Row): number {
 function scaleOf(kind: Kind, accounts: number, scope: Scope): number {
   const forced = Number(process.env.BENCH_ORG_SCALE ?? '');
   if (forced > 0) return forced;
-  if (kind === 'regions') return accounts <= 100 ? 100 : 300;
+  if (kind === 'regions') return 100;
   if (scope === 'target') return 5;
   return accounts <= 1000 ? 25 : 60;
 }
