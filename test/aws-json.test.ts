@@ -5,11 +5,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { DefaultRateLimiter } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions' with { 'resolution-mode': 'require' };
 import { epochDate, jsonCall, JsonClient, organizationsApi, stepFunctionsApi } from '../lambda/shared/aws-json';
+import { Invocation } from '../lambda/shared/clients';
 import { isThrottling } from '../lambda/shared/errors';
 import { jsonErrorCode, signedCall, SignedCaller } from '../lambda/shared/signed-request';
+import { describeExecution } from '../lambda/shared/waiter';
 import { LocalAws } from '../local';
 
 const MANAGEMENT = '111111111111';
@@ -156,6 +159,33 @@ describe('endpoints', () => {
     process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = 'http://127.0.0.1:2/';
     expect(stepFunctionsApi('eu-west-1').url.port).toBe('1');
     expect([organizationsApi('eu-west-1').url.port, organizationsApi('eu-west-1').region]).toEqual(['2', 'eu-west-1']);
+  });
+});
+
+describe('the invocation\'s Organizations and Step Functions calls are paced by the environment\'s rate limiter', () => {
+  const invocation = () => new Invocation({ invokedFunctionArn: `arn:aws:lambda:us-east-1:${MANAGEMENT}:function:f`, getRemainingTimeInMillis: () => 900_000 });
+  let paced: jest.SpyInstance;
+  beforeEach(() => {
+    paced = jest.spyOn(DefaultRateLimiter.prototype, 'getSendToken');
+  });
+  afterEach(() => paced.mockRestore());
+
+  test('Organizations (Invocation.organizations)', async () => {
+    await invocation().organizations().send('DescribeAccount', { AccountId: MEMBERS[0] });
+    expect(paced).toHaveBeenCalled();
+  });
+
+  test('Step Functions (waiter.ts stepFunctions)', async () => {
+    await expect(describeExecution(invocation(), `arn:aws:states:us-east-1:${MANAGEMENT}:execution:waiter:none`)).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
+    expect(paced).toHaveBeenCalled();
+  });
+
+  test('a strategy given to jsonCall retries the call (throttling), where no deadline of its own would', async () => {
+    aws.injectFault({ operation: 'organizations:DescribeAccount', status: 429, count: 1 });
+    const retryStrategy = { acquireInitialRetryToken: jest.fn(), refreshRetryTokenForRetry: jest.fn(), recordSuccess: jest.fn() };
+    await jsonCall(caller(0), organizationsApi(), 'DescribeAccount', { AccountId: MEMBERS[0] }, { retryStrategy });
+    expect(retryStrategy.refreshRetryTokenForRetry).toHaveBeenCalledTimes(1);
+    expect(retryStrategy.recordSuccess).toHaveBeenCalledTimes(1);
   });
 });
 

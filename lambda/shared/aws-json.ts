@@ -1,4 +1,4 @@
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentityProvider, RetryStrategyV2 } from '@smithy/types';
 import { dnsSuffix, endpointOverride, jsonErrorCode, ownRegion, signedCall, SignedCaller } from './signed-request';
 
 /*
@@ -43,6 +43,8 @@ export interface JsonCallOptions {
   readonly retryThrottling?: boolean;
   /** @default the environment's (a function's role) */
   readonly credentials?: AwsCredentialIdentityProvider;
+  /** Retries as the invocation's clients do (its deadline, the environment's rate limiter of the service). @default backoff until the deadline */
+  readonly retryStrategy?: RetryStrategyV2;
 }
 
 /**
@@ -59,6 +61,7 @@ export async function jsonCall<T>(caller: SignedCaller, api: JsonApi, operation:
       region: api.region,
       credentials: options.credentials,
       retryThrottling: options.retryThrottling,
+      retryStrategy: options.retryStrategy,
       headers: { 'content-type': `application/x-amz-json-${api.version}`, 'x-amz-target': `${api.targetPrefix}.${operation}` },
       body: JSON.stringify(input),
     }, answer => jsonErrorCode(refusal = answer), options.deadline ?? caller.deadline);
