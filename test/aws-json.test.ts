@@ -162,6 +162,19 @@ describe('endpoints', () => {
   });
 });
 
+test('an error code is read and cleaned as the SDK does: __type, else code, else x-amzn-errortype; no namespace, no suffix', () => {
+  expect(jsonErrorCode('{"__type":"com.amazonaws.events#ThrottlingException"}')).toBe('ThrottlingException');
+  expect(jsonErrorCode('{"__type":"ValidationException:http://internal.amazon.com/coral/com.amazon.coral.validate/"}')).toBe('ValidationException');
+  expect(jsonErrorCode('{"__type":"AccessDeniedException,Sender"}')).toBe('AccessDeniedException');
+  expect(jsonErrorCode('{"code":"ResourceNotFoundException","message":"m"}')).toBe('ResourceNotFoundException');
+  expect(jsonErrorCode('{"Code":"aws.protocoltests#Weird:x"}')).toBe('Weird');
+  expect(jsonErrorCode('{"__type":"A","code":"B"}', { 'x-amzn-errortype': 'C' })).toBe('A');
+  expect(jsonErrorCode('{"message":"m"}', { 'x-amzn-errortype': 'UnrecognizedClientException:http://internal.amazon.com/coral/' }))
+    .toBe('UnrecognizedClientException');
+  expect(jsonErrorCode('<html>Bad Gateway</html>', { 'x-amzn-errortype': 'com.amazon.coral#InternalFailure' })).toBe('InternalFailure');
+  expect(jsonErrorCode('not json')).toBeUndefined();
+});
+
 describe('the invocation\'s Organizations and Step Functions calls are paced by the environment\'s rate limiter', () => {
   const invocation = () => new Invocation({ invokedFunctionArn: `arn:aws:lambda:us-east-1:${MANAGEMENT}:function:f`, getRemainingTimeInMillis: () => 900_000 });
   let paced: jest.SpyInstance;

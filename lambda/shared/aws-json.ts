@@ -64,7 +64,7 @@ export async function jsonCall<T>(caller: SignedCaller, api: JsonApi, operation:
       retryStrategy: options.retryStrategy,
       headers: { 'content-type': `application/x-amz-json-${api.version}`, 'x-amz-target': `${api.targetPrefix}.${operation}` },
       body: JSON.stringify(input),
-    }, answer => jsonErrorCode(refusal = answer), options.deadline ?? caller.deadline);
+    }, (answer, headers) => jsonErrorCode(refusal = answer, headers), options.deadline ?? caller.deadline);
     return (body ? JSON.parse(body) : {}) as T;
   } catch (error) {
     // signedCall names the error; the service's own words (`message`, or `Message` in Organizations) say what was wrong.

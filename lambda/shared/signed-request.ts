@@ -64,7 +64,13 @@ export interface SignedCall {
 }
 
 /** What an error answer says: its code, and the service's message when the caller can read it. */
-export type ErrorReader = (body: string) => string | { readonly code?: string; readonly message?: string } | undefined;
+export type ErrorReader = (body: string, headers: Record<string, string>) => string | ErrorSaid | undefined;
+
+/** An error answer's code and the service's message. */
+export interface ErrorSaid {
+  readonly code?: string;
+  readonly message?: string;
+}
 
 /** Where a call is sent from and until when it is retried: a handler's invocation, or the command-line tool's run. */
 export interface SignedCaller {
@@ -97,13 +103,32 @@ export function dnsSuffix(region: string): string {
   return region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
 }
 
-/** The error code of an awsJson answer: its `__type`, which may name the shape with its namespace ("com.amazonaws.events#ThrottlingException"). */
-export function jsonErrorCode(body: string): string | undefined {
+/** An error code as the SDK cleans it (sanitizeErrorCode): without what follows `:` or `,`, nor the namespace before `#`. */
+export function sanitizeErrorCode(raw: string | number): string {
+  let code = String(raw);
+  if (code.includes(',')) code = code.split(',')[0];
+  if (code.includes(':')) code = code.split(':')[0];
+  if (code.includes('#')) code = code.split('#')[1];
+  return code;
+}
+
+/**
+ * The error code of an awsJson answer, read as the SDK reads it: the body's `__type`, else its `code`, else
+ * the `x-amzn-errortype` header; cleaned of a namespace ("com.amazonaws.events#ThrottlingException") and suffixes.
+ */
+export function jsonErrorCode(body: string, headers: Record<string, string | undefined> = {}): string | undefined {
+  let parsed: Record<string, unknown> = {};
   try {
-    return (JSON.parse(body) as { __type?: string }).__type?.split('#').pop();
+    const value: unknown = JSON.parse(body);
+    if (typeof value === 'object' && value !== null) parsed = value as Record<string, unknown>;
   } catch {
-    return undefined;
+    // Not JSON (a proxy's page): the header alone may say.
   }
+  // `code` in any case, as the SDK finds it.
+  const codeKey = Object.keys(parsed).find(key => key.toLowerCase() === 'code');
+  const found = [parsed.__type, codeKey === undefined ? undefined : parsed[codeKey], headers['x-amzn-errortype']]
+    .find(value => typeof value === 'string' || typeof value === 'number') as string | number | undefined;
+  return found === undefined ? undefined : sanitizeErrorCode(found);
 }
 
 /**
@@ -141,15 +166,16 @@ export async function signedCall(
     });
     let error: ServiceError & Error;
     try {
-      const { response } = await requestHandler.handle(await signer.sign(request) as HttpRequest, { abortSignal: call.abortSignal });
+      const signed = await signer.sign(request) as HttpRequest;
+      const { response } = await requestHandler.handle(signed, { abortSignal: call.abortSignal });
       const body = Buffer.from(await streamCollector(response.body)).toString('utf8');
       if (response.statusCode < 400) {
         strategy?.recordSuccess(token!);
         return { status: response.statusCode, headers: response.headers, body };
       }
-      const read = errorCode(body);
+      const read = errorCode(body, response.headers);
       const { code: readCode, message } = typeof read === 'string' ? { code: read, message: undefined } : read ?? {};
-      const code = readCode ?? response.headers['x-amzn-errortype']?.split(':')[0] ?? `Http${response.statusCode}`;
+      const code = readCode ?? (response.headers['x-amzn-errortype'] ? sanitizeErrorCode(response.headers['x-amzn-errortype']) : `Http${response.statusCode}`);
       error = Object.assign(new Error(message || `${code}: ${call.method} ${call.url.pathname} answered ${response.statusCode}`), {
         name: code, $metadata: { httpStatusCode: response.statusCode, attempts: attempt + 1 },
       });
