@@ -11,7 +11,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions' with { 're
 import { epochDate, jsonCall, JsonClient, organizationsApi, stepFunctionsApi } from '../lambda/shared/aws-json';
 import { Invocation } from '../lambda/shared/clients';
 import { isThrottling } from '../lambda/shared/errors';
-import { jsonErrorCode, signedCall, SignedCaller } from '../lambda/shared/signed-request';
+import { dnsSuffix, jsonErrorCode, partitionOf, signedCall, SignedCaller } from '../lambda/shared/signed-request';
 import { describeExecution } from '../lambda/shared/waiter';
 import { LocalAws } from '../local';
 
@@ -152,6 +152,33 @@ describe('endpoints', () => {
       .toEqual(['organizations.cn-northwest-1.amazonaws.com.cn', 'cn-northwest-1']);
     expect([organizationsApi('us-gov-east-1').url.host, organizationsApi('us-gov-east-1').region])
       .toEqual(['organizations.us-gov-west-1.amazonaws.com', 'us-gov-west-1']);
+  });
+
+  test('every partition of the SDK\'s partitions has its DNS suffix, by its Regions\' prefix', () => {
+    const hosts = ['us-east-1', 'us-gov-west-1', 'cn-north-1', 'us-iso-east-1', 'us-isob-east-1', 'us-isof-south-1', 'eu-isoe-west-1', 'eusc-de-east-1']
+      .map(region => [partitionOf(region), stepFunctionsApi(region).url.host]);
+    expect(hosts).toEqual([
+      ['aws', 'states.us-east-1.amazonaws.com'],
+      ['aws-us-gov', 'states.us-gov-west-1.amazonaws.com'],
+      ['aws-cn', 'states.cn-north-1.amazonaws.com.cn'],
+      ['aws-iso', 'states.us-iso-east-1.c2s.ic.gov'],
+      ['aws-iso-b', 'states.us-isob-east-1.sc2s.sgov.gov'],
+      ['aws-iso-f', 'states.us-isof-south-1.csp.hci.ic.gov'],
+      ['aws-iso-e', 'states.eu-isoe-west-1.cloud.adc-e.uk'],
+      ['aws-eusc', 'states.eusc-de-east-1.amazonaws.eu'],
+    ]);
+    expect(dnsSuffix('ap-southeast-7')).toBe('amazonaws.com');
+  });
+
+  test('Organizations in the isolated partitions is where the SDK\'s endpoint rules put it; where they name none, an error says so', () => {
+    const homes = ['us-iso-west-1', 'us-isob-east-1', 'us-isof-east-1'].map(region => [organizationsApi(region).url.host, organizationsApi(region).region]);
+    expect(homes).toEqual([
+      ['organizations.us-iso-east-1.c2s.ic.gov', 'us-iso-east-1'],
+      ['organizations.us-isob-east-1.sc2s.sgov.gov', 'us-isob-east-1'],
+      ['organizations.us-isof-south-1.csp.hci.ic.gov', 'us-isof-south-1'],
+    ]);
+    expect(() => organizationsApi('eu-isoe-west-1')).toThrow(/aws-iso-e partition.*AWS_ENDPOINT_URL_ORGANIZATIONS/);
+    expect(() => organizationsApi('eusc-de-east-1')).toThrow(/aws-eusc partition/);
   });
 
   test('an override (AWS_ENDPOINT_URL_SFN, AWS_ENDPOINT_URL_ORGANIZATIONS) wins, signed for the given Region', () => {

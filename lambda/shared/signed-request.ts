@@ -98,9 +98,25 @@ export function endpointOverride(service: string): string | undefined {
   return process.env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] ?? process.env.AWS_ENDPOINT_URL;
 }
 
+/** The partitions by their Regions' prefix (the SDK's partitions, @aws-sdk/core's partitionsInfo): the name and DNS suffix of each. */
+const PARTITIONS: ReadonlyArray<readonly [prefix: string, name: string, suffix: string]> = [
+  ['cn-', 'aws-cn', 'amazonaws.com.cn'],
+  ['us-gov-', 'aws-us-gov', 'amazonaws.com'],
+  ['us-isob-', 'aws-iso-b', 'sc2s.sgov.gov'],
+  ['us-isof-', 'aws-iso-f', 'csp.hci.ic.gov'],
+  ['us-iso-', 'aws-iso', 'c2s.ic.gov'],
+  ['eu-isoe-', 'aws-iso-e', 'cloud.adc-e.uk'],
+  ['eusc-', 'aws-eusc', 'amazonaws.eu'],
+];
+
+/** The partition the Region is in (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`…), as the SDK tells it by the Region's name. */
+export function partitionOf(region: string): string {
+  return PARTITIONS.find(([prefix]) => region.startsWith(prefix))?.[1] ?? 'aws';
+}
+
 /** The DNS suffix of the region's partition. */
 export function dnsSuffix(region: string): string {
-  return region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return PARTITIONS.find(([prefix]) => region.startsWith(prefix))?.[2] ?? 'amazonaws.com';
 }
 
 /** An error code as the SDK cleans it (sanitizeErrorCode): without what follows `:` or `,`, nor the namespace before `#`. */
