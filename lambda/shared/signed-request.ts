@@ -147,6 +147,28 @@ export function jsonErrorCode(body: string, headers: Record<string, string | und
   return found === undefined ? undefined : sanitizeErrorCode(found);
 }
 
+/** The codes of errors that the SDK takes for its clock's skew (@smithy/core's CLOCK_SKEW_ERROR_CODES). */
+const CLOCK_SKEW_CODES = ['AccessDeniedException', 'AuthFailure', 'InvalidSignatureException', 'RequestExpired', 'RequestInTheFuture',
+  'RequestTimeTooSkewed', 'SignatureDoesNotMatch'];
+/** A clock this far from the service's is corrected, as the SDK's is (getUpdatedSystemClockOffset). */
+const SKEW_MS = 5 * 60_000;
+/** What the services' clock is ahead of this environment's (ms), learned from an answer's `Date`: every request is signed at their time. */
+let clockOffset = 0;
+
+/** The time to sign at: this environment's clock, corrected by what the services said of it. */
+function signingDate(): Date {
+  return new Date(Date.now() + clockOffset);
+}
+
+/** Whether the error answer says the request was signed at the wrong time, and the clock was corrected by its `Date`. */
+function correctedClock(code: string, headers: Record<string, string | undefined>): boolean {
+  if (!CLOCK_SKEW_CODES.includes(code)) return false;
+  const serverTime = Date.parse(headers.date ?? '');
+  if (!Number.isFinite(serverTime) || Math.abs(serverTime - signingDate().getTime()) < SKEW_MS) return false;
+  clockOffset = serverTime - Date.now();
+  return true;
+}
+
 /**
  * Sends `call`, signed with the function's credentials; throws the service's error (its `name` the error
  * code, its `$metadata.httpStatusCode` the status) for a status of 400 or more, once retries are spent.
@@ -168,6 +190,7 @@ export async function signedCall(
   const { requestHandler } = invocation.config(call.service);
   const strategy = call.retryStrategy;
   let token: RetryToken | undefined = await strategy?.acquireInitialRetryToken(call.service);
+  let skewCorrected = false;
   for (let attempt = 0; ; attempt++) {
     const query = Object.fromEntries(call.url.searchParams.entries());
     const request = new HttpRequest({
@@ -182,7 +205,7 @@ export async function signedCall(
     });
     let error: ServiceError & Error;
     try {
-      const signed = await signer.sign(request) as HttpRequest;
+      const signed = await signer.sign(request, { signingDate: signingDate() }) as HttpRequest;
       const { response } = await requestHandler.handle(signed, { abortSignal: call.abortSignal });
       const body = Buffer.from(await streamCollector(response.body)).toString('utf8');
       if (response.statusCode < 400) {
@@ -192,6 +215,11 @@ export async function signedCall(
       const read = errorCode(body, response.headers);
       const { code: readCode, message } = typeof read === 'string' ? { code: read, message: undefined } : read ?? {};
       const code = readCode ?? (response.headers['x-amzn-errortype'] ? sanitizeErrorCode(response.headers['x-amzn-errortype']) : `Http${response.statusCode}`);
+      // Signed again at the services' time, once: the SDK's clients correct their clock so too.
+      if (!skewCorrected && correctedClock(code, response.headers)) {
+        skewCorrected = true;
+        continue;
+      }
       error = Object.assign(new Error(message || `${code}: ${call.method} ${call.url.pathname} answered ${response.statusCode}`), {
         name: code, $metadata: { httpStatusCode: response.statusCode, attempts: attempt + 1 },
       });
