@@ -109,9 +109,9 @@ export class LocalAws {
   public quotaScope: 'caller' | 'target';
   /** How long each Account Management and STS call takes to be answered (ms, divided by the time scale). */
   public latencyMs: number;
-  /** The clock of Region transitions and quotas, and of the answers' `Date`; tests may replace it. */
+  /** The clock of Region transitions and quotas (and of the answers' `Date` where request times are checked); tests may replace it. */
   public clock: () => number;
-  /** How far a request's X-Amz-Date may be from `clock` (ms) before it is refused; undefined: not checked. */
+  /** How far a request's X-Amz-Date may be from `clock` (ms) before it is refused; undefined: not checked, and `Date` is this process's time. */
   public requestTimeLimitMs: number | undefined;
   public readonly calls: CallRecord[] = [];
   private readonly faults = new Faults();
@@ -311,8 +311,9 @@ export class LocalAws {
     const chunks: Buffer[] = [];
     req.on('data', chunk => chunks.push(chunk));
     req.on('end', () => {
-      // The services' time, which a client whose clock is off learns from the answer (as AWS answers with its own).
-      res.setHeader('date', new Date(this.clock()).toUTCString());
+      // Where request times are checked, the answers carry the services' time, from which a client learns its skew; else Node's
+      // own (this process's time), so that a test that moves the services' clock alone (a session expired early) is not followed.
+      if (this.requestTimeLimitMs !== undefined) res.setHeader('date', new Date(this.clock()).toUTCString());
       try {
         route(this.front, req, Buffer.concat(chunks).toString('utf8'), res);
       } catch (error) {
