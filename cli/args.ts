@@ -176,8 +176,8 @@ function valuesOf(command: CommandSpec, options: Parsed[], tokens: Token[]): Rec
       set(option, token.value!);
       if (option.kind === 'list') taking = option;
     } else if (option.kind === 'value') {
-      // parseArgs takes the next argument whatever it is: another option is no value.
-      if (token.value === undefined || token.value.startsWith('-')) throw new UsageError(`option '${option.spec.flags}' argument missing`);
+      // The next argument is the value whatever it is (`--app -dir`), as commander took it: only an option last on the line has none.
+      if (token.value === undefined) throw new UsageError(`option '${option.spec.flags}' argument missing`);
       set(option, token.value);
     } else {
       if (option.kind === 'optional') values[camelCase(option.name)] = true;

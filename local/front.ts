@@ -36,6 +36,7 @@ export function route(services: Front, req: http.IncomingMessage, raw: string, r
   const target = req.headers['x-amz-target'];
   // The service a signed request is for, from its SigV4 credential scope.
   const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+  if (service !== undefined && refusedForTime(front, service, req, res)) return;
   if (req.method === 'PUT' && url.startsWith('/cloudformation-response/')) {
     // Faults of 'cloudformation:Response' stand for S3 refusing the answer's PUT (it is then not received).
     try {
@@ -78,6 +79,43 @@ export function route(services: Front, req: http.IncomingMessage, raw: string, r
   } else {
     serveAccount(front, url.replace(/^\//, '').split('?')[0], raw, res, principal);
   }
+}
+
+/** An X-Amz-Date (`20261207T090000Z`) as epoch ms; NaN if it is none. */
+function amzDate(text: string): number {
+  const m = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/.exec(text);
+  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN;
+}
+
+/**
+ * Refuses a request signed too far from the services' clock (`requestTimeLimitMs`), with the error each
+ * protocol's services answer: S3's RequestTimeTooSkewed, awsJson's InvalidSignatureException, awsQuery's SignatureDoesNotMatch.
+ */
+function refusedForTime(front: Front, service: string, req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  const limit = front.aws.requestTimeLimitMs;
+  const signedAt = amzDate(String(req.headers['x-amz-date'] ?? ''));
+  const now = front.aws.clock();
+  if (limit === undefined || Number.isNaN(signedAt) || Math.abs(now - signedAt) <= limit) return false;
+  const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+  const expired = `Signature expired: ${stamp(signedAt)} is now earlier than ${stamp(now - limit)} (${stamp(now)} - ${limit / 60_000} min.)`;
+  let status: number;
+  let type: string;
+  if (service === 's3') {
+    [status, type] = [403, 'RequestTimeTooSkewed'];
+    res.writeHead(status, { 'content-type': 'application/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${type}</Code>`
+      + `<Message>The difference between the request time and the current time is too large.</Message><MaxAllowedSkewMilliseconds>${limit}`
+      + '</MaxAllowedSkewMilliseconds></Error>');
+  } else if (service in JSON_SERVICES || service === 'account') {
+    [status, type] = [service === 'account' ? 403 : 400, 'InvalidSignatureException'];
+    res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazon.coral.service/` })
+      .end(JSON.stringify({ __type: type, message: expired }));
+  } else {
+    [status, type] = [403, 'SignatureDoesNotMatch'];
+    res.writeHead(status, { 'content-type': 'text/xml' }).end(`<ErrorResponse><Error><Type>Sender</Type><Code>${type}</Code><Message>${expired}</Message>`
+      + '</Error><RequestId>r</RequestId></ErrorResponse>');
+  }
+  front.record({ operation: `${service}:signature`, status, errorType: type });
+  return true;
 }
 
 function callerOf(front: Front): string {

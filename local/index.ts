@@ -68,6 +68,11 @@ export interface LocalAwsOptions {
    * time scale); other calls are served meanwhile. @default 0 (answered at once)
    */
   readonly latencyMs?: number;
+  /**
+   * A signed request whose X-Amz-Date is further than this from the services' clock is refused, as AWS refuses
+   * one more than 15 minutes off (900_000). @default undefined (requests are served whatever their time)
+   */
+  readonly requestTimeLimitMs?: number;
 }
 
 export class LocalAws {
@@ -104,8 +109,10 @@ export class LocalAws {
   public quotaScope: 'caller' | 'target';
   /** How long each Account Management and STS call takes to be answered (ms, divided by the time scale). */
   public latencyMs: number;
-  /** The clock of Region transitions and quotas; tests may replace it. */
+  /** The clock of Region transitions and quotas (and of the answers' `Date` where request times are checked); tests may replace it. */
   public clock: () => number;
+  /** How far a request's X-Amz-Date may be from `clock` (ms) before it is refused; undefined: not checked, and `Date` is this process's time. */
+  public requestTimeLimitMs: number | undefined;
   public readonly calls: CallRecord[] = [];
   private readonly faults = new Faults();
   private watchers: Array<{ match: (call: CallRecord) => boolean; resolve: (call: CallRecord) => void }> = [];
@@ -140,6 +147,7 @@ export class LocalAws {
     this.limits.quotas = options.rateQuotas ?? {};
     this.quotaScope = options.quotaScope ?? 'caller';
     this.latencyMs = options.latencyMs ?? 0;
+    this.requestTimeLimitMs = options.requestTimeLimitMs;
     this.addAccount(management);
     for (const id of options.memberAccountIds ?? []) this.addAccount(id, { member: true });
     for (const id of options.standaloneAccountIds ?? []) this.addAccount(id);
@@ -303,6 +311,9 @@ export class LocalAws {
     const chunks: Buffer[] = [];
     req.on('data', chunk => chunks.push(chunk));
     req.on('end', () => {
+      // Where request times are checked, the answers carry the services' time, from which a client learns its skew; else Node's
+      // own (this process's time), so that a test that moves the services' clock alone (a session expired early) is not followed.
+      if (this.requestTimeLimitMs !== undefined) res.setHeader('date', new Date(this.clock()).toUTCString());
       try {
         route(this.front, req, Buffer.concat(chunks).toString('utf8'), res);
       } catch (error) {

@@ -5,11 +5,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { DefaultRateLimiter } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions' with { 'resolution-mode': 'require' };
 import { epochDate, jsonCall, JsonClient, organizationsApi, stepFunctionsApi } from '../lambda/shared/aws-json';
+import { Invocation } from '../lambda/shared/clients';
 import { isThrottling } from '../lambda/shared/errors';
-import { jsonErrorCode, signedCall, SignedCaller } from '../lambda/shared/signed-request';
+import { dnsSuffix, jsonErrorCode, partitionOf, signedCall, SignedCaller } from '../lambda/shared/signed-request';
+import { describeExecution } from '../lambda/shared/waiter';
 import { LocalAws } from '../local';
 
 const MANAGEMENT = '111111111111';
@@ -151,11 +154,78 @@ describe('endpoints', () => {
       .toEqual(['organizations.us-gov-west-1.amazonaws.com', 'us-gov-west-1']);
   });
 
+  test('every partition of the SDK\'s partitions has its DNS suffix, by its Regions\' prefix', () => {
+    const hosts = ['us-east-1', 'us-gov-west-1', 'cn-north-1', 'us-iso-east-1', 'us-isob-east-1', 'us-isof-south-1', 'eu-isoe-west-1', 'eusc-de-east-1']
+      .map(region => [partitionOf(region), stepFunctionsApi(region).url.host]);
+    expect(hosts).toEqual([
+      ['aws', 'states.us-east-1.amazonaws.com'],
+      ['aws-us-gov', 'states.us-gov-west-1.amazonaws.com'],
+      ['aws-cn', 'states.cn-north-1.amazonaws.com.cn'],
+      ['aws-iso', 'states.us-iso-east-1.c2s.ic.gov'],
+      ['aws-iso-b', 'states.us-isob-east-1.sc2s.sgov.gov'],
+      ['aws-iso-f', 'states.us-isof-south-1.csp.hci.ic.gov'],
+      ['aws-iso-e', 'states.eu-isoe-west-1.cloud.adc-e.uk'],
+      ['aws-eusc', 'states.eusc-de-east-1.amazonaws.eu'],
+    ]);
+    expect(dnsSuffix('ap-southeast-7')).toBe('amazonaws.com');
+  });
+
+  test('Organizations in the isolated partitions is where the SDK\'s endpoint rules put it; where they name none, an error says so', () => {
+    const homes = ['us-iso-west-1', 'us-isob-east-1', 'us-isof-east-1'].map(region => [organizationsApi(region).url.host, organizationsApi(region).region]);
+    expect(homes).toEqual([
+      ['organizations.us-iso-east-1.c2s.ic.gov', 'us-iso-east-1'],
+      ['organizations.us-isob-east-1.sc2s.sgov.gov', 'us-isob-east-1'],
+      ['organizations.us-isof-south-1.csp.hci.ic.gov', 'us-isof-south-1'],
+    ]);
+    expect(() => organizationsApi('eu-isoe-west-1')).toThrow(/aws-iso-e partition.*AWS_ENDPOINT_URL_ORGANIZATIONS/);
+    expect(() => organizationsApi('eusc-de-east-1')).toThrow(/aws-eusc partition/);
+  });
+
   test('an override (AWS_ENDPOINT_URL_SFN, AWS_ENDPOINT_URL_ORGANIZATIONS) wins, signed for the given Region', () => {
     process.env.AWS_ENDPOINT_URL_SFN = 'http://127.0.0.1:1/';
     process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = 'http://127.0.0.1:2/';
     expect(stepFunctionsApi('eu-west-1').url.port).toBe('1');
     expect([organizationsApi('eu-west-1').url.port, organizationsApi('eu-west-1').region]).toEqual(['2', 'eu-west-1']);
+  });
+});
+
+test('an error code is read and cleaned as the SDK does: __type, else code, else x-amzn-errortype; no namespace, no suffix', () => {
+  expect(jsonErrorCode('{"__type":"com.amazonaws.events#ThrottlingException"}')).toBe('ThrottlingException');
+  expect(jsonErrorCode('{"__type":"ValidationException:http://internal.amazon.com/coral/com.amazon.coral.validate/"}')).toBe('ValidationException');
+  expect(jsonErrorCode('{"__type":"AccessDeniedException,Sender"}')).toBe('AccessDeniedException');
+  expect(jsonErrorCode('{"code":"ResourceNotFoundException","message":"m"}')).toBe('ResourceNotFoundException');
+  expect(jsonErrorCode('{"Code":"aws.protocoltests#Weird:x"}')).toBe('Weird');
+  expect(jsonErrorCode('{"__type":"A","code":"B"}', { 'x-amzn-errortype': 'C' })).toBe('A');
+  expect(jsonErrorCode('{"message":"m"}', { 'x-amzn-errortype': 'UnrecognizedClientException:http://internal.amazon.com/coral/' }))
+    .toBe('UnrecognizedClientException');
+  expect(jsonErrorCode('<html>Bad Gateway</html>', { 'x-amzn-errortype': 'com.amazon.coral#InternalFailure' })).toBe('InternalFailure');
+  expect(jsonErrorCode('not json')).toBeUndefined();
+});
+
+describe('the invocation\'s Organizations and Step Functions calls are paced by the environment\'s rate limiter', () => {
+  const invocation = () => new Invocation({ invokedFunctionArn: `arn:aws:lambda:us-east-1:${MANAGEMENT}:function:f`, getRemainingTimeInMillis: () => 900_000 });
+  let paced: jest.SpyInstance;
+  beforeEach(() => {
+    paced = jest.spyOn(DefaultRateLimiter.prototype, 'getSendToken');
+  });
+  afterEach(() => paced.mockRestore());
+
+  test('Organizations (Invocation.organizations)', async () => {
+    await invocation().organizations().send('DescribeAccount', { AccountId: MEMBERS[0] });
+    expect(paced).toHaveBeenCalled();
+  });
+
+  test('Step Functions (waiter.ts stepFunctions)', async () => {
+    await expect(describeExecution(invocation(), `arn:aws:states:us-east-1:${MANAGEMENT}:execution:waiter:none`)).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
+    expect(paced).toHaveBeenCalled();
+  });
+
+  test('a strategy given to jsonCall retries the call (throttling), where no deadline of its own would', async () => {
+    aws.injectFault({ operation: 'organizations:DescribeAccount', status: 429, count: 1 });
+    const retryStrategy = { acquireInitialRetryToken: jest.fn(), refreshRetryTokenForRetry: jest.fn(), recordSuccess: jest.fn() };
+    await jsonCall(caller(0), organizationsApi(), 'DescribeAccount', { AccountId: MEMBERS[0] }, { retryStrategy });
+    expect(retryStrategy.refreshRetryTokenForRetry).toHaveBeenCalledTimes(1);
+    expect(retryStrategy.recordSuccess).toHaveBeenCalledTimes(1);
   });
 });
 

@@ -39,6 +39,9 @@ describe('options', () => {
     expect((await parse('go', '--stack', 'A', '--stack=B', '--app', 'out', '--json')).options).toEqual({ app: 'out', stack: ['A', 'B'], json: true, all: false });
     expect((await parse('go', '--watch', '--json')).options).toEqual(expect.objectContaining({ watch: true, json: true }));
     expect((await parse('go', '--watch', '5')).options).toEqual(expect.objectContaining({ watch: 5 }));
+    // A required value is the next argument whatever it is, as commander took it: a dash does not make it an option.
+    expect((await parse('go', '--app', '-out', '--stack', '--json', '--stack', '-')).options).toEqual({ app: '-out', stack: ['--json', '-'], json: false, all: false });
+    expect((await parse('go', '--json', '--app')).err.split('\n')[0]).toBe('error: option \'--app <dir>\' argument missing');
     expect((await parse('go', '--accounts', '1', '2', '--json', '--accounts=3')).options).toEqual(expect.objectContaining({ accounts: ['1', '2', '3'], json: true }));
   });
 
@@ -47,7 +50,6 @@ describe('options', () => {
       [['go', '--nope'], 'error: unknown option \'--nope\' (the options of go: --app, --stack, --json, --watch, --accounts, --all, --help)'],
       [['go', '--watch', 'soon'], 'error: option \'--watch [seconds]\' argument \'soon\' is invalid. "soon" is not a number'],
       [['go', '--app'], 'error: option \'--app <dir>\' argument missing'],
-      [['go', '--app', '--json'], 'error: option \'--app <dir>\' argument missing'],
       [['go', '--accounts'], 'error: option \'--accounts <ids...>\' argument missing'],
       [['go', '--json=yes'], 'error: option \'--json\' takes no value (given \'yes\')'],
       [['go', '--accounts', '1', '--all'], 'error: option \'--accounts <ids...>\' cannot be used with option \'--all\''],

@@ -7,10 +7,12 @@
  * size, paged listings).
  */
 import { createHash } from 'crypto';
-import { Store } from '../lambda/organization/store';
+import { DefaultRateLimiter } from '@smithy/core/retry';
+import { Applied, Store } from '../lambda/organization/store';
 import { Invocation } from '../lambda/shared/clients';
 import { deleteObject, deleteObjects, getObject, listObjects, objectUrl, putObject, S3Page } from '../lambda/shared/s3';
 import { SignedCaller, signedCall } from '../lambda/shared/signed-request';
+import { emptyBucket, keepUrl, readUrl } from '../lambda/shared/stored-urls';
 import { LocalAws } from '../local';
 
 const BUCKET = 'store';
@@ -204,4 +206,34 @@ test('a transient error still there at the deadline is thrown, named as S3 names
   aws.injectFault({ operation: 's3:GET bucket', status: 503, count: 1 });
   expect(await failure(pages(spent(), 'baselines/'))).toEqual({ name: 'ServiceUnavailable', status: 503 });
   expect(aws.callsOf('s3:GET bucket')).toHaveLength(1);
+});
+
+describe('the store\'s and the kept URLs\' calls are paced by the environment\'s rate limiter of S3', () => {
+  let paced: jest.SpyInstance;
+  beforeEach(() => {
+    paced = jest.spyOn(DefaultRateLimiter.prototype, 'getSendToken');
+  });
+  afterEach(() => paced.mockRestore());
+
+  test('the store (lambda/organization/store.ts)', async () => {
+    const store = new Store(invocation(), BUCKET, 'b');
+    await store.updateApplied((): Applied => ({ generation: 'g', accounts: [], types: [], overrideTypes: {} }));
+    expect(await store.priorAccounts('g')).toEqual(new Set());
+    await store.removeAll();
+    // The read and the write of updateApplied, the listing, and the listing (and delete) of removeAll.
+    expect(paced.mock.calls.length).toBeGreaterThanOrEqual(4);
+  });
+
+  test('the kept ResponseURLs (lambda/shared/stored-urls.ts)', async () => {
+    const at = { bucket: BUCKET, key: 'r' };
+    await keepUrl(invocation(), at, 'https://example.com/response');
+    expect(await readUrl(invocation(), at)).toBe('https://example.com/response');
+    await emptyBucket(invocation(), BUCKET);
+    expect(paced.mock.calls.length).toBeGreaterThanOrEqual(4);
+  });
+
+  test('a call without a strategy (a caller that paces itself) takes no token of the limiter', async () => {
+    await putObject(invocation(), BUCKET, 'k', '{}');
+    expect(paced).not.toHaveBeenCalled();
+  });
 });

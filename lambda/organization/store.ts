@@ -5,7 +5,7 @@ import { BaselineDocument, DeployWaitsForName, FailDeployOnName, STORE_EXPIRY, S
 import type { Invocation } from '../shared/clients';
 import { errorName } from '../shared/errors';
 import { backoffDelay, sleep } from '../shared/pacing';
-import { deleteObject, deleteObjects, getObject, listObjects, putObject, PutOptions } from '../shared/s3';
+import { deleteObject, deleteObjects, getObject, listObjects, putObject, PutOptions, S3CallOptions } from '../shared/s3';
 
 /*
  * Where an organization baseline's generations are kept: an S3 bucket of the stack (encrypted at rest),
@@ -125,6 +125,11 @@ export function isNewer(generation: string, than: string): boolean {
  */
 const WRITE_CONFLICTS = ['PreconditionFailed', 'ConditionalRequestConflict', 'NoSuchKey'];
 
+/** How the store's calls are retried: as the invocation's S3 client did, paced by the environment's rate limiter of S3. */
+function retried(invocation: Invocation): S3CallOptions {
+  return { retryStrategy: invocation.config('s3').retryStrategy };
+}
+
 /** Stored documents are read once per execution environment (they never change once written). */
 const cache = new Map<string, unknown>();
 
@@ -132,7 +137,7 @@ const cache = new Map<string, unknown>();
 /** The ids of the baselines a store holds. */
 export async function baselinesIn(invocation: Invocation, bucket: string): Promise<string[]> {
   const ids: string[] = [];
-  for await (const page of listObjects(invocation, bucket, 'baselines/', { delimiter: '/' })) {
+  for await (const page of listObjects(invocation, bucket, 'baselines/', { ...retried(invocation), delimiter: '/' })) {
     for (const prefix of page.prefixes) {
       const id = prefix.split('/')[1];
       if (id) ids.push(id);
@@ -144,8 +149,8 @@ export async function baselinesIn(invocation: Invocation, bucket: string): Promi
 /** Deletes everything under `prefix` in the bucket. */
 export async function deleteUnder(invocation: Invocation, bucket: string, prefix: string): Promise<void> {
   const keys: string[] = [];
-  for await (const page of listObjects(invocation, bucket, prefix)) keys.push(...page.keys);
-  await deleteObjects(invocation, bucket, keys);
+  for await (const page of listObjects(invocation, bucket, prefix, retried(invocation))) keys.push(...page.keys);
+  await deleteObjects(invocation, bucket, keys, retried(invocation));
 }
 
 export class Store {
@@ -201,14 +206,14 @@ export class Store {
     const key = `writing/${generation}/${execution}@${until}`;
     await this.put(key, { until });
     return async () => {
-      await deleteObject(this.invocation, this.bucketName, this.prefix(key));
+      await deleteObject(this.invocation, this.bucketName, this.prefix(key), retried(this.invocation));
     };
   }
 
   /** Whether a step of another generation may still write (its lease is there and has not lapsed). */
   public async othersWriting(generation: string): Promise<boolean> {
     const prefix = this.prefix('writing/');
-    for await (const { keys } of listObjects(this.invocation, this.bucketName, prefix)) {
+    for await (const { keys } of listObjects(this.invocation, this.bucketName, prefix, retried(this.invocation))) {
       for (const key of keys) {
         const [writer, lease] = key.slice(prefix.length).split('/');
         if (writer !== generation && Number(lease.split('@').pop()) > Date.now()) return true;
@@ -243,7 +248,7 @@ export class Store {
   }
 
   private async appliedAsRead(): Promise<{ applied?: Applied; etag?: string }> {
-    const object = await getObject(this.invocation, this.bucketName, this.prefix('applied.json'));
+    const object = await getObject(this.invocation, this.bucketName, this.prefix('applied.json'), retried(this.invocation));
     return object ? { applied: JSON.parse(object.body) as Applied, etag: object.etag } : {};
   }
 
@@ -261,7 +266,7 @@ export class Store {
   public async priorAccounts(generation: string): Promise<Set<string>> {
     const prefix = this.prefix(`priors/${generation}/`);
     const accounts = new Set<string>();
-    for await (const { keys } of listObjects(this.invocation, this.bucketName, prefix)) {
+    for await (const { keys } of listObjects(this.invocation, this.bucketName, prefix, retried(this.invocation))) {
       for (const key of keys) accounts.add(key.slice(prefix.length).replace(/\.json$/, ''));
     }
     return accounts;
@@ -276,7 +281,7 @@ export class Store {
   public async forgetPriors(except?: string): Promise<void> {
     const prefix = this.prefix('priors/');
     const generations = new Set<string>();
-    for await (const page of listObjects(this.invocation, this.bucketName, prefix, { delimiter: '/' })) {
+    for await (const page of listObjects(this.invocation, this.bucketName, prefix, { ...retried(this.invocation), delimiter: '/' })) {
       for (const common of page.prefixes) generations.add(common.slice(prefix.length).replace(/\/$/, ''));
     }
     for (const generation of generations) {
@@ -296,7 +301,7 @@ export class Store {
   private async get<T>(key: string, immutable: boolean): Promise<T | undefined> {
     const fullKey = `${this.bucketName}/${this.prefix(key)}`;
     if (immutable && cache.has(fullKey)) return cache.get(fullKey) as T;
-    const object = await getObject(this.invocation, this.bucketName, this.prefix(key));
+    const object = await getObject(this.invocation, this.bucketName, this.prefix(key), retried(this.invocation));
     if (!object) return undefined;
     const value = JSON.parse(object.body) as T;
     if (immutable) cache.set(fullKey, value);
@@ -310,6 +315,7 @@ export class Store {
       // Encrypted as the bucket says (SSE-S3, or the stack's KMS key); tagged if the store's lifecycle rules expire it.
       tagging: expiry ? `${STORE_EXPIRY_TAG}=${expiry}` : undefined,
       ...conditions,
+      ...retried(this.invocation),
     });
   }
 }

@@ -1,5 +1,5 @@
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { dnsSuffix, endpointOverride, jsonErrorCode, ownRegion, signedCall, SignedCaller } from './signed-request';
+import type { AwsCredentialIdentityProvider, RetryStrategyV2 } from '@smithy/types';
+import { dnsSuffix, endpointOverride, jsonErrorCode, ownRegion, partitionOf, signedCall, SignedCaller } from './signed-request';
 
 /*
  * Calls to an awsJson service (Step Functions, Organizations) without its SDK client, which would add
@@ -25,15 +25,28 @@ export function stepFunctionsApi(region = ownRegion()): JsonApi {
   return { service: 'states', targetPrefix: 'AWSStepFunctions', version: '1.0', url, region };
 }
 
+/** Organizations' one Region in each partition, as the SDK's endpoint rules of Organizations name it. */
+const ORGANIZATIONS_HOMES: Record<string, string> = {
+  'aws': 'us-east-1',
+  'aws-cn': 'cn-northwest-1',
+  'aws-us-gov': 'us-gov-west-1',
+  'aws-iso': 'us-iso-east-1',
+  'aws-iso-b': 'us-isob-east-1',
+  'aws-iso-f': 'us-isof-south-1',
+};
+
 /**
  * Organizations, a global service: its one endpoint in the partition of `region` (the function's by
  * default), signed for that endpoint's Region; or AWS_ENDPOINT_URL_ORGANIZATIONS, signed for `region` as the SDK does.
  */
 export function organizationsApi(region = ownRegion()): JsonApi {
   const override = endpointOverride('organizations');
-  const home = region.startsWith('cn-') ? 'cn-northwest-1' : region.startsWith('us-gov-') ? 'us-gov-west-1' : 'us-east-1';
+  const partition = partitionOf(region);
+  const home = ORGANIZATIONS_HOMES[partition];
+  // The SDK's rules name no endpoint of its own for the other partitions (aws-iso-e, aws-eusc): better a clear error than a guessed host.
+  if (!home && !override) throw new Error(`Organizations' endpoint in the ${partition} partition (Region ${region}) is not known: set AWS_ENDPOINT_URL_ORGANIZATIONS`);
   const url = new URL(override ?? `https://organizations.${home}.${dnsSuffix(home)}/`);
-  return { service: 'organizations', targetPrefix: 'AWSOrganizationsV20161128', version: '1.1', url, region: override ? region : home };
+  return { service: 'organizations', targetPrefix: 'AWSOrganizationsV20161128', version: '1.1', url, region: override ? region : home! };
 }
 
 export interface JsonCallOptions {
@@ -43,6 +56,8 @@ export interface JsonCallOptions {
   readonly retryThrottling?: boolean;
   /** @default the environment's (a function's role) */
   readonly credentials?: AwsCredentialIdentityProvider;
+  /** Retries as the invocation's clients do (its deadline, the environment's rate limiter of the service). @default backoff until the deadline */
+  readonly retryStrategy?: RetryStrategyV2;
 }
 
 /**
@@ -59,9 +74,10 @@ export async function jsonCall<T>(caller: SignedCaller, api: JsonApi, operation:
       region: api.region,
       credentials: options.credentials,
       retryThrottling: options.retryThrottling,
+      retryStrategy: options.retryStrategy,
       headers: { 'content-type': `application/x-amz-json-${api.version}`, 'x-amz-target': `${api.targetPrefix}.${operation}` },
       body: JSON.stringify(input),
-    }, answer => jsonErrorCode(refusal = answer), options.deadline ?? caller.deadline);
+    }, (answer, headers) => jsonErrorCode(refusal = answer, headers), options.deadline ?? caller.deadline);
     return (body ? JSON.parse(body) : {}) as T;
   } catch (error) {
     // signedCall names the error; the service's own words (`message`, or `Message` in Organizations) say what was wrong.

@@ -136,7 +136,9 @@ export class Invocation {
    * minute of now (or at the deadline); `withinMs` gives a long listing more time.
    */
   public organizations(withinMs = QUESTION_WITHIN_MS): JsonClient {
-    return new JsonClient(this, () => organizationsApi(), { deadline: this.questionDeadline(withinMs) });
+    const deadline = this.questionDeadline(withinMs);
+    // The environment's rate limiter of Organizations paces these calls, as it paced its SDK client's.
+    return new JsonClient(this, () => organizationsApi(), { deadline, retryStrategy: this.config('organizations', deadline).retryStrategy });
   }
 
   private questionDeadline(withinMs = QUESTION_WITHIN_MS): number {

@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import type { RetryStrategyV2 } from '@smithy/types';
 import { dnsSuffix, endpointOverride, ownRegion, SignedAnswer, SignedCall, SignedCaller, signedCall } from './signed-request';
 
 /*
@@ -46,9 +47,14 @@ function xml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+export interface S3CallOptions {
+  /** Retries as the invocation's S3 client did (its deadline, the environment's rate limiter of S3). @default backoff until the caller's deadline */
+  readonly retryStrategy?: RetryStrategyV2;
+}
+
 /** One S3 call; a redirect (a bucket in another Region) is an error, as the SDK makes it. */
-async function s3Call(caller: SignedCaller, call: Omit<SignedCall, 'service'>): Promise<SignedAnswer> {
-  const answer = await signedCall(caller, { ...call, service: 's3' }, s3ErrorCode);
+async function s3Call(caller: SignedCaller, call: Omit<SignedCall, 'service'>, options: S3CallOptions): Promise<SignedAnswer> {
+  const answer = await signedCall(caller, { ...call, service: 's3', retryStrategy: options.retryStrategy }, s3ErrorCode);
   if (answer.status < 300) return answer;
   const code = s3ErrorCode(answer.body) ?? `Http${answer.status}`;
   throw Object.assign(new Error(`${code}: ${call.method} ${call.url.pathname} answered ${answer.status}`), {
@@ -63,9 +69,9 @@ export interface S3Object {
 }
 
 /** The object at `key`, or undefined when there is none (NoSuchKey). */
-export async function getObject(caller: SignedCaller, bucket: string, key: string): Promise<S3Object | undefined> {
+export async function getObject(caller: SignedCaller, bucket: string, key: string, options: S3CallOptions = {}): Promise<S3Object | undefined> {
   try {
-    const { body, headers } = await s3Call(caller, { method: 'GET', url: objectUrl(bucket, key) });
+    const { body, headers } = await s3Call(caller, { method: 'GET', url: objectUrl(bucket, key) }, options);
     return { body, etag: headers.etag };
   } catch (error) {
     if ((error as Error).name === 'NoSuchKey') return undefined;
@@ -73,7 +79,7 @@ export async function getObject(caller: SignedCaller, bucket: string, key: strin
   }
 }
 
-export interface PutOptions {
+export interface PutOptions extends S3CallOptions {
   readonly contentType?: string;
   /** The object's tags, URL-encoded (`key=value&…`). */
   readonly tagging?: string;
@@ -92,26 +98,26 @@ export async function putObject(
   if (options.tagging) headers['x-amz-tagging'] = options.tagging;
   if (options.ifMatch) headers['if-match'] = options.ifMatch;
   if (options.ifNoneMatch) headers['if-none-match'] = options.ifNoneMatch;
-  return (await s3Call(caller, { method: 'PUT', url: objectUrl(bucket, key), headers, body })).headers.etag;
+  return (await s3Call(caller, { method: 'PUT', url: objectUrl(bucket, key), headers, body }, options)).headers.etag;
 }
 
 /** Deletes the object at `key` (S3 answers success where there is none). */
-export async function deleteObject(caller: SignedCaller, bucket: string, key: string): Promise<void> {
-  await s3Call(caller, { method: 'DELETE', url: objectUrl(bucket, key) });
+export async function deleteObject(caller: SignedCaller, bucket: string, key: string, options: S3CallOptions = {}): Promise<void> {
+  await s3Call(caller, { method: 'DELETE', url: objectUrl(bucket, key) }, options);
 }
 
 /**
  * Deletes `keys`, `S3_PAGE` per DeleteObjects call (with the Content-MD5 that S3 requires of it). As with the
  * SDK, keys that S3 reports it could not delete (within a successful answer) are not an error.
  */
-export async function deleteObjects(caller: SignedCaller, bucket: string, keys: readonly string[]): Promise<void> {
+export async function deleteObjects(caller: SignedCaller, bucket: string, keys: readonly string[], options: S3CallOptions = {}): Promise<void> {
   for (let i = 0; i < keys.length; i += S3_PAGE) {
     const objects = keys.slice(i, i + S3_PAGE).map(key => `<Object><Key>${xml(key)}</Key></Object>`).join('');
     const body = `<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet>${objects}</Delete>`;
     const url = objectUrl(bucket);
     url.searchParams.set('delete', '');
     const headers = { 'content-type': 'application/xml', 'content-md5': createHash('md5').update(body).digest('base64') };
-    await s3Call(caller, { method: 'POST', url, headers, body });
+    await s3Call(caller, { method: 'POST', url, headers, body }, options);
   }
 }
 
@@ -123,7 +129,7 @@ export interface S3Page {
 
 /** ListObjectsV2 under `prefix`, page by page (`maxKeys` per page, S3_PAGE at most). */
 export async function* listObjects(
-  caller: SignedCaller, bucket: string, prefix: string, options: { delimiter?: string; maxKeys?: number } = {},
+  caller: SignedCaller, bucket: string, prefix: string, options: S3CallOptions & { delimiter?: string; maxKeys?: number } = {},
 ): AsyncGenerator<S3Page> {
   let token: string | undefined;
   do {
@@ -133,7 +139,7 @@ export async function* listObjects(
     if (options.delimiter) url.searchParams.set('delimiter', options.delimiter);
     if (options.maxKeys) url.searchParams.set('max-keys', String(options.maxKeys));
     if (token) url.searchParams.set('continuation-token', token);
-    const { body } = await s3Call(caller, { method: 'GET', url });
+    const { body } = await s3Call(caller, { method: 'GET', url }, options);
     yield {
       keys: [...body.matchAll(/<Contents>(?:(?!<\/Contents>)[\s\S])*?<Key>([^<]*)<\/Key>/g)].map(m => unxml(m[1])),
       prefixes: [...body.matchAll(/<CommonPrefixes>\s*<Prefix>([^<]*)<\/Prefix>/g)].map(m => unxml(m[1])),

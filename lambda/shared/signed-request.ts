@@ -64,7 +64,13 @@ export interface SignedCall {
 }
 
 /** What an error answer says: its code, and the service's message when the caller can read it. */
-export type ErrorReader = (body: string) => string | { readonly code?: string; readonly message?: string } | undefined;
+export type ErrorReader = (body: string, headers: Record<string, string>) => string | ErrorSaid | undefined;
+
+/** An error answer's code and the service's message. */
+export interface ErrorSaid {
+  readonly code?: string;
+  readonly message?: string;
+}
 
 /** Where a call is sent from and until when it is retried: a handler's invocation, or the command-line tool's run. */
 export interface SignedCaller {
@@ -92,18 +98,75 @@ export function endpointOverride(service: string): string | undefined {
   return process.env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] ?? process.env.AWS_ENDPOINT_URL;
 }
 
-/** The DNS suffix of the region's partition. */
-export function dnsSuffix(region: string): string {
-  return region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+/** The partitions by their Regions' prefix (the SDK's partitions, @aws-sdk/core's partitionsInfo): the name and DNS suffix of each. */
+const PARTITIONS: ReadonlyArray<readonly [prefix: string, name: string, suffix: string]> = [
+  ['cn-', 'aws-cn', 'amazonaws.com.cn'],
+  ['us-gov-', 'aws-us-gov', 'amazonaws.com'],
+  ['us-isob-', 'aws-iso-b', 'sc2s.sgov.gov'],
+  ['us-isof-', 'aws-iso-f', 'csp.hci.ic.gov'],
+  ['us-iso-', 'aws-iso', 'c2s.ic.gov'],
+  ['eu-isoe-', 'aws-iso-e', 'cloud.adc-e.uk'],
+  ['eusc-', 'aws-eusc', 'amazonaws.eu'],
+];
+
+/** The partition the Region is in (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`…), as the SDK tells it by the Region's name. */
+export function partitionOf(region: string): string {
+  return PARTITIONS.find(([prefix]) => region.startsWith(prefix))?.[1] ?? 'aws';
 }
 
-/** The error code of an awsJson answer: its `__type`, which may name the shape with its namespace ("com.amazonaws.events#ThrottlingException"). */
-export function jsonErrorCode(body: string): string | undefined {
+/** The DNS suffix of the region's partition. */
+export function dnsSuffix(region: string): string {
+  return PARTITIONS.find(([prefix]) => region.startsWith(prefix))?.[2] ?? 'amazonaws.com';
+}
+
+/** An error code as the SDK cleans it (sanitizeErrorCode): without what follows `:` or `,`, nor the namespace before `#`. */
+export function sanitizeErrorCode(raw: string | number): string {
+  let code = String(raw);
+  if (code.includes(',')) code = code.split(',')[0];
+  if (code.includes(':')) code = code.split(':')[0];
+  if (code.includes('#')) code = code.split('#')[1];
+  return code;
+}
+
+/**
+ * The error code of an awsJson answer, read as the SDK reads it: the body's `__type`, else its `code`, else
+ * the `x-amzn-errortype` header; cleaned of a namespace ("com.amazonaws.events#ThrottlingException") and suffixes.
+ */
+export function jsonErrorCode(body: string, headers: Record<string, string | undefined> = {}): string | undefined {
+  let parsed: Record<string, unknown> = {};
   try {
-    return (JSON.parse(body) as { __type?: string }).__type?.split('#').pop();
+    const value: unknown = JSON.parse(body);
+    if (typeof value === 'object' && value !== null) parsed = value as Record<string, unknown>;
   } catch {
-    return undefined;
+    // Not JSON (a proxy's page): the header alone may say.
   }
+  // `code` in any case, as the SDK finds it.
+  const codeKey = Object.keys(parsed).find(key => key.toLowerCase() === 'code');
+  const found = [parsed.__type, codeKey === undefined ? undefined : parsed[codeKey], headers['x-amzn-errortype']]
+    .find(value => typeof value === 'string' || typeof value === 'number') as string | number | undefined;
+  return found === undefined ? undefined : sanitizeErrorCode(found);
+}
+
+/** The codes of errors that the SDK takes for its clock's skew (@smithy/core's CLOCK_SKEW_ERROR_CODES). */
+const CLOCK_SKEW_CODES = ['AccessDeniedException', 'AuthFailure', 'InvalidSignatureException', 'RequestExpired', 'RequestInTheFuture',
+  'RequestTimeTooSkewed', 'SignatureDoesNotMatch'];
+/** A clock this far from the service's is corrected, as the SDK's is (getUpdatedSystemClockOffset). */
+const SKEW_MS = 5 * 60_000;
+/** What the services' clock is ahead of this environment's (ms), learned from an answer's `Date`: every request is signed at their time. */
+let clockOffset = 0;
+
+/** The time to sign at: this environment's clock, corrected by what the services said of it. */
+function signingDate(): Date {
+  return new Date(Date.now() + clockOffset);
+}
+
+/** Whether the error answer says the request was signed at the wrong time, and the clock was corrected by its `Date`. */
+function correctedClock(code: string, headers: Record<string, string | undefined>): boolean {
+  if (!CLOCK_SKEW_CODES.includes(code)) return false;
+  const serverTime = Date.parse(headers.date ?? '');
+  if (!Number.isFinite(serverTime) || Math.abs(serverTime - signingDate().getTime()) < SKEW_MS) return false;
+  clockOffset = serverTime - Date.now();
+  return true;
 }
 
 /**
@@ -127,6 +190,7 @@ export async function signedCall(
   const { requestHandler } = invocation.config(call.service);
   const strategy = call.retryStrategy;
   let token: RetryToken | undefined = await strategy?.acquireInitialRetryToken(call.service);
+  let skewCorrected = false;
   for (let attempt = 0; ; attempt++) {
     const query = Object.fromEntries(call.url.searchParams.entries());
     const request = new HttpRequest({
@@ -141,15 +205,21 @@ export async function signedCall(
     });
     let error: ServiceError & Error;
     try {
-      const { response } = await requestHandler.handle(await signer.sign(request) as HttpRequest, { abortSignal: call.abortSignal });
+      const signed = await signer.sign(request, { signingDate: signingDate() }) as HttpRequest;
+      const { response } = await requestHandler.handle(signed, { abortSignal: call.abortSignal });
       const body = Buffer.from(await streamCollector(response.body)).toString('utf8');
       if (response.statusCode < 400) {
         strategy?.recordSuccess(token!);
         return { status: response.statusCode, headers: response.headers, body };
       }
-      const read = errorCode(body);
+      const read = errorCode(body, response.headers);
       const { code: readCode, message } = typeof read === 'string' ? { code: read, message: undefined } : read ?? {};
-      const code = readCode ?? response.headers['x-amzn-errortype']?.split(':')[0] ?? `Http${response.statusCode}`;
+      const code = readCode ?? (response.headers['x-amzn-errortype'] ? sanitizeErrorCode(response.headers['x-amzn-errortype']) : `Http${response.statusCode}`);
+      // Signed again at the services' time, once: the SDK's clients correct their clock so too.
+      if (!skewCorrected && correctedClock(code, response.headers)) {
+        skewCorrected = true;
+        continue;
+      }
       error = Object.assign(new Error(message || `${code}: ${call.method} ${call.url.pathname} answered ${response.statusCode}`), {
         name: code, $metadata: { httpStatusCode: response.statusCode, attempts: attempt + 1 },
       });

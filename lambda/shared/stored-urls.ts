@@ -1,5 +1,5 @@
 import type { Invocation } from './clients';
-import { deleteObject, getObject, listObjects, putObject } from './s3';
+import { deleteObject, getObject, listObjects, putObject, S3CallOptions } from './s3';
 
 /*
  * Where a request's pre-signed ResponseURL waits while a waiter's execution works on it: in one of the
@@ -15,23 +15,28 @@ export interface UrlLocation {
   readonly key: string;
 }
 
+/** Retried as the invocation's S3 client was: paced by the environment's rate limiter of S3. */
+function retried(invocation: Invocation): S3CallOptions {
+  return { retryStrategy: invocation.config('s3').retryStrategy };
+}
+
 export async function keepUrl(invocation: Invocation, at: UrlLocation, url: string): Promise<void> {
-  await putObject(invocation, at.bucket, at.key, JSON.stringify({ ResponseURL: url }), { contentType: 'application/json' });
+  await putObject(invocation, at.bucket, at.key, JSON.stringify({ ResponseURL: url }), { contentType: 'application/json', ...retried(invocation) });
 }
 
 /** The URL kept at `at`; undefined when it is gone (its answer was sent). */
 export async function readUrl(invocation: Invocation, at: UrlLocation): Promise<string | undefined> {
-  const object = await getObject(invocation, at.bucket, at.key);
+  const object = await getObject(invocation, at.bucket, at.key, retried(invocation));
   return object && (JSON.parse(object.body) as { ResponseURL: string }).ResponseURL;
 }
 
 export async function forgetUrl(invocation: Invocation, at: UrlLocation): Promise<void> {
-  await deleteObject(invocation, at.bucket, at.key);
+  await deleteObject(invocation, at.bucket, at.key, retried(invocation));
 }
 
 /** Deletes every object of a bucket that holds a few (the URLs of requests in progress), one call each. */
 export async function emptyBucket(invocation: Invocation, bucket: string): Promise<void> {
-  for await (const { keys } of listObjects(invocation, bucket, '')) {
+  for await (const { keys } of listObjects(invocation, bucket, '', retried(invocation))) {
     for (const key of keys) await forgetUrl(invocation, { bucket, key });
   }
 }

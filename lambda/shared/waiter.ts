@@ -64,7 +64,8 @@ export interface ExecutionDescription {
  * invocation's deadline; errors are named as the SDK names them (ExecutionDoesNotExist…).
  */
 export function stepFunctions<T>(invocation: Invocation, operation: string, input: object): Promise<T> {
-  return jsonCall<T>(invocation, stepFunctionsApi(), operation, input);
+  // The environment's rate limiter of Step Functions paces these calls, as it paced its SDK client's.
+  return jsonCall<T>(invocation, stepFunctionsApi(), operation, input, { retryStrategy: invocation.config('states').retryStrategy });
 }
 
 /** The execution `arn`, as Step Functions describes it. */
