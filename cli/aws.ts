@@ -9,9 +9,9 @@ import {
   RegionOptStatus,
 } from '@aws-sdk/client-account';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { MiddlewareStack, RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
+import type { MiddlewareStack } from '@smithy/types';
 import { PRIMARY_FIELDS, SettingKey, Template } from './declared';
-import { ToolJsonClient } from './tool-json';
+import { ToolJsonClient, ToolRetryStrategy } from './tool-retries';
 import { Departure, departureOfState, departureReason } from '../lambda/shared/account-api';
 import { JsonApi, JsonClient, organizationsApi } from '../lambda/shared/aws-json';
 import { queryCall, queryEndpoint, xmlText } from '../lambda/shared/aws-query';
@@ -19,7 +19,6 @@ import { CloudFormation, CloudFormationOptions } from '../lambda/shared/cloudfor
 import { errorName, isThrottling, ServiceError } from '../lambda/shared/errors';
 import { membershipOf, resolveTargets, TargetSpec } from '../lambda/shared/organizations';
 import { Pacer } from '../lambda/shared/pacer';
-import { backoffDelay, sleep } from '../lambda/shared/pacing';
 import type { SignedCaller } from '../lambda/shared/signed-request';
 import { resolveTarget } from '../lambda/shared/target';
 
@@ -381,51 +380,6 @@ export class Aws {
 
   public get stopped(): boolean {
     return this.stopper.signal.aborted;
-  }
-}
-
-class Token implements RetryToken {
-  constructor(private readonly retries: number) {}
-  public getRetryCount(): number {
-    return this.retries;
-  }
-  public getRetryDelay(): number {
-    return 0; // the strategy has waited already
-  }
-}
-
-/**
- * The tool's retries: throttling, 5xx and lost answers are tried again with backoff until the --timeout
- * (throttled Account Management calls go to the pacer instead), each wait told on stderr; a network error
- * before AWS has answered once is not retried, so that a tool that cannot reach AWS says so at once.
- */
-class ToolRetryStrategy implements RetryStrategyV2 {
-  public readonly mode = 'standard';
-
-  constructor(private readonly aws: Aws, private readonly service: string, private readonly retryThrottling: boolean) {}
-
-  public async acquireInitialRetryToken(): Promise<RetryToken> {
-    if (this.aws.stopped) throw Object.assign(new Error('The run was stopped'), { name: 'AbortError' });
-    return new Token(0);
-  }
-
-  public async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
-    const status = (info.error as ServiceError).$metadata?.httpStatusCode;
-    if (status) this.aws.answered();
-    if (info.errorType === 'CLIENT_ERROR' || (info.errorType === 'THROTTLING' && !this.retryThrottling) || this.aws.stopped) throw info.error;
-    if (!status && !this.aws.connected) throw info.error;
-    const retries = token.getRetryCount() + 1;
-    const delay = backoffDelay(retries);
-    if (Date.now() + delay >= this.aws.deadline) throw info.error;
-    const error = info.error as ServiceError & { code?: string };
-    this.aws.notice(`${this.service} answered ${status ?? 'nothing'} (${error.name ?? error.code ?? 'error'})`);
-    await sleep(delay);
-    if (this.aws.stopped) throw info.error;
-    return new Token(retries);
-  }
-
-  public recordSuccess(): void {
-    this.aws.answered();
   }
 }
 
