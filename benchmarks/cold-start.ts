@@ -210,7 +210,7 @@ export async function coldStartBenchmark(): Promise<Section> {
     ['before', 'the same handler bundled as before issue 18 (unminified, the SDK\'s CommonJS files inside)'],
     ['sdk', '@aws-sdk/client-account unbundled from node_modules'],
     ['sdk-calls', 'for attribution: @aws-sdk/client-account and client-cloudformation unbundled, making the handler\'s calls'],
-    ['sdk-all', `for attribution: the ${bundled.length} clients the bundle holds (${bundled.map(c => c.replace('@aws-sdk/client-', '')).join(', ')}), unbundled`],
+    ['sdk-all', `for attribution: the ${bundled.length === 1 ? 'one client' : `${bundled.length} clients`} the bundle holds (${bundled.map(c => c.replace('@aws-sdk/client-', '')).join(', ')}), unbundled`],
   ];
   const rows: Array<Array<string | number>> = [];
   /** Median load and load + first create per side, for the goal's ratios. */
@@ -291,7 +291,7 @@ export async function coldStartBenchmark(): Promise<Section> {
       + '`PutAlternateContactCommand`. First create includes answering CloudFormation: the handler PUTs its answer to the event\'s ResponseURL '
       + 'itself (there is no Provider framework in front of it), and the SDK sides PUT the same answer with Node.js\'s `http`, as a hand-written '
       + 'handler does (cfn-response). The attribution rows require, within the timed load, the clients the handler\'s calls need, or the '
-      + `${bundled.length} SDK clients the bundle holds (read from esbuild's metafile). All against the local services in the `
+      + `${bundled.length === 1 ? 'one SDK client' : `${bundled.length} SDK clients`} the bundle holds (read from esbuild's metafile). All against the local services in the `
       + 'parent process (local/: Account Management and the custom-resource response endpoint), over HTTP on 127.0.0.1 (AWS_ENDPOINT_URL_ACCOUNT), '
       + 'with made-up credentials from the environment and the handler\'s logging silenced; every run\'s put and answer are checked. '
       + '"first call" is from the end of the require to the answer\'s acknowledgement; "process" is the child\'s whole life as the parent sees it '
