@@ -276,7 +276,7 @@ export async function coldStartBenchmark(): Promise<Section> {
   const ms = (side: SideName) => `${medians.get(side)!.total.toFixed(0)} ms`;
   return {
     readme: `the settings handler's load + first create (median) ${ms('bundle')} against ${ms('sdk')} for the bare @aws-sdk/client-account `
-      + `(${ratio('bundle', 'total')}; ${ms('before')}, ${ratio('before', 'total')}, before issue 18)`,
+      + `(${ratio('bundle', 'total')}; ${ms('before')}, ${ratio('before', 'total')}, the same sources as built before issue 18)`,
     title: 'Cold start: the bundled handler against the unbundled SDK',
     method: `Each figure from a fresh \`node\` child process (${machine(loadBefore)}), ${RUNS} runs per side after one warm-up run of each kind (not counted, `
       + 'so the files come from the page cache), the sides taking turns within each run; median (min-max). Code loaded: for the bundle, its file '
