@@ -120,35 +120,27 @@ for (const entrypoint of ['lambda/settings/index.ts', 'lambda/region/index.ts', 
 
 // The command-line tool (plan, drift, import) is one bundle too, shipped as the package's bin: it needs
 // no dependency installed.
-project.bundler.addBundle('cli/index.ts', {
+// The SDK's ES modules, so that only the commands and schemas the tool sends are kept; the default credential chain
+// (profiles, SSO, roles to assume: about 110 KiB) is the bundle below, which a run with the environment's keys never loads.
+const CLI_BUNDLE = {
   platform: 'node',
   target: 'node20',
   externals: [],
-  // The SDK's ES modules, so that only the commands and schemas the tool sends are kept; the default credential chain
-  // (profiles, SSO, roles to assume: about 110 KiB) is the bundle below, which a run with the environment's keys never loads.
   mainFields: ['module', 'main'],
   minify: true,
   keepNames: true,
-  esbuildArgs: {
-    '--alias:@aws-sdk/credential-provider-node=./cli/credentials.ts': true,
-    '--alias:@smithy/core/event-streams=./lambda/shared/event-streams.ts': true,
-  },
   logLevel: javascript.BundleLogLevel.WARNING,
+};
+const NO_EVENT_STREAMS = { '--alias:@smithy/core/event-streams=./lambda/shared/event-streams.ts': true };
+project.bundler.addBundle('cli/index.ts', {
+  ...CLI_BUNDLE,
+  esbuildArgs: { '--alias:@aws-sdk/credential-provider-node=./cli/credentials.ts': true, ...NO_EVENT_STREAMS },
   banner: '#!/usr/bin/env node',
   executable: true,
 });
 // The SDK's default credential chain, beside the tool's bundle (assets/cli/credential-chain/index.js), which requires it
 // at run time when a profile or no key in the environment says where the credentials are.
-packaged.push(project.bundler.addBundle('cli/credential-chain.ts', {
-  platform: 'node',
-  target: 'node20',
-  externals: [],
-  mainFields: ['module', 'main'],
-  minify: true,
-  keepNames: true,
-  esbuildArgs: { '--alias:@smithy/core/event-streams=./lambda/shared/event-streams.ts': true },
-  logLevel: javascript.BundleLogLevel.WARNING,
-}).outfile);
+packaged.push(project.bundler.addBundle('cli/credential-chain.ts', { ...CLI_BUNDLE, esbuildArgs: NO_EVENT_STREAMS }).outfile);
 project.addBins({ 'cdk-account-management': 'assets/cli/index/index.js' });
 
 // The handlers, the local services, the example app and the benchmarks are type-checked (and linted) as their own
