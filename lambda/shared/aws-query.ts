@@ -67,7 +67,7 @@ export function xmlInner(xml: string, name: string): string {
 /** The text of the first element `name` of `xml`, its entities decoded; undefined when there is none. */
 export function xmlText(xml: string, name: string): string | undefined {
   const match = new RegExp(`<${name}(?:\\s[^>]*)?(?:/>|>([^<]*)</${name}>)`).exec(xml);
-  return match ? decode(match[1] ?? '') : undefined;
+  return match ? xmlDecode(match[1] ?? '') : undefined;
 }
 
 /** The text of element `name` as a time (ISO 8601, as awsQuery writes them); undefined when there is none or it is not one. */
@@ -119,7 +119,7 @@ function xmlList(xml: string, name: string): string {
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: '\'', amp: '&' };
 
 /** XML's five entities and its character references (`&#10;`, `&#xD;`), decoded in one pass (so `&amp;lt;` stays `&lt;`). */
-function decode(text: string): string {
+export function xmlDecode(text: string): string {
   return text.replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-fA-F]+);/g, (whole, entity: string) => {
     if (entity.startsWith('#x')) return String.fromCodePoint(parseInt(entity.slice(2), 16));
     if (entity.startsWith('#')) return String.fromCodePoint(parseInt(entity.slice(1), 10));

@@ -1,4 +1,5 @@
 import type { AwsCredentialIdentityProvider, RetryStrategyV2 } from '@smithy/types';
+import { pages } from './aws-json';
 import { queryCall, xmlDate, xmlInner, xmlMembers, xmlText } from './aws-query';
 import type { SignedCaller } from './signed-request';
 
@@ -113,27 +114,15 @@ export class CloudFormation {
 }
 
 /** The stack's events page by page, newest first (as the SDK's paginateDescribeStackEvents). */
-export async function* paginateDescribeStackEvents(
-  client: CloudFormation, input: { StackName: string },
-): AsyncGenerator<{ StackEvents: StackEvent[] }> {
-  let NextToken: string | undefined;
-  do {
-    const page = await client.describeStackEvents({ ...input, NextToken });
-    yield page;
-    NextToken = page.NextToken;
-  } while (NextToken);
+export function paginateDescribeStackEvents(client: CloudFormation, input: { StackName: string }): AsyncGenerator<{ StackEvents: StackEvent[] }> {
+  return pages(page => client.describeStackEvents(page as typeof input), input);
 }
 
 /** The stack's resources page by page (as the SDK's paginateListStackResources). */
-export async function* paginateListStackResources(
+export function paginateListStackResources(
   client: CloudFormation, input: { StackName: string },
 ): AsyncGenerator<{ StackResourceSummaries: StackResourceSummary[] }> {
-  let NextToken: string | undefined;
-  do {
-    const page = await client.listStackResources({ ...input, NextToken });
-    yield page;
-    NextToken = page.NextToken;
-  } while (NextToken);
+  return pages(page => client.listStackResources(page as typeof input), input);
 }
 
 function resourceOf(xml: string): StackResourceSummary {

@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
 import type { RetryStrategyV2 } from '@smithy/types';
+import { xmlDecode, xmlText } from './aws-query';
 import { dnsSuffix, endpointOverride, ownRegion, SignedAnswer, SignedCall, SignedCaller, signedCall } from './signed-request';
 
 /*
@@ -32,15 +33,7 @@ export function objectUrl(bucket: string, key?: string): URL {
 
 /** S3's error code, from its XML error body. */
 export function s3ErrorCode(body: string): string | undefined {
-  return /<Code>([^<]+)<\/Code>/.exec(body)?.[1];
-}
-
-const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: '\'' };
-
-/** XML text as it reads (named and numeric entities decoded). */
-function unxml(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot|apos|#x[0-9a-fA-F]+|#[0-9]+);/g, (_, name: string) => XML_ENTITIES[name]
-    ?? String.fromCodePoint(name.startsWith('#x') ? parseInt(name.slice(2), 16) : Number(name.slice(1))));
+  return xmlText(body, 'Code') || undefined;
 }
 
 function xml(text: string): string {
@@ -141,10 +134,10 @@ export async function* listObjects(
     if (token) url.searchParams.set('continuation-token', token);
     const { body } = await s3Call(caller, { method: 'GET', url }, options);
     yield {
-      keys: [...body.matchAll(/<Contents>(?:(?!<\/Contents>)[\s\S])*?<Key>([^<]*)<\/Key>/g)].map(m => unxml(m[1])),
-      prefixes: [...body.matchAll(/<CommonPrefixes>\s*<Prefix>([^<]*)<\/Prefix>/g)].map(m => unxml(m[1])),
+      keys: [...body.matchAll(/<Contents>(?:(?!<\/Contents>)[\s\S])*?<Key>([^<]*)<\/Key>/g)].map(m => xmlDecode(m[1])),
+      prefixes: [...body.matchAll(/<CommonPrefixes>\s*<Prefix>([^<]*)<\/Prefix>/g)].map(m => xmlDecode(m[1])),
     };
     const next = /<IsTruncated>true<\/IsTruncated>/.test(body) ? /<NextContinuationToken>([^<]+)<\/NextContinuationToken>/.exec(body)?.[1] : undefined;
-    token = next === undefined ? undefined : unxml(next);
+    token = next === undefined ? undefined : xmlDecode(next);
   } while (token);
 }
